@@ -44,7 +44,7 @@ export function twampConfig({ rootDir }) {
         '@typescript-eslint/consistent-type-imports': 'error',
         '@typescript-eslint/consistent-type-exports': 'error',
         '@typescript-eslint/explicit-module-boundary-types': 'error',
-        '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBigInt: true }],
+        '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
         '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
         // Bit manipulation is the job of a wire codec.
         'no-bitwise': 'off',
@@ -57,6 +57,11 @@ export function twampConfig({ rootDir }) {
     {
       files: ['**/*.js', '**/*.mjs'],
       ...tseslint.configs.disableTypeChecked,
+      rules: {
+        ...tseslint.configs.disableTypeChecked.rules,
+        // Plain JS config files are typed through JSDoc and their .d.ts files.
+        '@typescript-eslint/explicit-module-boundary-types': 'off',
+      },
     },
     {
       files: ['**/test/**', '**/bench/**', '**/*.test.ts'],

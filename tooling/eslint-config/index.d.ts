@@ -1,0 +1,3 @@
+import type { Linter } from 'eslint';
+
+export declare function twampConfig(options: { rootDir: string }): Linter.Config[];
