@@ -1,4 +1,4 @@
-import { type Cipheriv, createCipheriv, createDecipheriv, createHmac, type Decipheriv, timingSafeEqual } from 'node:crypto';
+import { type Cipher, createCipheriv, createDecipheriv, createHmac, type Decipher, timingSafeEqual } from 'node:crypto';
 import { AuthenticationError, AuthenticationFailure } from '@twamp/errors';
 import { BLOCK } from '../constants.js';
 
@@ -35,7 +35,7 @@ function controlHmac(hmacKey: Uint8Array, parts: readonly Uint8Array[]): Buffer 
  * HMAC, so they are covered by the server's first HMAC.
  */
 export class ControlStreamEncryptor {
-  readonly #cipher: Cipheriv;
+  readonly #cipher: Cipher;
   readonly #hmacKey: Uint8Array;
   #uncovered: Buffer[] = [];
 
@@ -68,7 +68,7 @@ export class ControlStreamEncryptor {
 
 /** The receiving side of one direction; the mirror of ControlStreamEncryptor. */
 export class ControlStreamDecryptor {
-  readonly #decipher: Decipheriv;
+  readonly #decipher: Decipher;
   readonly #hmacKey: Uint8Array;
   #uncovered: Buffer[] = [];
 
