@@ -1,0 +1,197 @@
+import { asBuffer, malformed } from '../bytes.js';
+import { readTimestamp, type WireTimestamp, writeTimestamp } from '../values/timestamp.js';
+import { StampSecurity, stampBase } from './layout.js';
+import { zero } from './octets.js';
+
+/** STAMP HMAC field: HMAC-SHA-256 truncated to 128 bits (RFC 8762 §4.4). */
+export const STAMP_HMAC_LENGTH = 16;
+
+/** Offsets of the STAMP Session-Sender packet (RFC 8762 §4.2.1/§4.2.2, SSID from RFC 8972 §3). */
+export interface StampSenderOffsets {
+  readonly sequence: number;
+  readonly timestamp: number;
+  readonly errorEstimate: number;
+  readonly ssid: number;
+  readonly hmac: number;
+  readonly tlvs: number;
+}
+
+/** Offsets of the STAMP Session-Reflector packet (RFC 8762 §4.3.1/§4.3.2, SSID from RFC 8972 §3). */
+export interface StampReflectorOffsets {
+  readonly sequence: number;
+  readonly timestamp: number;
+  readonly errorEstimate: number;
+  readonly ssid: number;
+  readonly receiveTimestamp: number;
+  readonly senderSequence: number;
+  readonly senderTimestamp: number;
+  readonly senderErrorEstimate: number;
+  readonly senderTtl: number;
+  readonly hmac: number;
+  readonly tlvs: number;
+}
+
+const SENDER_OPEN: StampSenderOffsets = Object.freeze({ sequence: 0, timestamp: 4, errorEstimate: 12, ssid: 14, hmac: -1, tlvs: 44 });
+// Seq(4) MBZ(12) Timestamp(8) Error Estimate(2) SSID(2) MBZ(68) HMAC(16).
+const SENDER_AUTH: StampSenderOffsets = Object.freeze({ sequence: 0, timestamp: 16, errorEstimate: 24, ssid: 26, hmac: 96, tlvs: 112 });
+const REFLECTOR_OPEN: StampReflectorOffsets = Object.freeze({
+  sequence: 0, timestamp: 4, errorEstimate: 12, ssid: 14, receiveTimestamp: 16, senderSequence: 24,
+  senderTimestamp: 28, senderErrorEstimate: 36, senderTtl: 40, hmac: -1, tlvs: 44,
+});
+// Each field of the authenticated reflector packet starts a 16-octet block, as in TWAMP, except SSID,
+// which RFC 8972 §3 takes from the MBZ octets right after the Error Estimate.
+const REFLECTOR_AUTH: StampReflectorOffsets = Object.freeze({
+  sequence: 0, timestamp: 16, errorEstimate: 24, ssid: 26, receiveTimestamp: 32, senderSequence: 48,
+  senderTimestamp: 64, senderErrorEstimate: 72, senderTtl: 80, hmac: 96, tlvs: 112,
+});
+
+export function stampSenderOffsets(security: StampSecurity): StampSenderOffsets {
+  return security === StampSecurity.Open ? SENDER_OPEN : SENDER_AUTH;
+}
+
+export function stampReflectorOffsets(security: StampSecurity): StampReflectorOffsets {
+  return security === StampSecurity.Open ? REFLECTOR_OPEN : REFLECTOR_AUTH;
+}
+
+/** A STAMP Session-Sender packet in plaintext form. */
+export interface StampSenderPacket {
+  readonly sequence: number;
+  readonly timestamp: WireTimestamp;
+  /** Raw 16-bit Error Estimate. */
+  readonly errorEstimate: number;
+  /** RFC 8972 §3 Session-Sender Identifier; 0 from a sender that does not use it (it was MBZ in RFC 8762). */
+  readonly ssid: number;
+  /** Authenticated only: the 16 octets at 96-111, as given (the crypto module computes them). */
+  readonly hmac?: Uint8Array;
+  /**
+   * The TLV area: every octet after the 44/112-octet base (RFC 8972 §4: TLVs are detected from the
+   * length). A view into the input; walk it with `walkTlvs` / `decodeTlvArea`.
+   */
+  readonly tlvs: Uint8Array;
+}
+
+/** A STAMP Session-Reflector packet in plaintext form. */
+export interface StampReflectorPacket {
+  readonly sequence: number;
+  readonly timestamp: WireTimestamp;
+  readonly errorEstimate: number;
+  readonly ssid: number;
+  readonly receiveTimestamp: WireTimestamp;
+  readonly senderSequence: number;
+  readonly senderTimestamp: WireTimestamp;
+  readonly senderErrorEstimate: number;
+  /** The received TTL/Hop Limit; 255 when the reflector could not read it (RFC 8762 §4.3.1). */
+  readonly senderTtl: number;
+  readonly hmac?: Uint8Array;
+  readonly tlvs: Uint8Array;
+}
+
+const SENDER = 'STAMP Session-Sender test packet';
+const REFLECTOR = 'STAMP Session-Reflector test packet';
+
+function checkBase(b: Buffer, security: StampSecurity, what: string): void {
+  const base = stampBase(security);
+  if (b.length < base) {
+    throw malformed(what, 'length', 0, `needs at least ${base} octets (${security} base), got ${b.length}`);
+  }
+}
+
+export function decodeStampSender(input: Uint8Array, security: StampSecurity): StampSenderPacket {
+  const b = asBuffer(input);
+  checkBase(b, security, SENDER);
+  const o = stampSenderOffsets(security);
+  const base = {
+    sequence: b.readUInt32BE(o.sequence),
+    timestamp: readTimestamp(b, o.timestamp, SENDER, 'Timestamp'),
+    errorEstimate: b.readUInt16BE(o.errorEstimate),
+    ssid: b.readUInt16BE(o.ssid),
+  };
+  const tlvs = b.subarray(o.tlvs);
+  return o.hmac < 0 ? { ...base, tlvs } : { ...base, hmac: b.subarray(o.hmac, o.hmac + STAMP_HMAC_LENGTH), tlvs };
+}
+
+export function stampSenderLength(value: StampSenderPacket, security: StampSecurity): number {
+  return stampBase(security) + value.tlvs.length;
+}
+
+function writeHmac(target: Buffer, at: number, hmac: Uint8Array | undefined): void {
+  if (at < 0 || hmac === undefined) {
+    return;
+  }
+  if (hmac.length !== STAMP_HMAC_LENGTH) {
+    throw new RangeError(`HMAC must be ${STAMP_HMAC_LENGTH} octets, got ${hmac.length}`);
+  }
+  target.set(hmac, at);
+}
+
+export function writeStampSender(value: StampSenderPacket, security: StampSecurity, target: Buffer, offset = 0): number {
+  const o = stampSenderOffsets(security);
+  const length = stampSenderLength(value, security);
+  if (offset + length > target.length) {
+    throw new RangeError(`${SENDER} needs ${length} octets at ${offset}, target has ${target.length}`);
+  }
+  zero(target, offset, offset + o.tlvs);
+  target.writeUInt32BE(value.sequence >>> 0, offset + o.sequence);
+  writeTimestamp(target, offset + o.timestamp, value.timestamp);
+  target.writeUInt16BE(value.errorEstimate & 0xffff, offset + o.errorEstimate);
+  target.writeUInt16BE(value.ssid & 0xffff, offset + o.ssid);
+  writeHmac(target, o.hmac < 0 ? -1 : offset + o.hmac, value.hmac);
+  target.set(value.tlvs, offset + o.tlvs);
+  return length;
+}
+
+export function encodeStampSender(value: StampSenderPacket, security: StampSecurity): Buffer {
+  const out = Buffer.alloc(stampSenderLength(value, security));
+  writeStampSender(value, security, out);
+  return out;
+}
+
+export function decodeStampReflector(input: Uint8Array, security: StampSecurity): StampReflectorPacket {
+  const b = asBuffer(input);
+  checkBase(b, security, REFLECTOR);
+  const o = stampReflectorOffsets(security);
+  const base = {
+    sequence: b.readUInt32BE(o.sequence),
+    timestamp: readTimestamp(b, o.timestamp, REFLECTOR, 'Timestamp'),
+    errorEstimate: b.readUInt16BE(o.errorEstimate),
+    ssid: b.readUInt16BE(o.ssid),
+    receiveTimestamp: readTimestamp(b, o.receiveTimestamp, REFLECTOR, 'Receive Timestamp'),
+    senderSequence: b.readUInt32BE(o.senderSequence),
+    senderTimestamp: readTimestamp(b, o.senderTimestamp, REFLECTOR, 'Session-Sender Timestamp'),
+    senderErrorEstimate: b.readUInt16BE(o.senderErrorEstimate),
+    senderTtl: b.readUInt8(o.senderTtl),
+  };
+  const tlvs = b.subarray(o.tlvs);
+  return o.hmac < 0 ? { ...base, tlvs } : { ...base, hmac: b.subarray(o.hmac, o.hmac + STAMP_HMAC_LENGTH), tlvs };
+}
+
+export function stampReflectorLength(value: StampReflectorPacket, security: StampSecurity): number {
+  return stampBase(security) + value.tlvs.length;
+}
+
+export function writeStampReflector(value: StampReflectorPacket, security: StampSecurity, target: Buffer, offset = 0): number {
+  const o = stampReflectorOffsets(security);
+  const length = stampReflectorLength(value, security);
+  if (offset + length > target.length) {
+    throw new RangeError(`${REFLECTOR} needs ${length} octets at ${offset}, target has ${target.length}`);
+  }
+  zero(target, offset, offset + o.tlvs);
+  target.writeUInt32BE(value.sequence >>> 0, offset + o.sequence);
+  writeTimestamp(target, offset + o.timestamp, value.timestamp);
+  target.writeUInt16BE(value.errorEstimate & 0xffff, offset + o.errorEstimate);
+  target.writeUInt16BE(value.ssid & 0xffff, offset + o.ssid);
+  writeTimestamp(target, offset + o.receiveTimestamp, value.receiveTimestamp);
+  target.writeUInt32BE(value.senderSequence >>> 0, offset + o.senderSequence);
+  writeTimestamp(target, offset + o.senderTimestamp, value.senderTimestamp);
+  target.writeUInt16BE(value.senderErrorEstimate & 0xffff, offset + o.senderErrorEstimate);
+  target[offset + o.senderTtl] = value.senderTtl;
+  writeHmac(target, o.hmac < 0 ? -1 : offset + o.hmac, value.hmac);
+  target.set(value.tlvs, offset + o.tlvs);
+  return length;
+}
+
+export function encodeStampReflector(value: StampReflectorPacket, security: StampSecurity): Buffer {
+  const out = Buffer.alloc(stampReflectorLength(value, security));
+  writeStampReflector(value, security, out);
+  return out;
+}

@@ -1,0 +1,217 @@
+import { asBuffer, malformed, need } from '../bytes.js';
+import { readTimestamp, type WireTimestamp, writeTimestamp } from '../values/timestamp.js';
+import { TWAMP_REFLECTOR_LEGACY_MIN, TestSecurity, type TwampLayout } from './layout.js';
+import { copyOctets, zero } from './octets.js';
+
+/** Octets of the test-packet HMAC field (HMAC-SHA1 truncated, RFC 4656 §4.1.2). */
+export const TWAMP_HMAC_LENGTH = 16;
+
+/** RFC 5357 §4.2.1: a reflector that cannot read the received TTL/Hop Limit writes 255. */
+export const TTL_UNKNOWN = 255;
+
+/**
+ * A Session-Sender test packet (RFC 5357 §4.1.2; RFC 6038 §5 for Symmetrical Size), in plaintext:
+ * encryption and the HMAC value belong to the crypto module.
+ */
+export interface TwampSenderPacket {
+  readonly sequence: number;
+  readonly timestamp: WireTimestamp;
+  /** Raw 16-bit Error Estimate (S, Z, Scale, Multiplier), as sent. */
+  readonly errorEstimate: number;
+  /** Authenticated and encrypted layouts only: the 16 octets at 32-47, as given. */
+  readonly hmac?: Uint8Array;
+  /**
+   * Everything after the sender base (14, 48, 41 or 112 octets). With Reflect Octets its first
+   * `layout.reflectOctets` octets are the part the reflector must return verbatim.
+   * Decoders return a view into the input (no copy): copy it before reusing the input buffer.
+   */
+  readonly padding: Uint8Array;
+}
+
+/** A Session-Reflector test packet (RFC 5357 §4.2.1, erratum 5045; RFC 7750 §2.2). */
+export interface TwampReflectorPacket {
+  readonly sequence: number;
+  /** T3: taken just before the reflector sent the packet. */
+  readonly timestamp: WireTimestamp;
+  readonly errorEstimate: number;
+  /** T2: when the reflector received the sender's packet. */
+  readonly receiveTimestamp: WireTimestamp;
+  readonly senderSequence: number;
+  readonly senderTimestamp: WireTimestamp;
+  readonly senderErrorEstimate: number;
+  /**
+   * The TTL/Hop Limit the reflector saw. `null` when the packet was too short to carry it (twampy's
+   * 38-octet replies); encoders write 255 for `null`, which RFC 5357 defines as "not known".
+   */
+  readonly senderTtl: number | null;
+  /**
+   * RFC 7750 layouts only: the received TOS/Traffic Class octet (DSCP in the high 6 bits, ECN in the
+   * low 2). `null` when a tolerated short packet ends before it; encoders write 0 for `null`.
+   */
+  readonly senderDscpEcn?: number | null;
+  /** Authenticated and encrypted layouts only: the 16 octets at 96-111, as given. */
+  readonly hmac?: Uint8Array;
+  /** Everything after the reflector base (41, 44 or 112); a view into the input. */
+  readonly padding: Uint8Array;
+}
+
+const SENDER = 'TWAMP Session-Sender test packet';
+const REFLECTOR = 'TWAMP Session-Reflector test packet';
+
+function isOpen(layout: TwampLayout): boolean {
+  return layout.security === TestSecurity.Open;
+}
+
+/** The shortest packet each decoder accepts for this layout. */
+export function twampSenderMinLength(layout: TwampLayout): number {
+  return layout.sender.padding;
+}
+
+export function twampReflectorMinLength(layout: TwampLayout): number {
+  // twampy replies with 38 octets (no MBZ, no Sender TTL); tolerate that for the open layouts only,
+  // since authenticated replies carry their HMAC at 96 and cannot be shortened.
+  return isOpen(layout) ? TWAMP_REFLECTOR_LEGACY_MIN : layout.reflector.padding;
+}
+
+export function decodeTwampSender(input: Uint8Array, layout: TwampLayout): TwampSenderPacket {
+  const b = asBuffer(input);
+  const s = layout.sender;
+  if (b.length < s.padding) {
+    throw malformed(SENDER, 'length', 0, `needs at least ${s.padding} octets for this layout, got ${b.length}`);
+  }
+  const base = {
+    sequence: b.readUInt32BE(s.sequence),
+    timestamp: readTimestamp(b, s.timestamp, SENDER, 'Timestamp'),
+    errorEstimate: b.readUInt16BE(s.errorEstimate),
+  };
+  const padding = b.subarray(s.padding);
+  if (s.hmac < 0) {
+    return { ...base, padding };
+  }
+  return { ...base, hmac: b.subarray(s.hmac, s.hmac + TWAMP_HMAC_LENGTH), padding };
+}
+
+/** Bytes `encodeTwampSender` produces for this value. */
+export function twampSenderLength(value: TwampSenderPacket, layout: TwampLayout): number {
+  return layout.sender.padding + value.padding.length;
+}
+
+/** Write the packet at `offset` (MBZ octets zeroed); returns the number of octets written. */
+export function writeTwampSender(value: TwampSenderPacket, layout: TwampLayout, target: Buffer, offset = 0): number {
+  const s = layout.sender;
+  const length = twampSenderLength(value, layout);
+  if (offset + length > target.length) {
+    throw new RangeError(`${SENDER} needs ${length} octets at ${offset}, target has ${target.length}`);
+  }
+  zero(target, offset, offset + s.padding);
+  target.writeUInt32BE(value.sequence >>> 0, offset + s.sequence);
+  writeTimestamp(target, offset + s.timestamp, value.timestamp);
+  target.writeUInt16BE(value.errorEstimate & 0xffff, offset + s.errorEstimate);
+  if (s.hmac >= 0 && value.hmac !== undefined) {
+    if (value.hmac.length !== TWAMP_HMAC_LENGTH) {
+      throw new RangeError(`HMAC must be ${TWAMP_HMAC_LENGTH} octets, got ${value.hmac.length}`);
+    }
+    target.set(value.hmac, offset + s.hmac);
+  }
+  target.set(value.padding, offset + s.padding);
+  return length;
+}
+
+export function encodeTwampSender(value: TwampSenderPacket, layout: TwampLayout): Buffer {
+  const out = Buffer.alloc(twampSenderLength(value, layout));
+  writeTwampSender(value, layout, out);
+  return out;
+}
+
+export function decodeTwampReflector(input: Uint8Array, layout: TwampLayout): TwampReflectorPacket {
+  const b = asBuffer(input);
+  const r = layout.reflector;
+  const min = twampReflectorMinLength(layout);
+  if (b.length < min) {
+    throw malformed(REFLECTOR, 'length', 0, `needs at least ${min} octets for this layout, got ${b.length}`);
+  }
+  need(b, r.senderErrorEstimate, 2, REFLECTOR, 'Sender Error Estimate');
+  const base = {
+    sequence: b.readUInt32BE(r.sequence),
+    timestamp: readTimestamp(b, r.timestamp, REFLECTOR, 'Timestamp'),
+    errorEstimate: b.readUInt16BE(r.errorEstimate),
+    receiveTimestamp: readTimestamp(b, r.receiveTimestamp, REFLECTOR, 'Receive Timestamp'),
+    senderSequence: b.readUInt32BE(r.senderSequence),
+    senderTimestamp: readTimestamp(b, r.senderTimestamp, REFLECTOR, 'Sender Timestamp'),
+    senderErrorEstimate: b.readUInt16BE(r.senderErrorEstimate),
+    // 38-40 octets: the sender TTL octet is missing, so the TTL is unknown rather than a guess.
+    senderTtl: b.length > r.senderTtl ? (b[r.senderTtl] ?? null) : null,
+  };
+  // Short (tolerated) packets have no padding; otherwise padding starts at the layout's base.
+  const padding = b.subarray(Math.min(b.length, r.padding));
+  if (r.hmac >= 0) {
+    const hmac = b.subarray(r.hmac, r.hmac + TWAMP_HMAC_LENGTH);
+    return r.senderDscpEcn >= 0
+      ? { ...base, senderDscpEcn: b[r.senderDscpEcn] ?? null, hmac, padding }
+      : { ...base, hmac, padding };
+  }
+  return r.senderDscpEcn >= 0 ? { ...base, senderDscpEcn: b[r.senderDscpEcn] ?? null, padding } : { ...base, padding };
+}
+
+export function twampReflectorLength(value: TwampReflectorPacket, layout: TwampLayout): number {
+  return layout.reflector.padding + value.padding.length;
+}
+
+/**
+ * Write a full-format reflector packet (never the 38-octet legacy one: a `null` TTL becomes 255, the
+ * RFC's "unknown"). Returns the number of octets written.
+ */
+export function writeTwampReflector(value: TwampReflectorPacket, layout: TwampLayout, target: Buffer, offset = 0): number {
+  const r = layout.reflector;
+  const length = twampReflectorLength(value, layout);
+  if (offset + length > target.length) {
+    throw new RangeError(`${REFLECTOR} needs ${length} octets at ${offset}, target has ${target.length}`);
+  }
+  zero(target, offset, offset + r.padding);
+  target.writeUInt32BE(value.sequence >>> 0, offset + r.sequence);
+  writeTimestamp(target, offset + r.timestamp, value.timestamp);
+  target.writeUInt16BE(value.errorEstimate & 0xffff, offset + r.errorEstimate);
+  writeTimestamp(target, offset + r.receiveTimestamp, value.receiveTimestamp);
+  target.writeUInt32BE(value.senderSequence >>> 0, offset + r.senderSequence);
+  writeTimestamp(target, offset + r.senderTimestamp, value.senderTimestamp);
+  target.writeUInt16BE(value.senderErrorEstimate & 0xffff, offset + r.senderErrorEstimate);
+  target[offset + r.senderTtl] = value.senderTtl ?? TTL_UNKNOWN;
+  if (r.senderDscpEcn >= 0) {
+    target[offset + r.senderDscpEcn] = value.senderDscpEcn ?? 0;
+  }
+  if (r.hmac >= 0 && value.hmac !== undefined) {
+    if (value.hmac.length !== TWAMP_HMAC_LENGTH) {
+      throw new RangeError(`HMAC must be ${TWAMP_HMAC_LENGTH} octets, got ${value.hmac.length}`);
+    }
+    target.set(value.hmac, offset + r.hmac);
+  }
+  copyOctets(value.padding, 0, target, offset + r.padding, value.padding.length);
+  return length;
+}
+
+export function encodeTwampReflector(value: TwampReflectorPacket, layout: TwampLayout): Buffer {
+  const out = Buffer.alloc(twampReflectorLength(value, layout));
+  writeTwampReflector(value, layout, out);
+  return out;
+}
+
+/**
+ * RFC 6038 §4: the octets the reflector must return verbatim, i.e. the first `layout.reflectOctets`
+ * octets of the sender padding (a view). Throws when the padding is shorter than negotiated.
+ */
+export function senderReflectOctets(packet: TwampSenderPacket, layout: TwampLayout): Uint8Array {
+  if (packet.padding.length < layout.reflectOctets) {
+    throw malformed(SENDER, 'Padding to be reflected', layout.sender.padding,
+      `needs ${layout.reflectOctets} octets, padding has ${packet.padding.length}`);
+  }
+  return packet.padding.subarray(0, layout.reflectOctets);
+}
+
+/** RFC 6038 §4: where a reflector packet returns them: the start of its padding (a view). */
+export function reflectorReflectedOctets(packet: TwampReflectorPacket, layout: TwampLayout): Uint8Array {
+  if (packet.padding.length < layout.reflectOctets) {
+    throw malformed(REFLECTOR, 'Reflected octets', layout.reflector.padding,
+      `needs ${layout.reflectOctets} octets, padding has ${packet.padding.length}`);
+  }
+  return packet.padding.subarray(0, layout.reflectOctets);
+}
