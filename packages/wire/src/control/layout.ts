@@ -1,0 +1,45 @@
+import { need } from '../bytes.js';
+import { HMAC_LENGTH } from '../crypto/control-stream.js';
+
+/** Octets in a Session Identifier (RFC 4656 §3.5): address (4) ‖ timestamp (8) ‖ random (4). */
+export const SID_LENGTH = 16;
+
+/** Every encrypted-stream message ends with a 16-octet HMAC field (RFC 4656 §3.2). */
+export { HMAC_LENGTH };
+
+/** One field of a message layout: where it starts, for naming the field a truncation cuts into. */
+export interface FieldStart {
+  readonly name: string;
+  readonly offset: number;
+}
+
+/**
+ * Check that `length` octets of a message are present before anything is read.
+ *
+ * One check up front (rather than one per field) means a decoder either reads a whole message or
+ * nothing; the error still names the first field the input is too short for, which is what a
+ * log reader needs to tell a short read from a peer speaking a different layout.
+ */
+export function needMessage(
+  input: Uint8Array,
+  offset: number,
+  length: number,
+  what: string,
+  fields: readonly FieldStart[],
+): void {
+  const available = input.length - offset;
+  if (available >= length) return;
+  let field: FieldStart = fields[0] ?? { name: 'message', offset: 0 };
+  for (const candidate of fields) {
+    if (candidate.offset > available) break;
+    field = candidate;
+  }
+  need(input, offset + field.offset, length - field.offset, what, field.name);
+}
+
+/** Plain-text length check for encoder inputs: a wrong-sized key or SID is a caller bug, not peer input. */
+export function checkTarget(target: Uint8Array, offset: number, length: number, what: string): void {
+  if (!Number.isInteger(offset) || offset < 0 || offset + length > target.length) {
+    throw new RangeError(`${what} needs ${length} octets at offset ${offset}; the target holds ${target.length}`);
+  }
+}
