@@ -1,0 +1,168 @@
+import { type Cipher, createCipheriv, createDecipheriv, createHmac, type Decipher, timingSafeEqual } from 'node:crypto';
+import { need } from '../bytes.js';
+import { BLOCK, Mode, SECURITY_MODE_MASK } from '../constants.js';
+import type { ControlKeys } from './control-stream.js';
+import { deriveTestKeys, type TestSessionKeys } from './test-keys.js';
+
+/** How a TWAMP test session protects its packets; unauthenticated and mixed sessions use neither. */
+export const TestPacketProtection = {
+  /** RFC 4656 §4.1.2: block 0 AES-ECB encrypted, HMAC over block 0. */
+  Authenticated: 'authenticated',
+  /** RFC 4656 §4.1.2, RFC 5357 §4.2.1: the fixed fields AES-CBC encrypted, HMAC over them. */
+  Encrypted: 'encrypted',
+} as const;
+
+export type TestPacketProtection = (typeof TestPacketProtection)[keyof typeof TestPacketProtection];
+
+const PROTECTIONS: ReadonlySet<string> = new Set(Object.values(TestPacketProtection));
+
+/** Which of the two TWAMP-Test packet formats a buffer holds. */
+export const TestPacketKind = {
+  /** Session-Sender packet (RFC 4656 §4.1.2 / RFC 5357 §4.1.2): HMAC at 32. */
+  Sender: 'sender',
+  /** Session-Reflector packet (RFC 5357 §4.2.1): HMAC at 96. */
+  Reflector: 'reflector',
+} as const;
+
+export type TestPacketKind = (typeof TestPacketKind)[keyof typeof TestPacketKind];
+
+/** Test HMACs are HMAC-SHA1 truncated to 128 bits, like the control HMACs. */
+export const TEST_HMAC_LENGTH = 16;
+/** Offset of the HMAC field in an authenticated/encrypted Session-Sender packet. */
+export const SENDER_HMAC_OFFSET = 32;
+/** Offset of the HMAC field in an authenticated/encrypted Session-Reflector packet. */
+export const REFLECTOR_HMAC_OFFSET = 96;
+
+/** target[at..at+16) ^= source[from..from+16). */
+function xorBlock(target: Uint8Array, at: number, source: Uint8Array, from: number): void {
+  for (let i = 0; i < BLOCK; i += 1) {
+    target[at + i] = (target[at + i] ?? 0) ^ (source[from + i] ?? 0);
+  }
+}
+
+/**
+ * The part of a packet that is encrypted, which is also exactly the part the HMAC covers
+ * (RFC 4656 §4.1.2: the test HMAC covers only what is encrypted):
+ * - authenticated: block 0 only (Sequence Number and MBZ), both packet kinds;
+ * - encrypted: everything before the HMAC field: 32 octets for the sender, 96 for the reflector.
+ * Timestamps are therefore in clear and unauthenticated in authenticated mode, and padding is
+ * never encrypted nor authenticated in either mode.
+ */
+export function testProtectedLength(protection: TestPacketProtection, kind: TestPacketKind): number {
+  if (protection === TestPacketProtection.Authenticated) return BLOCK;
+  return testHmacOffset(kind);
+}
+
+/** Where the HMAC field sits for this packet kind. */
+export function testHmacOffset(kind: TestPacketKind): number {
+  return kind === TestPacketKind.Sender ? SENDER_HMAC_OFFSET : REFLECTOR_HMAC_OFFSET;
+}
+
+/**
+ * The test-packet protection a negotiated Mode implies, or undefined when test packets travel in
+ * clear: unauthenticated mode, and mixed mode (RFC 5618: encrypted control, unauthenticated test).
+ * Feature bits above the security nibble are ignored.
+ */
+export function testPacketProtectionForMode(mode: number): TestPacketProtection | undefined {
+  switch (mode & SECURITY_MODE_MASK) {
+    case Mode.Authenticated:
+      return TestPacketProtection.Authenticated;
+    case Mode.Encrypted:
+      return TestPacketProtection.Encrypted;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Protection of one test session's packets, in place on the caller's buffers.
+ *
+ * The AES objects are created once per session: encrypted mode needs AES-CBC with an IV of zero
+ * restarted for every packet (RFC 4656 §4.1.2), and a Node Cipheriv cannot be rewound to a new IV,
+ * so the CBC chain is built here from one reusable ECB cipher and decipher (padding off, whole
+ * blocks only), XORing the previous ciphertext block by hand. Authenticated mode is the one-block
+ * case of the same loop (CBC with a zero IV over one block is ECB).
+ *
+ * Order (RFC 4656 §4.1.2): send = fill fields, HMAC over the plaintext, then encrypt (the HMAC
+ * field itself is never encrypted); receive = decrypt, then verify.
+ */
+export class TestPacketCrypto {
+  readonly protection: TestPacketProtection;
+  readonly #encryptor: Cipher;
+  readonly #decryptor: Decipher;
+  readonly #hmacKey: Buffer;
+
+  constructor(keys: TestSessionKeys, protection: TestPacketProtection) {
+    // The type already excludes other values; this guards plain-JavaScript callers.
+    if (!PROTECTIONS.has(protection)) throw new RangeError(`unknown test packet protection ${protection}`);
+    this.protection = protection;
+    this.#encryptor = createCipheriv('aes-128-ecb', keys.aesKey, null);
+    this.#encryptor.setAutoPadding(false);
+    this.#decryptor = createDecipheriv('aes-128-ecb', keys.aesKey, null);
+    this.#decryptor.setAutoPadding(false);
+    // Keep our own copy: the caller may reuse or wipe its key buffer.
+    this.#hmacKey = Buffer.from(keys.hmacKey);
+  }
+
+  /**
+   * Fill the HMAC field and encrypt, in place. `packet` holds the plaintext packet, padding
+   * included; the padding is left untouched.
+   *
+   * @throws RangeError when the buffer is shorter than the packet kind's base (48 or 112 octets).
+   */
+  protect(packet: Uint8Array, kind: TestPacketKind): void {
+    const macAt = testHmacOffset(kind);
+    if (packet.length < macAt + TEST_HMAC_LENGTH) {
+      throw new RangeError(`a protected ${kind} packet needs at least ${macAt + TEST_HMAC_LENGTH} octets, got ${packet.length}`);
+    }
+    const covered = testProtectedLength(this.protection, kind);
+    const digest = this.#digest(packet, covered);
+    packet.set(digest.subarray(0, TEST_HMAC_LENGTH), macAt);
+
+    for (let offset = 0; offset < covered; offset += BLOCK) {
+      if (offset > 0) {
+        // CBC: chain from the ciphertext block just written; block 0 chains from the zero IV.
+        xorBlock(packet, offset, packet, offset - BLOCK);
+      }
+      packet.set(this.#encryptor.update(packet.subarray(offset, offset + BLOCK)), offset);
+    }
+  }
+
+  /**
+   * Decrypt in place and check the HMAC. Returns false when the HMAC does not match: the caller
+   * counts and drops the packet (malformed test packets are counted and dropped, as perfSONAR
+   * ignores them too), so a forged or corrupted packet costs no exception. The buffer is decrypted
+   * either way.
+   *
+   * @throws MalformedInputError when the buffer is too short to hold the HMAC field.
+   */
+  unprotect(packet: Uint8Array, kind: TestPacketKind): boolean {
+    const macAt = testHmacOffset(kind);
+    need(packet, macAt, TEST_HMAC_LENGTH, `TWAMP-Test ${kind} packet`, 'HMAC');
+    const covered = testProtectedLength(this.protection, kind);
+
+    // One call decrypts every block; CBC then needs each block XORed with the previous
+    // ciphertext block, which the packet still holds until the plaintext is copied back.
+    const plain = this.#decryptor.update(packet.subarray(0, covered));
+    for (let offset = BLOCK; offset < covered; offset += BLOCK) xorBlock(plain, offset, packet, offset - BLOCK);
+    packet.set(plain, 0);
+
+    const expected = this.#digest(packet, covered).subarray(0, TEST_HMAC_LENGTH);
+    return timingSafeEqual(expected, packet.subarray(macAt, macAt + TEST_HMAC_LENGTH));
+  }
+
+  #digest(packet: Uint8Array, covered: number): Buffer {
+    return createHmac('sha1', this.#hmacKey).update(packet.subarray(0, covered)).digest();
+  }
+}
+
+/**
+ * The packet protection for one session of a control connection, or undefined when the mode
+ * sends test packets in clear (unauthenticated, mixed). Derives the session's keys from the
+ * control keys and the SID.
+ */
+export function createTestPacketCrypto(mode: number, control: ControlKeys, sid: Uint8Array): TestPacketCrypto | undefined {
+  const protection = testPacketProtectionForMode(mode);
+  if (protection === undefined) return undefined;
+  return new TestPacketCrypto(deriveTestKeys(control, sid), protection);
+}
