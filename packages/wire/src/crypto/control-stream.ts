@@ -13,6 +13,18 @@ export interface ControlKeys {
 /** Length of every control and test HMAC field: HMAC-SHA1 truncated to 128 bits. */
 export const HMAC_LENGTH = 16;
 
+/**
+ * Check the key and IV sizes RFC 4656 §3.1 fixes, and copy the HMAC key: the cipher copies its
+ * key internally, but HMAC is keyed anew for every message, so a caller that later reuses or wipes
+ * its key buffer would otherwise silently change every following HMAC.
+ */
+function hmacKeyOf(keys: ControlKeys, iv: Uint8Array): Buffer {
+  if (keys.aesKey.length !== 16) throw new RangeError(`AES Session-key must be 16 octets, got ${keys.aesKey.length}`);
+  if (keys.hmacKey.length !== 32) throw new RangeError(`HMAC Session-key must be 32 octets, got ${keys.hmacKey.length}`);
+  if (iv.length !== BLOCK) throw new RangeError(`IV must be ${BLOCK} octets, got ${iv.length}`);
+  return Buffer.from(keys.hmacKey);
+}
+
 function checkBlocks(data: Uint8Array, what: string): void {
   if (data.length === 0 || data.length % BLOCK !== 0) {
     throw new RangeError(`${what} must be a non-empty whole number of 16-octet blocks, got ${data.length} octets`);
@@ -36,13 +48,13 @@ function controlHmac(hmacKey: Uint8Array, parts: readonly Uint8Array[]): Buffer 
  */
 export class ControlStreamEncryptor {
   readonly #cipher: Cipher;
-  readonly #hmacKey: Uint8Array;
+  readonly #hmacKey: Buffer;
   #uncovered: Buffer[] = [];
 
   constructor(keys: ControlKeys, iv: Uint8Array) {
+    this.#hmacKey = hmacKeyOf(keys, iv);
     this.#cipher = createCipheriv('aes-128-cbc', keys.aesKey, iv);
     this.#cipher.setAutoPadding(false);
-    this.#hmacKey = keys.hmacKey;
   }
 
   /** Encrypt blocks that have no HMAC field of their own; the next `seal` covers them. */
@@ -69,13 +81,13 @@ export class ControlStreamEncryptor {
 /** The receiving side of one direction; the mirror of ControlStreamEncryptor. */
 export class ControlStreamDecryptor {
   readonly #decipher: Decipher;
-  readonly #hmacKey: Uint8Array;
+  readonly #hmacKey: Buffer;
   #uncovered: Buffer[] = [];
 
   constructor(keys: ControlKeys, iv: Uint8Array) {
+    this.#hmacKey = hmacKeyOf(keys, iv);
     this.#decipher = createDecipheriv('aes-128-cbc', keys.aesKey, iv);
     this.#decipher.setAutoPadding(false);
-    this.#hmacKey = keys.hmacKey;
   }
 
   /** Decrypt whole blocks, continuing the chain. Blocks may be fed in any grouping. */
