@@ -1,1 +1,17 @@
-export {};
+export { type WireTimestamp, readTimestamp, writeTimestamp, ZERO_TIMESTAMP } from './timestamp.js';
+export {
+  isSubSecondNanos,
+  NANOS_PER_SECOND,
+  nanosFromNtpFraction,
+  NTP_ERA_SECONDS,
+  NTP_FRACTION_UNITS_PER_SECOND,
+  NTP_INTERVAL_MAX,
+  NTP_UNIX_OFFSET_SECONDS,
+  ntpDifferenceNanos,
+  ntpFractionFromNanos,
+  ntpFromUnixNanos,
+  ntpIntervalFromSeconds,
+  ntpIntervalToSeconds,
+  ntpToUnixNanos,
+  writeNtpFromUnix,
+} from './ntp.js';
