@@ -15,3 +15,13 @@ export {
   ntpToUnixNanos,
   writeNtpFromUnix,
 } from './ntp.js';
+export {
+  DEFAULT_TAI_MINUS_UTC_SECONDS,
+  isValidPtpTimestamp,
+  ptpDifferenceNanos,
+  ptpFromUnixNanos,
+  ptpToUnixNanos,
+  readPtpTimestamp,
+  writePtpFromUnix,
+} from './ptp.js';
+export { type TimestampConversionOptions, timestampFromUnixNanos, timestampToUnixNanos } from './timestamp-format.js';
