@@ -16,6 +16,8 @@ export type TestPacketProtection = (typeof TestPacketProtection)[keyof typeof Te
 
 const PROTECTIONS: ReadonlySet<string> = new Set(Object.values(TestPacketProtection));
 
+const ZERO_IV = Buffer.alloc(BLOCK);
+
 /** Which of the two TWAMP-Test packet formats a buffer holds. */
 export const TestPacketKind = {
   /** Session-Sender packet (RFC 4656 §4.1.2 / RFC 5357 §4.1.2): HMAC at 32. */
@@ -77,11 +79,14 @@ export function testPacketProtectionForMode(mode: number): TestPacketProtection 
 /**
  * Protection of one test session's packets, in place on the caller's buffers.
  *
- * The AES objects are created once per session: encrypted mode needs AES-CBC with an IV of zero
- * restarted for every packet (RFC 4656 §4.1.2), and a Node Cipheriv cannot be rewound to a new IV,
- * so the CBC chain is built here from one reusable ECB cipher and decipher (padding off, whole
- * blocks only), XORing the previous ciphertext block by hand. Authenticated mode is the one-block
- * case of the same loop (CBC with a zero IV over one block is ECB).
+ * Encrypted mode is AES-CBC with an IV of zero restarted for every packet (RFC 4656 §4.1.2), and
+ * authenticated mode is its one-block case (CBC with a zero IV over one block is ECB). A Node
+ * Cipheriv cannot be rewound to a new IV, and creating one per packet costs more than the
+ * encryption itself, so each direction keeps one long-lived AES-128-CBC cipher (padding off, whole
+ * blocks only) and cancels the chain it carries over from the previous packet: that cipher XORs
+ * the first block with the last ciphertext block it handled, so XORing that same block in first
+ * (encrypt) or out afterwards (decrypt) leaves exactly E(P0) / D(C0), as with a zero IV. The rest
+ * of the packet then chains as CBC does, and the whole encrypted part costs one native call.
  *
  * Order (RFC 4656 §4.1.2): send = fill fields, HMAC over the plaintext, then encrypt (the HMAC
  * field itself is never encrypted); receive = decrypt, then verify.
@@ -90,15 +95,19 @@ export class TestPacketCrypto {
   readonly protection: TestPacketProtection;
   readonly #encryptor: Cipher;
   readonly #decryptor: Decipher;
+  /** The last ciphertext block #encryptor produced: its chaining value for the next packet. */
+  readonly #encryptChain = Buffer.alloc(BLOCK);
+  /** The last ciphertext block #decryptor consumed: its chaining value for the next packet. */
+  readonly #decryptChain = Buffer.alloc(BLOCK);
   readonly #hmacKey: Buffer;
 
   constructor(keys: TestSessionKeys, protection: TestPacketProtection) {
     // The type already excludes other values; this guards plain-JavaScript callers.
     if (!PROTECTIONS.has(protection)) throw new RangeError(`unknown test packet protection ${protection}`);
     this.protection = protection;
-    this.#encryptor = createCipheriv('aes-128-ecb', keys.aesKey, null);
+    this.#encryptor = createCipheriv('aes-128-cbc', keys.aesKey, ZERO_IV);
     this.#encryptor.setAutoPadding(false);
-    this.#decryptor = createDecipheriv('aes-128-ecb', keys.aesKey, null);
+    this.#decryptor = createDecipheriv('aes-128-cbc', keys.aesKey, ZERO_IV);
     this.#decryptor.setAutoPadding(false);
     // Keep our own copy: the caller may reuse or wipe its key buffer.
     this.#hmacKey = Buffer.from(keys.hmacKey);
@@ -119,13 +128,11 @@ export class TestPacketCrypto {
     const digest = this.#digest(packet, covered);
     packet.set(digest.subarray(0, TEST_HMAC_LENGTH), macAt);
 
-    for (let offset = 0; offset < covered; offset += BLOCK) {
-      if (offset > 0) {
-        // CBC: chain from the ciphertext block just written; block 0 chains from the zero IV.
-        xorBlock(packet, offset, packet, offset - BLOCK);
-      }
-      packet.set(this.#encryptor.update(packet.subarray(offset, offset + BLOCK)), offset);
-    }
+    // Pre-cancel the carried-over chain so block 0 is encrypted as if the IV were zero.
+    xorBlock(packet, 0, this.#encryptChain, 0);
+    const cipher = this.#encryptor.update(packet.subarray(0, covered));
+    packet.set(cipher, 0);
+    cipher.copy(this.#encryptChain, 0, covered - BLOCK, covered);
   }
 
   /**
@@ -141,10 +148,11 @@ export class TestPacketCrypto {
     need(packet, macAt, TEST_HMAC_LENGTH, `TWAMP-Test ${kind} packet`, 'HMAC');
     const covered = testProtectedLength(this.protection, kind);
 
-    // One call decrypts every block; CBC then needs each block XORed with the previous
-    // ciphertext block, which the packet still holds until the plaintext is copied back.
     const plain = this.#decryptor.update(packet.subarray(0, covered));
-    for (let offset = BLOCK; offset < covered; offset += BLOCK) xorBlock(plain, offset, packet, offset - BLOCK);
+    // Undo the carried-over chain on block 0, then remember this packet's last ciphertext block
+    // (the decipher's chaining value now) before the plaintext overwrites it.
+    xorBlock(plain, 0, this.#decryptChain, 0);
+    this.#decryptChain.set(packet.subarray(covered - BLOCK, covered));
     packet.set(plain, 0);
 
     const expected = this.#digest(packet, covered).subarray(0, TEST_HMAC_LENGTH);
