@@ -1,7 +1,7 @@
 import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
 import { Command } from '../constants.js';
 import { readTimestamp, type WireTimestamp, writeTimestamp } from '../values/timestamp.js';
-import { readAddress, writeAddress } from './address.js';
+import { readAddress, writeAddress } from '../values/address.js';
 import { checkTarget, HMAC_LENGTH, needMessage, SID_LENGTH } from './layout.js';
 
 /** Request-TW-Session, command 5: 7 blocks; the HMAC covers octets 0-95 (RFC 5357 §3.5, RFC 6038 §4.2). */
