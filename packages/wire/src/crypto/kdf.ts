@@ -14,8 +14,9 @@ export const SALT_LENGTH = 16;
 export const PBKDF2_MIN_COUNT = 1024;
 
 /**
- * The default cap on the greeting's Count. RFC 4656 §3.1 lets a client refuse a server that asks
- * for more work than it is willing to do; 32768 is the default maximum that section suggests.
+ * The default cap on the greeting's Count. A client should refuse (close the connection to) a
+ * server that asks for more PBKDF2 work than it is willing to do; 32768 is the project's default
+ * maximum (docs/protocol-reference.md §1, after RFC 4656 §3.1 and RFC 5357 §6).
  */
 export const PBKDF2_DEFAULT_MAX_COUNT = 32768;
 
