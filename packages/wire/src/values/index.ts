@@ -25,3 +25,16 @@ export {
   writePtpFromUnix,
 } from './ptp.js';
 export { type TimestampConversionOptions, timestampFromUnixNanos, timestampToUnixNanos } from './timestamp-format.js';
+export {
+  ADDRESS_FIELD_LENGTH,
+  addressFamilyOf,
+  formatIpAddress,
+  formatIpv6,
+  type IpFamily,
+  isUnspecifiedAddress,
+  parseIpAddress,
+  type ParsedIpAddress,
+  readAddress,
+  tryParseIpAddress,
+  writeAddress,
+} from './address.js';
