@@ -17,6 +17,37 @@ import { decodeStopNAck } from './stop-n-ack.js';
 import { decodeStopNSessions } from './stop-n-sessions.js';
 import { decodeStopSessions, STOP_SESSIONS_LENGTH } from './stop-sessions.js';
 
+/*
+ * State model (one framer per direction of one connection):
+ *
+ *   server: set-up-response ──164 octets──▶ awaiting-security ──useKeys(keys, Client-IV) or
+ *           useUnauthenticated()──▶ commands (2/3 → 32, 5 → 112, 7/9 → 32 + 16·N) ──▶ …
+ *   client: greeting ──64──▶ awaiting-security ──useKeys(keys) or useUnauthenticated()──▶
+ *           server-start ──48──▶ replies (in `expect` order) ──▶ …   or ──Accept ≠ 0──▶ rejected
+ *   any:    peer-caused error or unknown command ──▶ failed;   end() ──▶ ended
+ *
+ * The client pauses before Server-Start rather than after it: Server-Start's last block is the
+ * first block of the cipher chain, so it cannot be read until the owner has chosen the mode. A
+ * client that chose before the greeting never pauses.
+ *
+ * Tolerance decisions (be strict in what we send, tolerant in what we accept, never at the cost
+ * of framing or authenticity):
+ * - MBZ octets and the high nibble of IPVN are ignored, never checked (RFC 4656 §3.1).
+ * - Accept values outside 0-6 are delivered as received; the owner normalises them to 1.
+ * - In unauthenticated mode HMAC fields are neither checked nor required to be zero.
+ * - twamp-rs's 20-octet Stop-Sessions is accepted only by `end()`, in unauthenticated mode (see
+ *   there): recognising it earlier would misframe a correct 32-octet Stop-Sessions split by TCP.
+ * - Start-Sessions and Stop-Sessions are framed even when RFC 5938 forbids them (Individual
+ *   Session Control negotiated): their length is known, so the owner can refuse them and the
+ *   stream stays in step. N = 0 is framed too (32 octets); RFC 5938's N ≥ 1 is the owner's check.
+ * - ncode/twamp's Stop-N-Sessions (N at octets 4-7, octets 12-15 zero) is not tolerated: it would
+ *   be framed as 32 octets and the SIDs that follow would be read as commands. No guess at the
+ *   length is safe, so such a peer ends in an unknown command or a failed HMAC and a closed
+ *   connection rather than in misread sessions.
+ * - Commands of unknown length (0, 1, 4, 6, 8, 10, 11 and 12-255 from a client) end the stream
+ *   with an `unknown-command` result so the server can answer Accept 3 before closing.
+ */
+
 /** Which end of the control connection this framer reads for: 'server' reads what a client sends. */
 export type FramerRole = 'server' | 'client';
 
