@@ -26,6 +26,21 @@ export {
 } from './ptp.js';
 export { type TimestampConversionOptions, timestampFromUnixNanos, timestampToUnixNanos } from './timestamp-format.js';
 export {
+  decodeErrorEstimate,
+  encodeErrorEstimate,
+  type ErrorEstimate,
+  ERROR_ESTIMATE_MAX_SECONDS,
+  ERROR_ESTIMATE_MIN_SECONDS,
+  ErrorEstimateBits,
+  type ErrorEstimateFlags,
+  errorEstimateFromSeconds,
+  errorEstimateSeconds,
+  ErrorEstimateValue,
+  isPtpErrorEstimate,
+  isValidErrorEstimate,
+  readErrorEstimate,
+} from './error-estimate.js';
+export {
   ADDRESS_FIELD_LENGTH,
   addressFamilyOf,
   formatIpAddress,
