@@ -104,12 +104,53 @@ export interface StampReflectOptions {
   readonly understoodTlvs?: Uint8Array;
 }
 
-function mutableDefaults(stateful: boolean, errorEstimate: number, understoodTlvs: Uint8Array): Pick<
-  ReflectContext,
-  | 'stateful' | 'sequence' | 'receiveSeconds' | 'receiveFraction' | 'sendSeconds' | 'sendFraction' | 'errorEstimate'
-  | 'receivedTtl' | 'receivedTos' | 'hmacFailed' | 'understoodTlvs' | 'malformedTlvAt'
-> {
+interface Offsets {
+  readonly protocol: ReflectProtocol;
+  readonly sSeq: number;
+  readonly sTs: number;
+  readonly sErr: number;
+  readonly sSsid: number;
+  readonly sMin: number;
+  readonly sPad: number;
+  readonly rSeq: number;
+  readonly rTs: number;
+  readonly rErr: number;
+  readonly rSsid: number;
+  readonly rRx: number;
+  readonly rSSeq: number;
+  readonly rSTs: number;
+  readonly rSErr: number;
+  readonly rTtl: number;
+  readonly rDscpEcn: number;
+  readonly rPad: number;
+  readonly reflectOctets: number;
+}
+
+/**
+ * Every context is built by this one object literal, so TWAMP and STAMP contexts share a hidden class
+ * and reflectInto's property loads stay monomorphic whichever protocols a process reflects.
+ */
+function newContext(o: Offsets, stateful: boolean, errorEstimate: number, understoodTlvs: Uint8Array): ReflectContext {
   return {
+    protocol: o.protocol,
+    sSeq: o.sSeq,
+    sTs: o.sTs,
+    sErr: o.sErr,
+    sSsid: o.sSsid,
+    sMin: o.sMin,
+    sPad: o.sPad,
+    rSeq: o.rSeq,
+    rTs: o.rTs,
+    rErr: o.rErr,
+    rSsid: o.rSsid,
+    rRx: o.rRx,
+    rSSeq: o.rSSeq,
+    rSTs: o.rSTs,
+    rSErr: o.rSErr,
+    rTtl: o.rTtl,
+    rDscpEcn: o.rDscpEcn,
+    rPad: o.rPad,
+    reflectOctets: o.reflectOctets,
     stateful,
     sequence: 0,
     receiveSeconds: 0,
@@ -135,7 +176,7 @@ const UNSYNCED_ERROR_ESTIMATE = 0x0001;
 export function createTwampReflectContext(options: TwampReflectOptions): ReflectContext {
   const { sender: s, reflector: r } = options.layout;
   const open = options.layout.security === TestSecurity.Open;
-  return {
+  const offsets: Offsets = {
     protocol: ReflectProtocol.Twamp,
     sSeq: s.sequence,
     sTs: s.timestamp,
@@ -157,8 +198,8 @@ export function createTwampReflectContext(options: TwampReflectOptions): Reflect
     rDscpEcn: r.senderDscpEcn,
     rPad: r.padding,
     reflectOctets: options.layout.reflectOctets,
-    ...mutableDefaults(options.stateful ?? true, options.errorEstimate ?? UNSYNCED_ERROR_ESTIMATE, understoodTlvTypes()),
   };
+  return newContext(offsets, options.stateful ?? true, options.errorEstimate ?? UNSYNCED_ERROR_ESTIMATE, understoodTlvTypes());
 }
 
 /** Build the reusable context for a STAMP session. */
@@ -166,7 +207,7 @@ export function createStampReflectContext(options: StampReflectOptions): Reflect
   const s = stampSenderOffsets(options.security);
   const r = stampReflectorOffsets(options.security);
   const open = options.security === StampSecurity.Open;
-  return {
+  const offsets: Offsets = {
     protocol: ReflectProtocol.Stamp,
     sSeq: s.sequence,
     sTs: s.timestamp,
@@ -189,8 +230,9 @@ export function createStampReflectContext(options: StampReflectOptions): Reflect
     rDscpEcn: -1,
     rPad: r.tlvs,
     reflectOctets: 0,
-    ...mutableDefaults(options.stateful ?? true, options.errorEstimate ?? UNSYNCED_ERROR_ESTIMATE, options.understoodTlvs ?? understoodTlvTypes()),
   };
+  const understood = options.understoodTlvs ?? understoodTlvTypes();
+  return newContext(offsets, options.stateful ?? true, options.errorEstimate ?? UNSYNCED_ERROR_ESTIMATE, understood);
 }
 
 /** Convenience: an open TWAMP Light context (stateless unless told otherwise). */
@@ -237,9 +279,7 @@ export function reflectInto(request: Uint8Array, requestLength: number, reply: U
   }
 
   // The base part: zero it first (reused buffer, MBZ and HMAC must be zero), then fill the fields.
-  for (let i = 0; i < rPad; i++) {
-    reply[i] = 0;
-  }
+  reply.fill(0, 0, rPad);
   const senderSeq = get32(request, ctx.sSeq);
   let seq = senderSeq;
   if (ctx.stateful) {
