@@ -41,6 +41,22 @@ export {
   readErrorEstimate,
 } from './error-estimate.js';
 export {
+  chooseSecurityMode,
+  DEFAULT_SECURITY_PREFERENCE,
+  isSecurityMode,
+  isServiceRefused,
+  isSingleSecurityMode,
+  MODE_NAMES,
+  type ModeName,
+  modeNames,
+  modesFromNames,
+  parseSecurityMode,
+  parseSecurityModes,
+  securityModeName,
+  type SecurityModeName,
+  securityModesOffered,
+} from './modes.js';
+export {
   ADDRESS_FIELD_LENGTH,
   addressFamilyOf,
   formatIpAddress,

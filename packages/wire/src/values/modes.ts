@@ -1,0 +1,157 @@
+import { Mode, SECURITY_MODE_MASK, type SecurityMode } from '../constants.js';
+import { argumentError } from './argument-error.js';
+
+/**
+ * Stable names for the TWAMP-Modes bits, for logs, JSON output and configuration. They never change once
+ * published; a bit we do not know is reported as its numeric value instead.
+ */
+export const MODE_NAMES = {
+  [Mode.Unauthenticated]: 'unauthenticated',
+  [Mode.Authenticated]: 'authenticated',
+  [Mode.Encrypted]: 'encrypted',
+  [Mode.Mixed]: 'mixed',
+  [Mode.IndividualSessionControl]: 'individual-session-control',
+  [Mode.ReflectOctets]: 'reflect-octets',
+  [Mode.SymmetricalSize]: 'symmetrical-size',
+  [Mode.IkeV2]: 'ikev2',
+  [Mode.DscpEcnMonitoring]: 'dscp-ecn-monitoring',
+  [Mode.PtpTimestamps]: 'ptp-timestamps',
+} as const;
+
+export type ModeName = (typeof MODE_NAMES)[keyof typeof MODE_NAMES];
+
+export type SecurityModeName = (typeof MODE_NAMES)[SecurityMode];
+
+/** Security modes from most to least protection: what a client picks when the caller states no preference. */
+export const DEFAULT_SECURITY_PREFERENCE: readonly SecurityMode[] = Object.freeze([
+  Mode.Encrypted,
+  Mode.Authenticated,
+  Mode.Mixed,
+  Mode.Unauthenticated,
+]);
+
+/** Security modes in bit order. */
+const SECURITY_MODES: readonly SecurityMode[] = [Mode.Unauthenticated, Mode.Authenticated, Mode.Encrypted, Mode.Mixed];
+
+function knownModeName(bit: number): ModeName | undefined {
+  return (MODE_NAMES as Partial<Record<number, ModeName>>)[bit];
+}
+
+/**
+ * Every bit set in a 32-bit Modes value, lowest first: its stable name, or its numeric value when it is
+ * a bit no RFC we know assigns (a peer may set them; they are to be ignored, but worth logging).
+ */
+export function modeNames(modes: number): (ModeName | number)[] {
+  const names: (ModeName | number)[] = [];
+  const bits = modes >>> 0;
+  for (let position = 0; position < 32; position += 1) {
+    const bit = 2 ** position;
+    // Division rather than `&`: bit 31 would come out negative through a signed 32-bit `&`.
+    if (Math.floor(bits / bit) % 2 === 1) {
+      names.push(knownModeName(bit) ?? bit);
+    }
+  }
+  return names;
+}
+
+const BIT_BY_NAME: ReadonlyMap<string, number> = new Map(
+  Object.entries(MODE_NAMES).map(([bit, name]): [string, number] => [name, Number(bit)]),
+);
+
+/**
+ * The Modes value for a list as `modeNames` produces it (stable names and numeric bits), so a logged or
+ * configured list reads back to the same value. An unknown name or a number that is not a single bit is
+ * a ConfigError.
+ */
+export function modesFromNames(names: readonly (string | number)[], path = 'modes'): number {
+  let modes = 0;
+  for (const [index, name] of names.entries()) {
+    const bit = typeof name === 'number' ? name : BIT_BY_NAME.get(name);
+    if (bit === undefined || !Number.isInteger(bit) || bit < 1 || bit > 0x8000_0000 || Math.log2(bit) % 1 !== 0) {
+      throw argumentError(`${path}[${index}]`, `a mode name (${[...BIT_BY_NAME.keys()].join(', ')}) or a single bit value`, name);
+    }
+    modes = (modes | bit) >>> 0;
+  }
+  return modes;
+}
+
+/** True for a value that is exactly one security mode (1, 2, 4 or 8). */
+export function isSecurityMode(value: number): value is SecurityMode {
+  return value === Mode.Unauthenticated || value === Mode.Authenticated || value === Mode.Encrypted || value === Mode.Mixed;
+}
+
+/** The security modes a Modes value offers, in bit order; feature bits are ignored. */
+export function securityModesOffered(modes: number): SecurityMode[] {
+  return SECURITY_MODES.filter((mode) => (modes & mode) !== 0);
+}
+
+/**
+ * True when a Modes value (Set-Up-Response) selects exactly one security mode. Feature bits may be set
+ * alongside it, so only the security bits are counted.
+ */
+export function isSingleSecurityMode(modes: number): boolean {
+  return isSecurityMode(modes & SECURITY_MODE_MASK);
+}
+
+/** A Server Greeting whose Modes is 0 means the server will not serve this client (RFC 4656 §3.1). */
+export function isServiceRefused(modes: number): boolean {
+  return modes >>> 0 === 0;
+}
+
+/**
+ * The security mode a client should choose: the first in `preference` that the server offers and the
+ * caller allows (both Modes-style bit masks). Undefined when none fits; the client should then close.
+ */
+export function chooseSecurityMode(
+  offered: number,
+  allowed: number,
+  preference: readonly SecurityMode[] = DEFAULT_SECURITY_PREFERENCE,
+): SecurityMode | undefined {
+  return preference.find((mode) => (offered & allowed & mode) !== 0);
+}
+
+/** The stable name of a security mode. */
+export function securityModeName(mode: SecurityMode): SecurityModeName {
+  return MODE_NAMES[mode];
+}
+
+const SECURITY_MODE_BY_NAME: ReadonlyMap<string, SecurityMode> = new Map([
+  // "open" is what twping and most CLIs call unauthenticated mode.
+  ['open', Mode.Unauthenticated],
+  ['unauthenticated', Mode.Unauthenticated],
+  ['authenticated', Mode.Authenticated],
+  ['encrypted', Mode.Encrypted],
+  ['mixed', Mode.Mixed],
+]);
+
+const EXPECTED_SECURITY_MODE = 'one of open, unauthenticated, authenticated, encrypted, mixed';
+
+/** A security mode from its name (case-insensitive; `open` means unauthenticated). */
+export function parseSecurityMode(name: string, path = 'mode'): SecurityMode {
+  const mode = SECURITY_MODE_BY_NAME.get(name.trim().toLowerCase());
+  if (mode === undefined) {
+    throw argumentError(path, EXPECTED_SECURITY_MODE, name);
+  }
+  return mode;
+}
+
+/**
+ * A Modes-style mask from security mode names: a list, or one string separated by commas or spaces
+ * (`"encrypted,authenticated"`). At least one name is required.
+ */
+export function parseSecurityModes(names: string | readonly string[], path = 'modes'): number {
+  const list = typeof names === 'string' ? names.split(/[\s,]+/) : names;
+  let mask = 0;
+  let count = 0;
+  for (const [index, name] of list.entries()) {
+    if (typeof names === 'string' && name === '') {
+      continue;
+    }
+    mask |= parseSecurityMode(name, typeof names === 'string' ? path : `${path}[${index}]`);
+    count += 1;
+  }
+  if (count === 0) {
+    throw argumentError(path, `at least one mode: ${EXPECTED_SECURITY_MODE}`, typeof names === 'string' ? names : names.join(','));
+  }
+  return mask;
+}
