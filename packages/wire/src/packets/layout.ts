@@ -22,6 +22,13 @@ export interface TwampLayoutOptions {
   /**
    * RFC 6038 §4: how many octets at the start of the sender padding the reflector must return verbatim
    * (Request-TW-Session octets 90-91, "Length of padding to reflect"). 0 when the feature is off.
+   *
+   * Decision (the reference marks the authenticated/encrypted case UNVERIFIED): RFC 6038 draws only the
+   * open reflector, where the reflected octets follow Sender TTL, i.e. they open the reflector padding
+   * at 41. We apply the same rule to every layout: the octets to reflect are the first octets of the
+   * sender padding (14, 48, 41 or 112) and are returned as the first octets of the reflector padding
+   * (41, 44 with RFC 7750, 112 authenticated/encrypted), because padding is the only part of those
+   * packets that is neither encrypted nor covered by the HMAC, as reflected octets must be.
    */
   readonly reflectOctets?: number;
 }
@@ -111,8 +118,10 @@ export function twampLayout(options: TwampLayoutOptions): TwampLayout {
         timestamp: 4,
         errorEstimate: 12,
         hmac: -1,
-        // RFC 7750 redraws only the reflector packet; the sender keeps RFC 6038's 27 MBZ octets even
-        // when the reflector base grows to 44 (the reflector then pads its reply up to 44).
+        // Decision (UNVERIFIED in the reference: RFC 7750 asks for 28 octets of padding with
+        // Symmetrical Size, while 44 − 14 = 30): the sender keeps RFC 6038's 27 MBZ octets (base 41) in
+        // every case, since RFC 7750 redraws only the reflector packet; a reflector answering a 41-43
+        // octet request pads its reply up to the 44-octet base, and senders wanting equal sizes pad to 44.
         padding: symmetricalSize ? TWAMP_SENDER_SYMMETRICAL_OPEN_BASE : TWAMP_SENDER_OPEN_BASE,
       },
       reflector: {

@@ -253,6 +253,12 @@ export function createTwampLightReflectContext(stateful = false): ReflectContext
  * - Every MBZ octet and HMAC field of the reply is zeroed (the buffer is reused); the caller computes
  *   the HMAC and encrypts when the session is authenticated or encrypted.
  * `request` and `reply` must be different buffers: fields move between the two layouts.
+ * Authenticated/encrypted TWAMP: `request` is the plaintext (decrypt and verify first, as RFC 5357
+ * §4.2.1 orders); the reply is plaintext too, ready for the HMAC and encryption.
+ * Decisions: a request shorter than its layout's base but carrying the fields read (open: 14 octets) is
+ * answered with a full-base reply (RFC 5357 and RFC 8762 §4.6 answer short TWAMP Light senders this
+ * way); STAMP reads SSID as 0 from a request that ends before octet 16. S-DSCP-ECN is written from
+ * `receivedTos`, which stays 0 when the socket cannot report the TOS (node:dgram cannot).
  */
 export function reflectInto(request: Uint8Array, requestLength: number, reply: Uint8Array, ctx: ReflectContext): number {
   const len = requestLength;

@@ -22,7 +22,9 @@ export interface TwampSenderPacket {
   readonly hmac?: Uint8Array;
   /**
    * Everything after the sender base (14, 48, 41 or 112 octets). With Reflect Octets its first
-   * `layout.reflectOctets` octets are the part the reflector must return verbatim.
+   * `layout.reflectOctets` octets are the part the reflector must return verbatim. With Symmetrical
+   * Size it excludes the 27 (open) or 64 (authenticated) MBZ octets; whether Request-TW-Session's
+   * Padding Length counts those MBZ octets is a control-plane choice (UNVERIFIED) this type avoids.
    * Decoders return a view into the input (no copy): copy it before reusing the input buffer.
    */
   readonly padding: Uint8Array;
