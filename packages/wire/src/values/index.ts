@@ -57,6 +57,34 @@ export {
   securityModesOffered,
 } from './modes.js';
 export {
+  describeDscp,
+  Dscp,
+  DSCP_TABLE,
+  type DscpInfo,
+  dscpName,
+  dscpOfTos,
+  Ecn,
+  ECN_NAMES,
+  type EcnName,
+  ecnName,
+  ecnOfTos,
+  formatDscp,
+  isDscp,
+  isEcn,
+  parseDscp,
+  parseEcn,
+  tosFrom,
+} from './dscp.js';
+export {
+  decodeTypeP,
+  encodeTypeP,
+  readTypeP,
+  TYPE_P_BEST_EFFORT,
+  type TypeP,
+  typePForDscp,
+  type TypePRequest,
+} from './type-p.js';
+export {
   ADDRESS_FIELD_LENGTH,
   addressFamilyOf,
   formatIpAddress,
