@@ -24,6 +24,8 @@ export const ReflectStatus = {
   MissingReflectOctets: -3,
   /** requestLength is not an integer within the request buffer. */
   BadLength: -4,
+  /** request and reply are the same buffer: fields move between layouts, so in-place is impossible. */
+  SameBuffer: -5,
 } as const;
 
 export type ReflectStatus = (typeof ReflectStatus)[keyof typeof ReflectStatus];
@@ -262,6 +264,9 @@ export function createTwampLightReflectContext(stateful = false): ReflectContext
  */
 export function reflectInto(request: Uint8Array, requestLength: number, reply: Uint8Array, ctx: ReflectContext): number {
   const len = requestLength;
+  if (request === reply) {
+    return ReflectStatus.SameBuffer;
+  }
   if (!(len >= 0 && len <= request.length && Math.floor(len) === len)) {
     return ReflectStatus.BadLength;
   }

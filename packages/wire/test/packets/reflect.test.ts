@@ -253,6 +253,8 @@ describe('reflectInto: refusals by return code', () => {
     const r2 = createTwampReflectContext({ layout: reflect2 });
     expect(reflectInto(bytes([...twampyRequest], [1]), 15, Buffer.alloc(64), r2)).toBe(ReflectStatus.MissingReflectOctets);
     expect(reflectInto(Buffer.alloc(47), 47, Buffer.alloc(200), createTwampReflectContext({ layout: auth }))).toBe(ReflectStatus.TooShort);
+    const same = Buffer.alloc(64);
+    expect(reflectInto(same, 14, same, ctx)).toBe(ReflectStatus.SameBuffer);
   });
 
   it('does not advance the sequence counter on a refusal', () => {
