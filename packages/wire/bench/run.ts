@@ -8,6 +8,8 @@
  *  - heap growth per op: used heap before/after chunks of ops after a full gc(), median over chunks
  *    (a chunk that contains a scavenge shows a drop and is discarded rather than counted as negative),
  *    minus the same measurement around an empty loop (reading the heap statistics allocates a little).
+ *    Buffer backing stores live outside the V8 heap, so this column undercounts the reference's
+ *    Buffer.alloc per reply; the GC count is the signal that covers both.
  *
  * Run: pnpm bench (from packages/wire). Prints a markdown table; the last stdout line is JSON.
  */
