@@ -144,6 +144,9 @@ describe('nanosecond ↔ fraction fast path', () => {
     expect(checked).toBe(1024);
   });
 
+  // The sampled checks above and this spread stand in for the full enumeration of all 10^9 values,
+  // which is a script (too slow for every run): `node --conditions=@twamp/source --import tsx
+  // bench/verify-ntp-exhaustive.ts` from packages/wire.
   it('round-trips every 997th nanosecond value (a million evenly spread cases)', () => {
     for (let nanos = 0; nanos < 1_000_000_000; nanos += 997) {
       if (nanosFromNtpFraction(ntpFractionFromNanos(nanos)) !== nanos) {
@@ -151,15 +154,6 @@ describe('nanosecond ↔ fraction fast path', () => {
       }
     }
   });
-
-  // The full proof by enumeration takes one to two minutes: `TWAMP_EXHAUSTIVE=1 pnpm exec vitest run test/values`.
-  it.runIf(process.env['TWAMP_EXHAUSTIVE'] === '1')('round-trips all 10^9 nanosecond values', () => {
-    for (let nanos = 0; nanos < 1_000_000_000; nanos += 1) {
-      if (nanosFromNtpFraction(ntpFractionFromNanos(nanos)) !== nanos) {
-        expect.fail(`${nanos} does not round-trip`);
-      }
-    }
-  }, 600_000);
 
   it('refuses values that are not whole nanoseconds within a second', () => {
     for (const bad of [-1, 1_000_000_000, 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
