@@ -10,6 +10,16 @@ export const Port = {
 export const BLOCK = 16;
 
 /**
+ * Every TWAMP HMAC field, control (RFC 4656 §3.2) and test (RFC 4656 §4.1.2), is HMAC-SHA1 truncated
+ * to 16 octets. Defined once here because the control codecs, the control-stream crypto, the test
+ * packet codecs and the test-packet crypto all size the same field.
+ */
+export const HMAC_LENGTH = 16;
+
+/** Octets in a Session Identifier (RFC 4656 §3.5): address (4) ‖ timestamp (8) ‖ random (4). */
+export const SID_LENGTH = 16;
+
+/**
  * TWAMP-Modes bits (RFC 4656, 5357, 5618, 5938, 6038, 7717, 7750, 8186; IANA twamp-parameters).
  * The first four are security modes: Set-Up-Response carries exactly one of them.
  */

@@ -1,6 +1,5 @@
 // TWAMP-Control messages (RFC 4656 §3, RFC 5357 §3, RFC 5938, RFC 6038): plaintext codecs and
 // the incremental framer that decrypts, verifies and frames a control stream.
-export { HMAC_LENGTH, SID_LENGTH } from './layout.js';
 export {
   decodeServerGreeting,
   encodeServerGreeting,

@@ -1,11 +1,4 @@
 import { need } from '../bytes.js';
-import { HMAC_LENGTH } from '../crypto/control-stream.js';
-
-/** Octets in a Session Identifier (RFC 4656 §3.5): address (4) ‖ timestamp (8) ‖ random (4). */
-export const SID_LENGTH = 16;
-
-/** Every encrypted-stream message ends with a 16-octet HMAC field (RFC 4656 §3.2). */
-export { HMAC_LENGTH };
 
 /** One field of a message layout: where it starts, for naming the field a truncation cuts into. */
 export interface FieldStart {

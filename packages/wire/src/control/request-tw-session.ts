@@ -1,8 +1,8 @@
 import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
-import { Command } from '../constants.js';
+import { Command, HMAC_LENGTH, SID_LENGTH } from '../constants.js';
 import { readTimestamp, type WireTimestamp, writeTimestamp } from '../values/timestamp.js';
-import { readAddress, writeAddress } from '../values/address.js';
-import { checkTarget, HMAC_LENGTH, needMessage, SID_LENGTH } from './layout.js';
+import { ADDRESS_FIELD_LENGTH, readAddress, writeAddress } from '../values/address.js';
+import { checkTarget, needMessage } from './layout.js';
 
 /** Request-TW-Session, command 5: 7 blocks; the HMAC covers octets 0-95 (RFC 5357 §3.5, RFC 6038 §4.2). */
 export const REQUEST_TW_SESSION_LENGTH = 112;
@@ -33,7 +33,6 @@ export const RequestTwSessionOffset = {
   Hmac: 96,
 } as const;
 
-const ADDRESS_LENGTH = 16;
 const WHAT = 'Request-TW-Session';
 
 const FIELDS = [
@@ -169,7 +168,7 @@ function writeAddressField(buf: Buffer, at: number, ipvn: number, address: strin
   }
   // Only a test of a server's Accept 3 path sends another IPVN; its address octets stay zero.
   if (address !== '') throw new RangeError(`${field} must be '' when IPVN is ${ipvn}`);
-  buf.fill(0, at, at + ADDRESS_LENGTH);
+  buf.fill(0, at, at + ADDRESS_FIELD_LENGTH);
 }
 
 export function encodeRequestTwSession(value: RequestTwSessionFields): Buffer {

@@ -1,4 +1,6 @@
 import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { SALT_LENGTH } from '../crypto/kdf.js';
+import { CHALLENGE_LENGTH } from '../crypto/token.js';
 import { checkTarget, needMessage } from './layout.js';
 
 /** Server Greeting: the server's first 64 octets, always in clear (RFC 4656 §3.1, RFC 5357 §3.1). */
@@ -17,8 +19,6 @@ export const ServerGreetingOffset = {
   Mbz: 52,
 } as const;
 
-const CHALLENGE_LENGTH = 16;
-const SALT_LENGTH = 16;
 const WHAT = 'Server Greeting';
 
 const FIELDS = [

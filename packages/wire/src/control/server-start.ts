@@ -1,4 +1,5 @@
 import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { IV_LENGTH } from '../crypto/token.js';
 import { readTimestamp, type WireTimestamp, writeTimestamp, ZERO_TIMESTAMP } from '../values/timestamp.js';
 import { checkTarget, needMessage } from './layout.js';
 
@@ -23,7 +24,7 @@ export const ServerStartOffset = {
 /** Octets 32-47: the part of Server-Start that is encrypted once the server accepts. */
 export const SERVER_START_ENCRYPTED_OFFSET = 32;
 
-export const SERVER_IV_LENGTH = 16;
+export const SERVER_IV_LENGTH = IV_LENGTH;
 const WHAT = 'Server-Start';
 
 const FIELDS = [

@@ -1,4 +1,5 @@
 import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { IV_LENGTH, TOKEN_LENGTH } from '../crypto/token.js';
 import { checkTarget, needMessage } from './layout.js';
 
 /**
@@ -18,8 +19,9 @@ export const SetUpResponseOffset = {
 } as const;
 
 export const KEY_ID_LENGTH = 80;
-export const TOKEN_LENGTH = 64;
-export const CLIENT_IV_LENGTH = 16;
+/** The Token's length is the crypto module's (it builds the Token); re-exported as the field length. */
+export { TOKEN_LENGTH };
+export const CLIENT_IV_LENGTH = IV_LENGTH;
 const WHAT = 'Set-Up-Response';
 
 const FIELDS = [

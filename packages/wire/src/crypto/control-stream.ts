@@ -1,6 +1,7 @@
-import { type Cipher, createCipheriv, createDecipheriv, createHmac, type Decipher, timingSafeEqual } from 'node:crypto';
+import { type Cipher, createHmac, type Decipher, timingSafeEqual } from 'node:crypto';
 import { AuthenticationError, AuthenticationFailure } from '@twamp/errors';
-import { BLOCK } from '../constants.js';
+import { BLOCK, HMAC_LENGTH } from '../constants.js';
+import { aesCbcDecryptor, aesCbcEncryptor } from './aes.js';
 
 /** The two keys a Control-Client sends in its Token (RFC 4656 §3.1). */
 export interface ControlKeys {
@@ -10,17 +11,31 @@ export interface ControlKeys {
   readonly hmacKey: Uint8Array;
 }
 
-/** Length of every control and test HMAC field: HMAC-SHA1 truncated to 128 bits. */
-export const HMAC_LENGTH = 16;
+/** AES Session-key: AES-128. */
+export const AES_KEY_LENGTH = 16;
+/** HMAC Session-key: RFC 4656 §3.1 fixes it at 32 octets. */
+export const HMAC_KEY_LENGTH = 32;
 
 /**
- * Check the key and IV sizes RFC 4656 §3.1 fixes, and copy the HMAC key: the cipher copies its
- * key internally, but HMAC is keyed anew for every message, so a caller that later reuses or wipes
- * its key buffer would otherwise silently change every following HMAC.
+ * The key sizes RFC 4656 §3.1 fixes, checked the same way wherever control keys are taken in (the
+ * control stream, the Token, the test-session key derivation). A wrong size is a caller bug.
+ */
+export function checkControlKeys(keys: ControlKeys): void {
+  if (keys.aesKey.length !== AES_KEY_LENGTH) {
+    throw new RangeError(`AES Session-key must be ${AES_KEY_LENGTH} octets, got ${keys.aesKey.length}`);
+  }
+  if (keys.hmacKey.length !== HMAC_KEY_LENGTH) {
+    throw new RangeError(`HMAC Session-key must be ${HMAC_KEY_LENGTH} octets, got ${keys.hmacKey.length}`);
+  }
+}
+
+/**
+ * Check the key and IV sizes, and copy the HMAC key: the cipher copies its key internally, but
+ * HMAC is keyed anew for every message, so a caller that later reuses or wipes its key buffer
+ * would otherwise silently change every following HMAC.
  */
 function hmacKeyOf(keys: ControlKeys, iv: Uint8Array): Buffer {
-  if (keys.aesKey.length !== 16) throw new RangeError(`AES Session-key must be 16 octets, got ${keys.aesKey.length}`);
-  if (keys.hmacKey.length !== 32) throw new RangeError(`HMAC Session-key must be 32 octets, got ${keys.hmacKey.length}`);
+  checkControlKeys(keys);
   if (iv.length !== BLOCK) throw new RangeError(`IV must be ${BLOCK} octets, got ${iv.length}`);
   return Buffer.from(keys.hmacKey);
 }
@@ -53,8 +68,7 @@ export class ControlStreamEncryptor {
 
   constructor(keys: ControlKeys, iv: Uint8Array) {
     this.#hmacKey = hmacKeyOf(keys, iv);
-    this.#cipher = createCipheriv('aes-128-cbc', keys.aesKey, iv);
-    this.#cipher.setAutoPadding(false);
+    this.#cipher = aesCbcEncryptor(keys.aesKey, iv);
   }
 
   /** Encrypt blocks that have no HMAC field of their own; the next `seal` covers them. */
@@ -86,8 +100,7 @@ export class ControlStreamDecryptor {
 
   constructor(keys: ControlKeys, iv: Uint8Array) {
     this.#hmacKey = hmacKeyOf(keys, iv);
-    this.#decipher = createDecipheriv('aes-128-cbc', keys.aesKey, iv);
-    this.#decipher.setAutoPadding(false);
+    this.#decipher = aesCbcDecryptor(keys.aesKey, iv);
   }
 
   /** Decrypt whole blocks, continuing the chain. Blocks may be fed in any grouping. */

@@ -1,7 +1,14 @@
-// Layout lengths (Token, SID, IVs, STAMP offsets) belong to the control and packet codecs, which
-// export them; only crypto-specific names are re-exported here, so `export *` in the package
-// entry never sees two modules export the same name.
-export { type ControlKeys, ControlStreamDecryptor, ControlStreamEncryptor, HMAC_LENGTH } from './control-stream.js';
+// Layout lengths and offsets (HMAC, SID, Token, IVs, where the HMAC fields sit) belong to
+// constants.ts and the control and packet codecs, which export them; the crypto modules import
+// them from there rather than keep their own copies. Only crypto-specific names are re-exported
+// here, so `export *` in the package entry never sees two modules export the same name.
+export {
+  AES_KEY_LENGTH,
+  type ControlKeys,
+  ControlStreamDecryptor,
+  ControlStreamEncryptor,
+  HMAC_KEY_LENGTH,
+} from './control-stream.js';
 export {
   checkPbkdf2Count,
   DERIVED_KEY_LENGTH,
@@ -13,7 +20,6 @@ export {
 } from './kdf.js';
 export {
   acceptToken,
-  AES_KEY_LENGTH,
   challengeMatches,
   decryptToken,
   encryptToken,
@@ -23,14 +29,12 @@ export {
   generateIv,
   generateSalt,
   generateServerIv,
-  HMAC_KEY_LENGTH,
   type RandomBytes,
   type TokenContents,
 } from './token.js';
 export { deriveTestKeys, type TestSessionKeys } from './test-keys.js';
 export {
   createTestPacketCrypto,
-  TEST_HMAC_LENGTH,
   TestPacketCrypto,
   TestPacketKind,
   TestPacketProtection,

@@ -1,12 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { need } from '../bytes.js';
+import { STAMP_AUTH_BASE, StampSecurity } from '../packets/layout.js';
+import { STAMP_HMAC_LENGTH, stampSenderOffsets } from '../packets/stamp.js';
 
-/** STAMP HMACs are HMAC-SHA-256 truncated to 128 bits (RFC 8762 §4.4, RFC 8972 §4.8). */
-export const STAMP_HMAC_LENGTH = 16;
-/** Offset of the HMAC field in both authenticated STAMP packets (RFC 8762 §4.2.2, §4.3.2). */
-export const STAMP_HMAC_OFFSET = 96;
-/** Length of an authenticated STAMP base packet, sender or reflector; TLVs start here. */
-export const STAMP_AUTHENTICATED_BASE_LENGTH = 112;
+/**
+ * Offset of the HMAC field, the same in both authenticated STAMP packets (RFC 8762 §4.2.2, §4.3.2),
+ * taken from the packet codec's offsets; the authenticated base (112 octets) ends right after it.
+ */
+const STAMP_HMAC_OFFSET = stampSenderOffsets(StampSecurity.Authenticated).hmac;
 /** The base packet's Sequence Number field: octets 0-3 of every STAMP packet. */
 const SEQUENCE_NUMBER_LENGTH = 4;
 
@@ -46,8 +47,8 @@ export function stampPacketHmac(key: Uint8Array, packet: Uint8Array): Buffer {
  * field of octets 0-95 first: the HMAC covers them, including the timestamp.
  */
 export function signStampPacket(key: Uint8Array, packet: Uint8Array): void {
-  if (packet.length < STAMP_AUTHENTICATED_BASE_LENGTH) {
-    throw new RangeError(`an authenticated STAMP packet has at least ${STAMP_AUTHENTICATED_BASE_LENGTH} octets, got ${packet.length}`);
+  if (packet.length < STAMP_AUTH_BASE) {
+    throw new RangeError(`an authenticated STAMP packet has at least ${STAMP_AUTH_BASE} octets, got ${packet.length}`);
   }
   packet.set(stampPacketHmac(key, packet), STAMP_HMAC_OFFSET);
 }

@@ -1,12 +1,7 @@
 import { createCipheriv } from 'node:crypto';
-import { BLOCK } from '../constants.js';
-import type { ControlKeys } from './control-stream.js';
-import { AES_KEY_LENGTH, HMAC_KEY_LENGTH } from './token.js';
-
-/** Session identifiers are 16 octets (RFC 4656 §3.5). */
-export const SID_LENGTH = 16;
-
-const ZERO_IV = Buffer.alloc(BLOCK);
+import { SID_LENGTH } from '../constants.js';
+import { aesCbcEncryptor, ZERO_IV } from './aes.js';
+import { checkControlKeys, type ControlKeys } from './control-stream.js';
 
 /** The keys that protect one test session's packets. */
 export interface TestSessionKeys {
@@ -28,19 +23,13 @@ export interface TestSessionKeys {
  */
 export function deriveTestKeys(control: ControlKeys, sid: Uint8Array): TestSessionKeys {
   if (sid.length !== SID_LENGTH) throw new RangeError(`SID must be ${SID_LENGTH} octets, got ${sid.length}`);
-  if (control.aesKey.length !== AES_KEY_LENGTH) {
-    throw new RangeError(`AES Session-key must be ${AES_KEY_LENGTH} octets, got ${control.aesKey.length}`);
-  }
-  if (control.hmacKey.length !== HMAC_KEY_LENGTH) {
-    throw new RangeError(`HMAC Session-key must be ${HMAC_KEY_LENGTH} octets, got ${control.hmacKey.length}`);
-  }
+  checkControlKeys(control);
 
   const ecb = createCipheriv('aes-128-ecb', sid, null);
   ecb.setAutoPadding(false);
   const aesKey = Buffer.concat([ecb.update(control.aesKey), ecb.final()]);
 
-  const cbc = createCipheriv('aes-128-cbc', sid, ZERO_IV);
-  cbc.setAutoPadding(false);
+  const cbc = aesCbcEncryptor(sid, ZERO_IV);
   const hmacKey = Buffer.concat([cbc.update(control.hmacKey), cbc.final()]);
 
   return { aesKey, hmacKey };

@@ -1,6 +1,8 @@
-import { type Cipher, createCipheriv, createDecipheriv, createHmac, type Decipher, timingSafeEqual } from 'node:crypto';
+import { type Cipher, createHmac, type Decipher, timingSafeEqual } from 'node:crypto';
 import { need } from '../bytes.js';
-import { BLOCK, Mode, SECURITY_MODE_MASK } from '../constants.js';
+import { BLOCK, HMAC_LENGTH, Mode, SECURITY_MODE_MASK } from '../constants.js';
+import { TestSecurity, twampLayout } from '../packets/layout.js';
+import { aesCbcDecryptor, aesCbcEncryptor, ZERO_IV } from './aes.js';
 import type { ControlKeys } from './control-stream.js';
 import { deriveTestKeys, type TestSessionKeys } from './test-keys.js';
 
@@ -16,8 +18,6 @@ export type TestPacketProtection = (typeof TestPacketProtection)[keyof typeof Te
 
 const PROTECTIONS: ReadonlySet<string> = new Set(Object.values(TestPacketProtection));
 
-const ZERO_IV = Buffer.alloc(BLOCK);
-
 /** Which of the two TWAMP-Test packet formats a buffer holds. */
 export const TestPacketKind = {
   /** Session-Sender packet (RFC 4656 §4.1.2 / RFC 5357 §4.1.2): HMAC at 32. */
@@ -28,12 +28,12 @@ export const TestPacketKind = {
 
 export type TestPacketKind = (typeof TestPacketKind)[keyof typeof TestPacketKind];
 
-/** Test HMACs are HMAC-SHA1 truncated to 128 bits, like the control HMACs. */
-export const TEST_HMAC_LENGTH = 16;
-/** Offset of the HMAC field in an authenticated/encrypted Session-Sender packet. */
-export const SENDER_HMAC_OFFSET = 32;
-/** Offset of the HMAC field in an authenticated/encrypted Session-Reflector packet. */
-export const REFLECTOR_HMAC_OFFSET = 96;
+/**
+ * Where the HMAC fields sit comes from the packet layout, the one place that knows the offsets:
+ * 32 (sender) and 96 (reflector), the same in the authenticated and encrypted layouts, whatever
+ * feature bits (Symmetrical Size, RFC 7750) are on.
+ */
+const { sender: SENDER_LAYOUT, reflector: REFLECTOR_LAYOUT } = twampLayout({ security: TestSecurity.Authenticated });
 
 /** target[at..at+16) ^= source[from..from+16). */
 function xorBlock(target: Uint8Array, at: number, source: Uint8Array, from: number): void {
@@ -57,7 +57,7 @@ export function testProtectedLength(protection: TestPacketProtection, kind: Test
 
 /** Where the HMAC field sits for this packet kind. */
 export function testHmacOffset(kind: TestPacketKind): number {
-  return kind === TestPacketKind.Sender ? SENDER_HMAC_OFFSET : REFLECTOR_HMAC_OFFSET;
+  return kind === TestPacketKind.Sender ? SENDER_LAYOUT.hmac : REFLECTOR_LAYOUT.hmac;
 }
 
 /**
@@ -105,10 +105,8 @@ export class TestPacketCrypto {
     // The type already excludes other values; this guards plain-JavaScript callers.
     if (!PROTECTIONS.has(protection)) throw new RangeError(`unknown test packet protection ${protection}`);
     this.protection = protection;
-    this.#encryptor = createCipheriv('aes-128-cbc', keys.aesKey, ZERO_IV);
-    this.#encryptor.setAutoPadding(false);
-    this.#decryptor = createDecipheriv('aes-128-cbc', keys.aesKey, ZERO_IV);
-    this.#decryptor.setAutoPadding(false);
+    this.#encryptor = aesCbcEncryptor(keys.aesKey, ZERO_IV);
+    this.#decryptor = aesCbcDecryptor(keys.aesKey, ZERO_IV);
     // Keep our own copy: the caller may reuse or wipe its key buffer.
     this.#hmacKey = Buffer.from(keys.hmacKey);
   }
@@ -121,12 +119,12 @@ export class TestPacketCrypto {
    */
   protect(packet: Uint8Array, kind: TestPacketKind): void {
     const macAt = testHmacOffset(kind);
-    if (packet.length < macAt + TEST_HMAC_LENGTH) {
-      throw new RangeError(`a protected ${kind} packet needs at least ${macAt + TEST_HMAC_LENGTH} octets, got ${packet.length}`);
+    if (packet.length < macAt + HMAC_LENGTH) {
+      throw new RangeError(`a protected ${kind} packet needs at least ${macAt + HMAC_LENGTH} octets, got ${packet.length}`);
     }
     const covered = testProtectedLength(this.protection, kind);
     const digest = this.#digest(packet, covered);
-    packet.set(digest.subarray(0, TEST_HMAC_LENGTH), macAt);
+    packet.set(digest.subarray(0, HMAC_LENGTH), macAt);
 
     // Pre-cancel the carried-over chain so block 0 is encrypted as if the IV were zero.
     xorBlock(packet, 0, this.#encryptChain, 0);
@@ -145,7 +143,7 @@ export class TestPacketCrypto {
    */
   unprotect(packet: Uint8Array, kind: TestPacketKind): boolean {
     const macAt = testHmacOffset(kind);
-    need(packet, macAt, TEST_HMAC_LENGTH, `TWAMP-Test ${kind} packet`, 'HMAC');
+    need(packet, macAt, HMAC_LENGTH, `TWAMP-Test ${kind} packet`, 'HMAC');
     const covered = testProtectedLength(this.protection, kind);
 
     const plain = this.#decryptor.update(packet.subarray(0, covered));
@@ -155,8 +153,8 @@ export class TestPacketCrypto {
     this.#decryptChain.set(packet.subarray(covered - BLOCK, covered));
     packet.set(plain, 0);
 
-    const expected = this.#digest(packet, covered).subarray(0, TEST_HMAC_LENGTH);
-    return timingSafeEqual(expected, packet.subarray(macAt, macAt + TEST_HMAC_LENGTH));
+    const expected = this.#digest(packet, covered).subarray(0, HMAC_LENGTH);
+    return timingSafeEqual(expected, packet.subarray(macAt, macAt + HMAC_LENGTH));
   }
 
   #digest(packet: Uint8Array, covered: number): Buffer {

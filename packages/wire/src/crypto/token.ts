@@ -1,21 +1,16 @@
-import { createCipheriv, createDecipheriv, randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
 import { AuthenticationError, AuthenticationFailure } from '@twamp/errors';
 import { BLOCK } from '../constants.js';
-import type { ControlKeys } from './control-stream.js';
+import { aesCbcDecryptor, aesCbcEncryptor, ZERO_IV } from './aes.js';
+import { AES_KEY_LENGTH, checkControlKeys, type ControlKeys, HMAC_KEY_LENGTH } from './control-stream.js';
 import { DERIVED_KEY_LENGTH, SALT_LENGTH } from './kdf.js';
 
 /** Challenge(16) ‖ AES Session-key(16) ‖ HMAC Session-key(32): four AES blocks (RFC 4656 §3.1). */
 export const TOKEN_LENGTH = 64;
 /** Length of the greeting's Challenge. */
 export const CHALLENGE_LENGTH = 16;
-/** AES Session-key: AES-128. */
-export const AES_KEY_LENGTH = 16;
-/** HMAC Session-key: RFC 4656 §3.1 fixes it at 32 octets. */
-export const HMAC_KEY_LENGTH = 32;
 /** Client-IV and Server-IV are one AES block each. */
 export const IV_LENGTH = BLOCK;
-
-const ZERO_IV = Buffer.alloc(BLOCK);
 
 /**
  * A source of random octets, `crypto.randomBytes` by default. Tests inject a deterministic one;
@@ -50,10 +45,8 @@ function draw(random: RandomBytes, size: number, what: string): Buffer {
 export function encryptToken(dk: Uint8Array, challenge: Uint8Array, keys: ControlKeys): Buffer {
   checkLength(dk, DERIVED_KEY_LENGTH, 'derived key');
   checkLength(challenge, CHALLENGE_LENGTH, 'Challenge');
-  checkLength(keys.aesKey, AES_KEY_LENGTH, 'AES Session-key');
-  checkLength(keys.hmacKey, HMAC_KEY_LENGTH, 'HMAC Session-key');
-  const cipher = createCipheriv('aes-128-cbc', dk, ZERO_IV);
-  cipher.setAutoPadding(false);
+  checkControlKeys(keys);
+  const cipher = aesCbcEncryptor(dk, ZERO_IV);
   return Buffer.concat([cipher.update(Buffer.concat([challenge, keys.aesKey, keys.hmacKey])), cipher.final()]);
 }
 
@@ -64,8 +57,7 @@ export function encryptToken(dk: Uint8Array, challenge: Uint8Array, keys: Contro
 export function decryptToken(dk: Uint8Array, token: Uint8Array): TokenContents {
   checkLength(dk, DERIVED_KEY_LENGTH, 'derived key');
   checkLength(token, TOKEN_LENGTH, 'Token');
-  const decipher = createDecipheriv('aes-128-cbc', dk, ZERO_IV);
-  decipher.setAutoPadding(false);
+  const decipher = aesCbcDecryptor(dk, ZERO_IV);
   const plain = Buffer.concat([decipher.update(token), decipher.final()]);
   return {
     challenge: plain.subarray(0, CHALLENGE_LENGTH),

@@ -3,7 +3,7 @@ import { readTimestamp, type WireTimestamp, writeTimestamp } from '../values/tim
 import { StampSecurity, stampBase } from './layout.js';
 import { zero } from './octets.js';
 
-/** STAMP HMAC field: HMAC-SHA-256 truncated to 128 bits (RFC 8762 §4.4). */
+/** STAMP HMAC field, packet and HMAC TLV alike: HMAC-SHA-256 truncated to 128 bits (RFC 8762 §4.4, RFC 8972 §4.8). */
 export const STAMP_HMAC_LENGTH = 16;
 
 /** Offsets of the STAMP Session-Sender packet (RFC 8762 §4.2.1/§4.2.2, SSID from RFC 8972 §3). */

@@ -1,4 +1,5 @@
 import { get16, put16 } from './octets.js';
+import { STAMP_HMAC_LENGTH } from './stamp.js';
 
 /**
  * STAMP TLV Flags (RFC 8972 §4, IANA "STAMP TLV Flags"): bit 0 U (unrecognized), bit 1 M (malformed),
@@ -189,8 +190,9 @@ export function isValidTlvLength(type: number, length: number): boolean {
     case TlvType.DirectMeasurement:
       return length === 12;
     case TlvType.FollowUpTelemetry:
-    case TlvType.Hmac:
       return length === 16;
+    case TlvType.Hmac:
+      return length === STAMP_HMAC_LENGTH;
     default:
       return true;
   }

@@ -1,6 +1,7 @@
 import { malformed } from '../bytes.js';
 import type { WireTimestamp } from '../values/timestamp.js';
 import { get16, get32, put16, put32 } from './octets.js';
+import { STAMP_HMAC_LENGTH } from './stamp.js';
 import {
   decodeTlvArea,
   encodeTlvArea,
@@ -332,8 +333,8 @@ export function encodeStampTlv(tlv: StampTlv): RawTlv {
       return { flags: tlv.flags, type: TlvType.FollowUpTelemetry, value };
     }
     case 'hmac':
-      if (tlv.hmac.length !== 16) {
-        throw new RangeError(`HMAC TLV value must be 16 octets, got ${tlv.hmac.length}`);
+      if (tlv.hmac.length !== STAMP_HMAC_LENGTH) {
+        throw new RangeError(`HMAC TLV value must be ${STAMP_HMAC_LENGTH} octets, got ${tlv.hmac.length}`);
       }
       return { flags: tlv.flags, type: TlvType.Hmac, value: tlv.hmac };
     case 'unknown':

@@ -1,10 +1,8 @@
 import { asBuffer, malformed, need } from '../bytes.js';
+import { HMAC_LENGTH } from '../constants.js';
 import { readTimestamp, type WireTimestamp, writeTimestamp } from '../values/timestamp.js';
 import { TWAMP_REFLECTOR_LEGACY_MIN, TestSecurity, type TwampLayout } from './layout.js';
 import { copyOctets, zero } from './octets.js';
-
-/** Octets of the test-packet HMAC field (HMAC-SHA1 truncated, RFC 4656 §4.1.2). */
-export const TWAMP_HMAC_LENGTH = 16;
 
 /** RFC 5357 §4.2.1: a reflector that cannot read the received TTL/Hop Limit writes 255. */
 export const TTL_UNKNOWN = 255;
@@ -90,7 +88,7 @@ export function decodeTwampSender(input: Uint8Array, layout: TwampLayout): Twamp
   if (s.hmac < 0) {
     return { ...base, padding };
   }
-  return { ...base, hmac: b.subarray(s.hmac, s.hmac + TWAMP_HMAC_LENGTH), padding };
+  return { ...base, hmac: b.subarray(s.hmac, s.hmac + HMAC_LENGTH), padding };
 }
 
 /** Bytes `encodeTwampSender` produces for this value. */
@@ -110,8 +108,8 @@ export function writeTwampSender(value: TwampSenderPacket, layout: TwampLayout, 
   writeTimestamp(target, offset + s.timestamp, value.timestamp);
   target.writeUInt16BE(value.errorEstimate & 0xffff, offset + s.errorEstimate);
   if (s.hmac >= 0 && value.hmac !== undefined) {
-    if (value.hmac.length !== TWAMP_HMAC_LENGTH) {
-      throw new RangeError(`HMAC must be ${TWAMP_HMAC_LENGTH} octets, got ${value.hmac.length}`);
+    if (value.hmac.length !== HMAC_LENGTH) {
+      throw new RangeError(`HMAC must be ${HMAC_LENGTH} octets, got ${value.hmac.length}`);
     }
     target.set(value.hmac, offset + s.hmac);
   }
@@ -147,7 +145,7 @@ export function decodeTwampReflector(input: Uint8Array, layout: TwampLayout): Tw
   // Short (tolerated) packets have no padding; otherwise padding starts at the layout's base.
   const padding = b.subarray(Math.min(b.length, r.padding));
   if (r.hmac >= 0) {
-    const hmac = b.subarray(r.hmac, r.hmac + TWAMP_HMAC_LENGTH);
+    const hmac = b.subarray(r.hmac, r.hmac + HMAC_LENGTH);
     return r.senderDscpEcn >= 0
       ? { ...base, senderDscpEcn: b[r.senderDscpEcn] ?? null, hmac, padding }
       : { ...base, hmac, padding };
@@ -182,8 +180,8 @@ export function writeTwampReflector(value: TwampReflectorPacket, layout: TwampLa
     target[offset + r.senderDscpEcn] = value.senderDscpEcn ?? 0;
   }
   if (r.hmac >= 0 && value.hmac !== undefined) {
-    if (value.hmac.length !== TWAMP_HMAC_LENGTH) {
-      throw new RangeError(`HMAC must be ${TWAMP_HMAC_LENGTH} octets, got ${value.hmac.length}`);
+    if (value.hmac.length !== HMAC_LENGTH) {
+      throw new RangeError(`HMAC must be ${HMAC_LENGTH} octets, got ${value.hmac.length}`);
     }
     target.set(value.hmac, offset + r.hmac);
   }

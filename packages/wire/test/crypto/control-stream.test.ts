@@ -2,7 +2,8 @@ import { createCipheriv, createHmac } from 'node:crypto';
 import { AuthenticationError, AuthenticationFailure } from '@twamp/errors';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ControlKeys, ControlStreamDecryptor, ControlStreamEncryptor, HMAC_LENGTH } from '../../src/crypto/control-stream.js';
+import { HMAC_LENGTH } from '../../src/constants.js';
+import { type ControlKeys, ControlStreamDecryptor, ControlStreamEncryptor } from '../../src/crypto/control-stream.js';
 import { generateControlKeys, generateIv } from '../../src/crypto/token.js';
 import { seededRandom } from './helpers.js';
 

@@ -4,14 +4,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   signStampPacket,
-  STAMP_AUTHENTICATED_BASE_LENGTH,
-  STAMP_HMAC_OFFSET,
   stampPacketHmac,
   stampTlvHmac,
   verifyStampPacket,
   verifyStampTlvHmac,
   writeStampTlvHmac,
 } from '../../src/crypto/stamp-hmac.js';
+
+/** RFC 8762 §4.2.2 / §4.3.2: the HMAC is octets 96-111, the end of the 112-octet authenticated base. */
+const STAMP_HMAC_OFFSET = 96;
+const STAMP_AUTHENTICATED_BASE_LENGTH = 112;
 
 const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
 /** Octet i is (7i + 3) mod 256: every field of the base packet has a distinct, reproducible value. */

@@ -6,8 +6,6 @@ import { Mode } from '../../src/constants.js';
 import { deriveTestKeys, type TestSessionKeys } from '../../src/crypto/test-keys.js';
 import {
   createTestPacketCrypto,
-  REFLECTOR_HMAC_OFFSET,
-  SENDER_HMAC_OFFSET,
   TestPacketCrypto,
   type TestPacketKind,
   type TestPacketProtection,
@@ -16,6 +14,7 @@ import {
   testProtectedLength,
 } from '../../src/crypto/test-packet-crypto.js';
 import { generateControlKeys } from '../../src/crypto/token.js';
+import { twampLayout } from '../../src/packets/layout.js';
 import { hex, seededRandom } from './helpers.js';
 
 const control = generateControlKeys(seededRandom('test packets'));
@@ -54,8 +53,11 @@ function packetArbitrary(kind: TestPacketKind) {
 
 describe('layout', () => {
   it('puts the HMAC at 32 (sender) and 96 (reflector)', () => {
-    expect(SENDER_HMAC_OFFSET).toBe(32);
-    expect(REFLECTOR_HMAC_OFFSET).toBe(96);
+    // The offsets come from the packet layout, in both protected layouts.
+    for (const security of ['authenticated', 'encrypted'] as const) {
+      expect(twampLayout({ security }).sender.hmac).toBe(32);
+      expect(twampLayout({ security }).reflector.hmac).toBe(96);
+    }
     expect(testHmacOffset('sender')).toBe(32);
     expect(testHmacOffset('reflector')).toBe(96);
   });
