@@ -16,6 +16,16 @@ export function need(input: Uint8Array, offset: number, length: number, what: st
   }
 }
 
+/**
+ * Room for `length` octets at `offset` in a target the caller supplied. A RangeError, not a
+ * MalformedInputError: a target too small is a bug in the caller, never bad input from a peer.
+ */
+export function checkTarget(target: Uint8Array, offset: number, length: number, what: string): void {
+  if (!Number.isInteger(offset) || offset < 0 || offset + length > target.length) {
+    throw new RangeError(`${what} needs ${length} octets at offset ${offset}; the target holds ${target.length}`);
+  }
+}
+
 export function malformed(what: string, field: string, offset: number, reason: string): MalformedInputError {
   return new MalformedInputError({ what, field, offset, reason });
 }

@@ -1,6 +1,6 @@
-import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { asBuffer, checkTarget, copyBytes, writeBytes } from '../bytes.js';
 import { HMAC_LENGTH, SID_LENGTH } from '../constants.js';
-import { checkTarget, needMessage } from './layout.js';
+import { needMessage } from './layout.js';
 
 /** Accept-Session: the server's reply to Request-TW-Session, 3 blocks (RFC 5357 §3.5, RFC 6038 §4.3). */
 export const ACCEPT_SESSION_LENGTH = 48;

@@ -29,10 +29,3 @@ export function needMessage(
   }
   need(input, offset + field.offset, length - field.offset, what, field.name);
 }
-
-/** Plain-text length check for encoder inputs: a wrong-sized key or SID is a caller bug, not peer input. */
-export function checkTarget(target: Uint8Array, offset: number, length: number, what: string): void {
-  if (!Number.isInteger(offset) || offset < 0 || offset + length > target.length) {
-    throw new RangeError(`${what} needs ${length} octets at offset ${offset}; the target holds ${target.length}`);
-  }
-}

@@ -1,8 +1,8 @@
-import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { asBuffer, checkTarget, copyBytes, writeBytes } from '../bytes.js';
 import { Command, HMAC_LENGTH, SID_LENGTH } from '../constants.js';
 import { readTimestamp, type WireTimestamp, writeTimestamp } from '../values/timestamp.js';
 import { ADDRESS_FIELD_LENGTH, readAddress, writeAddress } from '../values/address.js';
-import { checkTarget, needMessage } from './layout.js';
+import { needMessage } from './layout.js';
 
 /** Request-TW-Session, command 5: 7 blocks; the HMAC covers octets 0-95 (RFC 5357 §3.5, RFC 6038 §4.2). */
 export const REQUEST_TW_SESSION_LENGTH = 112;

@@ -1,7 +1,7 @@
-import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { asBuffer, checkTarget, copyBytes, writeBytes } from '../bytes.js';
 import { SALT_LENGTH } from '../crypto/kdf.js';
 import { CHALLENGE_LENGTH } from '../crypto/token.js';
-import { checkTarget, needMessage } from './layout.js';
+import { needMessage } from './layout.js';
 
 /** Server Greeting: the server's first 64 octets, always in clear (RFC 4656 §3.1, RFC 5357 §3.1). */
 export const SERVER_GREETING_LENGTH = 64;

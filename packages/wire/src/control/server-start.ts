@@ -1,7 +1,7 @@
-import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { asBuffer, checkTarget, copyBytes, writeBytes } from '../bytes.js';
 import { IV_LENGTH } from '../crypto/token.js';
 import { readTimestamp, type WireTimestamp, writeTimestamp, ZERO_TIMESTAMP } from '../values/timestamp.js';
-import { checkTarget, needMessage } from './layout.js';
+import { needMessage } from './layout.js';
 
 /**
  * Server-Start (RFC 4656 §3.1, RFC 5357 §3.1). Octets 0-31 always travel in clear; in

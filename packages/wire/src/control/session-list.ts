@@ -1,6 +1,6 @@
-import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { asBuffer, checkTarget, copyBytes, writeBytes } from '../bytes.js';
 import { BLOCK, HMAC_LENGTH, SID_LENGTH } from '../constants.js';
-import { checkTarget, type FieldStart, needMessage } from './layout.js';
+import { type FieldStart, needMessage } from './layout.js';
 
 /**
  * The layout the four RFC 5938 messages share: a 16-octet header with the command number in

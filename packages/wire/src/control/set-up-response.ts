@@ -1,6 +1,6 @@
-import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { asBuffer, checkTarget, copyBytes, writeBytes } from '../bytes.js';
 import { IV_LENGTH, TOKEN_LENGTH } from '../crypto/token.js';
-import { checkTarget, needMessage } from './layout.js';
+import { needMessage } from './layout.js';
 
 /**
  * Set-Up-Response: the client's answer to the greeting, always in clear. 164 octets, so it is

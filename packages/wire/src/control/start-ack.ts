@@ -1,6 +1,6 @@
-import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { asBuffer, checkTarget, copyBytes, writeBytes } from '../bytes.js';
 import { HMAC_LENGTH } from '../constants.js';
-import { checkTarget, needMessage } from './layout.js';
+import { needMessage } from './layout.js';
 
 /** Start-Ack: the server's reply to Start-Sessions, 2 blocks (RFC 4656 §3.7). */
 export const START_ACK_LENGTH = 32;

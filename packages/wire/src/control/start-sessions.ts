@@ -1,6 +1,6 @@
-import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { asBuffer, checkTarget, copyBytes, writeBytes } from '../bytes.js';
 import { Command, HMAC_LENGTH } from '../constants.js';
-import { checkTarget, needMessage } from './layout.js';
+import { needMessage } from './layout.js';
 
 /** Start-Sessions, command 2: 2 blocks; the HMAC covers octets 0-15 (RFC 4656 §3.7, RFC 5357 §3.7). */
 export const START_SESSIONS_LENGTH = 32;

@@ -1,6 +1,6 @@
-import { asBuffer, copyBytes, writeBytes } from '../bytes.js';
+import { asBuffer, checkTarget, copyBytes, writeBytes } from '../bytes.js';
 import { Command, HMAC_LENGTH } from '../constants.js';
-import { checkTarget, needMessage } from './layout.js';
+import { needMessage } from './layout.js';
 
 /**
  * Stop-Sessions, command 3: 2 blocks in TWAMP, with no session records (RFC 5357 §3.8).

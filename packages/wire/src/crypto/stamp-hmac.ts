@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { need } from '../bytes.js';
+import { checkTarget, need } from '../bytes.js';
 import { STAMP_AUTH_BASE, StampSecurity } from '../packets/layout.js';
 import { STAMP_HMAC_LENGTH, stampSenderOffsets } from '../packets/stamp.js';
 
@@ -47,9 +47,7 @@ export function stampPacketHmac(key: Uint8Array, packet: Uint8Array): Buffer {
  * field of octets 0-95 first: the HMAC covers them, including the timestamp.
  */
 export function signStampPacket(key: Uint8Array, packet: Uint8Array): void {
-  if (packet.length < STAMP_AUTH_BASE) {
-    throw new RangeError(`an authenticated STAMP packet has at least ${STAMP_AUTH_BASE} octets, got ${packet.length}`);
-  }
+  checkTarget(packet, 0, STAMP_AUTH_BASE, 'an authenticated STAMP packet');
   packet.set(stampPacketHmac(key, packet), STAMP_HMAC_OFFSET);
 }
 

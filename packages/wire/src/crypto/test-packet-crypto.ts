@@ -1,5 +1,5 @@
 import { type Cipher, createHmac, type Decipher, timingSafeEqual } from 'node:crypto';
-import { need } from '../bytes.js';
+import { checkTarget, need } from '../bytes.js';
 import { BLOCK, HMAC_LENGTH, Mode, SECURITY_MODE_MASK } from '../constants.js';
 import { TestSecurity, twampLayout } from '../packets/layout.js';
 import { aesCbcDecryptor, aesCbcEncryptor, ZERO_IV } from './aes.js';
@@ -119,9 +119,7 @@ export class TestPacketCrypto {
    */
   protect(packet: Uint8Array, kind: TestPacketKind): void {
     const macAt = testHmacOffset(kind);
-    if (packet.length < macAt + HMAC_LENGTH) {
-      throw new RangeError(`a protected ${kind} packet needs at least ${macAt + HMAC_LENGTH} octets, got ${packet.length}`);
-    }
+    checkTarget(packet, 0, macAt + HMAC_LENGTH, `a protected ${kind} packet`);
     const covered = testProtectedLength(this.protection, kind);
     const digest = this.#digest(packet, covered);
     packet.set(digest.subarray(0, HMAC_LENGTH), macAt);

@@ -6,7 +6,7 @@ import {
   type TwampLayout,
   twampLayout,
 } from './layout.js';
-import { get16, get32, put16, put32 } from './octets.js';
+import { get16, get32, put16, put32 } from '../octets.js';
 import { stampReflectorOffsets, stampSenderOffsets } from './stamp.js';
 import { applyReflectorTlvFlags, understoodTlvTypes } from './tlv.js';
 import { TTL_UNKNOWN } from './twamp.js';

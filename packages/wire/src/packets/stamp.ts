@@ -1,7 +1,7 @@
-import { asBuffer, malformed } from '../bytes.js';
+import { asBuffer, checkTarget, need } from '../bytes.js';
 import { readTimestamp, type WireTimestamp, writeTimestamp } from '../values/timestamp.js';
 import { StampSecurity, stampBase } from './layout.js';
-import { zero } from './octets.js';
+import { zero } from '../octets.js';
 
 /** STAMP HMAC field, packet and HMAC TLV alike: HMAC-SHA-256 truncated to 128 bits (RFC 8762 §4.4, RFC 8972 §4.8). */
 export const STAMP_HMAC_LENGTH = 16;
@@ -89,16 +89,9 @@ export interface StampReflectorPacket {
 const SENDER = 'STAMP Session-Sender test packet';
 const REFLECTOR = 'STAMP Session-Reflector test packet';
 
-function checkBase(b: Buffer, security: StampSecurity, what: string): void {
-  const base = stampBase(security);
-  if (b.length < base) {
-    throw malformed(what, 'length', 0, `needs at least ${base} octets (${security} base), got ${b.length}`);
-  }
-}
-
 export function decodeStampSender(input: Uint8Array, security: StampSecurity): StampSenderPacket {
   const b = asBuffer(input);
-  checkBase(b, security, SENDER);
+  need(b, 0, stampBase(security), SENDER, 'length');
   const o = stampSenderOffsets(security);
   const base = {
     sequence: b.readUInt32BE(o.sequence),
@@ -127,9 +120,7 @@ function writeHmac(target: Buffer, at: number, hmac: Uint8Array | undefined): vo
 export function writeStampSender(value: StampSenderPacket, security: StampSecurity, target: Buffer, offset = 0): number {
   const o = stampSenderOffsets(security);
   const length = stampSenderLength(value, security);
-  if (offset + length > target.length) {
-    throw new RangeError(`${SENDER} needs ${length} octets at ${offset}, target has ${target.length}`);
-  }
+  checkTarget(target, offset, length, SENDER);
   zero(target, offset, offset + o.tlvs);
   target.writeUInt32BE(value.sequence >>> 0, offset + o.sequence);
   writeTimestamp(target, offset + o.timestamp, value.timestamp);
@@ -148,7 +139,7 @@ export function encodeStampSender(value: StampSenderPacket, security: StampSecur
 
 export function decodeStampReflector(input: Uint8Array, security: StampSecurity): StampReflectorPacket {
   const b = asBuffer(input);
-  checkBase(b, security, REFLECTOR);
+  need(b, 0, stampBase(security), REFLECTOR, 'length');
   const o = stampReflectorOffsets(security);
   const base = {
     sequence: b.readUInt32BE(o.sequence),
@@ -172,9 +163,7 @@ export function stampReflectorLength(value: StampReflectorPacket, security: Stam
 export function writeStampReflector(value: StampReflectorPacket, security: StampSecurity, target: Buffer, offset = 0): number {
   const o = stampReflectorOffsets(security);
   const length = stampReflectorLength(value, security);
-  if (offset + length > target.length) {
-    throw new RangeError(`${REFLECTOR} needs ${length} octets at ${offset}, target has ${target.length}`);
-  }
+  checkTarget(target, offset, length, REFLECTOR);
   zero(target, offset, offset + o.tlvs);
   target.writeUInt32BE(value.sequence >>> 0, offset + o.sequence);
   writeTimestamp(target, offset + o.timestamp, value.timestamp);

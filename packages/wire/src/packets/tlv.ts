@@ -1,4 +1,5 @@
-import { get16, put16 } from './octets.js';
+import { checkTarget } from '../bytes.js';
+import { get16, put16 } from '../octets.js';
 import { STAMP_HMAC_LENGTH } from './stamp.js';
 
 /**
@@ -106,9 +107,7 @@ export function writeTlv(target: Uint8Array, offset: number, tlv: RawTlv): numbe
     throw new RangeError(`TLV value is limited to 65535 octets, got ${tlv.value.length}`);
   }
   const end = offset + TLV_HEADER_LENGTH + tlv.value.length;
-  if (end > target.length) {
-    throw new RangeError(`TLV needs ${end - offset} octets at ${offset}, target has ${target.length}`);
-  }
+  checkTarget(target, offset, end - offset, 'TLV');
   target[offset] = tlv.flags & 0xff;
   target[offset + 1] = tlv.type & 0xff;
   put16(target, offset + 2, tlv.value.length);

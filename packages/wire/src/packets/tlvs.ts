@@ -1,6 +1,6 @@
 import { malformed } from '../bytes.js';
 import type { WireTimestamp } from '../values/timestamp.js';
-import { get16, get32, put16, put32 } from './octets.js';
+import { get16, get32, put16, put32 } from '../octets.js';
 import { STAMP_HMAC_LENGTH } from './stamp.js';
 import {
   decodeTlvArea,

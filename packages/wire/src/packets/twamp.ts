@@ -1,8 +1,8 @@
-import { asBuffer, malformed, need } from '../bytes.js';
+import { asBuffer, checkTarget, malformed, need } from '../bytes.js';
 import { HMAC_LENGTH } from '../constants.js';
 import { readTimestamp, type WireTimestamp, writeTimestamp } from '../values/timestamp.js';
 import { TWAMP_REFLECTOR_LEGACY_MIN, TestSecurity, type TwampLayout } from './layout.js';
-import { copyOctets, zero } from './octets.js';
+import { copyOctets, zero } from '../octets.js';
 
 /** RFC 5357 §4.2.1: a reflector that cannot read the received TTL/Hop Limit writes 255. */
 export const TTL_UNKNOWN = 255;
@@ -76,9 +76,7 @@ export function twampReflectorMinLength(layout: TwampLayout): number {
 export function decodeTwampSender(input: Uint8Array, layout: TwampLayout): TwampSenderPacket {
   const b = asBuffer(input);
   const s = layout.sender;
-  if (b.length < s.padding) {
-    throw malformed(SENDER, 'length', 0, `needs at least ${s.padding} octets for this layout, got ${b.length}`);
-  }
+  need(b, 0, s.padding, SENDER, 'length');
   const base = {
     sequence: b.readUInt32BE(s.sequence),
     timestamp: readTimestamp(b, s.timestamp, SENDER, 'Timestamp'),
@@ -100,9 +98,7 @@ export function twampSenderLength(value: TwampSenderPacket, layout: TwampLayout)
 export function writeTwampSender(value: TwampSenderPacket, layout: TwampLayout, target: Buffer, offset = 0): number {
   const s = layout.sender;
   const length = twampSenderLength(value, layout);
-  if (offset + length > target.length) {
-    throw new RangeError(`${SENDER} needs ${length} octets at ${offset}, target has ${target.length}`);
-  }
+  checkTarget(target, offset, length, SENDER);
   zero(target, offset, offset + s.padding);
   target.writeUInt32BE(value.sequence >>> 0, offset + s.sequence);
   writeTimestamp(target, offset + s.timestamp, value.timestamp);
@@ -126,11 +122,9 @@ export function encodeTwampSender(value: TwampSenderPacket, layout: TwampLayout)
 export function decodeTwampReflector(input: Uint8Array, layout: TwampLayout): TwampReflectorPacket {
   const b = asBuffer(input);
   const r = layout.reflector;
-  const min = twampReflectorMinLength(layout);
-  if (b.length < min) {
-    throw malformed(REFLECTOR, 'length', 0, `needs at least ${min} octets for this layout, got ${b.length}`);
-  }
-  need(b, r.senderErrorEstimate, 2, REFLECTOR, 'Sender Error Estimate');
+  // The shortest reply accepted (38 octets open, 112 authenticated) holds every field up to and
+  // including Sender Error Estimate; only Sender TTL and S-DSCP-ECN may be missing.
+  need(b, 0, twampReflectorMinLength(layout), REFLECTOR, 'length');
   const base = {
     sequence: b.readUInt32BE(r.sequence),
     timestamp: readTimestamp(b, r.timestamp, REFLECTOR, 'Timestamp'),
@@ -164,9 +158,7 @@ export function twampReflectorLength(value: TwampReflectorPacket, layout: TwampL
 export function writeTwampReflector(value: TwampReflectorPacket, layout: TwampLayout, target: Buffer, offset = 0): number {
   const r = layout.reflector;
   const length = twampReflectorLength(value, layout);
-  if (offset + length > target.length) {
-    throw new RangeError(`${REFLECTOR} needs ${length} octets at ${offset}, target has ${target.length}`);
-  }
+  checkTarget(target, offset, length, REFLECTOR);
   zero(target, offset, offset + r.padding);
   target.writeUInt32BE(value.sequence >>> 0, offset + r.sequence);
   writeTimestamp(target, offset + r.timestamp, value.timestamp);

@@ -1,5 +1,5 @@
 import { MalformedInputError } from '@twamp/errors';
-import { need } from '../bytes.js';
+import { checkTarget, need } from '../bytes.js';
 import { argumentError } from './argument-error.js';
 
 /*
@@ -216,9 +216,7 @@ export function readAddress(input: Buffer, offset: number, ipvn: number, what: s
  * since that is a bug in the caller rather than bad input.
  */
 export function writeAddress(target: Buffer, offset: number, ipvn: number, address: string): void {
-  if (!(Number.isInteger(offset) && offset >= 0 && offset + ADDRESS_FIELD_LENGTH <= target.length)) {
-    throw new RangeError(`address field at ${offset} does not fit in ${target.length} octets`);
-  }
+  checkTarget(target, offset, ADDRESS_FIELD_LENGTH, 'address field');
   if (ipvn !== 4 && ipvn !== 6) {
     throw argumentError('ipvn', '4 or 6', ipvn);
   }

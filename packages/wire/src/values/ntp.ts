@@ -1,3 +1,5 @@
+import { checkTarget } from '../bytes.js';
+import { put32 } from '../octets.js';
 import { argumentError } from './argument-error.js';
 import { checkUnixSeconds, ERA_SECONDS, nowUnixSeconds, unixSecondsNearestPivot } from './era.js';
 import type { WireTimestamp } from './timestamp.js';
@@ -85,12 +87,16 @@ export function ntpToUnixNanos(timestamp: WireTimestamp, pivotUnixSeconds: numbe
 /**
  * Writes the NTP timestamp of (unixSeconds, nanos) into 8 octets at `offset`. Allocates nothing, since it
  * stamps every test packet: the seconds wrap into the 32-bit field with ToUint32 (`>>> 0`), which is
- * exact modulo 2^32 for every integer below 2^53, so no era arithmetic is needed.
+ * exact modulo 2^32 for every integer below 2^53, so no era arithmetic is needed. Every argument is
+ * checked before the first octet is written (a refused call leaves the target as it was), and then
+ * only once: both halves are known to be uint32, so Buffer's per-call validation would be repeated work.
  */
 export function writeNtpFromUnix(target: Buffer, offset: number, unixSeconds: number, nanos: number): void {
   checkUnixSeconds(unixSeconds, 'unixSeconds', true);
-  target.writeUInt32BE((unixSeconds + NTP_UNIX_OFFSET_SECONDS) >>> 0, offset);
-  target.writeUInt32BE(ntpFractionFromNanos(nanos), offset + 4);
+  const fraction = ntpFractionFromNanos(nanos);
+  checkTarget(target, offset, 8, 'NTP timestamp');
+  put32(target, offset, (unixSeconds + NTP_UNIX_OFFSET_SECONDS) >>> 0);
+  put32(target, offset + 4, fraction);
 }
 
 /**

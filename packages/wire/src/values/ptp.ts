@@ -1,5 +1,6 @@
 import { MalformedInputError } from '@twamp/errors';
-import { need } from '../bytes.js';
+import { checkTarget, need } from '../bytes.js';
+import { put32 } from '../octets.js';
 import { argumentError } from './argument-error.js';
 import { checkUnixSeconds, nowUnixSeconds, unixSecondsNearestPivot } from './era.js';
 import { isSubSecondNanos, NANOS_PER_SECOND } from './ntp.js';
@@ -83,7 +84,10 @@ export function ptpToUnixNanos(
   return BigInt(unixSeconds) * NANOS_PER_SECOND_BIG + BigInt(timestamp.fraction);
 }
 
-/** Writes the PTPv2 truncated timestamp of (unixSeconds, nanos) at `offset`; allocates nothing (hot path). */
+/**
+ * Writes the PTPv2 truncated timestamp of (unixSeconds, nanos) at `offset`; allocates nothing (hot path).
+ * Like writeNtpFromUnix, it checks everything before writing and then writes without re-validating.
+ */
 export function writePtpFromUnix(
   target: Buffer,
   offset: number,
@@ -96,8 +100,9 @@ export function writePtpFromUnix(
   if (!isSubSecondNanos(nanos)) {
     throw argumentError('nanos', 'an integer from 0 to 999999999', nanos);
   }
-  target.writeUInt32BE((unixSeconds + taiMinusUtcSeconds) >>> 0, offset);
-  target.writeUInt32BE(nanos, offset + 4);
+  checkTarget(target, offset, 8, 'PTPv2 timestamp');
+  put32(target, offset, (unixSeconds + taiMinusUtcSeconds) >>> 0);
+  put32(target, offset + 4, nanos);
 }
 
 /**

@@ -268,6 +268,13 @@ describe('writeNtpFromUnix', () => {
     expect(() => { writeNtpFromUnix(target, 0, 0, 1_000_000_000); }).toThrow(ConfigError);
     expect(() => { writeNtpFromUnix(target, 0, 0, -1); }).toThrow(ConfigError);
   });
+
+  it('writes nothing when it refuses, and refuses a target without room for 8 octets', () => {
+    const target = Buffer.alloc(12, 0xa5);
+    expect(() => { writeNtpFromUnix(target, 0, 1_700_000_000, 1_000_000_000); }).toThrow(ConfigError);
+    expect(() => { writeNtpFromUnix(target, 6, 1_700_000_000, 0); }).toThrow(RangeError);
+    expect(target.every((octet) => octet === 0xa5)).toBe(true);
+  });
 });
 
 describe('ntpDifferenceNanos', () => {

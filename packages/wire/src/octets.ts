@@ -1,7 +1,9 @@
 /**
- * Allocation-free big-endian access for the per-packet paths. Buffer's own writeUInt32BE validates its
- * argument and Buffer.copy builds a temporary view for partial copies; these helpers index the bytes
- * directly so the reflector fast path stays free of garbage. Callers check bounds first.
+ * Allocation-free big-endian access for the per-packet paths (the reflector, the test-packet crypto,
+ * the timestamp writers). Buffer's own writeUInt32BE validates its argument and offset again on every
+ * call and Buffer.copy builds a temporary view for partial copies; these helpers index the bytes
+ * directly so the hot paths stay free of garbage and of checks already made. Callers check bounds
+ * first (bytes.ts: need for input, checkTarget for a target): writes past the end are dropped silently.
  */
 
 export function get16(b: Uint8Array, o: number): number {
