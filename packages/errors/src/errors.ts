@@ -11,6 +11,7 @@ export const ErrorCode = {
   Authentication: 'ERR_TWAMP_AUTHENTICATION',
   ResourceLimit: 'ERR_TWAMP_RESOURCE_LIMIT',
   Config: 'ERR_TWAMP_CONFIG',
+  Network: 'ERR_TWAMP_NETWORK',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -205,6 +206,36 @@ export class ConfigError extends TwampError {
 function formatConfigIssue(issue: ConfigIssue): string {
   const got = issue.received === undefined ? '' : `, got ${issue.received}`;
   return `${issue.path}: expected ${issue.expected}${got}`;
+}
+
+export interface NetworkErrorDetails {
+  /** What we tried: `bind`, `send`, `receive`, `connect`, `setsockopt IP_TOS`, ... */
+  readonly operation: string;
+  /** The system error name, e.g. `EADDRINUSE`, `EMSGSIZE`, `ECONNREFUSED`, `EACCES`. */
+  readonly systemCode: string;
+  /** The local or remote endpoint involved, as `address:port`, when known. */
+  readonly endpoint?: string;
+  /** Extra words from the system (strerror), when known. */
+  readonly detail?: string;
+}
+
+/** A socket operation failed: a port in use, a packet too big, no permission, an ICMP error. */
+export class NetworkError extends TwampError {
+  override readonly name = 'NetworkError';
+  readonly code = ErrorCode.Network;
+  readonly acceptCode = Codes.Failure;
+  readonly operation: string;
+  readonly systemCode: string;
+  readonly endpoint: string | undefined;
+
+  constructor(details: NetworkErrorDetails) {
+    const where = details.endpoint === undefined ? '' : ` (${details.endpoint})`;
+    const detail = details.detail === undefined ? '' : `: ${details.detail}`;
+    super(`${details.operation} failed with ${details.systemCode}${where}${detail}`);
+    this.operation = details.operation;
+    this.systemCode = details.systemCode;
+    this.endpoint = details.endpoint;
+  }
 }
 
 export function isTwampError(value: unknown): value is TwampError {

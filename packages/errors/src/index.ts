@@ -15,6 +15,8 @@ export {
   isTwampError,
   MalformedInputError,
   type MalformedInputDetails,
+  NetworkError,
+  type NetworkErrorDetails,
   PeerRejectedError,
   type PeerRejectedDetails,
   type PeerRole,

@@ -4,6 +4,7 @@ import {
   AuthenticationFailure,
   ConfigError,
   MalformedInputError,
+  NetworkError,
   PeerRejectedError,
   ResourceLimitError,
   TimeoutError,
@@ -46,6 +47,17 @@ const AUTH_STEPS: Record<AuthenticationFailure, readonly string[]> = {
   ],
 };
 
+const NETWORK_STEPS: Readonly<Record<string, readonly string[]>> = {
+  EADDRINUSE: ['another process uses this port: pick another port (or 0 for any free port), or stop the other process'],
+  EACCES: ['ports below 1024 need root or CAP_NET_BIND_SERVICE; use a higher port or grant the capability'],
+  EPERM: ['the system refused the operation: check privileges, firewall rules and socket options'],
+  EMSGSIZE: ['the packet is larger than the path allows: lower the padding, or allow fragmentation'],
+  ECONNREFUSED: ['nothing listens on the peer\'s port (an ICMP port unreachable came back): check the peer and its port'],
+  EHOSTUNREACH: ['there is no route to the peer: check addresses, routes and firewalls'],
+  ENETUNREACH: ['there is no route to the peer\'s network: check addresses and routes'],
+  EADDRNOTAVAIL: ['the local address is not configured on this host: bind to an address it has, or to 0.0.0.0 / ::'],
+};
+
 /** Turn any thrown value into a headline, the Accept code it stands for, and the steps to take. */
 export function renderError(error: unknown): RenderedError {
   if (error instanceof PeerRejectedError) {
@@ -75,6 +87,13 @@ export function renderError(error: unknown): RenderedError {
         'capture the traffic (tshark -d udp.port==PORT,twamp.test) and report it with the peer\'s make and version',
       ],
       retryable: false,
+    };
+  }
+  if (error instanceof NetworkError) {
+    return {
+      headline: error.message,
+      whatToDo: NETWORK_STEPS[error.systemCode] ?? ['check the addresses, ports and permissions involved'],
+      retryable: error.systemCode === 'ENOBUFS' || error.systemCode === 'EAGAIN',
     };
   }
   if (error instanceof ConfigError) {

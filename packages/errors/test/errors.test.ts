@@ -7,7 +7,9 @@ import {
   ErrorCode,
   isTwampError,
   MalformedInputError,
+  NetworkError,
   PeerRejectedError,
+  renderError,
   ResourceLimitError,
   TimeoutError,
   TwampError,
@@ -95,5 +97,22 @@ describe('typed errors', () => {
     expect(isTwampError(new TimeoutError({ waitingFor: 'x', afterMs: 1 }))).toBe(true);
     expect(isTwampError(new Error('x'))).toBe(false);
     expect(isTwampError('x')).toBe(false);
+  });
+});
+
+describe('NetworkError', () => {
+  it('names the operation, the system code and the endpoint', () => {
+    const error = new NetworkError({ operation: 'bind', systemCode: 'EADDRINUSE', endpoint: '127.0.0.1:862' });
+    expect(error.name).toBe('NetworkError');
+    expect(error.code).toBe(ErrorCode.Network);
+    expect(error.systemCode).toBe('EADDRINUSE');
+    expect(error.message).toBe('bind failed with EADDRINUSE (127.0.0.1:862)');
+    expect(renderError(error).whatToDo[0]).toContain('another process uses this port');
+  });
+
+  it('falls back to general steps for codes without specific advice', () => {
+    const error = new NetworkError({ operation: 'send', systemCode: 'EIO', detail: 'Input/output error' });
+    expect(error.message).toBe('send failed with EIO: Input/output error');
+    expect(renderError(error).whatToDo).toEqual(['check the addresses, ports and permissions involved']);
   });
 });
