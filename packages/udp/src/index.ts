@@ -1,0 +1,11 @@
+export type {
+  ClockStatus,
+  IpFamily,
+  ReceiveBatch,
+  SendOptions,
+  UdpCapabilities,
+  UdpImplementation,
+  UdpSocket,
+  UdpSocketOptions,
+  UdpSocketStats,
+} from './types.js';

@@ -1,0 +1,159 @@
+// The contract both implementations meet: the native addon (recvmmsg/sendmmsg, ancillary data,
+// kernel timestamps) and the node:dgram fallback. Protocol logic stays out: this layer moves
+// bytes, addresses, TTL/TOS and timestamps.
+
+export type IpFamily = 4 | 6;
+
+export type UdpImplementation = 'native' | 'dgram';
+
+/** What an implementation can really do. The fallback reports what it lacks instead of faking it. */
+export interface UdpCapabilities {
+  readonly implementation: UdpImplementation;
+  /** TTL / Hop Limit of sent packets can be set. */
+  readonly setTtl: boolean;
+  /** TOS / Traffic Class (DSCP + ECN) of sent packets can be set. */
+  readonly setTos: boolean;
+  /** Don't-fragment can be set (IP_MTU_DISCOVER / IPV6_DONTFRAG). */
+  readonly dontFragment: boolean;
+  /** The TTL / Hop Limit of each received packet is known. */
+  readonly receiveTtl: boolean;
+  /** The TOS / Traffic Class of each received packet is known. */
+  readonly receiveTos: boolean;
+  /** The local address each packet arrived on is known (IP_PKTINFO / IPV6_RECVPKTINFO). */
+  readonly localAddress: boolean;
+  /** Receive times come from the kernel (SO_TIMESTAMPNS); otherwise from userspace on delivery. */
+  readonly kernelTimestamps: boolean;
+  /** The send timestamp is written immediately before sendmsg(); otherwise before the send is queued. */
+  readonly stampOnSend: boolean;
+  /** Batches go through recvmmsg()/sendmmsg(). */
+  readonly batching: boolean;
+}
+
+export interface UdpSocketOptions {
+  readonly family: IpFamily;
+  /** Local address to bind; default the wildcard of the family (0.0.0.0 or ::). */
+  readonly address?: string;
+  /** Local port; 0 (default) asks the system for an ephemeral one. */
+  readonly port?: number;
+  readonly reuseAddress?: boolean;
+  /** TTL / Hop Limit for sent packets (1-255). RFC 5357 recommends 255. */
+  readonly ttl?: number;
+  /** TOS / Traffic Class octet for sent packets (DSCP << 2 | ECN). */
+  readonly tos?: number;
+  readonly dontFragment?: boolean;
+  readonly receiveBufferSize?: number;
+  readonly sendBufferSize?: number;
+  /** Largest packet accepted on receive; longer ones are truncated and counted. Default 2048. */
+  readonly maxPacketSize?: number;
+  /** Packets per receive batch (recvmmsg vlen). Default 64. */
+  readonly batchSize?: number;
+  /** Which implementation to use; default `auto` (native when it loads). Env TWAMP_UDP_IMPL overrides `auto`. */
+  readonly implementation?: UdpImplementation | 'auto';
+}
+
+/**
+ * One receive batch, delivered in one callback. Accessors read from buffers that are reused for
+ * the next batch: copy what must outlive the callback. Nothing is allocated per packet unless an
+ * accessor that returns a string or a Buffer view is called.
+ */
+export interface ReceiveBatch {
+  readonly count: number;
+  /** The packet's bytes (a view, valid during the callback). */
+  data(index: number): Buffer;
+  /** Octets received (after truncation to maxPacketSize). */
+  length(index: number): number;
+  /** True when the datagram was longer than maxPacketSize and was cut. */
+  truncated(index: number): boolean;
+  family(index: number): IpFamily;
+  /** Source address (formatted on demand). IPv4-mapped IPv6 sources are given as IPv4 text. */
+  address(index: number): string;
+  port(index: number): number;
+  /** The local address the packet was sent to, or undefined when not known. */
+  localAddress(index: number): string | undefined;
+  /** Received TTL / Hop Limit, or -1 when not known. */
+  ttl(index: number): number;
+  /** Received TOS / Traffic Class octet, or -1 when not known. */
+  tos(index: number): number;
+  /** Receive time, Unix seconds (integer). */
+  timeSeconds(index: number): number;
+  /** Receive time, nanoseconds within the second. */
+  timeNanos(index: number): number;
+  /** Where the receive times of this batch come from. */
+  readonly timeSource: 'kernel' | 'userspace';
+}
+
+export interface SendOptions {
+  /**
+   * Write the current time as an NTP timestamp (8 octets) at this offset of the packet just
+   * before sending; the value written is left in `UdpSocket.stamp`.
+   */
+  readonly stampOffset?: number;
+  /** Per-packet TTL / Hop Limit override. */
+  readonly ttl?: number;
+  /** Per-packet TOS / Traffic Class override. */
+  readonly tos?: number;
+}
+
+export interface UdpSocket {
+  readonly capabilities: UdpCapabilities;
+  readonly family: IpFamily;
+  /** Bound local address and port (the real port when 0 was asked for). */
+  readonly localAddress: string;
+  readonly localPort: number;
+  /**
+   * The NTP timestamp written by the last stamped send: [seconds, fraction]. Reused: read it
+   * right after `send`.
+   */
+  readonly stamp: Uint32Array;
+  /** Counters since open. */
+  readonly stats: UdpSocketStats;
+  /** Deliver received batches here. Only one handler; setting another replaces it. */
+  onReceive(handler: (batch: ReceiveBatch) => void): void;
+  /** Asynchronous errors (ICMP errors on connected sockets, receive failures) as typed errors. */
+  onError(handler: (error: Error) => void): void;
+  /**
+   * Send `length` octets of `data` to address:port (or to the connected peer when address is
+   * undefined). Returns false when the packet was dropped because the socket buffer is full;
+   * throws a typed NetworkError for real failures (EMSGSIZE, EACCES, ...).
+   */
+  send(data: Uint8Array, length: number, address: string | undefined, port: number, options?: SendOptions): boolean;
+  /**
+   * Reply to packet `index` of `batch`: to its source address and port, from the local address
+   * it arrived on when known (so a multi-homed host answers from the address it was asked on).
+   * Must be called during the batch callback.
+   */
+  reply(batch: ReceiveBatch, index: number, data: Uint8Array, length: number, options?: SendOptions): boolean;
+  /** Apply queued replies now (the native implementation sends them with one sendmmsg per batch). */
+  flush(): void;
+  connect(address: string, port: number): void;
+  setTtl(ttl: number): void;
+  setTos(tos: number): void;
+  setDontFragment(on: boolean): void;
+  /** Stop receiving, release the descriptor and every buffer. Idempotent. */
+  close(): void;
+  readonly closed: boolean;
+}
+
+export interface UdpSocketStats {
+  readonly packetsReceived: number;
+  readonly packetsSent: number;
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+  /** Sends dropped because the socket buffer was full (EAGAIN / ENOBUFS). */
+  readonly sendDropped: number;
+  /** Datagrams longer than maxPacketSize. */
+  readonly truncated: number;
+  readonly receiveBatches: number;
+}
+
+/** The system clock's synchronisation state, for the Error Estimate (Linux adjtimex). */
+export interface ClockStatus {
+  /** False when the kernel says the clock is not synchronised (STA_UNSYNC) or the status is unknown. */
+  readonly synchronized: boolean;
+  /** The kernel's estimated error in seconds, when known. */
+  readonly estimatedErrorSeconds: number | undefined;
+  /** The kernel's maximum error in seconds, when known. */
+  readonly maximumErrorSeconds: number | undefined;
+  /** Where this came from: `adjtimex` (native) or `unknown` (fallback). */
+  readonly source: 'adjtimex' | 'unknown';
+}
