@@ -1,0 +1,1 @@
+export { DGRAM_CAPABILITIES, openDgramSocket } from './socket.js';
