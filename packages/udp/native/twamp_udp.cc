@@ -1,0 +1,68 @@
+// Entry point of the twamp_udp addon. On anything but Linux the module loads and throws one
+// clear "unsupported" error, so the loader records the reason and the node:dgram fallback is used.
+#include <napi.h>
+
+#ifdef __linux__
+
+#include <sys/timex.h>
+
+#include <cerrno>
+
+#include "layout.h"
+#include "net_util.h"
+#include "udp_socket.h"
+
+namespace twamp_udp {
+namespace {
+
+// clockStatus() → [state, status, esterror µs, maxerror µs]; state is -errno when adjtimex fails.
+// A query (modes = 0) needs no privilege. Interpretation (STA_UNSYNC, TIME_ERROR) is in TypeScript.
+Napi::Value ClockStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  timex tx{};
+  tx.modes = 0;
+  const int state = adjtimex(&tx);
+  Napi::Array result = Napi::Array::New(env, 4);
+  result.Set(0u, Napi::Number::New(env, state < 0 ? -errno : state));
+  result.Set(1u, Napi::Number::New(env, static_cast<double>(tx.status)));
+  result.Set(2u, Napi::Number::New(env, static_cast<double>(tx.esterror)));
+  result.Set(3u, Napi::Number::New(env, static_cast<double>(tx.maxerror)));
+  return result;
+}
+
+// strerror(errno) → text, for error details (the errno name comes from Node's own table).
+Napi::Value StrError(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t error = 0;
+  if (info.Length() < 1 || napi_get_value_int32(env, info[0], &error) != napi_ok) return env.Undefined();
+  return Napi::String::New(env, ErrorText(error < 0 ? -error : error));
+}
+
+}  // namespace
+}  // namespace twamp_udp
+
+// At global scope: NODE_API_MODULE pastes the function name into an identifier.
+static Napi::Object InitTwampUdp(Napi::Env env, Napi::Object exports) {
+  using namespace twamp_udp;
+  exports.Set("layoutVersion", Napi::Number::New(env, kLayoutVersion));
+  exports.Set("UdpSocket", UdpSocket::Define(env));
+  exports.Set("clockStatus", Napi::Function::New(env, ClockStatus, "clockStatus"));
+  exports.Set("strerror", Napi::Function::New(env, StrError, "strerror"));
+  return exports;
+}
+
+NODE_API_MODULE(twamp_udp, InitTwampUdp)
+
+#else  // !__linux__
+
+namespace {
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Error::New(env, "twamp_udp: the native UDP socket supports Linux only (recvmmsg, SO_TIMESTAMPNS, IP_PKTINFO)")
+      .ThrowAsJavaScriptException();
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(twamp_udp, Init)
+
+#endif  // __linux__

@@ -1,0 +1,897 @@
+#include "udp_socket.h"
+
+#include <arpa/inet.h>
+#include <netinet/ip.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "layout.h"
+
+namespace twamp_udp {
+
+namespace {
+
+// Room per received message for SCM_TIMESTAMPNS, IP(V6)_PKTINFO, TTL/Hop Limit and TOS/Traffic
+// Class: about 120 octets on 64-bit Linux. Twice that leaves room for options the kernel may add
+// (a short buffer would only set MSG_CTRUNC and lose metadata, never corrupt memory).
+constexpr size_t kRxControlBytes = 256;
+// Per sent message: PKTINFO + TTL + TOS, at most 88 octets.
+constexpr size_t kTxControlBytes = 128;
+// recvmmsg() calls per readable event. The poll is level-triggered, so stopping early only
+// lets timers and other sockets run before the next batch: the loop stays fair under a flood.
+constexpr int kMaxRoundsPerWakeup = 16;
+// Errors found while JavaScript is on the stack wait here until the batch callback returns.
+constexpr size_t kMaxPendingErrors = 32;
+
+static_assert(kRxControlBytes % sizeof(uint64_t) == 0, "control buffers are arrays of uint64_t");
+static_assert(kTxControlBytes % sizeof(uint64_t) == 0, "control buffers are arrays of uint64_t");
+
+// Bytes of a typed array (Buffer, Uint8Array). False for anything else.
+bool GetBytes(napi_env env, napi_value value, uint8_t** data, size_t* length) {
+  napi_typedarray_type type;
+  size_t count = 0;
+  void* raw = nullptr;
+  napi_value array_buffer;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, value, &type, &count, &raw, &array_buffer, &offset) != napi_ok) return false;
+  if (type != napi_uint8_array && type != napi_int8_array && type != napi_uint8_clamped_array) return false;
+  *data = static_cast<uint8_t*>(raw);
+  *length = count;
+  return true;
+}
+
+int32_t IntArg(const Napi::CallbackInfo& info, size_t index, int32_t fallback) {
+  if (index >= info.Length()) return fallback;
+  napi_value value = info[index];
+  int32_t result = fallback;
+  if (napi_get_value_int32(info.Env(), value, &result) != napi_ok) return fallback;
+  return result;
+}
+
+bool StringArg(const Napi::CallbackInfo& info, size_t index, std::string* out) {
+  if (index >= info.Length() || !info[index].IsString()) return false;
+  *out = info[index].As<Napi::String>().Utf8Value();
+  return true;
+}
+
+int SetInt(int fd, int level, int name, int value) {
+  return setsockopt(fd, level, name, &value, sizeof(value)) == 0 ? 0 : -errno;
+}
+
+// Appends one control message at `used` and returns the new length. The caller's buffer is
+// kTxControlBytes long and cmsghdr-aligned; the largest sum we build is well below that.
+size_t AppendControl(uint8_t* control, size_t used, int level, int type, const void* data, size_t length) {
+  std::memset(control + used, 0, CMSG_SPACE(length));
+  auto* header = reinterpret_cast<cmsghdr*>(control + used);
+  header->cmsg_level = level;
+  header->cmsg_type = type;
+  header->cmsg_len = CMSG_LEN(length);
+  std::memcpy(CMSG_DATA(header), data, length);
+  return used + CMSG_SPACE(length);
+}
+
+}  // namespace
+
+Napi::Function UdpSocket::Define(Napi::Env env) {
+  return DefineClass(env, "UdpSocket",
+                     {
+                         InstanceMethod<&UdpSocket::Open>("open"),
+                         InstanceMethod<&UdpSocket::SetOption>("setOption"),
+                         InstanceMethod<&UdpSocket::Bind>("bind"),
+                         InstanceMethod<&UdpSocket::Start>("start"),
+                         InstanceMethod<&UdpSocket::LocalAddress>("localAddress"),
+                         InstanceMethod<&UdpSocket::Connect>("connect"),
+                         InstanceMethod<&UdpSocket::SetPeer>("setPeer"),
+                         InstanceMethod<&UdpSocket::Send>("send"),
+                         InstanceMethod<&UdpSocket::Reply>("reply"),
+                         InstanceMethod<&UdpSocket::Flush>("flush"),
+                         InstanceMethod<&UdpSocket::Close>("close"),
+                         InstanceMethod<&UdpSocket::Buffers>("buffers"),
+                     });
+}
+
+UdpSocket::UdpSocket(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<UdpSocket>(info), family_(AF_INET), batch_size_(0), max_packet_(0) {
+  Napi::Env env = info.Env();
+  std::memset(dummy_stats_, 0, sizeof(dummy_stats_));
+  std::memset(dummy_stamp_, 0, sizeof(dummy_stamp_));
+  stats_ = dummy_stats_;
+  stamp_ = dummy_stamp_;
+  if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() ||
+      !info[3].IsFunction() || !info[4].IsFunction()) {
+    Napi::TypeError::New(env, "UdpSocket(family, batchSize, maxPacketSize, onBatch, onError)")
+        .ThrowAsJavaScriptException();
+    closed_ = true;
+    return;
+  }
+  const int32_t family = IntArg(info, 0, 0);
+  const int32_t batch = IntArg(info, 1, 0);
+  const int32_t max_packet = IntArg(info, 2, 0);
+  if ((family != 4 && family != 6) || batch < kMinBatch || batch > kMaxBatch || max_packet < kMinPacket ||
+      max_packet > kMaxPacket) {
+    Napi::RangeError::New(env, "UdpSocket: family 4|6, batchSize 1-1024, maxPacketSize 64-65535")
+        .ThrowAsJavaScriptException();
+    closed_ = true;
+    return;
+  }
+  family_ = family == 6 ? AF_INET6 : AF_INET;
+  batch_size_ = batch;
+  max_packet_ = static_cast<size_t>(max_packet);
+
+  // JavaScript-owned memory: V8 never moves an ArrayBuffer's backing store, and the references
+  // below keep it alive while the addon writes into it.
+  Napi::ArrayBuffer slab = Napi::ArrayBuffer::New(env, static_cast<size_t>(batch_size_) * max_packet_);
+  if (env.IsExceptionPending()) { closed_ = true; return; }
+  Napi::ArrayBuffer meta = Napi::ArrayBuffer::New(env, static_cast<size_t>(batch_size_) * kMetaStride * sizeof(int32_t));
+  if (env.IsExceptionPending()) { closed_ = true; return; }
+  Napi::ArrayBuffer ctl = Napi::ArrayBuffer::New(env, kCtlBytes);
+  if (env.IsExceptionPending()) { closed_ = true; return; }
+  slab_ = static_cast<uint8_t*>(slab.Data());
+  meta_ = static_cast<int32_t*>(meta.Data());
+  stats_ = static_cast<double*>(ctl.Data());
+  stamp_ = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(ctl.Data()) + kStampByteOffset);
+  slab_ref_ = Napi::Persistent(slab);
+  meta_ref_ = Napi::Persistent(meta);
+  ctl_ref_ = Napi::Persistent(ctl);
+  on_batch_ = Napi::Persistent(info[3].As<Napi::Function>());
+  on_error_ = Napi::Persistent(info[4].As<Napi::Function>());
+
+  const size_t n = static_cast<size_t>(batch_size_);
+  rx_msgs_.assign(n, mmsghdr{});
+  rx_iov_.assign(n, iovec{});
+  rx_names_.assign(n, sockaddr_storage{});
+  rx_control_.assign(n * kRxControlBytes / sizeof(uint64_t), 0);
+  rx_reply_from_.assign(n, ReplySource{});
+  for (size_t i = 0; i < n; ++i) {
+    rx_iov_[i].iov_base = slab_ + i * max_packet_;
+    rx_iov_[i].iov_len = max_packet_;
+    msghdr& header = rx_msgs_[i].msg_hdr;
+    header.msg_name = &rx_names_[i];
+    header.msg_iov = &rx_iov_[i];
+    header.msg_iovlen = 1;
+    header.msg_control = reinterpret_cast<uint8_t*>(rx_control_.data()) + i * kRxControlBytes;
+  }
+}
+
+UdpSocket::~UdpSocket() {
+  // Reached from the garbage collector (only after close(): an open socket holds a strong
+  // reference to its wrapper) or from environment teardown.
+  in_destructor_ = true;
+  CloseNow(nullptr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup
+
+Napi::Value UdpSocket::Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) return Napi::Number::New(env, -EBADF);
+  if (fd_ >= 0) return Napi::Number::New(env, -EALREADY);
+  const int fd = socket(family_, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) return Napi::Number::New(env, -errno);
+  int rc = 0;
+  if (family_ == AF_INET6) {
+    // One family per socket: an IPv6 socket never sees IPv4-mapped traffic, so addresses,
+    // TTL/TOS options and ancillary data always come in one shape.
+    if (rc == 0) rc = SetInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+    if (rc == 0) rc = SetInt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+    if (rc == 0) rc = SetInt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
+    if (rc == 0) rc = SetInt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
+  } else {
+    if (rc == 0) rc = SetInt(fd, IPPROTO_IP, IP_PKTINFO, 1);
+    if (rc == 0) rc = SetInt(fd, IPPROTO_IP, IP_RECVTTL, 1);
+    if (rc == 0) rc = SetInt(fd, IPPROTO_IP, IP_RECVTOS, 1);
+  }
+  // Software receive timestamps: taken when the packet enters the stack, so time spent
+  // waiting for the event loop does not count as network delay.
+  if (rc == 0) rc = SetInt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+  if (rc != 0) {
+    ::close(fd);
+    return Napi::Number::New(env, rc);
+  }
+  fd_ = fd;
+  return Napi::Number::New(env, 0);
+}
+
+Napi::Value UdpSocket::SetOption(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (fd_ < 0) return Napi::Number::New(env, -EBADF);
+  const int32_t option = IntArg(info, 0, 0);
+  const int32_t value = IntArg(info, 1, 0);
+  const bool v6 = family_ == AF_INET6;
+  int rc = -EINVAL;
+  switch (option) {
+    case kOptReuseAddress:
+      rc = SetInt(fd_, SOL_SOCKET, SO_REUSEADDR, value != 0 ? 1 : 0);
+      break;
+    case kOptReceiveBuffer:
+      // With CAP_NET_ADMIN the FORCE variant may exceed net.core.rmem_max; everyone else gets
+      // SO_RCVBUF, which the kernel caps silently (that is the documented behaviour).
+      rc = SetInt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, value);
+      if (rc != 0) rc = SetInt(fd_, SOL_SOCKET, SO_RCVBUF, value);
+      break;
+    case kOptSendBuffer:
+      rc = SetInt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, value);
+      if (rc != 0) rc = SetInt(fd_, SOL_SOCKET, SO_SNDBUF, value);
+      break;
+    case kOptTtl:
+      rc = v6 ? SetInt(fd_, IPPROTO_IPV6, IPV6_UNICAST_HOPS, value) : SetInt(fd_, IPPROTO_IP, IP_TTL, value);
+      break;
+    case kOptTos:
+      rc = v6 ? SetInt(fd_, IPPROTO_IPV6, IPV6_TCLASS, value) : SetInt(fd_, IPPROTO_IP, IP_TOS, value);
+      break;
+    case kOptDontFragment:
+      // Off means "never set DF" (not the kernel's default of "want"), so a measurement sees
+      // the same packets whatever the path MTU cache holds.
+      rc = v6 ? SetInt(fd_, IPPROTO_IPV6, IPV6_DONTFRAG, value != 0 ? 1 : 0)
+              : SetInt(fd_, IPPROTO_IP, IP_MTU_DISCOVER, value != 0 ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT);
+      break;
+    default:
+      break;
+  }
+  return Napi::Number::New(env, rc);
+}
+
+Napi::Value UdpSocket::Bind(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (fd_ < 0) return Napi::Number::New(env, -EBADF);
+  std::string address;
+  sockaddr_storage local;
+  socklen_t length = 0;
+  if (!StringArg(info, 0, &address) || !ParseEndpoint(family_, address, IntArg(info, 1, -1), &local, &length)) {
+    return Napi::Number::New(env, -EINVAL);
+  }
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&local), length) != 0) return Napi::Number::New(env, -errno);
+  return Napi::Number::New(env, 0);
+}
+
+Napi::Value UdpSocket::Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_ || fd_ < 0) return Napi::Number::New(env, -EBADF);
+  if (started_) return Napi::Number::New(env, 0);
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return Napi::Number::New(env, -EINVAL);
+  auto* box = new PollBox();
+  box->owner = this;
+  box->teardown = nullptr;
+  box->handle.data = box;
+  int rc = uv_poll_init_socket(loop, &box->handle, fd_);
+  if (rc != 0) {
+    delete box;  // uv_poll_init failed before registering the handle with the loop
+    return Napi::Number::New(env, rc);
+  }
+  rc = uv_poll_start(&box->handle, UV_READABLE, OnPoll);
+  if (rc != 0) {
+    box->owner = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&box->handle), OnHandleClosed);
+    return Napi::Number::New(env, rc);
+  }
+  box_ = box;
+  // Environment teardown (a worker ending, the process exiting) closes the handle and lets
+  // Node.js finish only after libuv has released it.
+  if (napi_add_async_cleanup_hook(env, OnEnvironmentTeardown, this, &teardown_hook_) != napi_ok) {
+    teardown_hook_ = nullptr;
+  }
+  async_context_ = std::make_unique<Napi::AsyncContext>(env, "TwampUdpSocket", Value());
+  // An open socket is reachable from the loop, like a node:dgram socket: it stays alive until
+  // close(), even when JavaScript drops every reference to it.
+  Ref();
+  started_ = true;
+  return Napi::Number::New(env, 0);
+}
+
+Napi::Value UdpSocket::LocalAddress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (fd_ < 0) return Napi::Number::New(env, -EBADF);
+  sockaddr_storage local;
+  socklen_t length = sizeof(local);
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &length) != 0) return Napi::Number::New(env, -errno);
+  char text[INET6_ADDRSTRLEN] = {0};
+  int port = 0;
+  if (local.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&local);
+    inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
+    port = ntohs(sin->sin_port);
+  } else if (local.ss_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&local);
+    inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text));
+    port = ntohs(sin6->sin6_port);
+  } else {
+    return Napi::Number::New(env, -EAFNOSUPPORT);
+  }
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::String::New(env, text));
+  result.Set(1u, Napi::Number::New(env, port));
+  return result;
+}
+
+Napi::Value UdpSocket::Connect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (fd_ < 0) return Napi::Number::New(env, -EBADF);
+  std::string address;
+  sockaddr_storage remote;
+  socklen_t length = 0;
+  if (!StringArg(info, 0, &address) || !ParseEndpoint(family_, address, IntArg(info, 1, -1), &remote, &length)) {
+    return Napi::Number::New(env, -EINVAL);
+  }
+  if (connect(fd_, reinterpret_cast<sockaddr*>(&remote), length) != 0) return Napi::Number::New(env, -errno);
+  connected_peer_ = remote;
+  connected_ = true;
+  return Napi::Number::New(env, 0);
+}
+
+Napi::Value UdpSocket::SetPeer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string address;
+  if (!StringArg(info, 0, &address) || !ParseEndpoint(family_, address, IntArg(info, 1, -1), &peer_, &peer_length_)) {
+    peer_length_ = 0;
+    return Napi::Number::New(env, -EINVAL);
+  }
+  return Napi::Number::New(env, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Send path
+
+size_t UdpSocket::BuildControl(uint8_t* control, const ReplySource* from, int ttl, int tos) const {
+  size_t used = 0;
+  if (family_ == AF_INET6) {
+    if (from != nullptr) {
+      in6_pktinfo info{};
+      info.ipi6_addr = from->v6;
+      info.ipi6_ifindex = from->ifindex;
+      used = AppendControl(control, used, IPPROTO_IPV6, IPV6_PKTINFO, &info, sizeof(info));
+    }
+    if (ttl >= 0) used = AppendControl(control, used, IPPROTO_IPV6, IPV6_HOPLIMIT, &ttl, sizeof(ttl));
+    if (tos >= 0) used = AppendControl(control, used, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+  } else {
+    if (from != nullptr) {
+      // ipi_spec_dst picks the source address; ifindex 0 leaves the route lookup alone.
+      in_pktinfo info{};
+      info.ipi_ifindex = 0;
+      info.ipi_spec_dst = from->v4;
+      used = AppendControl(control, used, IPPROTO_IP, IP_PKTINFO, &info, sizeof(info));
+    }
+    if (ttl >= 0) used = AppendControl(control, used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+    if (tos >= 0) used = AppendControl(control, used, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+  }
+  return used;
+}
+
+void UdpSocket::StoreStamp(NtpStamp stamp) {
+  stamp_[0] = stamp.seconds;
+  stamp_[1] = stamp.fraction;
+}
+
+int UdpSocket::SendDirect(const uint8_t* data, size_t length, const sockaddr* to, socklen_t to_length,
+                          const ReplySource* from, uint8_t* stamp_at, int ttl, int tos) {
+  iovec iov;
+  iov.iov_base = const_cast<uint8_t*>(data);
+  iov.iov_len = length;
+  msghdr header{};
+  header.msg_name = const_cast<sockaddr*>(to);
+  header.msg_namelen = to == nullptr ? 0 : to_length;
+  header.msg_iov = &iov;
+  header.msg_iovlen = 1;
+  alignas(cmsghdr) uint8_t control[kTxControlBytes];
+  const size_t used = BuildControl(control, from, ttl, tos);
+  if (used > 0) {
+    header.msg_control = control;
+    header.msg_controllen = used;
+  }
+  if (stamp_at != nullptr) {
+    // As late as possible: nothing but the system call lies between the clock and the wire.
+    const NtpStamp stamp = NtpNow();
+    PutNtp(stamp_at, stamp);
+    StoreStamp(stamp);
+  }
+  ssize_t sent;
+  do {
+    sent = sendmsg(fd_, &header, 0);
+  } while (sent < 0 && errno == EINTR);
+  if (sent >= 0) {
+    stats_[kStatPacketsSent] += 1;
+    stats_[kStatBytesSent] += static_cast<double>(sent);
+    return 1;
+  }
+  const int error = errno;
+  if (error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS) {
+    stats_[kStatSendDropped] += 1;
+    return 0;
+  }
+  return -error;
+}
+
+Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
+  // send(data, length, toPeer, stampOffset, ttl, tos) → 1 sent, 0 dropped (buffer full), -errno
+  Napi::Env env = info.Env();
+  if (closed_ || fd_ < 0) return Napi::Number::New(env, -EBADF);
+  uint8_t* data = nullptr;
+  size_t available = 0;
+  if (info.Length() < 1 || !GetBytes(env, info[0], &data, &available)) return Napi::Number::New(env, -EINVAL);
+  const int32_t length = IntArg(info, 1, -1);
+  const int32_t to_peer = IntArg(info, 2, 0);
+  const int32_t stamp_offset = IntArg(info, 3, -1);
+  const int32_t ttl = IntArg(info, 4, -1);
+  const int32_t tos = IntArg(info, 5, -1);
+  if (length < 0 || static_cast<size_t>(length) > available) return Napi::Number::New(env, -EINVAL);
+  if (stamp_offset >= 0 && static_cast<int64_t>(stamp_offset) + 8 > length) return Napi::Number::New(env, -EINVAL);
+  if (ttl > 255 || tos > 255) return Napi::Number::New(env, -EINVAL);
+  const sockaddr* to = nullptr;
+  if (to_peer != 0) {
+    if (peer_length_ == 0) return Napi::Number::New(env, -EDESTADDRREQ);
+    to = reinterpret_cast<const sockaddr*>(&peer_);
+  }
+  const int rc = SendDirect(data, static_cast<size_t>(length), to, peer_length_, nullptr,
+                            stamp_offset >= 0 ? data + stamp_offset : nullptr, ttl, tos);
+  return Napi::Number::New(env, rc);
+}
+
+bool UdpSocket::EnsureTransmitBuffers() {
+  if (!tx_msgs_.empty()) return true;
+  const size_t n = static_cast<size_t>(batch_size_);
+  tx_msgs_.assign(n, mmsghdr{});
+  tx_iov_.assign(n, iovec{});
+  tx_names_.assign(n, sockaddr_storage{});
+  tx_control_.assign(n * kTxControlBytes / sizeof(uint64_t), 0);
+  tx_slab_.assign(n * max_packet_, 0);
+  tx_stamp_offset_.assign(n, -1);
+  return true;
+}
+
+int UdpSocket::QueueReply(int index, const uint8_t* data, size_t length, int stamp_offset, int ttl, int tos) {
+  EnsureTransmitBuffers();
+  const msghdr& received = rx_msgs_[static_cast<size_t>(index)].msg_hdr;
+  const ReplySource& source = rx_reply_from_[static_cast<size_t>(index)];
+  const ReplySource* from = source.known ? &source : nullptr;
+  if (length > max_packet_) {
+    // Larger than a slot: send it now, behind what is queued, so replies keep their order.
+    FlushReplies();
+    return SendDirect(data, length, static_cast<const sockaddr*>(received.msg_name), received.msg_namelen, from,
+                      stamp_offset >= 0 ? const_cast<uint8_t*>(data) + stamp_offset : nullptr, ttl, tos);
+  }
+  if (tx_queued_ == batch_size_) FlushReplies();
+  const size_t q = static_cast<size_t>(tx_queued_++);
+  uint8_t* slot = tx_slab_.data() + q * max_packet_;
+  if (length > 0) std::memcpy(slot, data, length);
+  std::memcpy(&tx_names_[q], received.msg_name, received.msg_namelen);
+  tx_iov_[q].iov_base = slot;
+  tx_iov_[q].iov_len = length;
+  auto* control = reinterpret_cast<uint8_t*>(tx_control_.data()) + q * kTxControlBytes;
+  const size_t used = BuildControl(control, from, ttl, tos);
+  msghdr& header = tx_msgs_[q].msg_hdr;
+  header.msg_name = &tx_names_[q];
+  header.msg_namelen = received.msg_namelen;
+  header.msg_iov = &tx_iov_[q];
+  header.msg_iovlen = 1;
+  header.msg_control = used > 0 ? control : nullptr;
+  header.msg_controllen = used;
+  header.msg_flags = 0;
+  tx_msgs_[q].msg_len = 0;
+  tx_stamp_offset_[q] = stamp_offset;
+  return 1;
+}
+
+Napi::Value UdpSocket::Reply(const Napi::CallbackInfo& info) {
+  // reply(index, data, length, stampOffset, ttl, tos) → 1 queued or sent, 0 dropped, -errno
+  Napi::Env env = info.Env();
+  if (closed_ || fd_ < 0) return Napi::Number::New(env, -EBADF);
+  const int32_t index = IntArg(info, 0, -1);
+  if (!dispatching_ || index < 0 || index >= current_count_) return Napi::Number::New(env, -EINVAL);
+  uint8_t* data = nullptr;
+  size_t available = 0;
+  if (info.Length() < 2 || !GetBytes(env, info[1], &data, &available)) return Napi::Number::New(env, -EINVAL);
+  const int32_t length = IntArg(info, 2, -1);
+  const int32_t stamp_offset = IntArg(info, 3, -1);
+  const int32_t ttl = IntArg(info, 4, -1);
+  const int32_t tos = IntArg(info, 5, -1);
+  if (length < 0 || static_cast<size_t>(length) > available) return Napi::Number::New(env, -EINVAL);
+  if (stamp_offset >= 0 && static_cast<int64_t>(stamp_offset) + 8 > length) return Napi::Number::New(env, -EINVAL);
+  if (ttl > 255 || tos > 255) return Napi::Number::New(env, -EINVAL);
+  return Napi::Number::New(env, QueueReply(index, data, static_cast<size_t>(length), stamp_offset, ttl, tos));
+}
+
+void UdpSocket::FlushReplies() {
+  const int count = tx_queued_;
+  tx_queued_ = 0;
+  if (count == 0 || fd_ < 0) return;
+  // One clock read for the whole sendmmsg() that follows, written into each stamped reply.
+  bool stamped = false;
+  NtpStamp stamp{0, 0};
+  for (int q = 0; q < count; ++q) {
+    const int32_t offset = tx_stamp_offset_[static_cast<size_t>(q)];
+    if (offset < 0) continue;
+    if (!stamped) {
+      stamp = NtpNow();
+      stamped = true;
+    }
+    PutNtp(static_cast<uint8_t*>(tx_iov_[static_cast<size_t>(q)].iov_base) + offset, stamp);
+  }
+  if (stamped) StoreStamp(stamp);
+  int start = 0;
+  bool retried_stale_error = false;
+  while (start < count) {
+    const int sent = sendmmsg(fd_, &tx_msgs_[static_cast<size_t>(start)], static_cast<unsigned>(count - start), 0);
+    if (sent > 0) {
+      for (int i = start; i < start + sent; ++i) {
+        stats_[kStatBytesSent] += static_cast<double>(tx_msgs_[static_cast<size_t>(i)].msg_len);
+      }
+      stats_[kStatPacketsSent] += sent;
+      start += sent;
+      continue;
+    }
+    if (sent == 0) break;  // not expected from the kernel; never loop on it
+    const int error = errno;
+    if (error == EINTR) continue;
+    if (error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS) {
+      // The send buffer is full: the rest would fail the same way. Counted, not reported.
+      stats_[kStatSendDropped] += count - start;
+      break;
+    }
+    const auto* to = reinterpret_cast<const sockaddr*>(&tx_names_[static_cast<size_t>(start)]);
+    if (error == ECONNREFUSED && !retried_stale_error) {
+      // A pending ICMP error from earlier traffic (connected sockets only), returned by this
+      // call and cleared: report it, then try the same message again.
+      RecordError(error, "send", connected_ ? PeerEndpoint() : FormatEndpoint(to));
+      retried_stale_error = true;
+      continue;
+    }
+    RecordError(error, "reply", FormatEndpoint(to));
+    start += 1;
+  }
+}
+
+Napi::Value UdpSocket::Flush(const Napi::CallbackInfo& info) {
+  if (!closed_) FlushReplies();
+  return info.Env().Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receive path
+
+void UdpSocket::PrepareReceive() {
+  // recvmmsg() overwrites these per message; everything else was set up once.
+  for (int i = 0; i < batch_size_; ++i) {
+    msghdr& header = rx_msgs_[static_cast<size_t>(i)].msg_hdr;
+    header.msg_namelen = sizeof(sockaddr_storage);
+    header.msg_controllen = kRxControlBytes;
+    header.msg_flags = 0;
+  }
+}
+
+void UdpSocket::ParseControl(int index, msghdr* header, int32_t* meta, bool* kernel_time) {
+  ReplySource& reply = rx_reply_from_[static_cast<size_t>(index)];
+  int32_t flags = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(header); c != nullptr; c = CMSG_NXTHDR(header, c)) {
+    const uint8_t* data = CMSG_DATA(c);
+    const size_t payload = c->cmsg_len >= CMSG_LEN(0) ? c->cmsg_len - CMSG_LEN(0) : 0;
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      // 64-bit time_t: two 8-octet fields; a 32-bit time_t ABI: two 4-octet fields.
+      int64_t seconds = 0;
+      int64_t nanos = 0;
+      if (payload >= 16) {
+        std::memcpy(&seconds, data, 8);
+        std::memcpy(&nanos, data + 8, 8);
+      } else if (payload >= 8) {
+        int32_t s32 = 0;
+        int32_t n32 = 0;
+        std::memcpy(&s32, data, 4);
+        std::memcpy(&n32, data + 4, 4);
+        seconds = s32;
+        nanos = n32;
+      } else {
+        continue;
+      }
+      meta[kMetaSecondsLow] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(seconds)));
+      meta[kMetaSecondsHigh] = static_cast<int32_t>(seconds >> 32);
+      meta[kMetaNanos] = static_cast<int32_t>(nanos);
+      *kernel_time = true;
+    } else if (c->cmsg_level == IPPROTO_IP) {
+      if (c->cmsg_type == IP_PKTINFO && payload >= sizeof(in_pktinfo)) {
+        in_pktinfo info;
+        std::memcpy(&info, data, sizeof(info));
+        std::memcpy(meta + kMetaLocal, &info.ipi_addr, 4);
+        flags |= kFlagLocalKnown;
+        // ipi_spec_dst is the local address the kernel would answer from: the destination for
+        // unicast, the interface address when the packet was sent to a broadcast address.
+        reply.known = true;
+        reply.v4 = info.ipi_spec_dst;
+        reply.ifindex = 0;
+      } else if (c->cmsg_type == IP_TTL && payload >= sizeof(int)) {
+        int value = 0;
+        std::memcpy(&value, data, sizeof(value));
+        meta[kMetaTtl] = value;
+      } else if (c->cmsg_type == IP_TOS && payload >= 1) {
+        meta[kMetaTos] = data[0];  // IP_RECVTOS delivers one octet
+      }
+    } else if (c->cmsg_level == IPPROTO_IPV6) {
+      if (c->cmsg_type == IPV6_PKTINFO && payload >= sizeof(in6_pktinfo)) {
+        in6_pktinfo info;
+        std::memcpy(&info, data, sizeof(info));
+        std::memcpy(meta + kMetaLocal, &info.ipi6_addr, 16);
+        flags |= kFlagLocalKnown | kFlagLocalV6;
+        reply.known = true;
+        if (IN6_IS_ADDR_MULTICAST(&info.ipi6_addr)) {
+          reply.v6 = in6addr_any;  // never answer from a group address: let the kernel choose
+          reply.ifindex = info.ipi6_ifindex;
+        } else {
+          reply.v6 = info.ipi6_addr;
+          // Link-local source addresses only mean something with their interface.
+          reply.ifindex = IN6_IS_ADDR_LINKLOCAL(&info.ipi6_addr) ? info.ipi6_ifindex : 0;
+        }
+      } else if (c->cmsg_type == IPV6_HOPLIMIT && payload >= sizeof(int)) {
+        int value = 0;
+        std::memcpy(&value, data, sizeof(value));
+        meta[kMetaTtl] = value;
+      } else if (c->cmsg_type == IPV6_TCLASS && payload >= sizeof(int)) {
+        int value = 0;
+        std::memcpy(&value, data, sizeof(value));
+        meta[kMetaTos] = value;
+      }
+    }
+  }
+  meta[kMetaFlags] |= flags;
+}
+
+int32_t UdpSocket::FillMeta(int count) {
+  int32_t batch_flags = kBatchKernelTime;
+  bool have_now = false;
+  timespec now{};
+  double bytes = 0;
+  for (int i = 0; i < count; ++i) {
+    mmsghdr& message = rx_msgs_[static_cast<size_t>(i)];
+    int32_t* meta = meta_ + static_cast<size_t>(i) * kMetaStride;
+    std::memset(meta, 0, kMetaStride * sizeof(int32_t));
+    size_t length = message.msg_len;
+    if (length > max_packet_) length = max_packet_;
+    int32_t flags = 0;
+    if ((message.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+      flags |= kFlagTruncated;
+      stats_[kStatTruncated] += 1;
+    }
+    meta[kMetaLength] = static_cast<int32_t>(length);
+    meta[kMetaTtl] = -1;
+    meta[kMetaTos] = -1;
+    const auto* name = static_cast<const sockaddr*>(message.msg_hdr.msg_name);
+    const socklen_t name_length = message.msg_hdr.msg_namelen;
+    if (name->sa_family == AF_INET && name_length >= sizeof(sockaddr_in)) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(name);
+      std::memcpy(meta + kMetaSource, &sin->sin_addr, 4);
+      meta[kMetaPort] = ntohs(sin->sin_port);
+    } else if (name->sa_family == AF_INET6 && name_length >= sizeof(sockaddr_in6)) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(name);
+      if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+        std::memcpy(meta + kMetaSource, sin6->sin6_addr.s6_addr + 12, 4);
+      } else {
+        std::memcpy(meta + kMetaSource, &sin6->sin6_addr, 16);
+        flags |= kFlagSourceV6;
+      }
+      meta[kMetaPort] = ntohs(sin6->sin6_port);
+    }
+    meta[kMetaFlags] = flags;
+    rx_reply_from_[static_cast<size_t>(i)].known = false;
+    bool kernel_time = false;
+    ParseControl(i, &message.msg_hdr, meta, &kernel_time);
+    if (kernel_time) {
+      meta[kMetaFlags] |= kFlagKernelTime;
+    } else {
+      // No kernel timestamp (not expected with SO_TIMESTAMPNS): the time of delivery instead,
+      // and the batch says so.
+      if (!have_now) {
+        clock_gettime(CLOCK_REALTIME, &now);
+        have_now = true;
+      }
+      const int64_t seconds = now.tv_sec;
+      meta[kMetaSecondsLow] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(seconds)));
+      meta[kMetaSecondsHigh] = static_cast<int32_t>(seconds >> 32);
+      meta[kMetaNanos] = static_cast<int32_t>(now.tv_nsec);
+      batch_flags &= ~kBatchKernelTime;
+    }
+    bytes += static_cast<double>(length);
+  }
+  stats_[kStatPacketsReceived] += count;
+  stats_[kStatBytesReceived] += bytes;
+  stats_[kStatReceiveBatches] += 1;
+  return batch_flags;
+}
+
+void UdpSocket::OnPoll(uv_poll_t* handle, int status, int /*events*/) {
+  auto* box = static_cast<PollBox*>(handle->data);
+  if (box == nullptr || box->owner == nullptr) return;
+  box->owner->OnReadable(status);
+}
+
+void UdpSocket::OnReadable(int status) {
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  // Keeps the wrapper alive through the callbacks even if one of them closes the socket.
+  Napi::Object self = Value();
+  if (status < 0) {
+    // libuv reports POLLERR as an error and stops watching. For UDP it means a pending socket
+    // error, e.g. ECONNREFUSED after an ICMP port unreachable on a connected socket: read
+    // (and so clear) it, report it, and watch again.
+    int error = 0;
+    socklen_t length = sizeof(error);
+    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error != 0) {
+      EmitError(error, "receive", PeerEndpoint());
+      if (closed_) return;
+    }
+    const int rc = uv_poll_start(&box_->handle, UV_READABLE, OnPoll);
+    if (rc != 0) {
+      EmitError(-rc, "poll", std::string());
+      return;
+    }
+  }
+  for (int round = 0; round < kMaxRoundsPerWakeup; ++round) {
+    if (closed_) return;
+    PrepareReceive();
+    const int count = recvmmsg(fd_, rx_msgs_.data(), static_cast<unsigned>(batch_size_), MSG_DONTWAIT, nullptr);
+    if (count < 0) {
+      const int error = errno;
+      if (error == EINTR) continue;
+      if (error == EAGAIN || error == EWOULDBLOCK) return;
+      // Returned once and cleared by the kernel; the round limit bounds anything persistent.
+      EmitError(error, "receive", PeerEndpoint());
+      continue;
+    }
+    if (count == 0) return;
+    const int32_t batch_flags = FillMeta(count);
+    current_count_ = count;
+    dispatching_ = true;
+    on_batch_.MakeCallback(self, {Napi::Number::New(env, count), Napi::Number::New(env, batch_flags)},
+                           *async_context_);
+    dispatching_ = false;
+    current_count_ = 0;
+    // A handler that throws is the application's bug, not the socket's: it becomes an uncaught
+    // exception (like a throwing 'message' listener on node:dgram), after the replies it queued
+    // have been sent.
+    napi_value exception = nullptr;
+    if (env.IsExceptionPending()) napi_get_and_clear_last_exception(env, &exception);
+    if (!closed_) {
+      FlushReplies();
+      DeliverPendingErrors();
+    }
+    if (exception != nullptr) {
+      napi_fatal_exception(env, exception);
+      return;
+    }
+    if (count < batch_size_) return;  // drained
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+std::string UdpSocket::PeerEndpoint() const {
+  return connected_ ? FormatEndpoint(reinterpret_cast<const sockaddr*>(&connected_peer_)) : std::string();
+}
+
+void UdpSocket::RecordError(int error, const char* operation, std::string endpoint) {
+  if (pending_errors_.size() >= kMaxPendingErrors) return;  // bounded: a flood of one error says enough
+  pending_errors_.push_back(PendingError{error, operation, std::move(endpoint)});
+}
+
+void UdpSocket::DeliverPendingErrors() {
+  if (pending_errors_.empty()) return;
+  std::vector<PendingError> errors;
+  errors.swap(pending_errors_);
+  for (const PendingError& e : errors) {
+    if (closed_) return;
+    EmitError(e.error, e.operation, e.endpoint);
+  }
+}
+
+void UdpSocket::EmitError(int error, const char* operation, const std::string& endpoint) {
+  // Only from the loop (no JavaScript on the stack), so a handler may close the socket.
+  if (closed_ || on_error_.IsEmpty()) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  Napi::Value where = endpoint.empty() ? env.Undefined() : Napi::String::New(env, endpoint);
+  on_error_.MakeCallback(Value(), {Napi::Number::New(env, error), Napi::String::New(env, operation), where},
+                         *async_context_);
+  RethrowAsUncaught(env);
+}
+
+void UdpSocket::RethrowAsUncaught(Napi::Env env) {
+  if (!env.IsExceptionPending()) return;
+  napi_value exception = nullptr;
+  if (napi_get_and_clear_last_exception(env, &exception) == napi_ok && exception != nullptr) {
+    napi_fatal_exception(env, exception);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Close and teardown
+
+Napi::Value UdpSocket::Close(const Napi::CallbackInfo& info) {
+  CloseNow(nullptr);
+  return info.Env().Undefined();
+}
+
+Napi::Value UdpSocket::Buffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array result = Napi::Array::New(env, 3);
+  if (closed_ || slab_ref_.IsEmpty()) return result;
+  result.Set(0u, slab_ref_.Value());
+  result.Set(1u, meta_ref_.Value());
+  result.Set(2u, ctl_ref_.Value());
+  return result;
+}
+
+void UdpSocket::OnEnvironmentTeardown(napi_async_cleanup_hook_handle hook, void* arg) {
+  static_cast<UdpSocket*>(arg)->CloseNow(hook);
+}
+
+void UdpSocket::OnHandleClosed(uv_handle_t* handle) {
+  auto* box = static_cast<PollBox*>(handle->data);
+  // During teardown, Node.js waits for this before it tears the environment down.
+  if (box->teardown != nullptr) napi_remove_async_cleanup_hook(box->teardown);
+  delete box;
+}
+
+void UdpSocket::CloseNow(napi_async_cleanup_hook_handle teardown) {
+  if (closed_ && box_ == nullptr && fd_ < 0) {
+    if (teardown != nullptr) napi_remove_async_cleanup_hook(teardown);
+    return;
+  }
+  closed_ = true;
+  tx_queued_ = 0;
+  if (box_ != nullptr) {
+    // Stop first: libuv then forgets the descriptor, so closing it below is safe. The handle's
+    // memory is freed in OnHandleClosed, once libuv is done with it.
+    uv_poll_stop(&box_->handle);
+    box_->owner = nullptr;
+    box_->teardown = teardown;
+    uv_close(reinterpret_cast<uv_handle_t*>(&box_->handle), OnHandleClosed);
+    box_ = nullptr;
+  } else if (teardown != nullptr) {
+    napi_remove_async_cleanup_hook(teardown);
+  }
+  if (teardown == nullptr && teardown_hook_ != nullptr) napi_remove_async_cleanup_hook(teardown_hook_);
+  teardown_hook_ = nullptr;
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  // JavaScript-owned memory goes back to the garbage collector; nothing below writes to it again.
+  slab_ = nullptr;
+  meta_ = nullptr;
+  stats_ = dummy_stats_;
+  stamp_ = dummy_stamp_;
+  if (!in_destructor_) {
+    // In the destructor these go with the members; here they must go now so that a closed
+    // socket holds no JavaScript memory.
+    async_context_.reset();
+    on_batch_.Reset();
+    on_error_.Reset();
+    slab_ref_.Reset();
+    meta_ref_.Reset();
+    ctl_ref_.Reset();
+  }
+  ReleaseBuffers();
+  if (started_) {
+    started_ = false;
+    if (!in_destructor_) Unref();
+  }
+}
+
+void UdpSocket::ReleaseBuffers() {
+  std::vector<mmsghdr>().swap(rx_msgs_);
+  std::vector<iovec>().swap(rx_iov_);
+  std::vector<sockaddr_storage>().swap(rx_names_);
+  std::vector<uint64_t>().swap(rx_control_);
+  std::vector<ReplySource>().swap(rx_reply_from_);
+  std::vector<mmsghdr>().swap(tx_msgs_);
+  std::vector<iovec>().swap(tx_iov_);
+  std::vector<sockaddr_storage>().swap(tx_names_);
+  std::vector<uint64_t>().swap(tx_control_);
+  std::vector<uint8_t>().swap(tx_slab_);
+  std::vector<int32_t>().swap(tx_stamp_offset_);
+  std::vector<PendingError>().swap(pending_errors_);
+}
+
+}  // namespace twamp_udp

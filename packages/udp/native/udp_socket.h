@@ -1,0 +1,152 @@
+// The native UDP socket: a non-blocking descriptor polled by the libuv loop of its Node.js
+// environment, recvmmsg()/sendmmsg() batches, ancillary data in and out, and kernel timestamps.
+// Protocol logic stays in JavaScript: this moves bytes, addresses, TTL/TOS and timestamps.
+#ifndef TWAMP_UDP_UDP_SOCKET_H_
+#define TWAMP_UDP_UDP_SOCKET_H_
+
+#include <napi.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net_util.h"
+
+namespace twamp_udp {
+
+class UdpSocket;
+
+// The libuv handle lives in its own allocation: libuv keeps using it until the close callback,
+// which may run after the JavaScript wrapper (and so UdpSocket) has been garbage-collected.
+struct PollBox {
+  uv_poll_t handle;
+  UdpSocket* owner;                          // null once the socket let go of the handle
+  napi_async_cleanup_hook_handle teardown;   // set when closing for environment teardown
+};
+
+// What the reply path needs of each received packet: the local address to answer from.
+struct ReplySource {
+  bool known;
+  unsigned ifindex;
+  in_addr v4;     // ipi_spec_dst: the local address the kernel says the packet arrived on
+  in6_addr v6;    // ipi6_addr: the destination address (unspecified for multicast)
+};
+
+class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+
+  // new UdpSocket(family 4|6, batchSize, maxPacketSize, onBatch(count, flags), onError(errno, op, endpoint?))
+  explicit UdpSocket(const Napi::CallbackInfo& info);
+  ~UdpSocket() override;
+
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+
+ private:
+  struct PendingError {
+    int error;
+    const char* operation;
+    std::string endpoint;
+  };
+
+  // JavaScript methods. Failures are returned as -errno (the TypeScript side maps them to
+  // typed errors) rather than thrown, so nothing here depends on C++ exceptions.
+  Napi::Value Open(const Napi::CallbackInfo& info);
+  Napi::Value SetOption(const Napi::CallbackInfo& info);
+  Napi::Value Bind(const Napi::CallbackInfo& info);
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value LocalAddress(const Napi::CallbackInfo& info);
+  Napi::Value Connect(const Napi::CallbackInfo& info);
+  Napi::Value SetPeer(const Napi::CallbackInfo& info);
+  Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value Reply(const Napi::CallbackInfo& info);
+  Napi::Value Flush(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Buffers(const Napi::CallbackInfo& info);
+
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnHandleClosed(uv_handle_t* handle);
+  static void OnEnvironmentTeardown(napi_async_cleanup_hook_handle hook, void* arg);
+
+  void OnReadable(int status);
+  int32_t FillMeta(int count);
+  void ParseControl(int index, msghdr* header, int32_t* meta, bool* kernel_time);
+  void PrepareReceive();
+  bool EnsureTransmitBuffers();
+  int QueueReply(int index, const uint8_t* data, size_t length, int stamp_offset, int ttl, int tos);
+  int SendDirect(const uint8_t* data, size_t length, const sockaddr* to, socklen_t to_length,
+                 const ReplySource* from, uint8_t* stamp_at, int ttl, int tos);
+  void FlushReplies();
+  size_t BuildControl(uint8_t* control, const ReplySource* from, int ttl, int tos) const;
+  void RecordError(int error, const char* operation, std::string endpoint);
+  void DeliverPendingErrors();
+  void EmitError(int error, const char* operation, const std::string& endpoint);
+  void RethrowAsUncaught(Napi::Env env);
+  void CloseNow(napi_async_cleanup_hook_handle teardown);
+  void ReleaseBuffers();
+  void StoreStamp(NtpStamp stamp);
+  std::string PeerEndpoint() const;
+
+  int family_;          // AF_INET or AF_INET6
+  int fd_ = -1;
+  int batch_size_;
+  size_t max_packet_;
+  bool started_ = false;
+  bool closed_ = false;
+  bool in_destructor_ = false;
+  bool dispatching_ = false;   // inside the batch callback: reply() is allowed, memory stays
+  bool connected_ = false;
+  int current_count_ = 0;      // packets in the batch being dispatched
+
+  PollBox* box_ = nullptr;
+  napi_async_cleanup_hook_handle teardown_hook_ = nullptr;
+  std::unique_ptr<Napi::AsyncContext> async_context_;
+
+  Napi::FunctionReference on_batch_;
+  Napi::FunctionReference on_error_;
+  // The shared ArrayBuffers stay referenced while open, so their backing stores (which the raw
+  // pointers below point into) cannot be collected under the addon.
+  Napi::Reference<Napi::ArrayBuffer> slab_ref_;
+  Napi::Reference<Napi::ArrayBuffer> meta_ref_;
+  Napi::Reference<Napi::ArrayBuffer> ctl_ref_;
+  uint8_t* slab_ = nullptr;
+  int32_t* meta_ = nullptr;
+  double* stats_ = nullptr;
+  uint32_t* stamp_ = nullptr;
+
+  // Receive side: one mmsghdr per batch slot, addressed into the slab.
+  std::vector<mmsghdr> rx_msgs_;
+  std::vector<iovec> rx_iov_;
+  std::vector<sockaddr_storage> rx_names_;
+  std::vector<uint64_t> rx_control_;   // uint64_t for cmsghdr alignment
+  std::vector<ReplySource> rx_reply_from_;
+
+  // Transmit side for replies, allocated on the first reply (senders never need it).
+  std::vector<mmsghdr> tx_msgs_;
+  std::vector<iovec> tx_iov_;
+  std::vector<sockaddr_storage> tx_names_;
+  std::vector<uint64_t> tx_control_;
+  std::vector<uint8_t> tx_slab_;
+  std::vector<int32_t> tx_stamp_offset_;
+  int tx_queued_ = 0;
+
+  sockaddr_storage peer_{};       // destination cached by setPeer() for send()
+  socklen_t peer_length_ = 0;
+  sockaddr_storage connected_peer_{};
+
+  std::vector<PendingError> pending_errors_;
+
+  // Where counters and the stamp go when no shared buffer is attached (before setup, after
+  // close), so no path ever needs a null check.
+  double dummy_stats_[8];
+  uint32_t dummy_stamp_[2];
+};
+
+}  // namespace twamp_udp
+
+#endif  // TWAMP_UDP_UDP_SOCKET_H_
