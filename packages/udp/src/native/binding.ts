@@ -1,0 +1,45 @@
+// The shape of the compiled addon (native/twamp_udp.cc, native/udp_socket.cc). Methods return
+// 0 or a positive result on success and -errno on failure; nothing throws for a system error.
+
+import type { Option } from './layout.js';
+
+export type BatchCallback = (count: number, flags: number) => void;
+export type ErrorCallback = (errno: number, operation: string, endpoint: string | undefined) => void;
+
+export interface NativeHandle {
+  /** socket() with the receive options (PKTINFO, TTL, TOS, SO_TIMESTAMPNS) set. */
+  open(): number;
+  setOption(option: Option, value: number): number;
+  bind(address: string, port: number): number;
+  /** Starts polling on the loop; from here the socket stays alive until close(). */
+  start(): number;
+  /** getsockname(): [address, port], or -errno. */
+  localAddress(): [string, number] | number;
+  connect(address: string, port: number): number;
+  /** Parses and caches the destination of send(..., toPeer = 1). */
+  setPeer(address: string, port: number): number;
+  /** 1 sent, 0 dropped (EAGAIN/ENOBUFS), -errno. stampOffset/ttl/tos -1 = none. */
+  send(data: Uint8Array, length: number, toPeer: number, stampOffset: number, ttl: number, tos: number): number;
+  /** Queues a reply to packet `index` of the batch being delivered: 1 queued or sent, 0 dropped, -errno. */
+  reply(index: number, data: Uint8Array, length: number, stampOffset: number, ttl: number, tos: number): number;
+  flush(): void;
+  close(): void;
+  /** [receive slab, per-packet metadata, control (counters + stamp)]; empty after close. */
+  buffers(): ArrayBuffer[];
+}
+
+export type NativeHandleConstructor = new (
+  family: 4 | 6,
+  batchSize: number,
+  maxPacketSize: number,
+  onBatch: BatchCallback,
+  onError: ErrorCallback,
+) => NativeHandle;
+
+export interface NativeBinding {
+  readonly layoutVersion: number;
+  readonly UdpSocket: NativeHandleConstructor;
+  /** adjtimex(): [state or -errno, status, esterror µs, maxerror µs]. */
+  clockStatus(): [number, number, number, number];
+  strerror(errno: number): string;
+}

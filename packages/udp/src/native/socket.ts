@@ -1,0 +1,497 @@
+// The UdpSocket contract on top of the addon. Per received batch the addon makes one call into
+// JavaScript; the batch object below is reused and reads the shared slab and metadata arrays
+// directly, so nothing is allocated per packet unless an accessor returns a string or a view.
+
+import { constants } from 'node:os';
+import { ConfigError, NetworkError } from '@twamp/errors';
+import type {
+  IpFamily,
+  ReceiveBatch,
+  SendOptions,
+  UdpCapabilities,
+  UdpSocket,
+  UdpSocketStats,
+} from '../types.js';
+import { AddressCache, formatEndpoint } from './address.js';
+import type { NativeBinding, NativeHandle } from './binding.js';
+import { networkError } from './errors.js';
+import {
+  BATCH_KERNEL_TIME,
+  FLAG_LOCAL_KNOWN,
+  FLAG_LOCAL_V6,
+  FLAG_SOURCE_V6,
+  FLAG_TRUNCATED,
+  META_FLAGS,
+  META_LENGTH,
+  META_LOCAL,
+  META_NANOS,
+  META_PORT,
+  META_SECONDS_HIGH,
+  META_SECONDS_LOW,
+  META_SOURCE,
+  META_STRIDE,
+  META_TOS,
+  META_TTL,
+  Option,
+  STAMP_BYTE_OFFSET,
+  STAT_BYTES_RECEIVED,
+  STAT_BYTES_SENT,
+  STAT_PACKETS_RECEIVED,
+  STAT_PACKETS_SENT,
+  STAT_RECEIVE_BATCHES,
+  STAT_SEND_DROPPED,
+  STAT_TRUNCATED,
+} from './layout.js';
+import { addressExpectation, isAddressOf, isInteger, type ResolvedOptions } from './options.js';
+
+const TWO_POW_32 = 4_294_967_296;
+const ECONNREFUSED = constants.errno.ECONNREFUSED;
+const EMPTY = new ArrayBuffer(0);
+
+export const NATIVE_CAPABILITIES: UdpCapabilities = Object.freeze({
+  implementation: 'native',
+  setTtl: true,
+  setTos: true,
+  dontFragment: true,
+  receiveTtl: true,
+  receiveTos: true,
+  localAddress: true,
+  kernelTimestamps: true,
+  stampOnSend: true,
+  batching: true,
+});
+
+/** Live counters over the addon's control buffer: reading them allocates nothing. */
+class NativeStats implements UdpSocketStats {
+  private readonly counters: Float64Array;
+  constructor(counters: Float64Array) {
+    this.counters = counters;
+  }
+  get packetsReceived(): number {
+    return this.counters[STAT_PACKETS_RECEIVED] ?? 0;
+  }
+  get packetsSent(): number {
+    return this.counters[STAT_PACKETS_SENT] ?? 0;
+  }
+  get bytesReceived(): number {
+    return this.counters[STAT_BYTES_RECEIVED] ?? 0;
+  }
+  get bytesSent(): number {
+    return this.counters[STAT_BYTES_SENT] ?? 0;
+  }
+  get sendDropped(): number {
+    return this.counters[STAT_SEND_DROPPED] ?? 0;
+  }
+  get truncated(): number {
+    return this.counters[STAT_TRUNCATED] ?? 0;
+  }
+  get receiveBatches(): number {
+    return this.counters[STAT_RECEIVE_BATCHES] ?? 0;
+  }
+  /** console.log shows the numbers, not the backing array. */
+  [Symbol.for('nodejs.util.inspect.custom')](): UdpSocketStats {
+    return this.toJSON();
+  }
+  toJSON(): UdpSocketStats {
+    return {
+      packetsReceived: this.packetsReceived,
+      packetsSent: this.packetsSent,
+      bytesReceived: this.bytesReceived,
+      bytesSent: this.bytesSent,
+      sendDropped: this.sendDropped,
+      truncated: this.truncated,
+      receiveBatches: this.receiveBatches,
+    };
+  }
+}
+
+/** One object per socket, refilled for every batch. */
+export class NativeReceiveBatch implements ReceiveBatch {
+  count = 0;
+  timeSource: 'kernel' | 'userspace' = 'kernel';
+  private slab: ArrayBuffer;
+  private meta: Int32Array;
+  private metaUnsigned: Uint32Array;
+  private metaBytes: Uint8Array;
+  /** A Buffer view per slot, reused while the packet length in that slot stays the same. */
+  private views: (Buffer | undefined)[];
+  private readonly maxPacketSize: number;
+  private readonly addresses: AddressCache;
+
+  constructor(slab: ArrayBuffer, meta: ArrayBuffer, maxPacketSize: number, addresses: AddressCache) {
+    this.maxPacketSize = maxPacketSize;
+    this.addresses = addresses;
+    this.slab = slab;
+    this.meta = new Int32Array(meta);
+    this.metaUnsigned = new Uint32Array(meta);
+    this.metaBytes = new Uint8Array(meta);
+    this.views = new Array<Buffer | undefined>(meta.byteLength / (META_STRIDE * 4)).fill(undefined);
+  }
+
+  /** Drops every reference to the shared memory (on close). */
+  release(): void {
+    this.count = 0;
+    this.slab = EMPTY;
+    this.meta = new Int32Array(0);
+    this.metaUnsigned = new Uint32Array(0);
+    this.metaBytes = new Uint8Array(0);
+    this.views = [];
+  }
+
+  private base(index: number): number {
+    if (index >>> 0 !== index || index >= this.count) {
+      throw new RangeError(`packet index ${index} is outside this batch of ${this.count}`);
+    }
+    return index * META_STRIDE;
+  }
+
+  data(index: number): Buffer {
+    const length = this.meta[this.base(index) + META_LENGTH] ?? 0;
+    let view = this.views[index];
+    if (view?.length !== length) {
+      view = Buffer.from(this.slab, index * this.maxPacketSize, length);
+      this.views[index] = view;
+    }
+    return view;
+  }
+
+  length(index: number): number {
+    return this.meta[this.base(index) + META_LENGTH] ?? 0;
+  }
+
+  truncated(index: number): boolean {
+    return ((this.meta[this.base(index) + META_FLAGS] ?? 0) & FLAG_TRUNCATED) !== 0;
+  }
+
+  family(index: number): IpFamily {
+    return ((this.meta[this.base(index) + META_FLAGS] ?? 0) & FLAG_SOURCE_V6) !== 0 ? 6 : 4;
+  }
+
+  address(index: number): string {
+    const base = this.base(index);
+    const v6 = ((this.meta[base + META_FLAGS] ?? 0) & FLAG_SOURCE_V6) !== 0;
+    return this.addresses.lookup(this.meta, this.metaBytes, base + META_SOURCE, v6);
+  }
+
+  port(index: number): number {
+    return this.meta[this.base(index) + META_PORT] ?? 0;
+  }
+
+  localAddress(index: number): string | undefined {
+    const base = this.base(index);
+    const flags = this.meta[base + META_FLAGS] ?? 0;
+    if ((flags & FLAG_LOCAL_KNOWN) === 0) return undefined;
+    return this.addresses.lookup(this.meta, this.metaBytes, base + META_LOCAL, (flags & FLAG_LOCAL_V6) !== 0);
+  }
+
+  ttl(index: number): number {
+    return this.meta[this.base(index) + META_TTL] ?? -1;
+  }
+
+  tos(index: number): number {
+    return this.meta[this.base(index) + META_TOS] ?? -1;
+  }
+
+  timeSeconds(index: number): number {
+    const base = this.base(index);
+    return (this.meta[base + META_SECONDS_HIGH] ?? 0) * TWO_POW_32 + (this.metaUnsigned[base + META_SECONDS_LOW] ?? 0);
+  }
+
+  timeNanos(index: number): number {
+    return this.meta[this.base(index) + META_NANOS] ?? 0;
+  }
+}
+
+function checkLength(data: Uint8Array, length: number): void {
+  if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array or Buffer');
+  if (length >>> 0 !== length || length > data.length) {
+    throw new RangeError(`length must be an integer from 0 to ${data.length} (the data's length), got ${length}`);
+  }
+}
+
+function checkStampOffset(stampOffset: number, length: number): void {
+  if (stampOffset >>> 0 !== stampOffset || stampOffset + 8 > length) {
+    throw new RangeError(`stampOffset must leave 8 octets inside the ${length} sent, got ${stampOffset}`);
+  }
+}
+
+function checkTtl(ttl: unknown): asserts ttl is number {
+  if (!isInteger(ttl, 1, 255)) throw new ConfigError([{ path: 'ttl', expected: 'an integer from 1 to 255', received: String(ttl) }]);
+}
+
+function checkTos(tos: unknown): asserts tos is number {
+  if (!isInteger(tos, 0, 255)) throw new ConfigError([{ path: 'tos', expected: 'an integer from 0 to 255', received: String(tos) }]);
+}
+
+function checkPort(port: unknown): asserts port is number {
+  if (!isInteger(port, 0, 65535)) throw new ConfigError([{ path: 'port', expected: 'an integer from 0 to 65535', received: String(port) }]);
+}
+
+export class NativeUdpSocket implements UdpSocket {
+  readonly capabilities: UdpCapabilities = NATIVE_CAPABILITIES;
+  readonly family: IpFamily;
+  readonly stamp: Uint32Array;
+  readonly stats: UdpSocketStats;
+
+  private readonly binding: NativeBinding;
+  private readonly handle: NativeHandle;
+  private readonly batch: NativeReceiveBatch;
+  private receiveHandler: ((batch: ReceiveBatch) => void) | undefined;
+  private errorHandler: ((error: Error) => void) | undefined;
+  private dispatching = false;
+  private isClosed = false;
+  private boundAddress: string;
+  private boundPort = 0;
+  private peerAddress: string | undefined;
+  private peerPort = -1;
+  private connectedTo: string | undefined;
+
+  private constructor(binding: NativeBinding, options: ResolvedOptions) {
+    this.binding = binding;
+    this.family = options.family;
+    this.boundAddress = options.address;
+    this.handle = new binding.UdpSocket(options.family, options.batchSize, options.maxPacketSize, this.onBatch, this.onNativeError);
+    const [slab, meta, ctl] = this.handle.buffers();
+    if (slab === undefined || meta === undefined || ctl === undefined) throw new Error('twamp_udp: the addon returned no buffers');
+    this.stamp = new Uint32Array(ctl, STAMP_BYTE_OFFSET, 2);
+    this.stats = new NativeStats(new Float64Array(ctl, 0, STAMP_BYTE_OFFSET / 8));
+    this.batch = new NativeReceiveBatch(slab, meta, options.maxPacketSize, new AddressCache());
+  }
+
+  /** Opens, configures, binds and starts a socket; on any failure nothing stays open. */
+  static open(binding: NativeBinding, options: ResolvedOptions): NativeUdpSocket {
+    const socket = new NativeUdpSocket(binding, options);
+    try {
+      socket.setUp(options);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+    return socket;
+  }
+
+  private setUp(options: ResolvedOptions): void {
+    const v6 = options.family === 6;
+    this.check(this.handle.open(), 'socket', undefined);
+    if (options.reuseAddress) this.check(this.handle.setOption(Option.reuseAddress, 1), 'setsockopt SO_REUSEADDR', undefined);
+    if (options.receiveBufferSize !== undefined) {
+      this.check(this.handle.setOption(Option.receiveBuffer, options.receiveBufferSize), 'setsockopt SO_RCVBUF', undefined);
+    }
+    if (options.sendBufferSize !== undefined) {
+      this.check(this.handle.setOption(Option.sendBuffer, options.sendBufferSize), 'setsockopt SO_SNDBUF', undefined);
+    }
+    if (options.ttl !== undefined) {
+      this.check(this.handle.setOption(Option.ttl, options.ttl), v6 ? 'setsockopt IPV6_UNICAST_HOPS' : 'setsockopt IP_TTL', undefined);
+    }
+    if (options.tos !== undefined) {
+      this.check(this.handle.setOption(Option.tos, options.tos), v6 ? 'setsockopt IPV6_TCLASS' : 'setsockopt IP_TOS', undefined);
+    }
+    if (options.dontFragment !== undefined) this.setDontFragment(options.dontFragment);
+    this.check(this.handle.bind(options.address, options.port), 'bind', formatEndpoint(options.address, options.port));
+    this.refreshLocal();
+    this.check(this.handle.start(), 'poll', this.endpoint());
+  }
+
+  // ---- contract: properties
+
+  get localAddress(): string {
+    return this.boundAddress;
+  }
+
+  get localPort(): number {
+    return this.boundPort;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  // ---- contract: handlers
+
+  onReceive(handler: (batch: ReceiveBatch) => void): void {
+    this.receiveHandler = handler;
+  }
+
+  onError(handler: (error: Error) => void): void {
+    this.errorHandler = handler;
+  }
+
+  // ---- contract: sending
+
+  send(data: Uint8Array, length: number, address: string | undefined, port: number, options?: SendOptions): boolean {
+    if (this.isClosed) throw this.closedError('send');
+    checkLength(data, length);
+    let toPeer = 0;
+    if (address !== undefined) {
+      if (address !== this.peerAddress || port !== this.peerPort) this.setPeer(address, port);
+      toPeer = 1;
+    }
+    let stampOffset = -1;
+    let ttl = -1;
+    let tos = -1;
+    if (options !== undefined) {
+      if (options.stampOffset !== undefined) {
+        checkStampOffset(options.stampOffset, length);
+        stampOffset = options.stampOffset;
+      }
+      if (options.ttl !== undefined) {
+        checkTtl(options.ttl);
+        ttl = options.ttl;
+      }
+      if (options.tos !== undefined) {
+        checkTos(options.tos);
+        tos = options.tos;
+      }
+    }
+    let result = this.handle.send(data, length, toPeer, stampOffset, ttl, tos);
+    if (result === -ECONNREFUSED) {
+      // An ICMP port unreachable drawn by an earlier datagram of this connected socket, handed
+      // to this call and cleared by it: an asynchronous error, so it goes to onError, and this
+      // datagram gets its own try.
+      this.deferError(networkError(this.binding, ECONNREFUSED, 'send', this.connectedTo));
+      result = this.handle.send(data, length, toPeer, stampOffset, ttl, tos);
+    }
+    if (result < 0) {
+      throw networkError(this.binding, -result, 'send', address === undefined ? this.connectedTo : formatEndpoint(address, port));
+    }
+    return result === 1;
+  }
+
+  reply(batch: ReceiveBatch, index: number, data: Uint8Array, length: number, options?: SendOptions): boolean {
+    if (this.isClosed) throw this.closedError('reply');
+    if (batch !== this.batch || !this.dispatching) {
+      throw new RangeError('reply() must be called during the receive callback, with the batch that callback was given');
+    }
+    if (index >>> 0 !== index || index >= batch.count) {
+      throw new RangeError(`packet index ${index} is outside this batch of ${batch.count}`);
+    }
+    checkLength(data, length);
+    let stampOffset = -1;
+    let ttl = -1;
+    let tos = -1;
+    if (options !== undefined) {
+      if (options.stampOffset !== undefined) {
+        checkStampOffset(options.stampOffset, length);
+        stampOffset = options.stampOffset;
+      }
+      if (options.ttl !== undefined) {
+        checkTtl(options.ttl);
+        ttl = options.ttl;
+      }
+      if (options.tos !== undefined) {
+        checkTos(options.tos);
+        tos = options.tos;
+      }
+    }
+    const result = this.handle.reply(index, data, length, stampOffset, ttl, tos);
+    if (result < 0) throw networkError(this.binding, -result, 'reply', formatEndpoint(batch.address(index), batch.port(index)));
+    return result === 1;
+  }
+
+  flush(): void {
+    if (!this.isClosed) this.handle.flush();
+  }
+
+  // ---- contract: configuration
+
+  connect(address: string, port: number): void {
+    if (!isAddressOf(this.family, address)) {
+      throw new ConfigError([{ path: 'address', expected: addressExpectation(this.family), received: JSON.stringify(address) }]);
+    }
+    checkPort(port);
+    const endpoint = formatEndpoint(address, port);
+    this.check(this.handle.connect(address, port), 'connect', endpoint);
+    this.connectedTo = endpoint;
+    // A socket bound to the wildcard now has a definite source address.
+    this.refreshLocal();
+  }
+
+  setTtl(ttl: number): void {
+    checkTtl(ttl);
+    this.check(this.handle.setOption(Option.ttl, ttl), this.family === 6 ? 'setsockopt IPV6_UNICAST_HOPS' : 'setsockopt IP_TTL', undefined);
+  }
+
+  setTos(tos: number): void {
+    checkTos(tos);
+    this.check(this.handle.setOption(Option.tos, tos), this.family === 6 ? 'setsockopt IPV6_TCLASS' : 'setsockopt IP_TOS', undefined);
+  }
+
+  setDontFragment(on: boolean): void {
+    if (typeof on !== 'boolean') throw new ConfigError([{ path: 'dontFragment', expected: 'true or false', received: String(on) }]);
+    this.check(
+      this.handle.setOption(Option.dontFragment, on ? 1 : 0),
+      this.family === 6 ? 'setsockopt IPV6_DONTFRAG' : 'setsockopt IP_MTU_DISCOVER',
+      undefined,
+    );
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.handle.close();
+    this.receiveHandler = undefined;
+    this.errorHandler = undefined;
+    this.batch.release();
+  }
+
+  // ---- internals
+
+  /** Called by the addon once per received batch. */
+  private readonly onBatch = (count: number, flags: number): void => {
+    const batch = this.batch;
+    batch.count = count;
+    batch.timeSource = (flags & BATCH_KERNEL_TIME) !== 0 ? 'kernel' : 'userspace';
+    const handler = this.receiveHandler;
+    if (handler === undefined) return;
+    this.dispatching = true;
+    try {
+      handler(batch);
+    } finally {
+      this.dispatching = false;
+    }
+  };
+
+  /** Called by the addon (from the loop, never inside another call) for asynchronous errors. */
+  private readonly onNativeError = (errno: number, operation: string, endpoint: string | undefined): void => {
+    const handler = this.errorHandler;
+    if (handler === undefined) return;
+    handler(networkError(this.binding, errno, operation, endpoint ?? this.connectedTo));
+  };
+
+  private deferError(error: NetworkError): void {
+    process.nextTick(() => {
+      this.errorHandler?.(error);
+    });
+  }
+
+  private setPeer(address: string, port: number): void {
+    if (!isAddressOf(this.family, address)) {
+      throw new ConfigError([{ path: 'address', expected: addressExpectation(this.family), received: JSON.stringify(address) }]);
+    }
+    checkPort(port);
+    if (this.handle.setPeer(address, port) < 0) {
+      throw new ConfigError([{ path: 'address', expected: addressExpectation(this.family), received: JSON.stringify(address) }]);
+    }
+    this.peerAddress = address;
+    this.peerPort = port;
+  }
+
+  private refreshLocal(): void {
+    const local = this.handle.localAddress();
+    if (typeof local === 'number') throw networkError(this.binding, -local, 'getsockname', undefined);
+    this.boundAddress = local[0];
+    this.boundPort = local[1];
+  }
+
+  private endpoint(): string {
+    return formatEndpoint(this.boundAddress, this.boundPort);
+  }
+
+  private check(result: number, operation: string, endpoint: string | undefined): void {
+    if (result < 0) throw networkError(this.binding, -result, operation, endpoint ?? this.endpoint());
+  }
+
+  private closedError(operation: string): NetworkError {
+    return new NetworkError({ operation, systemCode: 'EBADF', endpoint: this.endpoint(), detail: 'the socket is closed' });
+  }
+}
