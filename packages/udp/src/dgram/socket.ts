@@ -10,6 +10,8 @@
 //   dgram already calls into JavaScript once per datagram.
 // - The receive time is read first thing in the 'message' handler, from a wall clock anchored once
 //   to the monotonic clock (see clock.ts): it includes event-loop delay, hence 'userspace'.
+// - One family per socket, like the native socket: IPv6 sockets are IPv6-only (IPV6_V6ONLY), so
+//   sources and destinations are always in the socket's family and IPv4-mapped text never occurs.
 // - Host names are refused: a lookup function that passes IP literals through synchronously
 //   replaces dns.lookup, so a send reaches libuv (and normally the kernel) within the call instead
 //   of one tick later, and nothing on the packet path resolves names.
@@ -52,7 +54,6 @@ export const DGRAM_CAPABILITIES: UdpCapabilities = Object.freeze({
 
 /** Sends waiting in libuv behind a full kernel buffer before send() starts dropping. */
 const MAX_QUEUED_SENDS = 1024;
-const MAPPED_PREFIX = '::ffff:';
 const EMPTY = Buffer.alloc(0);
 const DROP_CODES = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS']);
 
@@ -204,10 +205,9 @@ class DgramUdpSocket implements UdpSocket {
   /** The TTL the descriptor has now (differs from #ttl after a per-packet override). */
   #socketTtl: number | undefined;
   #peer: { readonly address: string; readonly port: number } | undefined;
-  // The last destination and its dgram form: senders mostly talk to one peer, so the address
-  // check and IPv4-mapping run once per peer change instead of once per packet.
+  // The last destination that passed the check: senders mostly talk to one peer, so the address
+  // check runs once per peer change instead of once per packet.
   #lastAddress = '';
-  #lastTarget = '';
 
   constructor(socket: Socket, options: UdpSocketOptions) {
     this.#socket = socket;
@@ -313,7 +313,6 @@ class DgramUdpSocket implements UdpSocket {
   }
 
   reply(batch: ReceiveBatch, index: number, data: Uint8Array, length: number, options?: SendOptions): boolean {
-    // address() gives IPv4-mapped sources as IPv4 text; #target maps them back for an IPv6 socket.
     return this.send(data, length, batch.address(index), batch.port(index), options);
   }
 
@@ -391,13 +390,8 @@ class DgramUdpSocket implements UdpSocket {
     batch.message = message;
     batch.received = received;
     batch.cut = cut;
-    if (remote.family === 'IPv6' && remote.address.startsWith(MAPPED_PREFIX) && isIPv4(remote.address.slice(MAPPED_PREFIX.length))) {
-      batch.sourceFamily = 4;
-      batch.sourceAddress = remote.address.slice(MAPPED_PREFIX.length);
-    } else {
-      batch.sourceFamily = remote.family === 'IPv6' ? 6 : 4;
-      batch.sourceAddress = remote.address;
-    }
+    batch.sourceFamily = this.family;
+    batch.sourceAddress = remote.address;
     batch.sourcePort = remote.port;
     batch.seconds = this.#clock.seconds;
     batch.nanos = this.#clock.nanos;
@@ -481,23 +475,14 @@ class DgramUdpSocket implements UdpSocket {
     this.#emitError(toNetworkError(error, 'send'));
   };
 
-  /** The dgram form of a destination: checked, and IPv4 mapped into IPv6 on an IPv6 socket. */
+  /** A destination checked against the socket's family (one family per socket, no host names). */
   #target(address: string): string {
-    if (address === this.#lastAddress) return this.#lastTarget;
-    let target: string;
-    if (this.family === 4) {
-      if (!isIPv4(address)) throw badAddress(address, 'an IPv4 address (the socket is IPv4; no host names)');
-      target = address;
-    } else if (isIPv6(address)) {
-      target = address;
-    } else if (isIPv4(address)) {
-      target = MAPPED_PREFIX + address;
-    } else {
-      throw badAddress(address, 'an IPv6 or IPv4 address (no host names)');
+    if (address === this.#lastAddress) return address;
+    if (this.family === 4 ? !isIPv4(address) : !isIPv6(address)) {
+      throw badAddress(address, this.family === 4 ? 'an IPv4 address (the socket is IPv4; no host names)' : 'an IPv6 address (the socket is IPv6-only; no host names)');
     }
     this.#lastAddress = address;
-    this.#lastTarget = target;
-    return target;
+    return address;
   }
 
   #setOption(operation: string, apply: () => void): void {
@@ -543,6 +528,9 @@ export async function openDgramSocket(options: UdpSocketOptions): Promise<UdpSoc
   }
   const socket = createSocket({
     type: options.family === 6 ? 'udp6' : 'udp4',
+    // One family per socket, as in the native socket: an IPv6 socket never sees IPv4-mapped
+    // traffic, so addresses always come in the socket's own family.
+    ipv6Only: options.family === 6,
     reuseAddr: options.reuseAddress ?? false,
     lookup: ipLiteralLookup,
   });
