@@ -9,3 +9,11 @@ export type {
   UdpSocketOptions,
   UdpSocketStats,
 } from './types.js';
+export {
+  clockStatus,
+  type NativeLoadStatus,
+  openUdpSocket,
+  UDP_IMPLEMENTATION_ENV,
+  udpImplementationStatus,
+  type UdpImplementationStatus,
+} from './open.js';
