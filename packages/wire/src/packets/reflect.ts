@@ -1,12 +1,13 @@
+import { get16, get32, put16, put32 } from '../octets.js';
+import type { ReflectorFieldOffsets, SenderFieldOffsets } from './fields.js';
 import {
-  STAMP_AUTH_BASE,
-  STAMP_OPEN_BASE,
-  StampSecurity,
+  type StampSecurity,
   TestSecurity,
+  TWAMP_SENDER_AUTH_BASE,
+  TWAMP_SENDER_OPEN_BASE,
   type TwampLayout,
   twampLayout,
 } from './layout.js';
-import { get16, get32, put16, put32 } from '../octets.js';
 import { stampReflectorOffsets, stampSenderOffsets } from './stamp.js';
 import { applyReflectorTlvFlags, understoodTlvTypes } from './tlv.js';
 import { TTL_UNKNOWN } from './twamp.js';
@@ -106,23 +107,17 @@ export interface StampReflectOptions {
   readonly understoodTlvs?: Uint8Array;
 }
 
-interface Offsets {
+/**
+ * What the two protocols' contexts differ in, beyond the shared field offsets (fields.ts): where the
+ * SSID sits (STAMP), how short a request may be, where padding or TLVs start, S-DSCP-ECN (RFC 7750)
+ * and the RFC 6038 octets to reflect.
+ */
+interface ProtocolOffsets {
   readonly protocol: ReflectProtocol;
-  readonly sSeq: number;
-  readonly sTs: number;
-  readonly sErr: number;
   readonly sSsid: number;
   readonly sMin: number;
   readonly sPad: number;
-  readonly rSeq: number;
-  readonly rTs: number;
-  readonly rErr: number;
   readonly rSsid: number;
-  readonly rRx: number;
-  readonly rSSeq: number;
-  readonly rSTs: number;
-  readonly rSErr: number;
-  readonly rTtl: number;
   readonly rDscpEcn: number;
   readonly rPad: number;
   readonly reflectOctets: number;
@@ -132,27 +127,34 @@ interface Offsets {
  * Every context is built by this one object literal, so TWAMP and STAMP contexts share a hidden class
  * and reflectInto's property loads stay monomorphic whichever protocols a process reflects.
  */
-function newContext(o: Offsets, stateful: boolean, errorEstimate: number, understoodTlvs: Uint8Array): ReflectContext {
+function newContext(
+  s: SenderFieldOffsets,
+  r: ReflectorFieldOffsets,
+  p: ProtocolOffsets,
+  stateful: boolean,
+  errorEstimate: number,
+  understoodTlvs: Uint8Array,
+): ReflectContext {
   return {
-    protocol: o.protocol,
-    sSeq: o.sSeq,
-    sTs: o.sTs,
-    sErr: o.sErr,
-    sSsid: o.sSsid,
-    sMin: o.sMin,
-    sPad: o.sPad,
-    rSeq: o.rSeq,
-    rTs: o.rTs,
-    rErr: o.rErr,
-    rSsid: o.rSsid,
-    rRx: o.rRx,
-    rSSeq: o.rSSeq,
-    rSTs: o.rSTs,
-    rSErr: o.rSErr,
-    rTtl: o.rTtl,
-    rDscpEcn: o.rDscpEcn,
-    rPad: o.rPad,
-    reflectOctets: o.reflectOctets,
+    protocol: p.protocol,
+    sSeq: s.sequence,
+    sTs: s.timestamp,
+    sErr: s.errorEstimate,
+    sSsid: p.sSsid,
+    sMin: p.sMin,
+    sPad: p.sPad,
+    rSeq: r.sequence,
+    rTs: r.timestamp,
+    rErr: r.errorEstimate,
+    rSsid: p.rSsid,
+    rRx: r.receiveTimestamp,
+    rSSeq: r.senderSequence,
+    rSTs: r.senderTimestamp,
+    rSErr: r.senderErrorEstimate,
+    rTtl: r.senderTtl,
+    rDscpEcn: p.rDscpEcn,
+    rPad: p.rPad,
+    reflectOctets: p.reflectOctets,
     stateful,
     sequence: 0,
     receiveSeconds: 0,
@@ -176,65 +178,41 @@ const UNSYNCED_ERROR_ESTIMATE = 0x0001;
 
 /** Build the reusable context for a TWAMP (or TWAMP Light) session. */
 export function createTwampReflectContext(options: TwampReflectOptions): ReflectContext {
-  const { sender: s, reflector: r } = options.layout;
-  const open = options.layout.security === TestSecurity.Open;
-  const offsets: Offsets = {
+  const { sender: s, reflector: r, reflectOctets } = options.layout;
+  const protocolOffsets: ProtocolOffsets = {
     protocol: ReflectProtocol.Twamp,
-    sSeq: s.sequence,
-    sTs: s.timestamp,
-    sErr: s.errorEstimate,
     sSsid: -1,
     // The fields read are Seq, Timestamp and Error Estimate (open: 0-13); the authenticated sender's
     // HMAC at 32-47 must also be there. Padding is optional: twping may send Padding Length 0.
-    sMin: open ? 14 : 48,
+    sMin: s.hmac < 0 ? TWAMP_SENDER_OPEN_BASE : TWAMP_SENDER_AUTH_BASE,
     sPad: s.padding,
-    rSeq: r.sequence,
-    rTs: r.timestamp,
-    rErr: r.errorEstimate,
     rSsid: -1,
-    rRx: r.receiveTimestamp,
-    rSSeq: r.senderSequence,
-    rSTs: r.senderTimestamp,
-    rSErr: r.senderErrorEstimate,
-    rTtl: r.senderTtl,
     rDscpEcn: r.senderDscpEcn,
     rPad: r.padding,
-    reflectOctets: options.layout.reflectOctets,
+    reflectOctets,
   };
-  return newContext(offsets, options.stateful ?? true, options.errorEstimate ?? UNSYNCED_ERROR_ESTIMATE, understoodTlvTypes());
+  return newContext(s, r, protocolOffsets, options.stateful ?? true, options.errorEstimate ?? UNSYNCED_ERROR_ESTIMATE, understoodTlvTypes());
 }
 
 /** Build the reusable context for a STAMP session. */
 export function createStampReflectContext(options: StampReflectOptions): ReflectContext {
   const s = stampSenderOffsets(options.security);
   const r = stampReflectorOffsets(options.security);
-  const open = options.security === StampSecurity.Open;
-  const offsets: Offsets = {
+  const protocolOffsets: ProtocolOffsets = {
     protocol: ReflectProtocol.Stamp,
-    sSeq: s.sequence,
-    sTs: s.timestamp,
-    sErr: s.errorEstimate,
     sSsid: s.ssid,
     // RFC 8762 §4.6: a STAMP reflector answers shorter (TWAMP Light) senders with the 44-octet base, so
-    // only the 14 octets it reads are required; SSID reads as 0 when the packet ends before it. The
-    // authenticated sender must reach its HMAC (96-111).
-    sMin: open ? 14 : STAMP_AUTH_BASE,
-    sPad: open ? STAMP_OPEN_BASE : STAMP_AUTH_BASE,
-    rSeq: r.sequence,
-    rTs: r.timestamp,
-    rErr: r.errorEstimate,
+    // only the 14 octets it reads (Seq, Timestamp, Error Estimate) are required; SSID reads as 0 when
+    // the packet ends before it. The authenticated sender must reach its HMAC (96-111).
+    sMin: s.hmac < 0 ? TWAMP_SENDER_OPEN_BASE : s.tlvs,
+    sPad: s.tlvs,
     rSsid: r.ssid,
-    rRx: r.receiveTimestamp,
-    rSSeq: r.senderSequence,
-    rSTs: r.senderTimestamp,
-    rSErr: r.senderErrorEstimate,
-    rTtl: r.senderTtl,
     rDscpEcn: -1,
     rPad: r.tlvs,
     reflectOctets: 0,
   };
   const understood = options.understoodTlvs ?? understoodTlvTypes();
-  return newContext(offsets, options.stateful ?? true, options.errorEstimate ?? UNSYNCED_ERROR_ESTIMATE, understood);
+  return newContext(s, r, protocolOffsets, options.stateful ?? true, options.errorEstimate ?? UNSYNCED_ERROR_ESTIMATE, understood);
 }
 
 /** Convenience: an open TWAMP Light context (stateless unless told otherwise). */
@@ -280,11 +258,9 @@ export function reflectInto(request: Uint8Array, requestLength: number, reply: U
   if (senderExtra < reflect) {
     return ReflectStatus.MissingReflectOctets;
   }
-  let replyLength = len > rPad + reflect ? len : rPad + reflect;
-  if (ctx.protocol === ReflectProtocol.Stamp) {
-    // STAMP mirrors the TLV area at the same offset, so the reply is exactly max(len, base).
-    replyLength = len > rPad ? len : rPad;
-  }
+  // STAMP contexts reflect no octets (0), so this is also STAMP's max(len, base): the TLV area is
+  // mirrored at the same offset.
+  const replyLength = len > rPad + reflect ? len : rPad + reflect;
   if (replyLength > reply.length) {
     return ReflectStatus.ReplyTooSmall;
   }

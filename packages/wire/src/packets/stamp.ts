@@ -1,32 +1,32 @@
-import { asBuffer, checkTarget, need } from '../bytes.js';
-import { readTimestamp, type WireTimestamp, writeTimestamp } from '../values/timestamp.js';
+import { asBuffer, need } from '../bytes.js';
+import { readTimestamp } from '../values/timestamp.js';
+import {
+  addHmac,
+  type Mutable,
+  type ReflectorFieldOffsets,
+  type ReflectorFields,
+  type SenderFieldOffsets,
+  type SenderFields,
+  startPacket,
+  writeHmac,
+  writeReflectorFields,
+  writeSenderFields,
+} from './fields.js';
 import { StampSecurity, stampBase } from './layout.js';
-import { zero } from '../octets.js';
 
 /** STAMP HMAC field, packet and HMAC TLV alike: HMAC-SHA-256 truncated to 128 bits (RFC 8762 §4.4, RFC 8972 §4.8). */
 export const STAMP_HMAC_LENGTH = 16;
 
 /** Offsets of the STAMP Session-Sender packet (RFC 8762 §4.2.1/§4.2.2, SSID from RFC 8972 §3). */
-export interface StampSenderOffsets {
-  readonly sequence: number;
-  readonly timestamp: number;
-  readonly errorEstimate: number;
+export interface StampSenderOffsets extends SenderFieldOffsets {
   readonly ssid: number;
   readonly hmac: number;
   readonly tlvs: number;
 }
 
 /** Offsets of the STAMP Session-Reflector packet (RFC 8762 §4.3.1/§4.3.2, SSID from RFC 8972 §3). */
-export interface StampReflectorOffsets {
-  readonly sequence: number;
-  readonly timestamp: number;
-  readonly errorEstimate: number;
+export interface StampReflectorOffsets extends ReflectorFieldOffsets {
   readonly ssid: number;
-  readonly receiveTimestamp: number;
-  readonly senderSequence: number;
-  readonly senderTimestamp: number;
-  readonly senderErrorEstimate: number;
-  readonly senderTtl: number;
   readonly hmac: number;
   readonly tlvs: number;
 }
@@ -54,35 +54,26 @@ export function stampReflectorOffsets(security: StampSecurity): StampReflectorOf
 }
 
 /** A STAMP Session-Sender packet in plaintext form. */
-export interface StampSenderPacket {
-  readonly sequence: number;
-  readonly timestamp: WireTimestamp;
-  /** Raw 16-bit Error Estimate. */
-  readonly errorEstimate: number;
+export interface StampSenderPacket extends SenderFields {
   /** RFC 8972 §3 Session-Sender Identifier; 0 from a sender that does not use it (it was MBZ in RFC 8762). */
   readonly ssid: number;
   /** Authenticated only: the 16 octets at 96-111, as given (the crypto module computes them). */
   readonly hmac?: Uint8Array;
   /**
    * The TLV area: every octet after the 44/112-octet base (RFC 8972 §4: TLVs are detected from the
-   * length). A view into the input; walk it with `walkTlvs` / `decodeTlvArea`.
+   * length). A view into the input; walk it with `decodeTlvArea` or `decodeStampTlvs`.
    */
   readonly tlvs: Uint8Array;
 }
 
 /** A STAMP Session-Reflector packet in plaintext form. */
-export interface StampReflectorPacket {
-  readonly sequence: number;
-  readonly timestamp: WireTimestamp;
-  readonly errorEstimate: number;
+export interface StampReflectorPacket extends ReflectorFields {
   readonly ssid: number;
-  readonly receiveTimestamp: WireTimestamp;
-  readonly senderSequence: number;
-  readonly senderTimestamp: WireTimestamp;
-  readonly senderErrorEstimate: number;
   /** The received TTL/Hop Limit; 255 when the reflector could not read it (RFC 8762 §4.3.1). */
   readonly senderTtl: number;
+  /** Authenticated only: the 16 octets at 96-111, as given. */
   readonly hmac?: Uint8Array;
+  /** The TLV area after the base, a view into the input (see StampSenderPacket.tlvs). */
   readonly tlvs: Uint8Array;
 }
 
@@ -93,40 +84,28 @@ export function decodeStampSender(input: Uint8Array, security: StampSecurity): S
   const b = asBuffer(input);
   need(b, 0, stampBase(security), SENDER, 'length');
   const o = stampSenderOffsets(security);
-  const base = {
+  const packet: Mutable<StampSenderPacket> = {
     sequence: b.readUInt32BE(o.sequence),
     timestamp: readTimestamp(b, o.timestamp, SENDER, 'Timestamp'),
     errorEstimate: b.readUInt16BE(o.errorEstimate),
     ssid: b.readUInt16BE(o.ssid),
+    tlvs: b.subarray(o.tlvs),
   };
-  const tlvs = b.subarray(o.tlvs);
-  return o.hmac < 0 ? { ...base, tlvs } : { ...base, hmac: b.subarray(o.hmac, o.hmac + STAMP_HMAC_LENGTH), tlvs };
+  addHmac(packet, b, o.hmac, STAMP_HMAC_LENGTH);
+  return packet;
 }
 
 export function stampSenderLength(value: StampSenderPacket, security: StampSecurity): number {
   return stampBase(security) + value.tlvs.length;
 }
 
-function writeHmac(target: Buffer, at: number, hmac: Uint8Array | undefined): void {
-  if (at < 0 || hmac === undefined) {
-    return;
-  }
-  if (hmac.length !== STAMP_HMAC_LENGTH) {
-    throw new RangeError(`HMAC must be ${STAMP_HMAC_LENGTH} octets, got ${hmac.length}`);
-  }
-  target.set(hmac, at);
-}
-
 export function writeStampSender(value: StampSenderPacket, security: StampSecurity, target: Buffer, offset = 0): number {
   const o = stampSenderOffsets(security);
   const length = stampSenderLength(value, security);
-  checkTarget(target, offset, length, SENDER);
-  zero(target, offset, offset + o.tlvs);
-  target.writeUInt32BE(value.sequence >>> 0, offset + o.sequence);
-  writeTimestamp(target, offset + o.timestamp, value.timestamp);
-  target.writeUInt16BE(value.errorEstimate & 0xffff, offset + o.errorEstimate);
+  startPacket(target, offset, length, o.tlvs, SENDER);
+  writeSenderFields(target, offset, o, value);
   target.writeUInt16BE(value.ssid & 0xffff, offset + o.ssid);
-  writeHmac(target, o.hmac < 0 ? -1 : offset + o.hmac, value.hmac);
+  writeHmac(target, offset, o.hmac, value.hmac, STAMP_HMAC_LENGTH);
   target.set(value.tlvs, offset + o.tlvs);
   return length;
 }
@@ -141,7 +120,7 @@ export function decodeStampReflector(input: Uint8Array, security: StampSecurity)
   const b = asBuffer(input);
   need(b, 0, stampBase(security), REFLECTOR, 'length');
   const o = stampReflectorOffsets(security);
-  const base = {
+  const packet: Mutable<StampReflectorPacket> = {
     sequence: b.readUInt32BE(o.sequence),
     timestamp: readTimestamp(b, o.timestamp, REFLECTOR, 'Timestamp'),
     errorEstimate: b.readUInt16BE(o.errorEstimate),
@@ -151,9 +130,10 @@ export function decodeStampReflector(input: Uint8Array, security: StampSecurity)
     senderTimestamp: readTimestamp(b, o.senderTimestamp, REFLECTOR, 'Session-Sender Timestamp'),
     senderErrorEstimate: b.readUInt16BE(o.senderErrorEstimate),
     senderTtl: b.readUInt8(o.senderTtl),
+    tlvs: b.subarray(o.tlvs),
   };
-  const tlvs = b.subarray(o.tlvs);
-  return o.hmac < 0 ? { ...base, tlvs } : { ...base, hmac: b.subarray(o.hmac, o.hmac + STAMP_HMAC_LENGTH), tlvs };
+  addHmac(packet, b, o.hmac, STAMP_HMAC_LENGTH);
+  return packet;
 }
 
 export function stampReflectorLength(value: StampReflectorPacket, security: StampSecurity): number {
@@ -163,18 +143,11 @@ export function stampReflectorLength(value: StampReflectorPacket, security: Stam
 export function writeStampReflector(value: StampReflectorPacket, security: StampSecurity, target: Buffer, offset = 0): number {
   const o = stampReflectorOffsets(security);
   const length = stampReflectorLength(value, security);
-  checkTarget(target, offset, length, REFLECTOR);
-  zero(target, offset, offset + o.tlvs);
-  target.writeUInt32BE(value.sequence >>> 0, offset + o.sequence);
-  writeTimestamp(target, offset + o.timestamp, value.timestamp);
-  target.writeUInt16BE(value.errorEstimate & 0xffff, offset + o.errorEstimate);
+  startPacket(target, offset, length, o.tlvs, REFLECTOR);
+  writeReflectorFields(target, offset, o, value);
   target.writeUInt16BE(value.ssid & 0xffff, offset + o.ssid);
-  writeTimestamp(target, offset + o.receiveTimestamp, value.receiveTimestamp);
-  target.writeUInt32BE(value.senderSequence >>> 0, offset + o.senderSequence);
-  writeTimestamp(target, offset + o.senderTimestamp, value.senderTimestamp);
-  target.writeUInt16BE(value.senderErrorEstimate & 0xffff, offset + o.senderErrorEstimate);
   target[offset + o.senderTtl] = value.senderTtl;
-  writeHmac(target, o.hmac < 0 ? -1 : offset + o.hmac, value.hmac);
+  writeHmac(target, offset, o.hmac, value.hmac, STAMP_HMAC_LENGTH);
   target.set(value.tlvs, offset + o.tlvs);
   return length;
 }

@@ -1,8 +1,17 @@
-import { asBuffer, checkTarget, malformed, need } from '../bytes.js';
+import { asBuffer, malformed, need } from '../bytes.js';
 import { HMAC_LENGTH } from '../constants.js';
-import { readTimestamp, type WireTimestamp, writeTimestamp } from '../values/timestamp.js';
+import { readTimestamp } from '../values/timestamp.js';
+import {
+  addHmac,
+  type Mutable,
+  type ReflectorFields,
+  type SenderFields,
+  startPacket,
+  writeHmac,
+  writeReflectorFields,
+  writeSenderFields,
+} from './fields.js';
 import { TWAMP_REFLECTOR_LEGACY_MIN, TestSecurity, type TwampLayout } from './layout.js';
-import { copyOctets, zero } from '../octets.js';
 
 /** RFC 5357 §4.2.1: a reflector that cannot read the received TTL/Hop Limit writes 255. */
 export const TTL_UNKNOWN = 255;
@@ -11,11 +20,7 @@ export const TTL_UNKNOWN = 255;
  * A Session-Sender test packet (RFC 5357 §4.1.2; RFC 6038 §5 for Symmetrical Size), in plaintext:
  * encryption and the HMAC value belong to the crypto module.
  */
-export interface TwampSenderPacket {
-  readonly sequence: number;
-  readonly timestamp: WireTimestamp;
-  /** Raw 16-bit Error Estimate (S, Z, Scale, Multiplier), as sent. */
-  readonly errorEstimate: number;
+export interface TwampSenderPacket extends SenderFields {
   /** Authenticated and encrypted layouts only: the 16 octets at 32-47, as given. */
   readonly hmac?: Uint8Array;
   /**
@@ -29,16 +34,7 @@ export interface TwampSenderPacket {
 }
 
 /** A Session-Reflector test packet (RFC 5357 §4.2.1, erratum 5045; RFC 7750 §2.2). */
-export interface TwampReflectorPacket {
-  readonly sequence: number;
-  /** T3: taken just before the reflector sent the packet. */
-  readonly timestamp: WireTimestamp;
-  readonly errorEstimate: number;
-  /** T2: when the reflector received the sender's packet. */
-  readonly receiveTimestamp: WireTimestamp;
-  readonly senderSequence: number;
-  readonly senderTimestamp: WireTimestamp;
-  readonly senderErrorEstimate: number;
+export interface TwampReflectorPacket extends ReflectorFields {
   /**
    * The TTL/Hop Limit the reflector saw. `null` when the packet was too short to carry it (twampy's
    * 38-octet replies); encoders write 255 for `null`, which RFC 5357 defines as "not known".
@@ -77,16 +73,14 @@ export function decodeTwampSender(input: Uint8Array, layout: TwampLayout): Twamp
   const b = asBuffer(input);
   const s = layout.sender;
   need(b, 0, s.padding, SENDER, 'length');
-  const base = {
+  const packet: Mutable<TwampSenderPacket> = {
     sequence: b.readUInt32BE(s.sequence),
     timestamp: readTimestamp(b, s.timestamp, SENDER, 'Timestamp'),
     errorEstimate: b.readUInt16BE(s.errorEstimate),
+    padding: b.subarray(s.padding),
   };
-  const padding = b.subarray(s.padding);
-  if (s.hmac < 0) {
-    return { ...base, padding };
-  }
-  return { ...base, hmac: b.subarray(s.hmac, s.hmac + HMAC_LENGTH), padding };
+  addHmac(packet, b, s.hmac, HMAC_LENGTH);
+  return packet;
 }
 
 /** Bytes `encodeTwampSender` produces for this value. */
@@ -98,17 +92,9 @@ export function twampSenderLength(value: TwampSenderPacket, layout: TwampLayout)
 export function writeTwampSender(value: TwampSenderPacket, layout: TwampLayout, target: Buffer, offset = 0): number {
   const s = layout.sender;
   const length = twampSenderLength(value, layout);
-  checkTarget(target, offset, length, SENDER);
-  zero(target, offset, offset + s.padding);
-  target.writeUInt32BE(value.sequence >>> 0, offset + s.sequence);
-  writeTimestamp(target, offset + s.timestamp, value.timestamp);
-  target.writeUInt16BE(value.errorEstimate & 0xffff, offset + s.errorEstimate);
-  if (s.hmac >= 0 && value.hmac !== undefined) {
-    if (value.hmac.length !== HMAC_LENGTH) {
-      throw new RangeError(`HMAC must be ${HMAC_LENGTH} octets, got ${value.hmac.length}`);
-    }
-    target.set(value.hmac, offset + s.hmac);
-  }
+  startPacket(target, offset, length, s.padding, SENDER);
+  writeSenderFields(target, offset, s, value);
+  writeHmac(target, offset, s.hmac, value.hmac, HMAC_LENGTH);
   target.set(value.padding, offset + s.padding);
   return length;
 }
@@ -125,7 +111,7 @@ export function decodeTwampReflector(input: Uint8Array, layout: TwampLayout): Tw
   // The shortest reply accepted (38 octets open, 112 authenticated) holds every field up to and
   // including Sender Error Estimate; only Sender TTL and S-DSCP-ECN may be missing.
   need(b, 0, twampReflectorMinLength(layout), REFLECTOR, 'length');
-  const base = {
+  const packet: Mutable<TwampReflectorPacket> = {
     sequence: b.readUInt32BE(r.sequence),
     timestamp: readTimestamp(b, r.timestamp, REFLECTOR, 'Timestamp'),
     errorEstimate: b.readUInt16BE(r.errorEstimate),
@@ -135,16 +121,14 @@ export function decodeTwampReflector(input: Uint8Array, layout: TwampLayout): Tw
     senderErrorEstimate: b.readUInt16BE(r.senderErrorEstimate),
     // 38-40 octets: the sender TTL octet is missing, so the TTL is unknown rather than a guess.
     senderTtl: b.length > r.senderTtl ? (b[r.senderTtl] ?? null) : null,
+    // Short (tolerated) packets have no padding; otherwise padding starts at the layout's base.
+    padding: b.subarray(Math.min(b.length, r.padding)),
   };
-  // Short (tolerated) packets have no padding; otherwise padding starts at the layout's base.
-  const padding = b.subarray(Math.min(b.length, r.padding));
-  if (r.hmac >= 0) {
-    const hmac = b.subarray(r.hmac, r.hmac + HMAC_LENGTH);
-    return r.senderDscpEcn >= 0
-      ? { ...base, senderDscpEcn: b[r.senderDscpEcn] ?? null, hmac, padding }
-      : { ...base, hmac, padding };
+  if (r.senderDscpEcn >= 0) {
+    packet.senderDscpEcn = b[r.senderDscpEcn] ?? null;
   }
-  return r.senderDscpEcn >= 0 ? { ...base, senderDscpEcn: b[r.senderDscpEcn] ?? null, padding } : { ...base, padding };
+  addHmac(packet, b, r.hmac, HMAC_LENGTH);
+  return packet;
 }
 
 export function twampReflectorLength(value: TwampReflectorPacket, layout: TwampLayout): number {
@@ -158,26 +142,14 @@ export function twampReflectorLength(value: TwampReflectorPacket, layout: TwampL
 export function writeTwampReflector(value: TwampReflectorPacket, layout: TwampLayout, target: Buffer, offset = 0): number {
   const r = layout.reflector;
   const length = twampReflectorLength(value, layout);
-  checkTarget(target, offset, length, REFLECTOR);
-  zero(target, offset, offset + r.padding);
-  target.writeUInt32BE(value.sequence >>> 0, offset + r.sequence);
-  writeTimestamp(target, offset + r.timestamp, value.timestamp);
-  target.writeUInt16BE(value.errorEstimate & 0xffff, offset + r.errorEstimate);
-  writeTimestamp(target, offset + r.receiveTimestamp, value.receiveTimestamp);
-  target.writeUInt32BE(value.senderSequence >>> 0, offset + r.senderSequence);
-  writeTimestamp(target, offset + r.senderTimestamp, value.senderTimestamp);
-  target.writeUInt16BE(value.senderErrorEstimate & 0xffff, offset + r.senderErrorEstimate);
+  startPacket(target, offset, length, r.padding, REFLECTOR);
+  writeReflectorFields(target, offset, r, value);
   target[offset + r.senderTtl] = value.senderTtl ?? TTL_UNKNOWN;
   if (r.senderDscpEcn >= 0) {
     target[offset + r.senderDscpEcn] = value.senderDscpEcn ?? 0;
   }
-  if (r.hmac >= 0 && value.hmac !== undefined) {
-    if (value.hmac.length !== HMAC_LENGTH) {
-      throw new RangeError(`HMAC must be ${HMAC_LENGTH} octets, got ${value.hmac.length}`);
-    }
-    target.set(value.hmac, offset + r.hmac);
-  }
-  copyOctets(value.padding, 0, target, offset + r.padding, value.padding.length);
+  writeHmac(target, offset, r.hmac, value.hmac, HMAC_LENGTH);
+  target.set(value.padding, offset + r.padding);
   return length;
 }
 
@@ -187,23 +159,23 @@ export function encodeTwampReflector(value: TwampReflectorPacket, layout: TwampL
   return out;
 }
 
+/** RFC 6038 §4: the first `layout.reflectOctets` octets of `padding` (a view), refused when it is shorter. */
+function reflectedPart(padding: Uint8Array, layout: TwampLayout, what: string, field: string, at: number): Uint8Array {
+  if (padding.length < layout.reflectOctets) {
+    throw malformed(what, field, at, `needs ${layout.reflectOctets} octets, padding has ${padding.length}`);
+  }
+  return padding.subarray(0, layout.reflectOctets);
+}
+
 /**
  * RFC 6038 §4: the octets the reflector must return verbatim, i.e. the first `layout.reflectOctets`
  * octets of the sender padding (a view). Throws when the padding is shorter than negotiated.
  */
 export function senderReflectOctets(packet: TwampSenderPacket, layout: TwampLayout): Uint8Array {
-  if (packet.padding.length < layout.reflectOctets) {
-    throw malformed(SENDER, 'Padding to be reflected', layout.sender.padding,
-      `needs ${layout.reflectOctets} octets, padding has ${packet.padding.length}`);
-  }
-  return packet.padding.subarray(0, layout.reflectOctets);
+  return reflectedPart(packet.padding, layout, SENDER, 'Padding to be reflected', layout.sender.padding);
 }
 
 /** RFC 6038 §4: where a reflector packet returns them: the start of its padding (a view). */
 export function reflectorReflectedOctets(packet: TwampReflectorPacket, layout: TwampLayout): Uint8Array {
-  if (packet.padding.length < layout.reflectOctets) {
-    throw malformed(REFLECTOR, 'Reflected octets', layout.reflector.padding,
-      `needs ${layout.reflectOctets} octets, padding has ${packet.padding.length}`);
-  }
-  return packet.padding.subarray(0, layout.reflectOctets);
+  return reflectedPart(packet.padding, layout, REFLECTOR, 'Reflected octets', layout.reflector.padding);
 }
