@@ -1,6 +1,7 @@
 import { type Cipher, createHmac, type Decipher, timingSafeEqual } from 'node:crypto';
 import { checkTarget, need } from '../bytes.js';
 import { BLOCK, HMAC_LENGTH, Mode, SECURITY_MODE_MASK } from '../constants.js';
+import { copyOctets } from '../octets.js';
 import { TestSecurity, twampLayout } from '../packets/layout.js';
 import { aesCbcDecryptor, aesCbcEncryptor, ZERO_IV } from './aes.js';
 import type { ControlKeys } from './control-stream.js';
@@ -27,6 +28,12 @@ export const TestPacketKind = {
 } as const;
 
 export type TestPacketKind = (typeof TestPacketKind)[keyof typeof TestPacketKind];
+
+/** Error-message names, built once: a template string per call would allocate on every packet. */
+const PACKET_NAMES: Readonly<Record<TestPacketKind, string>> = {
+  sender: 'TWAMP-Test Session-Sender packet',
+  reflector: 'TWAMP-Test Session-Reflector packet',
+};
 
 /**
  * Where the HMAC fields sit comes from the packet layout, the one place that knows the offsets:
@@ -119,16 +126,17 @@ export class TestPacketCrypto {
    */
   protect(packet: Uint8Array, kind: TestPacketKind): void {
     const macAt = testHmacOffset(kind);
-    checkTarget(packet, 0, macAt + HMAC_LENGTH, `a protected ${kind} packet`);
-    const covered = testProtectedLength(this.protection, kind);
-    const digest = this.#digest(packet, covered);
-    packet.set(digest.subarray(0, HMAC_LENGTH), macAt);
+    checkTarget(packet, 0, macAt + HMAC_LENGTH, PACKET_NAMES[kind]);
+    // One view of the part that is both authenticated and encrypted serves the HMAC and the cipher
+    // (it sees the chain cancelling below, which happens in place).
+    const covered = packet.subarray(0, testProtectedLength(this.protection, kind));
+    copyOctets(this.#digest(covered), 0, packet, macAt, HMAC_LENGTH);
 
     // Pre-cancel the carried-over chain so block 0 is encrypted as if the IV were zero.
     xorBlock(packet, 0, this.#encryptChain, 0);
-    const cipher = this.#encryptor.update(packet.subarray(0, covered));
+    const cipher = this.#encryptor.update(covered);
     packet.set(cipher, 0);
-    cipher.copy(this.#encryptChain, 0, covered - BLOCK, covered);
+    copyOctets(cipher, cipher.length - BLOCK, this.#encryptChain, 0, BLOCK);
   }
 
   /**
@@ -141,22 +149,23 @@ export class TestPacketCrypto {
    */
   unprotect(packet: Uint8Array, kind: TestPacketKind): boolean {
     const macAt = testHmacOffset(kind);
-    need(packet, macAt, HMAC_LENGTH, `TWAMP-Test ${kind} packet`, 'HMAC');
-    const covered = testProtectedLength(this.protection, kind);
+    need(packet, macAt, HMAC_LENGTH, PACKET_NAMES[kind], 'HMAC');
+    const covered = packet.subarray(0, testProtectedLength(this.protection, kind));
 
-    const plain = this.#decryptor.update(packet.subarray(0, covered));
+    const plain = this.#decryptor.update(covered);
     // Undo the carried-over chain on block 0, then remember this packet's last ciphertext block
     // (the decipher's chaining value now) before the plaintext overwrites it.
     xorBlock(plain, 0, this.#decryptChain, 0);
-    this.#decryptChain.set(packet.subarray(covered - BLOCK, covered));
+    copyOctets(packet, covered.length - BLOCK, this.#decryptChain, 0, BLOCK);
     packet.set(plain, 0);
 
-    const expected = this.#digest(packet, covered).subarray(0, HMAC_LENGTH);
+    const expected = this.#digest(covered).subarray(0, HMAC_LENGTH);
     return timingSafeEqual(expected, packet.subarray(macAt, macAt + HMAC_LENGTH));
   }
 
-  #digest(packet: Uint8Array, covered: number): Buffer {
-    return createHmac('sha1', this.#hmacKey).update(packet.subarray(0, covered)).digest();
+  /** The untruncated HMAC-SHA1 (20 octets) of `covered`; callers use its first 16. */
+  #digest(covered: Uint8Array): Buffer {
+    return createHmac('sha1', this.#hmacKey).update(covered).digest();
   }
 }
 
