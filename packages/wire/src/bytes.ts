@@ -35,7 +35,11 @@ export function asBuffer(input: Uint8Array): Buffer {
   return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
 }
 
-/** A copy of `length` octets at `offset`, detached from the input (safe to keep after the input is reused). */
+/**
+ * A copy of `length` octets at `offset`, detached from the input (safe to keep after the input is
+ * reused). The control decoders use it for every octet-string field; the test-packet decoders take
+ * subarray views instead (see control/index.ts and packets/index.ts for why each).
+ */
 export function copyBytes(input: Uint8Array, offset: number, length: number): Uint8Array {
   return Uint8Array.prototype.slice.call(input, offset, offset + length);
 }

@@ -1,5 +1,10 @@
 // TWAMP-Control messages (RFC 4656 §3, RFC 5357 §3, RFC 5938, RFC 6038): plaintext codecs and
 // the incremental framer that decrypts, verifies and frames a control stream.
+//
+// Decoders COPY every octet-string field (Challenge, Salt, KeyID, Token, IVs, SIDs, HMACs) out of
+// the input, unlike the test-packet decoders, which return views: control messages are few and are
+// kept (a SID names its session until Stop-Sessions, keys live as long as the connection), so a
+// decoded message must never change when the caller or the framer reuses the buffer it came from.
 export {
   decodeServerGreeting,
   encodeServerGreeting,
