@@ -51,12 +51,12 @@ export function toNetworkError(error: unknown, operation: string, endpoint?: str
   return new NetworkError({ operation, systemCode, ...(endpoint === undefined ? {} : { endpoint }), detail });
 }
 
-/** The ConfigError for a feature node:dgram has no way to provide. */
-export function unsupported(path: string, feature: string, received: string): ConfigError {
+/** The ConfigError for a feature node:dgram has no way to provide (`capability` names the flag). */
+export function unsupported(path: string, feature: string, capability: string, received: string): ConfigError {
   return new ConfigError([
     {
       path,
-      expected: `nothing: the node:dgram fallback cannot ${feature} (use the native implementation, see capabilities)`,
+      expected: `no value: the node:dgram fallback cannot ${feature} (capabilities.${capability} is false; the native implementation can)`,
       received,
     },
   ]);

@@ -353,11 +353,11 @@ class DgramUdpSocket implements UdpSocket {
   }
 
   setTos(tos: number): void {
-    throw unsupported('tos', 'set the TOS / Traffic Class (node:dgram has no setter for it)', String(tos));
+    throw unsupported('tos', 'set the TOS / Traffic Class', 'setTos', String(tos));
   }
 
   setDontFragment(on: boolean): void {
-    throw unsupported('dontFragment', 'set or clear don\'t-fragment (node:dgram has no setter for it)', String(on));
+    throw unsupported('dontFragment', "set or clear don't-fragment", 'dontFragment', String(on));
   }
 
   close(): void {
@@ -420,7 +420,7 @@ class DgramUdpSocket implements UdpSocket {
     let stampOffset: number | undefined;
     if (options !== undefined) {
       if (options.tos !== undefined) {
-        throw unsupported('tos', 'set a per-packet TOS / Traffic Class', String(options.tos));
+        throw unsupported('tos', 'set a per-packet TOS / Traffic Class', 'setTos', String(options.tos));
       }
       if (options.ttl !== undefined) {
         checkTtl('ttl', options.ttl);
@@ -521,10 +521,10 @@ function checkPort(port: number): void {
 export async function openDgramSocket(options: UdpSocketOptions): Promise<UdpSocket> {
   checkSocketOptions(options);
   if (options.tos !== undefined) {
-    throw unsupported('tos', 'set the TOS / Traffic Class (node:dgram has no setter for it)', String(options.tos));
+    throw unsupported('tos', 'set the TOS / Traffic Class', 'setTos', String(options.tos));
   }
   if (options.dontFragment !== undefined) {
-    throw unsupported('dontFragment', 'set or clear don\'t-fragment (node:dgram has no setter for it)', String(options.dontFragment));
+    throw unsupported('dontFragment', "set or clear don't-fragment", 'dontFragment', String(options.dontFragment));
   }
   const socket = createSocket({
     type: options.family === 6 ? 'udp6' : 'udp4',
