@@ -207,7 +207,7 @@ class DgramUdpSocket implements UdpSocket {
   #peer: { readonly address: string; readonly port: number } | undefined;
   // The last destination that passed the check: senders mostly talk to one peer, so the address
   // check runs once per peer change instead of once per packet.
-  #lastAddress = '';
+  #lastAddress: string | undefined;
 
   constructor(socket: Socket, options: UdpSocketOptions) {
     this.#socket = socket;

@@ -111,6 +111,7 @@ describeEachImplementation((scope) => {
     await expect(scope.open({ family: 4, address: '::1' })).rejects.toBeInstanceOf(ConfigError);
     const socket: UdpSocket = await scope.open({ family: 4, address: '127.0.0.1' });
     expect(() => socket.send(Buffer.from('x'), 1, 'localhost', 9)).toThrow(ConfigError);
+    expect(() => socket.send(Buffer.from('x'), 1, '', 9)).toThrow(ConfigError);
     expect(() => socket.send(Buffer.from('x'), 1, '::1', 9)).toThrow(ConfigError);
     // Port 0: refused before sending (ConfigError) or by the kernel (NetworkError EINVAL).
     expect(() => socket.send(Buffer.from('x'), 1, '127.0.0.1', 0)).toThrow(TwampError);

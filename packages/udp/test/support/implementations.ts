@@ -63,12 +63,6 @@ export class SocketScope {
     return socket;
   }
 
-  /** Track a socket opened some other way (another implementation, a raw helper). */
-  track(socket: UdpSocket): UdpSocket {
-    this.#sockets.push(socket);
-    return socket;
-  }
-
   closeAll(): void {
     for (const socket of this.#sockets.splice(0)) socket.close();
   }
