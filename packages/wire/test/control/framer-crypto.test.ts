@@ -2,15 +2,15 @@
 // encryption): a full exchange in both directions sealed with ControlStreamEncryptor, split at
 // every boundary, and HMAC tampering.
 import { AuthenticationError, MalformedInputError, ResourceLimitError } from '@twamp/errors';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ControlStreamEncryptor } from '../../src/crypto/control-stream.js';
 import { ControlFramer, encodeStartSessions } from '../../src/control/index.js';
+import { caught } from '../support/thrown.js';
+import { describeFramingAtEverySplit } from './framing-suite.js';
 import { fill, hex, hmac16, norm } from './support.js';
 import {
   CLIENT_IV,
   clientStream,
-  feedInPieces,
   GREETING,
   KEYS,
   SERVER_START,
@@ -22,46 +22,7 @@ import {
 const CLIENT = clientStream(true);
 const SERVER = serverStream(true);
 
-function caught(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
-
-describe.each([
-  ['server', CLIENT],
-  ['client', SERVER],
-] as const)('%s framer, encrypted', (role, stream) => {
-  const expected = norm(stream.expected);
-
-  it('decrypts, verifies and frames the whole stream in one chunk', () => {
-    expect(norm(feedInPieces(role, true, stream.bytes, []))).toEqual(expected);
-  });
-
-  it('frames the stream split once at every octet boundary', () => {
-    for (let cut = 0; cut <= stream.bytes.length; cut++) {
-      expect(norm(feedInPieces(role, true, stream.bytes, [cut]))).toEqual(expected);
-    }
-  });
-
-  it('frames the stream fed one octet at a time', () => {
-    const cuts = Array.from({ length: stream.bytes.length - 1 }, (_, i) => i + 1);
-    expect(norm(feedInPieces(role, true, stream.bytes, cuts))).toEqual(expected);
-  });
-
-  it('frames the stream split at random places', () => {
-    fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.bytes.length - 1 }), { maxLength: 40 }), (cuts) => {
-        const sorted = [...cuts].sort((a, b) => a - b);
-        expect(norm(feedInPieces(role, true, stream.bytes, sorted))).toEqual(expected);
-      }),
-      { numRuns: 200 },
-    );
-  });
-
+describeFramingAtEverySplit(true, (role, stream) => {
   it('a flipped bit in any message after setup is an AuthenticationError, and the framer stays failed', () => {
     // Every octet of every sealed message: a change anywhere garbles the plaintext (CBC) or the
     // HMAC, so the message must never be emitted. Server-Start 32-47 is covered by the first HMAC.

@@ -1,7 +1,6 @@
 // The control-stream framer in unauthenticated mode: framing at every split, pause and resume,
 // unknown commands, resource bounds and end-of-stream handling.
 import { MalformedInputError, ResourceLimitError } from '@twamp/errors';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ControlFramer,
@@ -12,52 +11,15 @@ import {
   encodeStopSessions,
   type FramedMessage,
 } from '../../src/control/index.js';
+import { caught } from '../support/thrown.js';
+import { describeFramingAtEverySplit } from './framing-suite.js';
 import { fill, hex, norm } from './support.js';
-import { clientStream, feedInPieces, GREETING, SERVER_START, SET_UP_CLEAR, serverStream } from './streams.js';
+import { clientStream, GREETING, SERVER_START, SET_UP_CLEAR, serverStream } from './streams.js';
 
 const CLIENT = clientStream(false);
 const SERVER = serverStream(false);
 
-function caught(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
-
-describe.each([
-  ['server', CLIENT],
-  ['client', SERVER],
-] as const)('%s framer, unauthenticated', (role, stream) => {
-  const expected = norm(stream.expected);
-
-  it('frames the whole stream fed in one chunk', () => {
-    expect(norm(feedInPieces(role, false, stream.bytes, []))).toEqual(expected);
-  });
-
-  it('frames the stream split once at every octet boundary', () => {
-    for (let cut = 0; cut <= stream.bytes.length; cut++) {
-      expect(norm(feedInPieces(role, false, stream.bytes, [cut]))).toEqual(expected);
-    }
-  });
-
-  it('frames the stream fed one octet at a time', () => {
-    const cuts = Array.from({ length: stream.bytes.length - 1 }, (_, i) => i + 1);
-    expect(norm(feedInPieces(role, false, stream.bytes, cuts))).toEqual(expected);
-  });
-
-  it('frames the stream split at random places', () => {
-    fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.bytes.length - 1 }), { maxLength: 40 }), (cuts) => {
-        const sorted = [...cuts].sort((a, b) => a - b);
-        expect(norm(feedInPieces(role, false, stream.bytes, sorted))).toEqual(expected);
-      }),
-      { numRuns: 300 },
-    );
-  });
-});
+describeFramingAtEverySplit(false);
 
 describe('server framer: pause and resume around Set-Up-Response', () => {
   it('holds everything after Set-Up-Response until the owner declares the mode', () => {

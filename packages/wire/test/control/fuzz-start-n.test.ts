@@ -3,6 +3,7 @@
 import { MalformedInputError } from '@twamp/errors';
 import { describe, expect, it } from 'vitest';
 import { decodeStartNSessions } from '../../src/control/index.js';
+import { thrown } from '../support/thrown.js';
 import { fuzzDecoders } from './fuzz-suite.js';
 import { hex } from './support.js';
 
@@ -29,14 +30,8 @@ describe('hostile Number of Sessions', () => {
   });
 
   it('a short header names the field it stops in', () => {
-    let caught: unknown;
-    try {
-      decodeStartNSessions(hex('07', '00000000000000000000000000'));
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(MalformedInputError);
-    expect((caught as MalformedInputError).field).toBe('Number of Sessions');
-    expect((caught as MalformedInputError).offset).toBe(12);
+    const error = thrown(() => decodeStartNSessions(hex('07', '00000000000000000000000000')), MalformedInputError);
+    expect(error.field).toBe('Number of Sessions');
+    expect(error.offset).toBe(12);
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { HMAC_LENGTH } from '../../src/constants.js';
 import { type ControlKeys, ControlStreamDecryptor, ControlStreamEncryptor } from '../../src/crypto/control-stream.js';
 import { generateControlKeys, generateIv } from '../../src/crypto/token.js';
+import { thrown } from '../support/thrown.js';
 import { seededRandom } from './helpers.js';
 
 const BLOCK = 16;
@@ -83,14 +84,7 @@ function receive(
 }
 
 function expectHmacFailure(action: () => unknown): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(AuthenticationError);
-  expect((caught as AuthenticationError).reason).toBe(AuthenticationFailure.HmacMismatch);
+  expect(thrown(action, AuthenticationError).reason).toBe(AuthenticationFailure.HmacMismatch);
 }
 
 describe('client → server stream (IV = Client-IV)', () => {

@@ -10,6 +10,7 @@ import {
   PBKDF2_MIN_COUNT,
   secretOctets,
 } from '../../src/crypto/kdf.js';
+import { thrown } from '../support/thrown.js';
 import { hex } from './helpers.js';
 
 describe('checkPbkdf2Count', () => {
@@ -25,14 +26,7 @@ describe('checkPbkdf2Count', () => {
   });
 
   it.each([65536, 2 ** 20, 2 ** 31, 0xffff_ffff, 40000])('rejects %i above the default cap with CountTooLarge', (count) => {
-    let caught: unknown;
-    try {
-      checkPbkdf2Count(count);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(AuthenticationError);
-    expect((caught as AuthenticationError).reason).toBe(AuthenticationFailure.CountTooLarge);
+    expect(thrown(() => { checkPbkdf2Count(count); }, AuthenticationError).reason).toBe(AuthenticationFailure.CountTooLarge);
   });
 
   it('honours a raised cap', () => {
@@ -57,14 +51,7 @@ describe('checkPbkdf2Count', () => {
     [Number.NaN, 'not a 32-bit unsigned integer'],
     [2 ** 32, 'not a 32-bit unsigned integer'],
   ])('rejects %d as malformed (%s), naming the Count field at offset 48', (count, reason) => {
-    let caught: unknown;
-    try {
-      checkPbkdf2Count(count);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(MalformedInputError);
-    const error = caught as MalformedInputError;
+    const error = thrown(() => { checkPbkdf2Count(count); }, MalformedInputError);
     expect(error.field).toBe('Count');
     expect(error.offset).toBe(48);
     expect(error.reason).toContain(reason);

@@ -16,6 +16,7 @@ import {
   generateServerIv,
   TOKEN_LENGTH,
 } from '../../src/crypto/token.js';
+import { thrown } from '../support/thrown.js';
 import { hex, seededRandom } from './helpers.js';
 
 describe('Token', () => {
@@ -93,14 +94,8 @@ describe('connection setup with a shared secret', () => {
   it('detects a wrong secret through the Challenge (TokenMismatch)', () => {
     const { serverDk, token, sentChallenge } = setUp('correct horse', 'battery staple');
     expect(challengeMatches(sentChallenge, decryptToken(serverDk, token).challenge)).toBe(false);
-    let caught: unknown;
-    try {
-      acceptToken(serverDk, token, sentChallenge);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(AuthenticationError);
-    expect((caught as AuthenticationError).reason).toBe(AuthenticationFailure.TokenMismatch);
+    const error = thrown(() => acceptToken(serverDk, token, sentChallenge), AuthenticationError);
+    expect(error.reason).toBe(AuthenticationFailure.TokenMismatch);
   });
 
   it('detects a Token answering another greeting', () => {

@@ -31,6 +31,7 @@ import {
   understoodTlvTypes,
   writeTlv,
 } from '../../src/packets/index.js';
+import { thrown } from '../support/thrown.js';
 import { bytes, fill, plain, ramp } from './helpers.js';
 
 interface Vector {
@@ -242,14 +243,8 @@ describe('typed TLV vectors', () => {
     const cases: [number, number][] = [[4, 3], [4, 5], [5, 11], [6, 8], [7, 15], [8, 32], [3, 3], [2, 3]];
     for (const [type, length] of cases) {
       const tlv = bytes([0x80, type], [length >> 8, length & 0xff], fill(length));
-      let caught: unknown;
-      try {
-        decodeStampTlvs(Buffer.concat([bytes([0, 1, 0, 0]), tlv]), 44);
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(MalformedInputError);
-      expect((caught as MalformedInputError).offset).toBe(44 + 4 + 2);
+      const error = thrown(() => decodeStampTlvs(Buffer.concat([bytes([0, 1, 0, 0]), tlv]), 44), MalformedInputError);
+      expect(error.offset).toBe(44 + 4 + 2);
     }
   });
 

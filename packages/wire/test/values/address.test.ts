@@ -13,6 +13,7 @@ import {
   tryParseIpAddress,
   writeAddress,
 } from '../../src/values/index.js';
+import { thrown } from '../support/thrown.js';
 import { bytes, fuzzDecoder, toHex, truncated } from './helpers.js';
 
 /*
@@ -87,14 +88,8 @@ describe('address field vectors', () => {
 
 describe('address errors', () => {
   it('refuses an IPVN other than 4 or 6 on read, naming IPVN', () => {
-    let caught: unknown;
-    try {
-      readAddress(Buffer.alloc(16), 16, 5, 'Request-TW-Session', 'Sender Address');
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(MalformedInputError);
-    expect(caught).toMatchObject({ what: 'Request-TW-Session', field: 'IPVN', offset: 16 });
+    const error = thrown(() => readAddress(Buffer.alloc(16), 16, 5, 'Request-TW-Session', 'Sender Address'), MalformedInputError);
+    expect(error).toMatchObject({ what: 'Request-TW-Session', field: 'IPVN', offset: 16 });
   });
 
   it('refuses a truncated field on read', () => {
@@ -139,14 +134,8 @@ describe('address errors', () => {
   });
 
   it('parseIpAddress names the setting in its ConfigError', () => {
-    let caught: unknown;
-    try {
-      parseIpAddress('nope', 'receiverAddress');
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ConfigError);
-    expect((caught as ConfigError).issues).toEqual([
+    const error = thrown(() => parseIpAddress('nope', 'receiverAddress'), ConfigError);
+    expect(error.issues).toEqual([
       { path: 'receiverAddress', expected: 'an IPv4 address (dotted quad) or an IPv6 address', received: '"nope"' },
     ]);
   });

@@ -15,6 +15,7 @@ import {
   parseEcn,
   tosFrom,
 } from '../../src/values/index.js';
+import { thrown } from '../support/thrown.js';
 import { bytes, toHex } from './helpers.js';
 
 describe('DSCP table', () => {
@@ -78,14 +79,8 @@ describe('parseDscp and dscpName', () => {
 
   it('refuses anything else with a ConfigError naming the setting', () => {
     for (const bad of ['64', '-1', '0x40', '4.6', '', ' ', 'EF1', 'AF14', 'CS8', '1e1', '0x', '0b101', 64, -1, 1.5, Number.NaN]) {
-      let caught: unknown;
-      try {
-        parseDscp(bad, '--dscp');
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught, String(bad)).toBeInstanceOf(ConfigError);
-      expect((caught as ConfigError).issues[0]?.path).toBe('--dscp');
+      const error = thrown(() => parseDscp(bad, '--dscp'), ConfigError, String(bad));
+      expect(error.issues[0]?.path).toBe('--dscp');
     }
   });
 

@@ -15,6 +15,7 @@ import {
   writePtpFromUnix,
   writeTimestamp,
 } from '../../src/values/index.js';
+import { thrown } from '../support/thrown.js';
 import { bytes, fuzzDecoder, toHex, truncated } from './helpers.js';
 
 const NS = 1_000_000_000n;
@@ -69,14 +70,8 @@ describe('PTPv2 truncated timestamp vectors', () => {
 describe('PTPv2 validation', () => {
   it('refuses a nanoseconds field of 10^9 or more with MalformedInputError naming it', () => {
     const wire = bytes('00 11 22 33 44 586846a5 3b9aca00');
-    let caught: unknown;
-    try {
-      readPtpTimestamp(wire, 5, 'STAMP packet', 'Timestamp');
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(MalformedInputError);
-    expect(caught).toMatchObject({ what: 'STAMP packet', field: 'Timestamp nanoseconds', offset: 9 });
+    const error = thrown(() => readPtpTimestamp(wire, 5, 'STAMP packet', 'Timestamp'), MalformedInputError);
+    expect(error).toMatchObject({ what: 'STAMP packet', field: 'Timestamp nanoseconds', offset: 9 });
     expect(isValidPtpTimestamp({ seconds: 0, fraction: 999_999_999 })).toBe(true);
     expect(isValidPtpTimestamp({ seconds: 0, fraction: 1_000_000_000 })).toBe(false);
     expect(() => ptpToUnixNanos({ seconds: 0, fraction: 0xffff_ffff }, 37, 0)).toThrow(MalformedInputError);
