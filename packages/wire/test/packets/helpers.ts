@@ -1,5 +1,5 @@
 import { MalformedInputError } from '@twamp/errors';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 
 /** Concatenate byte groups; vectors list one group per RFC field with a comment beside it. */
 export function bytes(...groups: readonly (readonly number[])[]): Buffer {
@@ -35,6 +35,45 @@ export function plain(value: unknown): unknown {
 
 export function hex(value: Uint8Array): string {
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+}
+
+/** Timestamps whose every octet differs, as values and as the 8 octets on the wire (seconds, fraction). */
+export const T1 = { seconds: 0xe8c1a2b3, fraction: 0x80000000 };
+export const T1_BYTES = [0xe8, 0xc1, 0xa2, 0xb3, 0x80, 0x00, 0x00, 0x00];
+export const T2 = { seconds: 0xe8c1a2b4, fraction: 0x00000001 };
+export const T2_BYTES = [0xe8, 0xc1, 0xa2, 0xb4, 0x00, 0x00, 0x00, 0x01];
+export const T3 = { seconds: 0xe8c1a2b4, fraction: 0x40000000 };
+export const T3_BYTES = [0xe8, 0xc1, 0xa2, 0xb4, 0x40, 0x00, 0x00, 0x00];
+/** An HMAC field value, a0 a1 … af: where it lands is visible in a hex dump. */
+export const HMAC = Uint8Array.from(ramp(16, 0xa0));
+
+/** One test-vector row (mqtt-packet style): a named value and its octets, with a comment per field. */
+export interface CodecVector<T> {
+  readonly name: string;
+  readonly value: T;
+  readonly bytes: Buffer;
+}
+
+/**
+ * Check every row both ways: it decodes to its value, encodes to its octets, and its octets survive
+ * decode then encode. `decode` and `encode` get the row too, for its layout or security.
+ */
+export function checkVectors<T, V extends CodecVector<T>>(
+  vectors: readonly V[],
+  decode: (bytes: Buffer, vector: V) => T,
+  encode: (value: T, vector: V) => Buffer,
+): void {
+  for (const v of vectors) {
+    it(`decodes: ${v.name}`, () => {
+      expect(plain(decode(v.bytes, v))).toEqual(plain(v.value));
+    });
+    it(`encodes: ${v.name}`, () => {
+      expect(encode(v.value, v).toString('hex')).toBe(v.bytes.toString('hex'));
+    });
+    it(`round-trips: ${v.name}`, () => {
+      expect(encode(decode(v.bytes, v), v).toString('hex')).toBe(v.bytes.toString('hex'));
+    });
+  }
 }
 
 /** Run `fn`; only MalformedInputError may escape it. */

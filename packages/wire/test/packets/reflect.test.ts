@@ -20,7 +20,7 @@ import {
   twampLayout,
   understoodTlvTypes,
 } from '../../src/packets/index.js';
-import { bytes, fill, hex, ramp } from './helpers.js';
+import { bytes, fill, hex, ramp, T1_BYTES, T2, T2_BYTES, T3, T3_BYTES } from './helpers.js';
 
 const open = twampLayout({ security: 'open' });
 const auth = twampLayout({ security: 'authenticated' });
@@ -31,11 +31,6 @@ const dscpAuth = twampLayout({ security: 'authenticated', dscpEcnMonitoring: tru
 const reflect2 = twampLayout({ security: 'open', reflectOctets: 2 });
 const reflectSymDscp = twampLayout({ security: 'open', symmetricalSize: true, dscpEcnMonitoring: true, reflectOctets: 3 });
 
-const T1_BYTES = [0xe8, 0xc1, 0xa2, 0xb3, 0x80, 0x00, 0x00, 0x00];
-const T2 = { seconds: 0xe8c1a2b4, fraction: 0x00000001 };
-const T2_BYTES = [0xe8, 0xc1, 0xa2, 0xb4, 0x00, 0x00, 0x00, 0x01];
-const T3 = { seconds: 0xe8c1a2b4, fraction: 0x40000000 };
-const T3_BYTES = [0xe8, 0xc1, 0xa2, 0xb4, 0x40, 0x00, 0x00, 0x00];
 
 function stamp(ctx: ReflectContext, ttl = 255, tos = 0): ReflectContext {
   ctx.receiveSeconds = T2.seconds;
