@@ -35,10 +35,9 @@ import {
   twampLayout,
   type WireTimestamp,
 } from '../../src/index.js';
+import { NTP_2024 } from './twamp-test-rows.js';
 import { wiresharkNtp, wiresharkTimeout } from './wireshark-time.js';
 
-/** 2024-01-01T00:00:00Z in NTP seconds: era 0, top bit set, so tshark reads it in era 0. */
-const NTP_2024 = 3_913_056_000;
 
 /** A run of distinct octets, so a field read from the wrong offset cannot pass by accident. */
 function pattern(length: number, first: number): Uint8Array {

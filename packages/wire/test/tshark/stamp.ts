@@ -21,9 +21,8 @@ import {
   type StampSenderPacket,
   TlvType,
 } from '../../src/index.js';
-import { wiresharkByZ, wiresharkSenderTimestamp } from './wireshark-time.js';
+import { ALL_ZERO_REFLECTOR_ROWS_16_TO_40, NTP_2024, openReflectorRows } from './twamp-test-rows.js';
 
-const NTP_2024 = 3_913_056_000;
 const SENDER = { ip: '198.18.2.1', port: 50_002 };
 const REFLECTOR = { ip: '198.18.2.2', port: 50_863 };
 
@@ -53,21 +52,11 @@ const sender: StampSenderPacket = {
 
 /** What the TWAMP-Test dissector must show for an open STAMP reflector packet. */
 function reflectorRows(p: StampReflectorPacket): LayoutRow[] {
-  return [
-    ['twamp.test.seq_number', 0, 4, String(p.sequence)],
-    ['twamp.test.timestamp', 4, 8, wiresharkByZ(p.errorEstimate, p.timestamp.seconds, p.timestamp.fraction)],
-    ...errorEstimateRows('twamp.test.error_estimate', 12, p.errorEstimate),
-    // RFC 8972 §3 put the SSID in what RFC 5357 calls MBZ: tshark shows it under that name.
-    ['twamp.test.mbz1', 14, 2, String(p.ssid)],
-    ['twamp.test.receive_timestamp', 16, 8, wiresharkByZ(p.errorEstimate, p.receiveTimestamp.seconds, p.receiveTimestamp.fraction)],
-    ['twamp.test.sender_seq_number', 24, 4, String(p.senderSequence)],
-    ['twamp.test.sender_timestamp', 28, 8, wiresharkSenderTimestamp(p.senderTimestamp.seconds, p.senderTimestamp.fraction)],
-    ...errorEstimateRows('twamp.test.sender_error_estimate', 36, p.senderErrorEstimate),
-    ['twamp.test.mbz2', 38, 2, '0'],
-    ['twamp.test.sender_ttl', 40, 1, String(p.senderTtl)],
-    // STAMP's 3 MBZ octets (41-43) and any TLVs are, to TWAMP, reflector padding.
-    ['twamp.test.padding', 41, 3 + p.tlvs.length, colonHex(Uint8Array.of(0, 0, 0, ...p.tlvs))],
-  ];
+  // RFC 8972 §3 put the SSID in what RFC 5357 calls MBZ (octets 14-15): tshark shows it under that name.
+  const rows = openReflectorRows(p, p.ssid);
+  // STAMP's 3 MBZ octets (41-43) and any TLVs are, to TWAMP, reflector padding.
+  rows.push(['twamp.test.padding', 41, 3 + p.tlvs.length, colonHex(Uint8Array.of(0, 0, 0, ...p.tlvs))]);
+  return rows;
 }
 
 const at = { reflector: 0, reflectorWithTlv: 0, sender: 0 };
@@ -121,12 +110,7 @@ function tests(capture: () => Capture): void {
       ['twamp.test.timestamp', 4, 8, 'Jan  1, 2024 00:00:31.000000000 UTC'],
       ...errorEstimateRows('twamp.test.error_estimate', 12, 0x8001),
       ['twamp.test.mbz1', 14, 2, '4660'],
-      ['twamp.test.receive_timestamp', 16, 8, 'Jan  1, 1970 00:00:00.000000000 UTC'],
-      ['twamp.test.sender_seq_number', 24, 4, '0'],
-      ['twamp.test.sender_timestamp', 28, 8, 'Jan  1, 1970 00:00:00.000000000 UTC'],
-      ...errorEstimateRows('twamp.test.sender_error_estimate', 36, 0),
-      ['twamp.test.mbz2', 38, 2, '0'],
-      ['twamp.test.sender_ttl', 40, 1, '0'],
+      ...ALL_ZERO_REFLECTOR_ROWS_16_TO_40,
       ['twamp.test.padding', 41, 3, '00:00:00'],
     ]);
   });

@@ -30,9 +30,9 @@ import {
   type TwampSenderPacket,
   type WireTimestamp,
 } from '../../src/index.js';
-import { wiresharkByZ, wiresharkSenderTimestamp } from './wireshark-time.js';
+import { ALL_ZERO_REFLECTOR_ROWS_16_TO_40, NTP_2024, openReflectorRows } from './twamp-test-rows.js';
+import { wiresharkByZ } from './wireshark-time.js';
 
-const NTP_2024 = 3_913_056_000;
 /** 2024-01-01T00:00:00Z as PTPv2 truncated seconds (TAI; the 37 s offset is irrelevant to tshark). */
 const PTP_2024 = 1_704_067_200;
 
@@ -56,21 +56,9 @@ function senderRows(p: TwampSenderPacket): LayoutRow[] {
   ];
 }
 
-/** What tshark must show for an open reflector packet (RFC 5357 §4.2.1). */
+/** What tshark must show for an open reflector packet (RFC 5357 §4.2.1): octets 0-40, then any padding. */
 function reflectorRows(p: TwampReflectorPacket): LayoutRow[] {
-  const rows: LayoutRow[] = [
-    ['twamp.test.seq_number', 0, 4, String(p.sequence)],
-    ['twamp.test.timestamp', 4, 8, wiresharkByZ(p.errorEstimate, p.timestamp.seconds, p.timestamp.fraction)],
-    ...errorEstimateRows('twamp.test.error_estimate', 12, p.errorEstimate),
-    ['twamp.test.mbz1', 14, 2, '0'],
-    // RFC 5357: the Error Estimate at 12 also describes the Receive Timestamp; tshark agrees.
-    ['twamp.test.receive_timestamp', 16, 8, wiresharkByZ(p.errorEstimate, p.receiveTimestamp.seconds, p.receiveTimestamp.fraction)],
-    ['twamp.test.sender_seq_number', 24, 4, String(p.senderSequence)],
-    ['twamp.test.sender_timestamp', 28, 8, wiresharkSenderTimestamp(p.senderTimestamp.seconds, p.senderTimestamp.fraction)],
-    ...errorEstimateRows('twamp.test.sender_error_estimate', 36, p.senderErrorEstimate),
-    ['twamp.test.mbz2', 38, 2, '0'],
-    ['twamp.test.sender_ttl', 40, 1, String(p.senderTtl)],
-  ];
+  const rows = openReflectorRows(p, 0);
   if (p.padding.length > 0) rows.push(['twamp.test.padding', 41, p.padding.length, colonHex(p.padding)]);
   return rows;
 }
@@ -249,12 +237,7 @@ function tests(capture: () => Capture): void {
     expect(layoutOf(frame('symmetrical-sender'), 'twamp.test')).toEqual([
       ...senderRows(symmetricalSender),
       ['twamp.test.mbz1', 14, 2, '0'],
-      ['twamp.test.receive_timestamp', 16, 8, 'Jan  1, 1970 00:00:00.000000000 UTC'],
-      ['twamp.test.sender_seq_number', 24, 4, '0'],
-      ['twamp.test.sender_timestamp', 28, 8, 'Jan  1, 1970 00:00:00.000000000 UTC'],
-      ...errorEstimateRows('twamp.test.sender_error_estimate', 36, 0),
-      ['twamp.test.mbz2', 38, 2, '0'],
-      ['twamp.test.sender_ttl', 40, 1, '0'],
+      ...ALL_ZERO_REFLECTOR_ROWS_16_TO_40,
     ]);
   });
 }
