@@ -10,20 +10,17 @@ import {
   encodeStampReflector,
   encodeTlvArea,
   encodeTwampReflector,
+  type ReflectContext,
   reflectedTlvFlags,
   type StampSecurity,
   type TwampLayout,
 } from '../src/packets/index.js';
 
-export interface ReferenceClock {
-  sequence: number;
-  receiveSeconds: number;
-  receiveFraction: number;
-  sendSeconds: number;
-  sendFraction: number;
-  errorEstimate: number;
-  ttl: number;
-}
+/** The per-packet inputs reflectInto takes from its context (T2, T3, numbering, TTL); the reference takes the same. */
+export type ReferenceClock = Pick<
+  ReflectContext,
+  'sequence' | 'receiveSeconds' | 'receiveFraction' | 'sendSeconds' | 'sendFraction' | 'errorEstimate' | 'receivedTtl'
+>;
 
 export function referenceTwampReflect(request: Buffer, layout: TwampLayout, clock: ReferenceClock): Buffer {
   const sender = decodeTwampSender(request, layout);
@@ -41,7 +38,7 @@ export function referenceTwampReflect(request: Buffer, layout: TwampLayout, cloc
       senderSequence: sender.sequence,
       senderTimestamp: sender.timestamp,
       senderErrorEstimate: sender.errorEstimate,
-      senderTtl: clock.ttl,
+      senderTtl: clock.receivedTtl,
       ...(layout.reflector.hmac >= 0 ? { hmac: new Uint8Array(16) } : {}),
       padding,
     },
@@ -67,7 +64,7 @@ export function referenceStampReflect(request: Buffer, security: StampSecurity, 
       senderSequence: sender.sequence,
       senderTimestamp: sender.timestamp,
       senderErrorEstimate: sender.errorEstimate,
-      senderTtl: clock.ttl,
+      senderTtl: clock.receivedTtl,
       ...(security === 'authenticated' ? { hmac: new Uint8Array(16) } : {}),
       // The benchmarked areas are well formed; a malformed tail would be appended verbatim here.
       tlvs: encodeTlvArea(tlvs),
