@@ -6,6 +6,24 @@ import { argumentError } from './argument-error.js';
  */
 export const ERA_SECONDS = 4_294_967_296;
 
+/** Nanoseconds per second, for the BigInt instants both formats convert from and to. */
+export const NANOS_PER_SECOND_BIG = 1_000_000_000n;
+
+/**
+ * A signed count of nanoseconds since a format's epoch as the wire carries it: whole seconds, floored
+ * (BigInt division truncates toward zero, so instants before the epoch need the correction) and
+ * wrapped into the 32-bit field, and the nanoseconds (0 to 999 999 999) left over.
+ */
+export function splitEpochNanos(epochNanos: bigint): { readonly seconds: number; readonly nanos: number } {
+  let seconds = epochNanos / NANOS_PER_SECOND_BIG;
+  let nanos = epochNanos % NANOS_PER_SECOND_BIG;
+  if (nanos < 0n) {
+    nanos += NANOS_PER_SECOND_BIG;
+    seconds -= 1n;
+  }
+  return { seconds: Number(BigInt.asUintN(32, seconds)), nanos: Number(nanos) };
+}
+
 /** Beyond this, seconds plus an era offset are no longer exact in double arithmetic. */
 export const MAX_UNIX_SECONDS = 2 ** 52;
 

@@ -1,7 +1,7 @@
 import { checkTarget } from '../bytes.js';
 import { put32 } from '../octets.js';
 import { argumentError } from './argument-error.js';
-import { checkUnixSeconds, ERA_SECONDS, nowUnixSeconds, unixSecondsNearestPivot } from './era.js';
+import { checkUnixSeconds, ERA_SECONDS, NANOS_PER_SECOND_BIG, nowUnixSeconds, splitEpochNanos, unixSecondsNearestPivot } from './era.js';
 import type { WireTimestamp } from './timestamp.js';
 
 /** Seconds from the NTP prime epoch (1900-01-01 00:00 UTC) to the Unix epoch (1970-01-01 00:00 UTC). */
@@ -15,7 +15,6 @@ export const NTP_FRACTION_UNITS_PER_SECOND = 4_294_967_296;
 
 export const NANOS_PER_SECOND = 1_000_000_000;
 
-const NANOS_PER_SECOND_BIG = 1_000_000_000n;
 const NTP_UNIX_OFFSET_NANOS_BIG = BigInt(NTP_UNIX_OFFSET_SECONDS) * NANOS_PER_SECOND_BIG;
 
 /*
@@ -63,15 +62,8 @@ export function nanosFromNtpFraction(fraction: number): number {
 
 /** The NTP timestamp of an instant given in nanoseconds since the Unix epoch (any era, any sign). */
 export function ntpFromUnixNanos(unixNanos: bigint): WireTimestamp {
-  const ntpNanos = unixNanos + NTP_UNIX_OFFSET_NANOS_BIG;
-  let seconds = ntpNanos / NANOS_PER_SECOND_BIG;
-  let nanos = ntpNanos % NANOS_PER_SECOND_BIG;
-  // BigInt division truncates toward zero; instants before 1900 need the floor.
-  if (nanos < 0n) {
-    nanos += NANOS_PER_SECOND_BIG;
-    seconds -= 1n;
-  }
-  return { seconds: Number(BigInt.asUintN(32, seconds)), fraction: ntpFractionFromNanos(Number(nanos)) };
+  const { seconds, nanos } = splitEpochNanos(unixNanos + NTP_UNIX_OFFSET_NANOS_BIG);
+  return { seconds, fraction: ntpFractionFromNanos(nanos) };
 }
 
 /**

@@ -2,7 +2,7 @@ import { MalformedInputError } from '@twamp/errors';
 import { checkTarget, need } from '../bytes.js';
 import { put32 } from '../octets.js';
 import { argumentError } from './argument-error.js';
-import { checkUnixSeconds, nowUnixSeconds, unixSecondsNearestPivot } from './era.js';
+import { checkUnixSeconds, NANOS_PER_SECOND_BIG, nowUnixSeconds, splitEpochNanos, unixSecondsNearestPivot } from './era.js';
 import { isSubSecondNanos, NANOS_PER_SECOND } from './ntp.js';
 import type { WireTimestamp } from './timestamp.js';
 
@@ -19,8 +19,6 @@ import type { WireTimestamp } from './timestamp.js';
 
 /** TAI − UTC since 2017-01-01 (IERS Bulletin C); PTP announces it as currentUtcOffset. */
 export const DEFAULT_TAI_MINUS_UTC_SECONDS = 37;
-
-const NANOS_PER_SECOND_BIG = 1_000_000_000n;
 
 /** Sanity bound only: real offsets are tens of seconds (0 for a PTP clock that runs on UTC). */
 const MAX_TAI_MINUS_UTC_SECONDS = 86_400;
@@ -58,15 +56,8 @@ export function readPtpTimestamp(input: Buffer, offset: number, what = 'PTPv2 ti
 /** The PTPv2 truncated timestamp of an instant given in nanoseconds since the Unix epoch. */
 export function ptpFromUnixNanos(unixNanos: bigint, taiMinusUtcSeconds: number = DEFAULT_TAI_MINUS_UTC_SECONDS): WireTimestamp {
   checkTaiMinusUtc(taiMinusUtcSeconds);
-  const ptpNanos = unixNanos + BigInt(taiMinusUtcSeconds) * NANOS_PER_SECOND_BIG;
-  let seconds = ptpNanos / NANOS_PER_SECOND_BIG;
-  let nanos = ptpNanos % NANOS_PER_SECOND_BIG;
-  // BigInt division truncates toward zero; instants before the PTP epoch need the floor.
-  if (nanos < 0n) {
-    nanos += NANOS_PER_SECOND_BIG;
-    seconds -= 1n;
-  }
-  return { seconds: Number(BigInt.asUintN(32, seconds)), fraction: Number(nanos) };
+  const { seconds, nanos } = splitEpochNanos(unixNanos + BigInt(taiMinusUtcSeconds) * NANOS_PER_SECOND_BIG);
+  return { seconds, fraction: nanos };
 }
 
 /**
