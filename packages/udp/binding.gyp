@@ -13,6 +13,9 @@
         # pending JavaScript exceptions, never as C++ unwinding through Node-API frames.
         "NAPI_DISABLE_CPP_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
+        # A method called while a worker is being terminated cannot throw; without this,
+        # node-addon-api turns that into a fatal error (abort) instead of returning quietly.
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
       ],
       "cflags!": ["-fexceptions"],
       "cflags_cc!": ["-fexceptions", "-std=gnu++17", "-std=gnu++20"],

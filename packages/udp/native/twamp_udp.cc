@@ -4,7 +4,9 @@
 
 #ifdef __linux__
 
+#include <sys/socket.h>
 #include <sys/timex.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -38,12 +40,33 @@ Napi::Value StrError(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, ErrorText(error < 0 ? -error : error));
 }
 
+// The kernel stamps received packets only while some socket on the host wants timestamps: a
+// static key, switched on from a workqueue after the first SO_TIMESTAMPNS and off again when the
+// last such socket closes. Packets queued while it is off get the time of recvmsg() instead,
+// silently. One unbound socket held for the life of the process keeps the switch on, so sockets
+// opened later (a reflector per session, say) never race it. Opened once per process, on first
+// load; one descriptor, no port.
+void KeepKernelTimestampsOn() {
+  static const int keeper = [] {
+    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    const int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }();
+  (void)keeper;
+}
+
 }  // namespace
 }  // namespace twamp_udp
 
 // At global scope: NODE_API_MODULE pastes the function name into an identifier.
 static Napi::Object InitTwampUdp(Napi::Env env, Napi::Object exports) {
   using namespace twamp_udp;
+  KeepKernelTimestampsOn();
   exports.Set("layoutVersion", Napi::Number::New(env, kLayoutVersion));
   exports.Set("UdpSocket", UdpSocket::Define(env));
   exports.Set("clockStatus", Napi::Function::New(env, ClockStatus, "clockStatus"));

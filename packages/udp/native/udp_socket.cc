@@ -742,15 +742,20 @@ void UdpSocket::OnReadable(int status) {
     const int32_t batch_flags = FillMeta(count);
     current_count_ = count;
     dispatching_ = true;
-    on_batch_.MakeCallback(self, {Napi::Number::New(env, count), Napi::Number::New(env, batch_flags)},
-                           *async_context_);
-    dispatching_ = false;
-    current_count_ = 0;
+    napi_value args[2];
+    napi_create_int32(env, count, &args[0]);
+    napi_create_int32(env, batch_flags, &args[1]);
     // A handler that throws is the application's bug, not the socket's: it becomes an uncaught
     // exception (like a throwing 'message' listener on node:dgram), after the replies it queued
     // have been sent.
     napi_value exception = nullptr;
-    if (env.IsExceptionPending()) napi_get_and_clear_last_exception(env, &exception);
+    const bool ran = CallIntoJs(on_batch_, self, 2, args, &exception);
+    dispatching_ = false;
+    current_count_ = 0;
+    if (!ran) {
+      StopPolling();
+      return;
+    }
     if (!closed_) {
       FlushReplies();
       DeliverPendingErrors();
@@ -788,20 +793,45 @@ void UdpSocket::DeliverPendingErrors() {
 void UdpSocket::EmitError(int error, const char* operation, const std::string& endpoint) {
   // Only from the loop (no JavaScript on the stack), so a handler may close the socket.
   if (closed_ || on_error_.IsEmpty()) return;
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  Napi::Value where = endpoint.empty() ? env.Undefined() : Napi::String::New(env, endpoint);
-  on_error_.MakeCallback(Value(), {Napi::Number::New(env, error), Napi::String::New(env, operation), where},
-                         *async_context_);
-  RethrowAsUncaught(env);
+  napi_env env = Env();
+  Napi::HandleScope scope(Env());
+  napi_value args[3];
+  napi_create_int32(env, error, &args[0]);
+  napi_create_string_utf8(env, operation, NAPI_AUTO_LENGTH, &args[1]);
+  if (endpoint.empty()) {
+    napi_get_undefined(env, &args[2]);
+  } else {
+    napi_create_string_utf8(env, endpoint.c_str(), endpoint.size(), &args[2]);
+  }
+  napi_value exception = nullptr;
+  if (!CallIntoJs(on_error_, Value(), 3, args, &exception)) {
+    StopPolling();
+    return;
+  }
+  if (exception != nullptr) napi_fatal_exception(env, exception);
 }
 
-void UdpSocket::RethrowAsUncaught(Napi::Env env) {
-  if (!env.IsExceptionPending()) return;
-  napi_value exception = nullptr;
-  if (napi_get_and_clear_last_exception(env, &exception) == napi_ok && exception != nullptr) {
-    napi_fatal_exception(env, exception);
+bool UdpSocket::CallIntoJs(const Napi::FunctionReference& function, napi_value receiver, size_t argc,
+                           const napi_value* argv, napi_value* exception) {
+  // Raw Node-API on purpose: node-addon-api turns a failed call into napi_throw, which aborts
+  // the process when the environment can no longer run JavaScript (a worker being terminated).
+  napi_env env = Env();
+  napi_value callee = function.Value();
+  napi_value result = nullptr;
+  const napi_async_context context = async_context_ ? static_cast<napi_async_context>(*async_context_) : nullptr;
+  if (napi_make_callback(env, context, receiver, callee, argc, argv, &result) == napi_ok) return true;
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_get_and_clear_last_exception(env, exception);
+    return true;
   }
+  // Failed without an exception: JavaScript cannot run here any more (the environment is being
+  // torn down). Its cleanup hook closes the socket; until then, stay quiet.
+  return false;
+}
+
+void UdpSocket::StopPolling() {
+  if (box_ != nullptr) uv_poll_stop(&box_->handle);
 }
 
 // ---------------------------------------------------------------------------------------------

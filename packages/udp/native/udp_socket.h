@@ -86,7 +86,11 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   void RecordError(int error, const char* operation, std::string endpoint);
   void DeliverPendingErrors();
   void EmitError(int error, const char* operation, const std::string& endpoint);
-  void RethrowAsUncaught(Napi::Env env);
+  // Calls into JavaScript from the loop. False when JavaScript cannot run (environment
+  // teardown); otherwise true, with *exception set when the callee threw.
+  bool CallIntoJs(const Napi::FunctionReference& function, napi_value receiver, size_t argc,
+                  const napi_value* argv, napi_value* exception);
+  void StopPolling();
   void CloseNow(napi_async_cleanup_hook_handle teardown);
   void ReleaseBuffers();
   void StoreStamp(NtpStamp stamp);
