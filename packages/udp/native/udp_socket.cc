@@ -246,6 +246,13 @@ Napi::Value UdpSocket::Bind(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, -EINVAL);
   }
   if (bind(fd_, reinterpret_cast<sockaddr*>(&local), length) != 0) return Napi::Number::New(env, -errno);
+  // Bound to one address, replies leave from it anyway: skip the per-reply IP(V6)_PKTINFO and
+  // the source check it costs the kernel. Only a wildcard socket has to pick the source.
+  if (family_ == AF_INET6) {
+    reply_from_arrival_ = IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr);
+  } else {
+    reply_from_arrival_ = reinterpret_cast<sockaddr_in*>(&local)->sin_addr.s_addr == htonl(INADDR_ANY);
+  }
   return Napi::Number::New(env, 0);
 }
 
@@ -367,26 +374,38 @@ void UdpSocket::StoreStamp(NtpStamp stamp) {
   stamp_[1] = stamp.fraction;
 }
 
-int UdpSocket::SendDirect(const uint8_t* data, size_t length, const sockaddr* to, socklen_t to_length,
-                          const ReplySource* from, uint8_t* stamp_at, int ttl, int tos) {
-  iovec iov;
-  iov.iov_base = const_cast<uint8_t*>(data);
-  iov.iov_len = length;
+int UdpSocket::SendDirect(uint8_t* data, size_t length, const sockaddr* to, socklen_t to_length,
+                          const ReplySource* from, int stamp_offset, bool stamp_in_place, int ttl, int tos) {
+  // Three pieces when the stamp must not touch the caller's bytes: before, stamp, after.
+  uint8_t stamp_bytes[8];
+  iovec iov[3];
+  size_t pieces = 1;
+  iov[0].iov_base = data;
+  iov[0].iov_len = length;
+  if (stamp_offset >= 0 && !stamp_in_place) {
+    const size_t offset = static_cast<size_t>(stamp_offset);
+    iov[0].iov_len = offset;
+    iov[1].iov_base = stamp_bytes;
+    iov[1].iov_len = 8;
+    iov[2].iov_base = data + offset + 8;
+    iov[2].iov_len = length - offset - 8;
+    pieces = 3;
+  }
   msghdr header{};
   header.msg_name = const_cast<sockaddr*>(to);
   header.msg_namelen = to == nullptr ? 0 : to_length;
-  header.msg_iov = &iov;
-  header.msg_iovlen = 1;
+  header.msg_iov = iov;
+  header.msg_iovlen = pieces;
   alignas(cmsghdr) uint8_t control[kTxControlBytes];
   const size_t used = BuildControl(control, from, ttl, tos);
   if (used > 0) {
     header.msg_control = control;
     header.msg_controllen = used;
   }
-  if (stamp_at != nullptr) {
+  if (stamp_offset >= 0) {
     // As late as possible: nothing but the system call lies between the clock and the wire.
     const NtpStamp stamp = NtpNow();
-    PutNtp(stamp_at, stamp);
+    PutNtp(stamp_in_place ? data + stamp_offset : stamp_bytes, stamp);
     StoreStamp(stamp);
   }
   ssize_t sent;
@@ -426,8 +445,9 @@ Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
     if (peer_length_ == 0) return Napi::Number::New(env, -EDESTADDRREQ);
     to = reinterpret_cast<const sockaddr*>(&peer_);
   }
-  const int rc = SendDirect(data, static_cast<size_t>(length), to, peer_length_, nullptr,
-                            stamp_offset >= 0 ? data + stamp_offset : nullptr, ttl, tos);
+  // send() writes the stamp into the caller's packet (the contract's "at this offset of the
+  // packet"); reply() never touches the caller's bytes.
+  const int rc = SendDirect(data, static_cast<size_t>(length), to, peer_length_, nullptr, stamp_offset, true, ttl, tos);
   return Napi::Number::New(env, rc);
 }
 
@@ -447,12 +467,12 @@ int UdpSocket::QueueReply(int index, const uint8_t* data, size_t length, int sta
   EnsureTransmitBuffers();
   const msghdr& received = rx_msgs_[static_cast<size_t>(index)].msg_hdr;
   const ReplySource& source = rx_reply_from_[static_cast<size_t>(index)];
-  const ReplySource* from = source.known ? &source : nullptr;
+  const ReplySource* from = source.known && reply_from_arrival_ ? &source : nullptr;
   if (length > max_packet_) {
     // Larger than a slot: send it now, behind what is queued, so replies keep their order.
     FlushReplies();
-    return SendDirect(data, length, static_cast<const sockaddr*>(received.msg_name), received.msg_namelen, from,
-                      stamp_offset >= 0 ? const_cast<uint8_t*>(data) + stamp_offset : nullptr, ttl, tos);
+    return SendDirect(const_cast<uint8_t*>(data), length, static_cast<const sockaddr*>(received.msg_name),
+                      received.msg_namelen, from, stamp_offset, false, ttl, tos);
   }
   if (tx_queued_ == batch_size_) FlushReplies();
   const size_t q = static_cast<size_t>(tx_queued_++);
@@ -819,7 +839,11 @@ bool UdpSocket::CallIntoJs(const Napi::FunctionReference& function, napi_value r
   napi_value callee = function.Value();
   napi_value result = nullptr;
   const napi_async_context context = async_context_ ? static_cast<napi_async_context>(*async_context_) : nullptr;
-  if (napi_make_callback(env, context, receiver, callee, argc, argv, &result) == napi_ok) return true;
+  ++js_depth_;
+  const napi_status status = napi_make_callback(env, context, receiver, callee, argc, argv, &result);
+  // The callee may have closed the socket: the async context it ran in goes only now.
+  if (--js_depth_ == 0 && closed_) async_context_.reset();
+  if (status == napi_ok) return true;
   bool pending = false;
   if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
     napi_get_and_clear_last_exception(env, exception);
@@ -895,7 +919,7 @@ void UdpSocket::CloseNow(napi_async_cleanup_hook_handle teardown) {
   if (!in_destructor_) {
     // In the destructor these go with the members; here they must go now so that a closed
     // socket holds no JavaScript memory.
-    async_context_.reset();
+    if (js_depth_ == 0) async_context_.reset();  // else when the running callback returns
     on_batch_.Reset();
     on_error_.Reset();
     slab_ref_.Reset();

@@ -79,8 +79,8 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   void PrepareReceive();
   bool EnsureTransmitBuffers();
   int QueueReply(int index, const uint8_t* data, size_t length, int stamp_offset, int ttl, int tos);
-  int SendDirect(const uint8_t* data, size_t length, const sockaddr* to, socklen_t to_length,
-                 const ReplySource* from, uint8_t* stamp_at, int ttl, int tos);
+  int SendDirect(uint8_t* data, size_t length, const sockaddr* to, socklen_t to_length, const ReplySource* from,
+                 int stamp_offset, bool stamp_in_place, int ttl, int tos);
   void FlushReplies();
   size_t BuildControl(uint8_t* control, const ReplySource* from, int ttl, int tos) const;
   void RecordError(int error, const char* operation, std::string endpoint);
@@ -105,7 +105,9 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   bool in_destructor_ = false;
   bool dispatching_ = false;   // inside the batch callback: reply() is allowed, memory stays
   bool connected_ = false;
+  bool reply_from_arrival_ = true;   // bound to a wildcard: replies name their source address
   int current_count_ = 0;      // packets in the batch being dispatched
+  int js_depth_ = 0;           // calls into JavaScript on the stack (close() may happen inside)
 
   PollBox* box_ = nullptr;
   napi_async_cleanup_hook_handle teardown_hook_ = nullptr;
