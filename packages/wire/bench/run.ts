@@ -33,7 +33,7 @@ import { type ReferenceClock, referenceStampReflect, referenceTwampReflect } fro
 const OPS = Number(process.env['BENCH_OPS'] ?? 2_000_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 /**
- * The reference is several times slower (5-20× since its decoders stopped spreading objects, 30-50×
+ * The reference is several times slower (about 5-25× since its decoders stopped spreading objects, 30-50×
  * before); a tenth of the ops per run keeps the whole benchmark near a minute while each reference
  * run still spans hundreds of thousands of packets and many GC cycles.
  */
