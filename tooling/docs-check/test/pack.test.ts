@@ -14,7 +14,8 @@ afterAll(() => {
 
 // `pnpm pack` builds each package (prepack) and rewrites workspace: ranges; the tarballs must then
 // install with npm into an empty project, with no workspace around them, and run their README
-// examples from dist/ under Node's default conditions.
+// examples from dist/ under Node's default conditions. Third-party dependencies (node-gyp and
+// node-addon-api for @twamp/udp's native build) come from the registry, from npm's cache when it has them.
 describe('packed tarballs', () => {
   it('install alone and run their README examples', async () => {
     const tarballs = join(work, 'tarballs');
@@ -25,7 +26,7 @@ describe('packed tarballs', () => {
     const project = join(work, 'consumer');
     await run('mkdir', ['-p', project]);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts=false', ...files], { cwd: project });
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts=false', ...files], { cwd: project });
 
     for (const dir of publishedPackageDirs()) {
       for (const [i, example] of readmeExamples(dir).entries()) {
