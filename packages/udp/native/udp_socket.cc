@@ -141,6 +141,7 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info)
   on_error_ = Napi::Persistent(info[4].As<Napi::Function>());
 
   const size_t n = static_cast<size_t>(batch_size_);
+  rx_dirty_ = batch_size_;
   rx_msgs_.assign(n, mmsghdr{});
   rx_iov_.assign(n, iovec{});
   rx_names_.assign(n, sockaddr_storage{});
@@ -574,8 +575,11 @@ Napi::Value UdpSocket::Flush(const Napi::CallbackInfo& info) {
 // Receive path
 
 void UdpSocket::PrepareReceive() {
-  // recvmmsg() overwrites these per message; everything else was set up once.
-  for (int i = 0; i < batch_size_; ++i) {
+  // recvmmsg() overwrites these per message it fills (only those): everything else was set up
+  // once, so only the slots of the last batch need resetting.
+  const int dirty = rx_dirty_;
+  rx_dirty_ = 0;
+  for (int i = 0; i < dirty; ++i) {
     msghdr& header = rx_msgs_[static_cast<size_t>(i)].msg_hdr;
     header.msg_namelen = sizeof(sockaddr_storage);
     header.msg_controllen = kRxControlBytes;
@@ -759,6 +763,7 @@ void UdpSocket::OnReadable(int status) {
       continue;
     }
     if (count == 0) return;
+    rx_dirty_ = count;
     const int32_t batch_flags = FillMeta(count);
     current_count_ = count;
     dispatching_ = true;
@@ -784,7 +789,9 @@ void UdpSocket::OnReadable(int status) {
       napi_fatal_exception(env, exception);
       return;
     }
-    if (count < batch_size_) return;  // drained
+    // A short batch does not mean the queue is empty: more may have arrived while the batch
+    // callback ran and the replies went out. Asking again (MSG_DONTWAIT, bounded by the round
+    // limit) costs one system call; going back to the loop costs an epoll wait and a wakeup.
   }
 }
 

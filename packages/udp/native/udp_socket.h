@@ -107,6 +107,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   bool connected_ = false;
   bool reply_from_arrival_ = true;   // bound to a wildcard: replies name their source address
   int current_count_ = 0;      // packets in the batch being dispatched
+  int rx_dirty_ = 0;           // receive slots the last recvmmsg() filled (PrepareReceive resets them)
   int js_depth_ = 0;           // calls into JavaScript on the stack (close() may happen inside)
 
   PollBox* box_ = nullptr;
