@@ -10,7 +10,7 @@
 
 namespace twamp_udp {
 
-constexpr int32_t kLayoutVersion = 1;
+constexpr int32_t kLayoutVersion = 2;
 
 // Per received packet: kMetaStride int32 words in the meta ArrayBuffer.
 constexpr size_t kMetaStride = 16;
@@ -45,6 +45,16 @@ constexpr size_t kStatTruncated = 5;
 constexpr size_t kStatReceiveBatches = 6;
 constexpr size_t kStatCount = 8;
 constexpr size_t kStampByteOffset = 64;  // two uint32: NTP seconds, fraction (host order)
+constexpr size_t kTxCountByteOffset = 72;  // int32: replies queued in the send slab
+
+// The reply queue (replyBuffers()): reply q's octets at q * maxPacketSize of the send slab, and
+// kTxStride int32 words at q * kTxStride of the send metadata. -1 = none for the last three.
+constexpr size_t kTxStride = 8;
+constexpr size_t kTxIndex = 0;        // the packet of the current batch answered
+constexpr size_t kTxLength = 1;       // octets in the slot
+constexpr size_t kTxStampOffset = 2;  // where the addon writes the send stamp
+constexpr size_t kTxTtl = 3;
+constexpr size_t kTxTos = 4;
 
 // Socket options accepted by setOption().
 constexpr int32_t kOptReuseAddress = 1;

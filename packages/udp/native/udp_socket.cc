@@ -91,6 +91,7 @@ Napi::Function UdpSocket::Define(Napi::Env env) {
                          InstanceMethod<&UdpSocket::Flush>("flush"),
                          InstanceMethod<&UdpSocket::Close>("close"),
                          InstanceMethod<&UdpSocket::Buffers>("buffers"),
+                         InstanceMethod<&UdpSocket::ReplyBuffers>("replyBuffers"),
                      });
 }
 
@@ -101,6 +102,7 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info)
   std::memset(dummy_stamp_, 0, sizeof(dummy_stamp_));
   stats_ = dummy_stats_;
   stamp_ = dummy_stamp_;
+  tx_count_ = &dummy_tx_count_;
   if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() ||
       !info[3].IsFunction() || !info[4].IsFunction()) {
     Napi::TypeError::New(env, "UdpSocket(family, batchSize, maxPacketSize, onBatch, onError)")
@@ -139,6 +141,8 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info)
   ctl_ref_ = Napi::Persistent(ctl);
   on_batch_ = Napi::Persistent(info[3].As<Napi::Function>());
   on_error_ = Napi::Persistent(info[4].As<Napi::Function>());
+
+  tx_count_ = reinterpret_cast<int32_t*>(static_cast<uint8_t*>(ctl.Data()) + kTxCountByteOffset);
 
   const size_t n = static_cast<size_t>(batch_size_);
   rx_dirty_ = batch_size_;
@@ -452,53 +456,73 @@ Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, rc);
 }
 
-bool UdpSocket::EnsureTransmitBuffers() {
-  if (!tx_msgs_.empty()) return true;
+bool UdpSocket::EnsureTransmitBuffers(napi_env env) {
+  if (tx_slab_ != nullptr) return true;
+  if (closed_) return false;
+  // The reply queue lives in JavaScript-owned memory: reply() in JavaScript copies the octets
+  // into a slot and describes them in tx_meta_, so queueing a reply never crosses into the
+  // addon. Allocated on the first reply (senders never need it).
   const size_t n = static_cast<size_t>(batch_size_);
+  napi_value slab;
+  void* slab_data = nullptr;
+  if (napi_create_arraybuffer(env, n * max_packet_, &slab_data, &slab) != napi_ok) return false;
+  napi_value meta;
+  void* meta_data = nullptr;
+  if (napi_create_arraybuffer(env, n * kTxStride * sizeof(int32_t), &meta_data, &meta) != napi_ok) return false;
+  tx_slab_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, slab));
+  tx_meta_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, meta));
+  tx_slab_ = static_cast<uint8_t*>(slab_data);
+  tx_meta_ = static_cast<int32_t*>(meta_data);
   tx_msgs_.assign(n, mmsghdr{});
   tx_iov_.assign(n, iovec{});
-  tx_names_.assign(n, sockaddr_storage{});
   tx_control_.assign(n * kTxControlBytes / sizeof(uint64_t), 0);
-  tx_slab_.assign(n * max_packet_, 0);
-  tx_stamp_offset_.assign(n, -1);
+  for (size_t q = 0; q < n; ++q) {
+    tx_iov_[q].iov_base = tx_slab_ + q * max_packet_;
+    tx_msgs_[q].msg_hdr.msg_iov = &tx_iov_[q];
+    tx_msgs_[q].msg_hdr.msg_iovlen = 1;
+  }
   return true;
 }
 
-int UdpSocket::QueueReply(int index, const uint8_t* data, size_t length, int stamp_offset, int ttl, int tos) {
-  EnsureTransmitBuffers();
-  const msghdr& received = rx_msgs_[static_cast<size_t>(index)].msg_hdr;
+Napi::Value UdpSocket::ReplyBuffers(const Napi::CallbackInfo& info) {
+  // [send slab, send metadata]; empty when closed.
+  Napi::Env env = info.Env();
+  Napi::Array result = Napi::Array::New(env, 0);
+  if (closed_ || !EnsureTransmitBuffers(env)) return result;
+  result.Set(0u, tx_slab_ref_.Value());
+  result.Set(1u, tx_meta_ref_.Value());
+  return result;
+}
+
+const ReplySource* UdpSocket::ReplyFrom(int index) const {
   const ReplySource& source = rx_reply_from_[static_cast<size_t>(index)];
-  const ReplySource* from = source.known && reply_from_arrival_ ? &source : nullptr;
+  return source.known && reply_from_arrival_ ? &source : nullptr;
+}
+
+int UdpSocket::QueueReply(int index, const uint8_t* data, size_t length, int stamp_offset, int ttl, int tos) {
   if (length > max_packet_) {
     // Larger than a slot: send it now, behind what is queued, so replies keep their order.
     FlushReplies();
+    const msghdr& received = rx_msgs_[static_cast<size_t>(index)].msg_hdr;
     return SendDirect(const_cast<uint8_t*>(data), length, static_cast<const sockaddr*>(received.msg_name),
-                      received.msg_namelen, from, stamp_offset, false, ttl, tos);
+                      received.msg_namelen, ReplyFrom(index), stamp_offset, false, ttl, tos);
   }
-  if (tx_queued_ == batch_size_) FlushReplies();
-  const size_t q = static_cast<size_t>(tx_queued_++);
-  uint8_t* slot = tx_slab_.data() + q * max_packet_;
-  if (length > 0) std::memcpy(slot, data, length);
-  std::memcpy(&tx_names_[q], received.msg_name, received.msg_namelen);
-  tx_iov_[q].iov_base = slot;
-  tx_iov_[q].iov_len = length;
-  auto* control = reinterpret_cast<uint8_t*>(tx_control_.data()) + q * kTxControlBytes;
-  const size_t used = BuildControl(control, from, ttl, tos);
-  msghdr& header = tx_msgs_[q].msg_hdr;
-  header.msg_name = &tx_names_[q];
-  header.msg_namelen = received.msg_namelen;
-  header.msg_iov = &tx_iov_[q];
-  header.msg_iovlen = 1;
-  header.msg_control = used > 0 ? control : nullptr;
-  header.msg_controllen = used;
-  header.msg_flags = 0;
-  tx_msgs_[q].msg_len = 0;
-  tx_stamp_offset_[q] = stamp_offset;
+  if (*tx_count_ >= batch_size_ || *tx_count_ < 0) FlushReplies();
+  // The same entry JavaScript writes when it queues a reply itself.
+  const size_t q = static_cast<size_t>((*tx_count_)++);
+  if (length > 0) std::memcpy(tx_slab_ + q * max_packet_, data, length);
+  int32_t* entry = tx_meta_ + q * kTxStride;
+  entry[kTxIndex] = index;
+  entry[kTxLength] = static_cast<int32_t>(length);
+  entry[kTxStampOffset] = stamp_offset;
+  entry[kTxTtl] = ttl;
+  entry[kTxTos] = tos;
   return 1;
 }
 
 Napi::Value UdpSocket::Reply(const Napi::CallbackInfo& info) {
-  // reply(index, data, length, stampOffset, ttl, tos) → 1 queued or sent, 0 dropped, -errno
+  // reply(index, data, length, stampOffset, ttl, tos) → 1 queued or sent, 0 dropped, -errno.
+  // JavaScript queues replies that fit a slot itself; this path remains for larger ones.
   Napi::Env env = info.Env();
   if (closed_ || fd_ < 0) return Napi::Number::New(env, -EBADF);
   const int32_t index = IntArg(info, 0, -1);
@@ -513,34 +537,73 @@ Napi::Value UdpSocket::Reply(const Napi::CallbackInfo& info) {
   if (length < 0 || static_cast<size_t>(length) > available) return Napi::Number::New(env, -EINVAL);
   if (stamp_offset >= 0 && static_cast<int64_t>(stamp_offset) + 8 > length) return Napi::Number::New(env, -EINVAL);
   if (ttl > 255 || tos > 255) return Napi::Number::New(env, -EINVAL);
+  if (!EnsureTransmitBuffers(env)) return Napi::Number::New(env, -ENOMEM);
   return Napi::Number::New(env, QueueReply(index, data, static_cast<size_t>(length), stamp_offset, ttl, tos));
 }
 
 void UdpSocket::FlushReplies() {
-  const int count = tx_queued_;
-  tx_queued_ = 0;
-  if (count == 0 || fd_ < 0) return;
-  // One clock read for the whole sendmmsg() that follows, written into each stamped reply.
+  int32_t queued = *tx_count_;
+  *tx_count_ = 0;
+  if (queued <= 0 || fd_ < 0 || tx_slab_ == nullptr) return;
+  if (queued > batch_size_) queued = batch_size_;  // the metadata is shared memory: never trust it blindly
+  // Entries are written by JavaScript: each is checked against the batch it answers (whose
+  // receive slots stay untouched until the next recvmmsg(), which always comes after this).
+  int count = 0;
+  int invalid = 0;
   bool stamped = false;
   NtpStamp stamp{0, 0};
-  for (int q = 0; q < count; ++q) {
-    const int32_t offset = tx_stamp_offset_[static_cast<size_t>(q)];
-    if (offset < 0) continue;
-    if (!stamped) {
-      stamp = NtpNow();
-      stamped = true;
+  for (int q = 0; q < queued; ++q) {
+    const int32_t* entry = tx_meta_ + static_cast<size_t>(q) * kTxStride;
+    const int32_t index = entry[kTxIndex];
+    const int32_t length = entry[kTxLength];
+    const int32_t offset = entry[kTxStampOffset];
+    const int32_t ttl = entry[kTxTtl];
+    const int32_t tos = entry[kTxTos];
+    if (index < 0 || index >= reply_count_ || length < 0 || static_cast<size_t>(length) > max_packet_ ||
+        (offset >= 0 && static_cast<int64_t>(offset) + 8 > length) || ttl > 255 || tos > 255) {
+      ++invalid;
+      continue;
     }
-    PutNtp(static_cast<uint8_t*>(tx_iov_[static_cast<size_t>(q)].iov_base) + offset, stamp);
+    // Slot q holds the octets; message `count` (≤ q) points at it.
+    const size_t m = static_cast<size_t>(count++);
+    uint8_t* slot = tx_slab_ + static_cast<size_t>(q) * max_packet_;
+    tx_iov_[m].iov_base = slot;
+    tx_iov_[m].iov_len = static_cast<size_t>(length);
+    msghdr& header = tx_msgs_[m].msg_hdr;
+    const msghdr& received = rx_msgs_[static_cast<size_t>(index)].msg_hdr;
+    header.msg_name = received.msg_name;
+    header.msg_namelen = received.msg_namelen;
+    const ReplySource* from = ReplyFrom(index);
+    if (from != nullptr || ttl >= 0 || tos >= 0) {
+      auto* control = reinterpret_cast<uint8_t*>(tx_control_.data()) + m * kTxControlBytes;
+      const size_t used = BuildControl(control, from, ttl, tos);
+      header.msg_control = used > 0 ? control : nullptr;
+      header.msg_controllen = used;
+    } else {
+      header.msg_control = nullptr;
+      header.msg_controllen = 0;
+    }
+    header.msg_flags = 0;
+    tx_msgs_[m].msg_len = 0;
+    if (offset >= 0) {
+      // One clock read for the whole sendmmsg() that follows, written into each stamped reply.
+      if (!stamped) {
+        stamp = NtpNow();
+        stamped = true;
+      }
+      PutNtp(slot + offset, stamp);
+    }
   }
+  if (invalid > 0) stats_[kStatSendDropped] += invalid;
   if (stamped) StoreStamp(stamp);
   int start = 0;
   bool retried_stale_error = false;
   while (start < count) {
     const int sent = sendmmsg(fd_, &tx_msgs_[static_cast<size_t>(start)], static_cast<unsigned>(count - start), 0);
     if (sent > 0) {
-      for (int i = start; i < start + sent; ++i) {
-        stats_[kStatBytesSent] += static_cast<double>(tx_msgs_[static_cast<size_t>(i)].msg_len);
-      }
+      double bytes = 0;
+      for (int i = start; i < start + sent; ++i) bytes += static_cast<double>(tx_msgs_[static_cast<size_t>(i)].msg_len);
+      stats_[kStatBytesSent] += bytes;
       stats_[kStatPacketsSent] += sent;
       start += sent;
       continue;
@@ -553,7 +616,7 @@ void UdpSocket::FlushReplies() {
       stats_[kStatSendDropped] += count - start;
       break;
     }
-    const auto* to = reinterpret_cast<const sockaddr*>(&tx_names_[static_cast<size_t>(start)]);
+    const auto* to = static_cast<const sockaddr*>(tx_msgs_[static_cast<size_t>(start)].msg_hdr.msg_name);
     if (error == ECONNREFUSED && !retried_stale_error) {
       // A pending ICMP error from earlier traffic (connected sockets only), returned by this
       // call and cleared: report it, then try the same message again.
@@ -766,6 +829,7 @@ void UdpSocket::OnReadable(int status) {
     rx_dirty_ = count;
     const int32_t batch_flags = FillMeta(count);
     current_count_ = count;
+    reply_count_ = count;
     dispatching_ = true;
     napi_value args[2];
     napi_create_int32(env, count, &args[0]);
@@ -900,7 +964,11 @@ void UdpSocket::CloseNow(napi_async_cleanup_hook_handle teardown) {
     return;
   }
   closed_ = true;
-  tx_queued_ = 0;
+  *tx_count_ = 0;
+  tx_count_ = &dummy_tx_count_;
+  tx_slab_ = nullptr;
+  tx_meta_ = nullptr;
+  reply_count_ = 0;
   if (box_ != nullptr) {
     // Stop first: libuv then forgets the descriptor, so closing it below is safe. The handle's
     // memory is freed in OnHandleClosed, once libuv is done with it.
@@ -932,6 +1000,8 @@ void UdpSocket::CloseNow(napi_async_cleanup_hook_handle teardown) {
     slab_ref_.Reset();
     meta_ref_.Reset();
     ctl_ref_.Reset();
+    tx_slab_ref_.Reset();
+    tx_meta_ref_.Reset();
   }
   ReleaseBuffers();
   if (started_) {
@@ -948,10 +1018,7 @@ void UdpSocket::ReleaseBuffers() {
   std::vector<ReplySource>().swap(rx_reply_from_);
   std::vector<mmsghdr>().swap(tx_msgs_);
   std::vector<iovec>().swap(tx_iov_);
-  std::vector<sockaddr_storage>().swap(tx_names_);
   std::vector<uint64_t>().swap(tx_control_);
-  std::vector<uint8_t>().swap(tx_slab_);
-  std::vector<int32_t>().swap(tx_stamp_offset_);
   std::vector<PendingError>().swap(pending_errors_);
 }
 

@@ -68,6 +68,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Buffers(const Napi::CallbackInfo& info);
+  Napi::Value ReplyBuffers(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnHandleClosed(uv_handle_t* handle);
@@ -77,7 +78,8 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   int32_t FillMeta(int count);
   void ParseControl(int index, msghdr* header, int32_t* meta, bool* kernel_time);
   void PrepareReceive();
-  bool EnsureTransmitBuffers();
+  bool EnsureTransmitBuffers(napi_env env);
+  const ReplySource* ReplyFrom(int index) const;
   int QueueReply(int index, const uint8_t* data, size_t length, int stamp_offset, int ttl, int tos);
   int SendDirect(uint8_t* data, size_t length, const sockaddr* to, socklen_t to_length, const ReplySource* from,
                  int stamp_offset, bool stamp_in_place, int ttl, int tos);
@@ -133,14 +135,20 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   std::vector<uint64_t> rx_control_;   // uint64_t for cmsghdr alignment
   std::vector<ReplySource> rx_reply_from_;
 
-  // Transmit side for replies, allocated on the first reply (senders never need it).
+  // Transmit side for replies, allocated on the first reply (senders never need it). The queue
+  // itself is shared with JavaScript: octets in the send slab (slot q at q * max_packet_),
+  // kTxStride words per reply in tx_meta_, and the number queued at *tx_count_ (in the control
+  // buffer). FlushReplies() turns it into msghdrs and one sendmmsg().
+  Napi::Reference<Napi::ArrayBuffer> tx_slab_ref_;
+  Napi::Reference<Napi::ArrayBuffer> tx_meta_ref_;
+  uint8_t* tx_slab_ = nullptr;
+  int32_t* tx_meta_ = nullptr;
+  int32_t* tx_count_ = nullptr;
+  int32_t dummy_tx_count_ = 0;
+  int reply_count_ = 0;   // packets of the batch the queued replies answer (valid until the next receive)
   std::vector<mmsghdr> tx_msgs_;
   std::vector<iovec> tx_iov_;
-  std::vector<sockaddr_storage> tx_names_;
   std::vector<uint64_t> tx_control_;
-  std::vector<uint8_t> tx_slab_;
-  std::vector<int32_t> tx_stamp_offset_;
-  int tx_queued_ = 0;
 
   sockaddr_storage peer_{};       // destination cached by setPeer() for send()
   socklen_t peer_length_ = 0;

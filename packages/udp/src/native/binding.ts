@@ -20,9 +20,20 @@ export interface NativeHandle {
   setPeer(address: string, port: number): number;
   /** 1 sent, 0 dropped (EAGAIN/ENOBUFS), -errno. stampOffset/ttl/tos -1 = none. */
   send(data: Uint8Array, length: number, toPeer: number, stampOffset: number, ttl: number, tos: number): number;
-  /** Queues a reply to packet `index` of the batch being delivered: 1 queued or sent, 0 dropped, -errno. */
+  /**
+   * Queues a reply to packet `index` of the batch being delivered: 1 queued or sent, 0 dropped,
+   * -errno. Replies longer than a slot are sent at once, after what is queued.
+   */
   reply(index: number, data: Uint8Array, length: number, stampOffset: number, ttl: number, tos: number): number;
+  /** Sends the reply queue (see `replyBuffers`) with one sendmmsg() and empties it. */
   flush(): void;
+  /**
+   * [send slab, send metadata] of the reply queue, allocated on the first call; empty after
+   * close. JavaScript queues a reply by filling the next slot and incrementing the count at
+   * TX_COUNT_BYTE_OFFSET of the control buffer; the addon sends the queue after the batch
+   * callback returns, on flush(), and before a reply() of its own.
+   */
+  replyBuffers(): ArrayBuffer[];
   close(): void;
   /** [receive slab, per-packet metadata, control (counters + stamp)]; empty after close. */
   buffers(): ArrayBuffer[];

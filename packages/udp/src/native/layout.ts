@@ -2,7 +2,7 @@
 // addon fills META_STRIDE int32 words; the batch callback is the only call into JavaScript.
 // LAYOUT_VERSION must equal the addon's `layoutVersion`: the loader refuses a stale build.
 
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 export const META_STRIDE = 16;
 export const META_LENGTH = 0;
@@ -39,6 +39,19 @@ export const STAT_TRUNCATED = 5;
 export const STAT_RECEIVE_BATCHES = 6;
 export const STAT_COUNT = 8;
 export const STAMP_BYTE_OFFSET = 64;
+/** Control buffer: int32 count of replies queued in the send slab (the addon zeroes it on flush). */
+export const TX_COUNT_BYTE_OFFSET = 72;
+
+/**
+ * The reply queue (`replyBuffers()`): reply q's octets at q × maxPacketSize of the send slab,
+ * TX_STRIDE int32 words at q × TX_STRIDE of the send metadata (-1 = none for the last three).
+ */
+export const TX_STRIDE = 8;
+export const TX_INDEX = 0;
+export const TX_LENGTH = 1;
+export const TX_STAMP_OFFSET = 2;
+export const TX_TTL = 3;
+export const TX_TOS = 4;
 
 /** Option ids of `setOption`. */
 export const Option = {

@@ -41,12 +41,21 @@ import {
   STAT_RECEIVE_BATCHES,
   STAT_SEND_DROPPED,
   STAT_TRUNCATED,
+  TX_COUNT_BYTE_OFFSET,
+  TX_INDEX,
+  TX_LENGTH,
+  TX_STAMP_OFFSET,
+  TX_STRIDE,
+  TX_TOS,
+  TX_TTL,
 } from './layout.js';
 import { addressExpectation, isAddressOf, isInteger, type ResolvedOptions } from './options.js';
 
 const TWO_POW_32 = 4_294_967_296;
 const ECONNREFUSED = constants.errno.ECONNREFUSED;
 const EMPTY = new ArrayBuffer(0);
+/** Up to this length a reply is copied octet by octet: cheaper than making a subarray to set(). */
+const SHORT_COPY = 128;
 
 export const NATIVE_CAPABILITIES: UdpCapabilities = Object.freeze({
   implementation: 'native',
@@ -245,6 +254,12 @@ export class NativeUdpSocket implements UdpSocket {
   private peerAddress: string | undefined;
   private peerPort = -1;
   private connectedTo: string | undefined;
+  private readonly batchSize: number;
+  private readonly maxPacketSize: number;
+  /** The reply queue shared with the addon, attached on the first reply. */
+  private sendSlab: Uint8Array | undefined;
+  private sendMeta = new Int32Array(0);
+  private readonly sendCount: Int32Array;
 
   private constructor(binding: NativeBinding, options: ResolvedOptions) {
     this.binding = binding;
@@ -253,7 +268,10 @@ export class NativeUdpSocket implements UdpSocket {
     this.handle = new binding.UdpSocket(options.family, options.batchSize, options.maxPacketSize, this.onBatch, this.onNativeError);
     const [slab, meta, ctl] = this.handle.buffers();
     if (slab === undefined || meta === undefined || ctl === undefined) throw new Error('twamp_udp: the addon returned no buffers');
+    this.batchSize = options.batchSize;
+    this.maxPacketSize = options.maxPacketSize;
     this.stamp = new Uint32Array(ctl, STAMP_BYTE_OFFSET, 2);
+    this.sendCount = new Int32Array(ctl, TX_COUNT_BYTE_OFFSET, 1);
     this.stats = new NativeStats(new Float64Array(ctl, 0, STAMP_BYTE_OFFSET / 8));
     this.batch = new NativeReceiveBatch(slab, meta, options.maxPacketSize, new AddressCache());
   }
@@ -383,9 +401,46 @@ export class NativeUdpSocket implements UdpSocket {
         tos = options.tos;
       }
     }
-    const result = this.handle.reply(index, data, length, stampOffset, ttl, tos);
-    if (result < 0) throw networkError(this.binding, -result, 'reply', formatEndpoint(batch.address(index), batch.port(index)));
-    return result === 1;
+    const slab = this.sendSlab ?? this.attachSendQueue();
+    if (slab === undefined || length > this.maxPacketSize) {
+      // Larger than a slot: the addon sends it at once, after what is queued.
+      const result = this.handle.reply(index, data, length, stampOffset, ttl, tos);
+      if (result < 0) throw networkError(this.binding, -result, 'reply', formatEndpoint(batch.address(index), batch.port(index)));
+      return result === 1;
+    }
+    // Queued in the shared send slab without a call into the addon; it sends the whole queue
+    // with one sendmmsg() after the callback returns (or on flush(), or when the queue is full).
+    const counter = this.sendCount;
+    let q = counter[0] ?? 0;
+    if (q >= this.batchSize || q < 0) {
+      this.handle.flush();
+      q = 0;
+    }
+    const at = q * this.maxPacketSize;
+    if (length === data.length) {
+      slab.set(data, at);
+    } else if (length <= SHORT_COPY) {
+      for (let k = 0; k < length; k++) slab[at + k] = data[k] ?? 0;
+    } else {
+      slab.set(data.subarray(0, length), at);
+    }
+    const meta = this.sendMeta;
+    const m = q * TX_STRIDE;
+    meta[m + TX_INDEX] = index;
+    meta[m + TX_LENGTH] = length;
+    meta[m + TX_STAMP_OFFSET] = stampOffset;
+    meta[m + TX_TTL] = ttl;
+    meta[m + TX_TOS] = tos;
+    counter[0] = q + 1;
+    return true;
+  }
+
+  private attachSendQueue(): Uint8Array | undefined {
+    const [slab, meta] = this.handle.replyBuffers();
+    if (slab === undefined || meta === undefined) return undefined;
+    this.sendSlab = new Uint8Array(slab);
+    this.sendMeta = new Int32Array(meta);
+    return this.sendSlab;
   }
 
   flush(): void {
@@ -429,6 +484,8 @@ export class NativeUdpSocket implements UdpSocket {
     if (this.isClosed) return;
     this.isClosed = true;
     this.handle.close();
+    this.sendSlab = undefined;
+    this.sendMeta = new Int32Array(0);
     this.receiveHandler = undefined;
     this.errorHandler = undefined;
     this.batch.release();

@@ -75,6 +75,53 @@ describe.each(FAMILIES)('native IPv%i batching', (family) => {
     expect(big.every((b) => b === 0x77)).toBe(true);
   });
 
+  it('queued replies carry exactly `length` octets of the data, whatever its size, and leave it as it was', async () => {
+    // Replies that fit a slot are copied into the shared send queue by JavaScript: an empty
+    // reply, a short prefix (copied octet by octet), a long prefix, a whole buffer, and a
+    // flush() in the middle that must not reorder anything.
+    const reflector = socket({ family, address: here, maxPacketSize: 1024 });
+    const sender = socket({ family, address: here, maxPacketSize: 2048 });
+    const source = Buffer.from(Array.from({ length: 1024 }, (_, k) => k & 0xff));
+    const whole = new Uint8Array(source.subarray(0, 700));
+    const lengths = [0, 41, 128, 129, 700, 1024];
+    void collect(reflector, 1, 5000, (batch) => {
+      reflector.reply(batch, 0, source, 0);
+      reflector.reply(batch, 0, source, 41);
+      reflector.reply(batch, 0, source, 128);
+      reflector.flush();
+      reflector.reply(batch, 0, source, 129);
+      reflector.reply(batch, 0, whole, whole.length);
+      reflector.reply(batch, 0, source, source.length);
+    });
+    const replies = collect(sender, lengths.length);
+    sender.send(Buffer.from('x'), 1, here, reflector.localPort);
+    const { packets } = await replies;
+    expect(packets.map((p) => p.length)).toEqual(lengths);
+    for (const p of packets) expect(p.data.equals(source.subarray(0, p.length))).toBe(true);
+    expect(source.every((b, k) => b === (k & 0xff))).toBe(true);
+    expect(reflector.stats).toMatchObject({ packetsSent: lengths.length, sendDropped: 0 });
+  });
+
+  it('the addon checks the shared reply queue: a corrupt entry is dropped and counted, the rest sent', async () => {
+    const reflector = socket({ family, address: here, batchSize: 4 });
+    const sender = socket({ family, address: here });
+    // The queue's metadata is shared memory that JavaScript writes; reach it as the addon sees it.
+    const shared = reflector as unknown as { sendMeta: Int32Array };
+    void collect(reflector, 1, 5000, (batch) => {
+      reflector.reply(batch, 0, Buffer.from('one'), 3);
+      reflector.reply(batch, 0, Buffer.from('bad'), 3);
+      shared.sendMeta[8] = 1000; // entry 1: a packet index outside the batch
+      reflector.reply(batch, 0, Buffer.from('two'), 3);
+      shared.sendMeta[8 * 2 + 1] = 1 << 20; // entry 2: longer than a slot
+      reflector.reply(batch, 0, Buffer.from('three'), 5);
+    });
+    const replies = collect(sender, 2);
+    sender.send(Buffer.from('x'), 1, here, reflector.localPort);
+    const { packets } = await replies;
+    expect(packets.map((p) => p.data.toString())).toEqual(['one', 'three']);
+    expect(reflector.stats).toMatchObject({ packetsSent: 2, sendDropped: 2 });
+  });
+
   it('reply() is refused outside its callback and for another batch', async () => {
     const reflector = socket({ family, address: here });
     const other = socket({ family, address: here });
