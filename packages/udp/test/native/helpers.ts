@@ -5,6 +5,7 @@
 import { afterEach, expect } from 'vitest';
 import { nativeStatus, openNativeSocket } from '../../src/native/index.js';
 import type { IpFamily, ReceiveBatch, UdpSocket, UdpSocketOptions } from '../../src/types.js';
+import { type Received, snapshot } from '../support/receive.js';
 
 /**
  * Fails the calling test with the loader's reason when the addon does not load: CI builds it,
@@ -31,37 +32,14 @@ export function socket(options: UdpSocketOptions): UdpSocket {
 
 export const LOOPBACK = { 4: '127.0.0.1', 6: '::1' } as const;
 
-export interface Packet {
-  readonly data: Buffer;
-  readonly length: number;
-  readonly truncated: boolean;
-  readonly address: string;
-  readonly port: number;
-  readonly localAddress: string | undefined;
-  readonly ttl: number;
-  readonly tos: number;
-  readonly seconds: number;
-  readonly nanos: number;
-  readonly timeSource: 'kernel' | 'userspace';
+/** What a batch said about one packet (see test/support/receive.ts), and when it was delivered. */
+export interface Packet extends Received {
   /** Date.now() when the batch callback ran. */
   readonly deliveredAt: number;
 }
 
 export function copyPacket(batch: ReceiveBatch, i: number): Packet {
-  return {
-    data: Buffer.from(batch.data(i)),
-    length: batch.length(i),
-    truncated: batch.truncated(i),
-    address: batch.address(i),
-    port: batch.port(i),
-    localAddress: batch.localAddress(i),
-    ttl: batch.ttl(i),
-    tos: batch.tos(i),
-    seconds: batch.timeSeconds(i),
-    nanos: batch.timeNanos(i),
-    timeSource: batch.timeSource,
-    deliveredAt: Date.now(),
-  };
+  return { ...snapshot(batch, i), deliveredAt: Date.now() };
 }
 
 export interface Collected {
