@@ -344,23 +344,8 @@ export class NativeUdpSocket implements UdpSocket {
       if (address !== this.peerAddress || port !== this.peerPort) this.setPeer(address, port);
       toPeer = 1;
     }
-    let stampOffset = -1;
-    let ttl = -1;
-    let tos = -1;
-    if (options !== undefined) {
-      if (options.stampOffset !== undefined) {
-        checkStampOffset(options.stampOffset, length);
-        stampOffset = options.stampOffset;
-      }
-      if (options.ttl !== undefined) {
-        checkTtl(options.ttl);
-        ttl = options.ttl;
-      }
-      if (options.tos !== undefined) {
-        checkTos(options.tos);
-        tos = options.tos;
-      }
-    }
+    this.readSendOptions(options, length);
+    const { optionStamp: stampOffset, optionTtl: ttl, optionTos: tos } = this;
     let result = this.handle.send(data, length, toPeer, stampOffset, ttl, tos);
     if (result === -ECONNREFUSED) {
       // An ICMP port unreachable drawn by an earlier datagram of this connected socket, handed
@@ -375,6 +360,31 @@ export class NativeUdpSocket implements UdpSocket {
     return result === 1;
   }
 
+  // Per-packet options, checked and unpacked into fields (-1: not given) so that send() and
+  // reply() share one reading and the hot path allocates nothing.
+  private optionStamp = -1;
+  private optionTtl = -1;
+  private optionTos = -1;
+
+  private readSendOptions(options: SendOptions | undefined, length: number): void {
+    this.optionStamp = -1;
+    this.optionTtl = -1;
+    this.optionTos = -1;
+    if (options === undefined) return;
+    if (options.stampOffset !== undefined) {
+      checkStampOffset(options.stampOffset, length);
+      this.optionStamp = options.stampOffset;
+    }
+    if (options.ttl !== undefined) {
+      checkTtl(options.ttl);
+      this.optionTtl = options.ttl;
+    }
+    if (options.tos !== undefined) {
+      checkTos(options.tos);
+      this.optionTos = options.tos;
+    }
+  }
+
   reply(batch: ReceiveBatch, index: number, data: Uint8Array, length: number, options?: SendOptions): boolean {
     if (this.isClosed) throw this.closedError('reply');
     if (batch !== this.batch || !this.dispatching) {
@@ -384,23 +394,8 @@ export class NativeUdpSocket implements UdpSocket {
       throw new RangeError(`packet index ${index} is outside this batch of ${batch.count}`);
     }
     checkLength(data, length);
-    let stampOffset = -1;
-    let ttl = -1;
-    let tos = -1;
-    if (options !== undefined) {
-      if (options.stampOffset !== undefined) {
-        checkStampOffset(options.stampOffset, length);
-        stampOffset = options.stampOffset;
-      }
-      if (options.ttl !== undefined) {
-        checkTtl(options.ttl);
-        ttl = options.ttl;
-      }
-      if (options.tos !== undefined) {
-        checkTos(options.tos);
-        tos = options.tos;
-      }
-    }
+    this.readSendOptions(options, length);
+    const { optionStamp: stampOffset, optionTtl: ttl, optionTos: tos } = this;
     const slab = this.sendSlab ?? this.attachSendQueue();
     if (slab === undefined || length > this.maxPacketSize) {
       // Larger than a slot: the addon sends it at once, after what is queued.
