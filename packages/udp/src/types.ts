@@ -65,7 +65,7 @@ export interface ReceiveBatch {
   /** True when the datagram was longer than maxPacketSize and was cut. */
   truncated(index: number): boolean;
   family(index: number): IpFamily;
-  /** Source address (formatted on demand). IPv4-mapped IPv6 sources are given as IPv4 text. */
+  /** Source address (formatted on demand). IPv6 sockets are IPv6-only, so its family is the socket's. */
   address(index: number): string;
   port(index: number): number;
   /** The local address the packet was sent to, or undefined when not known. */
