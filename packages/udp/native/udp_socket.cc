@@ -853,9 +853,10 @@ void UdpSocket::OnReadable(int status) {
       napi_fatal_exception(env, exception);
       return;
     }
-    // A short batch does not mean the queue is empty: more may have arrived while the batch
-    // callback ran and the replies went out. Asking again (MSG_DONTWAIT, bounded by the round
-    // limit) costs one system call; going back to the loop costs an epoll wait and a wakeup.
+    // A short batch means recvmmsg() emptied the queue: asking again would mostly cost a
+    // system call that returns EAGAIN. The poll is level-triggered, so anything that arrived
+    // while the callback ran wakes the loop again at once. A full batch means more is waiting.
+    if (count < batch_size_) return;
   }
 }
 
