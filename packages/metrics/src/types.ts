@@ -111,6 +111,10 @@ export interface LossSummary {
   readonly duplicates: number;
   /** Replies that arrived after their loss timeout. */
   readonly late: number;
+  /** Requests declared lost because their in-flight slot was needed again (also counted in `lost`). */
+  readonly evicted: number;
+  /** Replies for a sequence number never sent or no longer remembered (not in any other count). */
+  readonly unknown: number;
 }
 
 /** RFC 4737 reordering over received replies (by sender sequence number). */
@@ -203,7 +207,16 @@ export interface SessionStatisticsOptions extends StatisticsOptions {
    * `evicted` too, so the sender sizes this from rate × loss timeout.
    */
   readonly inFlightCapacity?: number;
+  /**
+   * Told about every request declared lost, as it happens: by expire() ('timeout'), by recordReply for
+   * a reply that came after the deadline before expire() ran ('timeout'), or by recordSent reusing the
+   * slot ('evicted'). Lets the sender emit per-packet loss events without a second table.
+   */
+  readonly onLost?: (sequence: number, reason: LossReason) => void;
 }
+
+/** Why a request was declared lost. */
+export type LossReason = 'timeout' | 'evicted';
 
 export interface SessionStatisticsApi {
   recordSent(sequence: number, t1: number): void;

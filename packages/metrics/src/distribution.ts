@@ -1,0 +1,151 @@
+// One measured quantity's distribution in bounded memory: exact while small, a ≤ 1 % histogram after.
+//
+// Count, min, max, mean and the population standard deviation are always exact (Welford's running
+// update, numerically stable for large ns values). Percentiles come from the kept values while there
+// are at most `exactSampleLimit` of them; the first value beyond that moves every kept value into a
+// LogHistogram and releases the exact buffer, so memory never exceeds
+// 8 · exactSampleLimit + HISTOGRAM_BYTES (≈ 27 KiB) bytes per distribution, however long the session.
+//
+// Percentile definition (both modes): nearest rank. The p-th percentile of n values is the value at
+// rank ⌈p·n/100⌉ (1-based, ascending); the median is the 50th percentile, i.e. the lower median for an
+// even count. Nearest rank is what makes the histogram's bound provable: the exact answer lies in the
+// bucket the histogram reports, so the reported value is within the bucket's relative error of it.
+import type { DistributionSummary } from './types.js';
+import { HISTOGRAM_BYTES, LogHistogram } from './histogram.js';
+
+const INITIAL_EXACT_CAPACITY = 64;
+
+/** 1-based nearest rank of percentile p among n values (tolerant of p·n/100 landing a hair above an integer). */
+export function nearestRank(p: number, n: number): number {
+  const x = (p * n) / 100;
+  const rank = Math.ceil(x - x * 1e-12);
+  return rank < 1 ? 1 : rank > n ? n : rank;
+}
+
+export class Distribution {
+  readonly #limit: number;
+  #count = 0;
+  #min = Infinity;
+  #max = -Infinity;
+  #mean = 0;
+  #m2 = 0;
+  #exact: Float64Array | undefined;
+  #exactLength = 0;
+  #histogram: LogHistogram | undefined;
+  #usingHistogram = false;
+
+  /** @param exactSampleLimit values kept exactly before switching to the histogram (0: histogram from the start). */
+  constructor(exactSampleLimit: number) {
+    this.#limit = exactSampleLimit;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Whether percentiles are still exact. */
+  get exact(): boolean {
+    return !this.#usingHistogram;
+  }
+
+  /** Bytes of sample storage currently held (exact buffer plus histogram); bounded as the header says. */
+  get byteLength(): number {
+    return (this.#exact?.byteLength ?? 0) + (this.#histogram?.byteLength ?? 0);
+  }
+
+  /** The largest byteLength this distribution can ever reach. */
+  static maxByteLength(exactSampleLimit: number): number {
+    return exactSampleLimit * Float64Array.BYTES_PER_ELEMENT + HISTOGRAM_BYTES;
+  }
+
+  add(value: number): void {
+    const n = ++this.#count;
+    if (value < this.#min) this.#min = value;
+    if (value > this.#max) this.#max = value;
+    const delta = value - this.#mean;
+    this.#mean += delta / n;
+    this.#m2 += delta * (value - this.#mean);
+    let histogram = this.#histogram;
+    if (!this.#usingHistogram || histogram === undefined) {
+      if (this.#exactLength < this.#limit) {
+        this.#keep(value);
+        return;
+      }
+      histogram = this.#switchToHistogram();
+    }
+    histogram.add(value);
+  }
+
+  /** Forget every value (start of a new window). Keeps the histogram's array to avoid reallocating it. */
+  reset(): void {
+    this.#count = 0;
+    this.#min = Infinity;
+    this.#max = -Infinity;
+    this.#mean = 0;
+    this.#m2 = 0;
+    this.#exactLength = 0;
+    this.#histogram?.clear();
+    this.#usingHistogram = false;
+  }
+
+  /** Summary with the given percentiles (each in (0, 100)). Does not change the distribution. */
+  summary(percentiles: readonly number[]): DistributionSummary {
+    const n = this.#count;
+    if (n === 0) {
+      return { count: 0, min: undefined, max: undefined, mean: undefined, stddev: undefined, median: undefined, percentiles: {}, exact: true };
+    }
+    // Ranks for the median and every requested percentile, answered in one ascending pass.
+    const wanted = [50, ...percentiles];
+    const ranks = wanted.map((p) => nearestRank(p, n));
+    const order = ranks.map((_, i) => i).sort((a, b) => (ranks[a] ?? 0) - (ranks[b] ?? 0));
+    const sortedRanks = order.map((i) => ranks[i] ?? 1);
+    const sortedValues = new Array<number>(sortedRanks.length).fill(Number.NaN);
+    if (this.#usingHistogram && this.#histogram !== undefined) {
+      this.#histogram.valuesAtRanks(sortedRanks, sortedValues);
+    } else {
+      // A copy: summary() must leave the kept values (in arrival order) untouched.
+      const sorted = (this.#exact ?? new Float64Array(0)).slice(0, this.#exactLength).sort();
+      sortedRanks.forEach((rank, i) => (sortedValues[i] = sorted[rank - 1] ?? Number.NaN));
+    }
+    const values = new Array<number>(wanted.length);
+    order.forEach((original, i) => {
+      // The exact min and max bound every percentile; clamping the histogram's answer only helps.
+      const v = sortedValues[i] ?? Number.NaN;
+      values[original] = v < this.#min ? this.#min : v > this.#max ? this.#max : v;
+    });
+    const byPercentile: Record<number, number> = {};
+    percentiles.forEach((p, i) => (byPercentile[p] = values[i + 1] ?? Number.NaN));
+    return {
+      count: n,
+      min: this.#min,
+      max: this.#max,
+      mean: this.#mean,
+      stddev: Math.sqrt(this.#m2 / n),
+      median: values[0],
+      percentiles: byPercentile,
+      exact: !this.#usingHistogram,
+    };
+  }
+
+  #keep(value: number): void {
+    let buffer = this.#exact;
+    if (buffer === undefined || this.#exactLength === buffer.length) {
+      const capacity = Math.min(this.#limit, Math.max(INITIAL_EXACT_CAPACITY, (buffer?.length ?? 0) * 2));
+      const grown = new Float64Array(capacity);
+      if (buffer !== undefined) grown.set(buffer.subarray(0, this.#exactLength));
+      this.#exact = buffer = grown;
+    }
+    buffer[this.#exactLength++] = value;
+  }
+
+  #switchToHistogram(): LogHistogram {
+    const histogram = (this.#histogram ??= new LogHistogram());
+    const kept = this.#exact;
+    if (kept !== undefined) for (let i = 0; i < this.#exactLength; i++) histogram.add(kept[i] ?? 0);
+    // Released so that a long session holds only the histogram.
+    this.#exact = undefined;
+    this.#exactLength = 0;
+    this.#usingHistogram = true;
+    return histogram;
+  }
+}

@@ -1,0 +1,49 @@
+// RFC 4737 reordering of the received replies, by send order.
+//
+// §3.3: NextExp is one past the largest sequence seen so far; a packet whose sequence is below NextExp
+// when it arrives is reordered (and leaves NextExp alone), otherwise NextExp becomes its sequence + 1.
+// §4.2.1: a reordered packet s arriving at index i has extent e = i − j, where j is the earliest
+// arrival index whose sequence is larger than s.
+//
+// Sequences here are send ordinals (1, 2, 3, ... in recordSent order) rather than the raw uint32, so
+// that the 2^32 wrap needs no special case.
+//
+// Bounded history: the running maximum of the sequences is kept for the last REORDER_HISTORY arrivals.
+// The running maximum never decreases, so j (the first arrival whose running maximum exceeds s) is
+// found by binary search. When j is older than the history, the extent is reported as the history
+// length, a lower bound (extents beyond 1024 packets are far outside any sane loss timeout anyway).
+
+export const REORDER_HISTORY = 1024;
+const MASK = REORDER_HISTORY - 1;
+
+export class ReorderTracker {
+  /** runningMax[k & MASK] = the largest sequence among arrivals 0..k. */
+  readonly #runningMax = new Float64Array(REORDER_HISTORY);
+  #arrivals = 0;
+  #nextExpected = -Infinity;
+
+  get byteLength(): number {
+    return this.#runningMax.byteLength;
+  }
+
+  /** Observe one arrival; returns -1 when in order, else its reordering extent (≥ 1). */
+  observe(sequence: number): number {
+    const i = this.#arrivals++;
+    if (sequence >= this.#nextExpected) {
+      this.#nextExpected = sequence + 1;
+      this.#runningMax[i & MASK] = sequence;
+      return -1;
+    }
+    // Reordered: find the earliest kept index whose running maximum exceeds `sequence`.
+    const oldest = i >= REORDER_HISTORY ? i - REORDER_HISTORY : 0;
+    let low = oldest;
+    let high = i - 1; // runningMax[i − 1] = nextExpected − 1 > sequence, so the answer is in [low, high]
+    while (low < high) {
+      const mid = Math.floor((low + high) / 2);
+      if ((this.#runningMax[mid & MASK] ?? 0) > sequence) high = mid;
+      else low = mid + 1;
+    }
+    this.#runningMax[i & MASK] = this.#nextExpected - 1;
+    return i - low;
+  }
+}

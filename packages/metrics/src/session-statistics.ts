@@ -1,0 +1,291 @@
+// The per-session accumulator the Session-Sender drives: recordSent per request, recordReply per
+// decoded reply, expire(now) from its timer. It owns the in-flight table, so loss, duplicates and late
+// arrivals are decided in one place, and feeds two periods (the session and the current window) with
+// values derived once per packet. No allocation per packet: typed arrays and scalar fields only.
+import { roundTripTime } from './delays.js';
+import { Distribution } from './distribution.js';
+import { InFlightTable, SLOT_ANSWERED, SLOT_LOST, SLOT_PENDING } from './in-flight.js';
+import { InterarrivalJitter } from './jitter.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import { PeriodAccumulator, type PeriodContext } from './period.js';
+import { ReorderTracker } from './reorder.js';
+import type { PacketSample, ReplyDisposition, SessionStatisticsApi, SessionStatisticsOptions, SessionSummary } from './types.js';
+
+const TWO_32 = 4294967296;
+/** RFC 5357 §4.2: a reflector sends with TTL 255 unless the sample says otherwise. */
+const DEFAULT_REFLECTOR_TTL = 255;
+
+export class SessionStatistics implements SessionStatisticsApi {
+  readonly #options: ResolvedOptions;
+  readonly #table: InFlightTable;
+  readonly #session: PeriodAccumulator;
+  readonly #window: PeriodAccumulator;
+  readonly #jitterRoundTrip = new InterarrivalJitter();
+  readonly #jitterForward = new InterarrivalJitter();
+  readonly #jitterBackward = new InterarrivalJitter();
+  readonly #reorder = new ReorderTracker();
+  readonly #evict: (sequence: number) => void;
+
+  // Per-direction loss (stateful reflector), see #forwardLostRaw().
+  #answeredAny = false;
+  /** Largest send ordinal among counted replies. */
+  #highestOrdinal = 0;
+  /** Send ordinal after which the current reflector instance started counting (0, or at a restart). */
+  #ordinalBase = 0;
+  /** Forward losses settled before the last reflector restart. */
+  #forwardLostBefore = 0;
+  /** Largest reflector sequence (unwrapped) seen from the current reflector instance, and its T2. */
+  #reflectorMax = 0;
+  #reflectorMaxT2 = 0;
+  /** Session forward loss (bounded, as reported) when the current window started. */
+  #windowForwardStart = 0;
+
+  constructor(options: SessionStatisticsOptions) {
+    this.#options = resolveOptions(options);
+    this.#table = new InFlightTable(this.#options.capacity);
+    this.#session = new PeriodAccumulator(this.#options.exactSampleLimit);
+    this.#window = new PeriodAccumulator(this.#options.exactSampleLimit);
+    this.#evict = (sequence) => {
+      this.#countLost();
+      this.#session.evicted++;
+      this.#window.evicted++;
+      this.#options.onLost?.(sequence, 'evicted');
+    };
+  }
+
+  get pending(): number {
+    return this.#table.pending;
+  }
+
+  get nextDeadline(): number | undefined {
+    const slot = this.#table.oldestPending();
+    return slot < 0 ? undefined : (this.#table.t1[slot] ?? 0) + this.#options.lossTimeout;
+  }
+
+  /** Bytes of typed arrays held: in-flight table, reorder history, and every distribution's storage. */
+  get byteLength(): number {
+    let bytes = this.#table.byteLength + this.#reorder.byteLength;
+    for (const period of [this.#session, this.#window]) {
+      for (const distribution of period.distributions) bytes += distribution.byteLength;
+      bytes += period.fixedByteLength;
+    }
+    return bytes;
+  }
+
+  /** The largest byteLength this instance can reach, whatever the number of packets. */
+  get maxByteLength(): number {
+    let bytes = this.#table.byteLength + this.#reorder.byteLength;
+    for (const period of [this.#session, this.#window]) {
+      bytes += period.distributions.length * Distribution.maxByteLength(this.#options.exactSampleLimit) + period.fixedByteLength;
+    }
+    return bytes;
+  }
+
+  recordSent(sequence: number, t1: number): void {
+    this.#table.admit(sequence >>> 0, t1, this.#evict);
+    this.#session.sent++;
+    this.#window.sent++;
+  }
+
+  recordReply(sample: PacketSample): ReplyDisposition {
+    const { t1, t2, t3, t4 } = sample;
+    const table = this.#table;
+    const sequence = sample.sequence >>> 0;
+    const slot = table.slotOf(sequence);
+    // Garbage times cannot be placed in any statistic: the reply is dropped as unknown.
+    if (slot < 0 || !Number.isFinite(t1) || !Number.isFinite(t2) || !Number.isFinite(t3) || !Number.isFinite(t4)) {
+      this.#session.unknown++;
+      this.#window.unknown++;
+      return 'unknown';
+    }
+    const state = table.state[slot];
+    if (state === SLOT_ANSWERED) {
+      this.#session.duplicates++;
+      this.#window.duplicates++;
+      return 'duplicate';
+    }
+    if (state === SLOT_PENDING && t4 >= (table.t1[slot] ?? 0) + this.#options.lossTimeout) {
+      // Past its deadline but expire() has not run yet: the same verdict expire() would give.
+      table.markLost(slot);
+      this.#countLost();
+      this.#options.onLost?.(sequence, 'timeout');
+    }
+    if (table.state[slot] === SLOT_LOST) {
+      this.#session.late++;
+      this.#window.late++;
+      return 'late';
+    }
+
+    const rtt = roundTripTime(t1, t2, t3, t4);
+    const forward = t2 - t1;
+    const backward = t4 - t3;
+    const processing = t3 - t2;
+    table.markAnswered(slot, rtt, forward, backward);
+    const session = this.#session;
+    const window = this.#window;
+    session.received++;
+    window.received++;
+    session.roundTrip.add(rtt);
+    window.roundTrip.add(rtt);
+    session.forward.add(forward);
+    window.forward.add(forward);
+    session.backward.add(backward);
+    window.backward.add(backward);
+    session.processing.add(processing);
+    window.processing.add(processing);
+
+    // IPDV (RFC 3393 / RFC 5481 §4.2) between sequence neighbours, whichever of the two came second.
+    const previous = table.slotOf((sequence - 1) >>> 0);
+    if (previous >= 0 && table.state[previous] === SLOT_ANSWERED) {
+      this.#addIpdv(rtt - (table.rtt[previous] ?? 0), forward - (table.forward[previous] ?? 0), backward - (table.backward[previous] ?? 0));
+    }
+    const next = table.slotOf((sequence + 1) >>> 0);
+    if (next >= 0 && table.state[next] === SLOT_ANSWERED) {
+      this.#addIpdv((table.rtt[next] ?? 0) - rtt, (table.forward[next] ?? 0) - forward, (table.backward[next] ?? 0) - backward);
+    }
+
+    // RFC 3550 interarrival jitter, in arrival order.
+    this.#jitterRoundTrip.update(rtt);
+    this.#jitterForward.update(forward);
+    this.#jitterBackward.update(backward);
+    if (session.received > 1) {
+      session.jitterUpdates++;
+      window.jitterUpdates++;
+    }
+
+    // RFC 4737 reordering, by send ordinal.
+    const ordinal = table.ordinal[slot] ?? 0;
+    const extent = this.#reorder.observe(ordinal);
+    if (extent > 0) {
+      session.reordered++;
+      window.reordered++;
+      if (extent > session.maxExtent) session.maxExtent = extent;
+      if (extent > window.maxExtent) window.maxExtent = extent;
+    }
+
+    this.#recordPath(sample);
+    const senderClock = sample.senderClock;
+    const reflectorClock = sample.reflectorClock;
+    session.clock.add(senderClock.synchronized, senderClock.errorSeconds, reflectorClock.synchronized, reflectorClock.errorSeconds, rtt, forward, backward);
+    window.clock.add(senderClock.synchronized, senderClock.errorSeconds, reflectorClock.synchronized, reflectorClock.errorSeconds, rtt, forward, backward);
+    if (this.#options.reflectorStateful) this.#trackReflectorSequence(ordinal, sample.reflectorSequence >>> 0, t2);
+    return 'counted';
+  }
+
+  expire(now: number): number {
+    const table = this.#table;
+    const timeout = this.#options.lossTimeout;
+    let expired = 0;
+    for (;;) {
+      const slot = table.oldestPending();
+      if (slot < 0 || (table.t1[slot] ?? 0) + timeout > now) break;
+      table.markLost(slot);
+      table.dropOldest();
+      this.#countLost();
+      expired++;
+      this.#options.onLost?.(table.sequence[slot] ?? 0, 'timeout');
+    }
+    return expired;
+  }
+
+  summary(): SessionSummary {
+    return this.#session.summary(this.#context(this.#sessionForwardLost()));
+  }
+
+  takeWindow(): SessionSummary {
+    const sessionForward = this.#sessionForwardLost();
+    const windowForward = sessionForward === undefined ? undefined : sessionForward - this.#windowForwardStart;
+    const summary = this.#window.summary(this.#context(windowForward));
+    this.#window.reset();
+    this.#windowForwardStart = sessionForward ?? 0;
+    return summary;
+  }
+
+  #context(forwardLost: number | undefined): PeriodContext {
+    return {
+      percentiles: this.#options.percentiles,
+      forwardLost,
+      jitterRoundTrip: this.#jitterRoundTrip.value,
+      jitterForward: this.#jitterForward.value,
+      jitterBackward: this.#jitterBackward.value,
+    };
+  }
+
+  #countLost(): void {
+    this.#session.lost++;
+    this.#window.lost++;
+  }
+
+  #addIpdv(rtt: number, forward: number, backward: number): void {
+    this.#session.ipdvRoundTrip.add(rtt);
+    this.#window.ipdvRoundTrip.add(rtt);
+    this.#session.ipdvForward.add(forward);
+    this.#window.ipdvForward.add(forward);
+    this.#session.ipdvBackward.add(backward);
+    this.#window.ipdvBackward.add(backward);
+  }
+
+  /** Hops from TTLs and DSCP/ECN changes, per direction, when the sample carries both ends. */
+  #recordPath(sample: PacketSample): void {
+    const { sentTtl, reflectorReceivedTtl, replyTtl, sentTos, reflectorReceivedTos, reflectorSentTos, replyTos } = sample;
+    if (sentTtl !== undefined && reflectorReceivedTtl !== undefined) {
+      const hops = sentTtl - reflectorReceivedTtl;
+      this.#session.hopsForward.add(hops);
+      this.#window.hopsForward.add(hops);
+    }
+    if (replyTtl !== undefined) {
+      const hops = (sample.reflectorSentTtl ?? DEFAULT_REFLECTOR_TTL) - replyTtl;
+      this.#session.hopsBackward.add(hops);
+      this.#window.hopsBackward.add(hops);
+    }
+    if (sentTos !== undefined && reflectorReceivedTos !== undefined) {
+      this.#session.tosForward.add(sentTos, reflectorReceivedTos);
+      this.#window.tosForward.add(sentTos, reflectorReceivedTos);
+    }
+    if (reflectorSentTos !== undefined && replyTos !== undefined) {
+      this.#session.tosBackward.add(reflectorSentTos, replyTos);
+      this.#window.tosBackward.add(reflectorSentTos, replyTos);
+    }
+  }
+
+  /**
+   * Per-direction loss with a stateful reflector (whose sequence counts the requests it received).
+   * Kept: the largest send ordinal answered, and the largest reflector sequence from the current
+   * reflector instance (unwrapped across 2^32). A reflector sequence that goes down while the
+   * reflector's T2 goes up cannot come from one counter: the reflector restarted, so the forward loss
+   * so far is settled and counting starts again after the largest ordinal answered before.
+   */
+  #trackReflectorSequence(ordinal: number, reflectorSequence: number, t2: number): void {
+    if (!this.#answeredAny) {
+      this.#answeredAny = true;
+      this.#reflectorMax = reflectorSequence;
+      this.#reflectorMaxT2 = t2;
+      this.#highestOrdinal = ordinal;
+      return;
+    }
+    const unwrapped = this.#reflectorMax + ((reflectorSequence - (this.#reflectorMax % TWO_32)) | 0);
+    if (unwrapped > this.#reflectorMax) {
+      this.#reflectorMax = unwrapped;
+      this.#reflectorMaxT2 = t2;
+    } else if (unwrapped < this.#reflectorMax && t2 > this.#reflectorMaxT2) {
+      this.#forwardLostBefore += this.#highestOrdinal - this.#ordinalBase - (this.#reflectorMax + 1);
+      this.#ordinalBase = this.#highestOrdinal;
+      this.#reflectorMax = reflectorSequence;
+      this.#reflectorMaxT2 = t2;
+    }
+    if (ordinal > this.#highestOrdinal) this.#highestOrdinal = ordinal;
+  }
+
+  /**
+   * Requests sent up to the largest answered ordinal that the reflector did not count, bounded to
+   * [0, lost]: requests still in flight behind a faster one would otherwise show as forward losses
+   * before they are decided, and backwardLost = lost − forwardLost must not go negative.
+   */
+  #sessionForwardLost(): number | undefined {
+    if (!this.#options.reflectorStateful) return undefined;
+    const lost = this.#session.lost;
+    if (!this.#answeredAny) return lost === 0 ? 0 : undefined;
+    const raw = this.#forwardLostBefore + (this.#highestOrdinal - this.#ordinalBase) - (this.#reflectorMax + 1);
+    return raw < 0 ? 0 : raw > lost ? lost : raw;
+  }
+}

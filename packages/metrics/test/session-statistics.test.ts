@@ -1,0 +1,109 @@
+import { ConfigError } from '@twamp/errors';
+import { describe, expect, it } from 'vitest';
+import { SessionStatistics, type LossReason } from '../src/index.js';
+import { sample } from './helpers.js';
+
+const MS = 1e6;
+
+describe('SessionStatistics: in-flight table', () => {
+  it('classifies counted, duplicate, late and unknown replies', () => {
+    const stats = new SessionStatistics({ lossTimeout: 100 * MS });
+    stats.recordSent(0, 0);
+    stats.recordSent(1, 1 * MS);
+    expect(stats.pending).toBe(2);
+    expect(stats.nextDeadline).toBe(100 * MS);
+
+    expect(stats.recordReply(sample(0, 0, 1 * MS, 1 * MS))).toBe('counted');
+    expect(stats.recordReply(sample(0, 0, 1 * MS, 1 * MS))).toBe('duplicate');
+    expect(stats.recordReply(sample(7, 0, 1 * MS, 1 * MS))).toBe('unknown');
+    expect(stats.pending).toBe(1);
+    expect(stats.nextDeadline).toBe(101 * MS);
+
+    expect(stats.expire(100 * MS)).toBe(0);
+    expect(stats.expire(101 * MS)).toBe(1);
+    expect(stats.pending).toBe(0);
+    expect(stats.nextDeadline).toBeUndefined();
+    expect(stats.recordReply(sample(1, 1 * MS, 100 * MS, 100 * MS))).toBe('late');
+
+    const { loss } = stats.summary();
+    expect(loss).toMatchObject({ sent: 2, received: 1, lost: 1, lossRatio: 0.5, duplicates: 1, late: 1, unknown: 1, evicted: 0 });
+  });
+
+  it('declares a reply that arrives after its deadline late even before expire() runs', () => {
+    const lost: number[] = [];
+    const stats = new SessionStatistics({ lossTimeout: 10 * MS, onLost: (sequence) => lost.push(sequence) });
+    stats.recordSent(5, 0);
+    expect(stats.recordReply(sample(5, 0, 5 * MS, 5 * MS))).toBe('late');
+    expect(lost).toEqual([5]);
+    expect(stats.summary().loss).toMatchObject({ lost: 1, late: 1, received: 0 });
+    expect(stats.expire(1e12)).toBe(0);
+  });
+
+  it('evicts a pending request whose slot is needed again and reports it', () => {
+    const events: [number, LossReason][] = [];
+    const stats = new SessionStatistics({ lossTimeout: 1e12, inFlightCapacity: 4, onLost: (s, r) => events.push([s, r]) });
+    for (let s = 0; s < 6; s++) stats.recordSent(s, s);
+    expect(events).toEqual([
+      [0, 'evicted'],
+      [1, 'evicted'],
+    ]);
+    expect(stats.pending).toBe(4);
+    expect(stats.recordReply(sample(0, 0, 1, 1))).toBe('unknown');
+    expect(stats.recordReply(sample(2, 2, 1, 1))).toBe('counted');
+    expect(stats.summary().loss).toMatchObject({ sent: 6, lost: 2, evicted: 2, received: 1 });
+  });
+
+  it('rounds the capacity up to a power of two', () => {
+    const stats = new SessionStatistics({ lossTimeout: 1e12, inFlightCapacity: 3 });
+    for (let s = 0; s < 4; s++) stats.recordSent(s, s);
+    expect(stats.pending).toBe(4);
+    stats.recordSent(4, 4);
+    expect(stats.pending).toBe(4);
+  });
+
+  it('handles the 2^32 wrap of sequence numbers', () => {
+    const stats = new SessionStatistics({ lossTimeout: 100 * MS });
+    const first = 2 ** 32 - 2;
+    for (let i = 0; i < 4; i++) stats.recordSent((first + i) % 2 ** 32, i * MS);
+    for (let i = 0; i < 4; i++) expect(stats.recordReply(sample((first + i) % 2 ** 32, i * MS, MS, MS))).toBe('counted');
+    const summary = stats.summary();
+    expect(summary.loss).toMatchObject({ sent: 4, received: 4, lost: 0 });
+    expect(summary.reorder.reordered).toBe(0);
+    expect(summary.jitter.roundTrip.ipdv.count).toBe(3);
+  });
+
+  it('rejects bad options with a ConfigError', () => {
+    expect(() => new SessionStatistics({ lossTimeout: 0 })).toThrow(ConfigError);
+    expect(() => new SessionStatistics({ lossTimeout: 1, percentiles: [100] })).toThrow(ConfigError);
+    expect(() => new SessionStatistics({ lossTimeout: 1, inFlightCapacity: 0 })).toThrow(ConfigError);
+    expect(() => new SessionStatistics({ lossTimeout: 1, exactSampleLimit: -1 })).toThrow(ConfigError);
+  });
+});
+
+describe('SessionStatistics: derived values', () => {
+  it('computes RTT, one-way and processing from the four timestamps', () => {
+    const stats = new SessionStatistics({ lossTimeout: 1e12, percentiles: [50] });
+    stats.recordSent(0, 1000);
+    // T1 = 1000, T2 = 1300, T3 = 1350, T4 = 1600: RTT = 600 − 50 = 550, fwd 300, bwd 250, proc 50.
+    stats.recordReply({ ...sample(0, 1000, 0, 0), t2: 1300, t3: 1350, t4: 1600 });
+    const s = stats.summary();
+    expect(s.roundTrip).toMatchObject({ count: 1, min: 550, max: 550, mean: 550, stddev: 0, median: 550, exact: true });
+    expect(s.forward.min).toBe(300);
+    expect(s.backward.min).toBe(250);
+    expect(s.processing.min).toBe(50);
+  });
+
+  it('windows reset while the session continues', () => {
+    const stats = new SessionStatistics({ lossTimeout: 10 * MS });
+    stats.recordSent(0, 0);
+    stats.recordReply(sample(0, 0, MS, MS));
+    const first = stats.takeWindow();
+    expect(first.loss).toMatchObject({ sent: 1, received: 1 });
+    stats.recordSent(1, MS);
+    stats.expire(20 * MS);
+    const second = stats.takeWindow();
+    expect(second.loss).toMatchObject({ sent: 1, received: 0, lost: 1, lossRatio: 1 });
+    expect(second.roundTrip.count).toBe(0);
+    expect(stats.summary().loss).toMatchObject({ sent: 2, received: 1, lost: 1, lossRatio: 0.5 });
+  });
+});
