@@ -1,1 +1,9 @@
-export {};
+// The Session-Reflector: TWAMP Light and STAMP sessions made on first packet, TWAMP sessions handed
+// over by a control server, answered through @twamp/wire's allocation-free reflectInto.
+export {
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_REFWAIT_MS,
+  REFLECTOR_DROP_REASONS,
+  REFLECTOR_MAX_PACKET,
+  SessionReflector,
+} from './reflector.js';

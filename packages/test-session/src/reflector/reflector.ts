@@ -1,0 +1,759 @@
+// The Session-Reflector: one UDP socket, sessions keyed by the 4-tuple (plus SSID for STAMP), made on
+// first packet (TWAMP Light, STAMP) or registered by a TWAMP-Control server, and answered from inside
+// the socket's batch callback through wire's allocation-free reflectInto. Per packet: a session
+// lookup (usually the last session again), the protection the session needs, reflectInto, a few
+// counters, reply(); the socket stamps T3 just before sendmmsg() where the crypto allows it.
+import { ConfigError, type ConfigIssue } from '@twamp/errors';
+import {
+  type ClockStatus,
+  clockStatus,
+  openUdpSocket,
+  type ReceiveBatch,
+  type UdpCapabilities,
+  type UdpSocket,
+} from '@twamp/udp';
+import {
+  createStampReflectContext,
+  createTwampReflectContext,
+  formatIpAddress,
+  Port,
+  type ReflectContext,
+  ReflectStatus,
+  reflectInto,
+  signStampPacket,
+  STAMP_AUTH_BASE,
+  StampSecurity,
+  stampBase,
+  stampSenderOffsets,
+  SyncSource,
+  type TestPacketCrypto,
+  TestPacketKind,
+  TestSecurity,
+  TimestampMethod,
+  tryParseIpAddress,
+  TWAMP_SENDER_AUTH_BASE,
+  type TwampLayout,
+  twampLayout,
+  verifyStampPacket,
+} from '@twamp/wire';
+import { errorEstimateForClock } from '../shared/clock.js';
+import type {
+  Endpoint,
+  RegisteredSession,
+  RegisteredSessionHandle,
+  ReflectorDropReason,
+  ReflectorOptions,
+  ReflectorSessionEvent,
+  ReflectorSessionInfo,
+  ReflectorStats,
+  SessionReflectorApi,
+  TestProtocol,
+} from '../types.js';
+import { CidrMatcher } from './cidr.js';
+import { SourceLimiter, TokenBucket } from './rate-limit.js';
+import { ReflectorSession } from './session.js';
+import { SessionTable } from './session-table.js';
+import { fillReflectedTlvs, reflectorUnderstoodTlvs, requestTlvsFailIntegrity, signReplyTlvs, TlvFillState } from './stamp-tlvs.js';
+import { NtpReading, ntpFraction, ntpSeconds } from './wall-clock.js';
+
+export const REFLECTOR_DROP_REASONS: readonly ReflectorDropReason[] = Object.freeze([
+  'too-short',
+  'truncated',
+  'source-not-allowed',
+  'unknown-session',
+  'session-limit',
+  'source-rate',
+  'session-rate',
+  'bad-hmac',
+  'bad-reflect-octets',
+  'send-failed',
+]);
+
+/** RFC 5357 §4.2: REFWAIT default, 900 s. */
+export const DEFAULT_REFWAIT_MS = 900_000;
+export const DEFAULT_MAX_SESSIONS = 10_000;
+/** Largest request answered; longer datagrams arrive truncated and are dropped ('truncated'). Jumbo frames fit. */
+export const REFLECTOR_MAX_PACKET = 9216;
+/** Room for the longest reply: the request, or a base up to 112 octets past a shorter sender base. */
+const REPLY_BUFFER_LENGTH = REFLECTOR_MAX_PACKET + 128;
+const SOCKET_BUFFER_BYTES = 4 << 20;
+/** The clock status (for the Error Estimate) is read at most this often. */
+const CLOCK_REFRESH_MS = 1000;
+/** How often the sweep looks for idle sessions and full rate buckets (shorter for short REFWAITs). */
+const SWEEP_MAX_MS = 1000;
+const SWEEP_MIN_MS = 10;
+/** Source buckets kept beyond one per session, for sources that have not made a session yet. */
+const EXTRA_SOURCE_BUCKETS = 4096;
+const TTL_UNKNOWN = 255;
+
+/** A registered session's wish for its sender, normalised; undefined parts match anything. */
+interface SenderFilter {
+  readonly address: string | undefined;
+  readonly port: number | undefined;
+}
+
+function isInteger(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isPositive(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0;
+}
+
+function hex(octets: Uint8Array): string {
+  return Buffer.from(octets.buffer, octets.byteOffset, octets.byteLength).toString('hex');
+}
+
+function endpointText(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function normaliseAddress(address: string): string | undefined {
+  const parsed = tryParseIpAddress(address);
+  return parsed === undefined ? undefined : formatIpAddress(parsed.octets);
+}
+
+/** Where the socket may stamp T3 (see ReflectorSession.lateStamp), or -1. */
+function lateStampOffset(ctx: ReflectContext, security: TestSecurity | StampSecurity, protocol: 'twamp' | 'stamp'): number {
+  if (protocol === 'twamp') return security === TestSecurity.Encrypted ? -1 : ctx.rTs;
+  return security === StampSecurity.Authenticated ? -1 : ctx.rTs;
+}
+
+function checkOptions(options: ReflectorOptions): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const bad = (path: string, expected: string, received: unknown): void => {
+    issues.push({ path, expected, received: String(received) });
+  };
+  // Plain-JavaScript callers can pass anything: check what the types already promise.
+  const family: unknown = options.family;
+  const protocol: unknown = options.protocol;
+  if (family !== undefined && family !== 4 && family !== 6) bad('family', '4 or 6', family);
+  if (options.port !== undefined && !isInteger(options.port, 0, 65535)) bad('port', 'an integer from 0 to 65535', options.port);
+  if (protocol !== undefined && protocol !== 'twamp-light' && protocol !== 'stamp') {
+    bad('protocol', "'twamp-light' or 'stamp'", protocol);
+  }
+  if (options.idleTimeoutMs !== undefined && !isPositive(options.idleTimeoutMs)) bad('idleTimeoutMs', 'a positive number of ms', options.idleTimeoutMs);
+  if (options.maxSessions !== undefined && !isInteger(options.maxSessions, 1, 10_000_000)) bad('maxSessions', 'an integer from 1', options.maxSessions);
+  if (options.perSourceRate !== undefined && !isPositive(options.perSourceRate)) bad('perSourceRate', 'a positive packet rate', options.perSourceRate);
+  if (options.perSessionRate !== undefined && !isPositive(options.perSessionRate)) bad('perSessionRate', 'a positive packet rate', options.perSessionRate);
+  if (options.ttl !== undefined && !isInteger(options.ttl, 1, 255)) bad('ttl', 'an integer from 1 to 255', options.ttl);
+  if (options.tos !== undefined && !isInteger(options.tos, 0, 255)) bad('tos', 'an integer from 0 to 255', options.tos);
+  if (options.protocol === 'stamp' && options.stampSecurity === StampSecurity.Authenticated && (options.stampKey === undefined || options.stampKey.length === 0)) {
+    bad('stampKey', 'an HMAC key for authenticated STAMP', 'none');
+  }
+  if (options.lightLayout !== undefined && options.lightLayout.security !== TestSecurity.Open && options.lightCrypto === undefined) {
+    bad('lightCrypto', `a crypto factory for ${options.lightLayout.security} TWAMP Light`, 'none');
+  }
+  return issues;
+}
+
+/**
+ * A TWAMP / TWAMP Light / STAMP Session-Reflector on one UDP socket. `open` binds it (default UDP 862,
+ * IPv4); every packet is answered from the socket's receive callback. Never throws on peer input:
+ * what it cannot answer is counted by reason in `stats.dropped`.
+ */
+export class SessionReflector implements SessionReflectorApi {
+  readonly #socket: UdpSocket;
+  readonly #now: () => number;
+  readonly #clockSource: () => ClockStatus;
+  readonly #protocol: 'twamp-light' | 'stamp';
+  readonly #stateful: boolean;
+  readonly #stampSecurity: StampSecurity;
+  readonly #stampKey: Uint8Array | undefined;
+  /** STAMP: where the SSID sits in a request, and the base below which a request is TWAMP Light (no SSID). */
+  readonly #ssidAt: number;
+  readonly #stampBase: number;
+  readonly #lightLayout: TwampLayout;
+  readonly #lightCrypto: (() => TestPacketCrypto) | undefined;
+  /** Checks first packets of Light sessions with keys before a session (and its own crypto) is made. */
+  readonly #lightProbe: TestPacketCrypto | undefined;
+  readonly #understood: Uint8Array;
+  readonly #registeredOnly: boolean;
+  readonly #idleMs: number;
+  readonly #maxSessions: number;
+  readonly #allowed: CidrMatcher | undefined;
+  readonly #sourceLimiter: SourceLimiter | undefined;
+  readonly #sessionRate: number;
+  readonly #tos: number;
+  readonly #canSetTos: boolean;
+  readonly #onEvent: ((event: ReflectorSessionEvent) => void) | undefined;
+
+  readonly #table = new SessionTable();
+  /** Registered sessions that have not seen their first packet (not in the table yet). */
+  readonly #waiting: ReflectorSession[] = [];
+  readonly #filters = new WeakMap<ReflectorSession, SenderFilter>();
+  #last: ReflectorSession | undefined;
+
+  readonly #reply = Buffer.alloc(REPLY_BUFFER_LENGTH);
+  readonly #t3 = new NtpReading();
+  readonly #fill = new TlvFillState();
+  readonly #boundAddress: string;
+
+  #errorEstimate = 0x0001;
+  #clockReadMs = Number.NEGATIVE_INFINITY;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  #packetsIn = 0;
+  #packetsOut = 0;
+  #sessionsCreated = 0;
+  #sessionsExpired = 0;
+  readonly #dropped: Record<ReflectorDropReason, number>;
+
+  private constructor(socket: UdpSocket, options: ReflectorOptions) {
+    this.#socket = socket;
+    this.#now = options.now ?? Date.now;
+    this.#clockSource = options.clock ?? clockStatus;
+    this.#protocol = options.protocol ?? 'twamp-light';
+    this.#stateful = options.stateful ?? true;
+    this.#stampSecurity = options.stampSecurity ?? StampSecurity.Open;
+    this.#stampKey = options.stampKey !== undefined && options.stampKey.length > 0 ? Buffer.from(options.stampKey) : undefined;
+    this.#ssidAt = stampSenderOffsets(this.#stampSecurity).ssid;
+    this.#stampBase = stampBase(this.#stampSecurity);
+    this.#lightLayout = options.lightLayout ?? twampLayout({ security: TestSecurity.Open });
+    this.#lightCrypto = this.#lightLayout.security === TestSecurity.Open ? undefined : options.lightCrypto;
+    this.#lightProbe = this.#lightCrypto?.();
+    this.#understood = reflectorUnderstoodTlvs(this.#stampKey !== undefined);
+    this.#registeredOnly = options.registeredOnly ?? false;
+    this.#idleMs = options.idleTimeoutMs ?? DEFAULT_REFWAIT_MS;
+    this.#maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.#allowed = options.allowedSources === undefined ? undefined : new CidrMatcher(options.allowedSources);
+    this.#sourceLimiter =
+      options.perSourceRate === undefined ? undefined : new SourceLimiter(options.perSourceRate, this.#maxSessions + EXTRA_SOURCE_BUCKETS);
+    this.#sessionRate = options.perSessionRate ?? 0;
+    this.#tos = options.tos ?? -1;
+    this.#canSetTos = socket.capabilities.setTos;
+    this.#onEvent = options.onSessionEvent;
+    this.#boundAddress = socket.localAddress;
+    this.#dropped = Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, 0])) as Record<ReflectorDropReason, number>;
+    this.#fill.canSetTos = this.#canSetTos;
+    this.#fill.localPort = socket.localPort;
+    this.#fill.timestampIn = TimestampMethod.SwLocal;
+    this.#fill.timestampOut = TimestampMethod.SwLocal;
+
+    socket.onReceive(this.#onBatch);
+    // Asynchronous socket errors (ICMP errors, failed sends reported later) must not crash the
+    // process; replies that fail synchronously are counted as 'send-failed'.
+    socket.onError(() => undefined);
+    const sweepMs = Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, Math.floor(this.#idleMs / 4)));
+    this.#sweepTimer = setInterval(this.#sweep, sweepMs);
+    this.#sweepTimer.unref();
+  }
+
+  /**
+   * Bind the reflector's socket and start answering. Bad options are a ConfigError (every problem
+   * listed); a bind failure is @twamp/udp's NetworkError.
+   */
+  static async open(options: ReflectorOptions = {}): Promise<SessionReflector> {
+    const issues = checkOptions(options);
+    // Parse the CIDRs now so a bad one is reported before anything binds.
+    if (options.allowedSources !== undefined) {
+      try {
+        new CidrMatcher(options.allowedSources);
+      } catch (error) {
+        if (error instanceof ConfigError) issues.push(...error.issues);
+        else throw error;
+      }
+    }
+    if (issues.length > 0) throw new ConfigError(issues);
+    const socket = await openUdpSocket({
+      family: options.family ?? 4,
+      ...(options.address === undefined ? {} : { address: options.address }),
+      port: options.port ?? Port.TwampTest,
+      ttl: options.ttl ?? 255,
+      maxPacketSize: REFLECTOR_MAX_PACKET,
+      receiveBufferSize: SOCKET_BUFFER_BYTES,
+      sendBufferSize: SOCKET_BUFFER_BYTES,
+      implementation: options.implementation ?? 'auto',
+    });
+    try {
+      if (options.tos !== undefined && !socket.capabilities.setTos) {
+        throw new ConfigError([
+          { path: 'tos', expected: `a socket that can set the TOS (the ${socket.capabilities.implementation} socket cannot)`, received: String(options.tos) },
+        ]);
+      }
+      return new SessionReflector(socket, options);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+  }
+
+  get localAddress(): string {
+    return this.#socket.localAddress;
+  }
+
+  get localPort(): number {
+    return this.#socket.localPort;
+  }
+
+  get capabilities(): UdpCapabilities {
+    return this.#socket.capabilities;
+  }
+
+  get stats(): ReflectorStats {
+    return {
+      packetsIn: this.#packetsIn,
+      packetsOut: this.#packetsOut,
+      dropped: { ...this.#dropped },
+      sessionsActive: this.#table.size + this.#waiting.length,
+      sessionsCreated: this.#sessionsCreated,
+      sessionsExpired: this.#sessionsExpired,
+    };
+  }
+
+  sessions(): ReflectorSessionInfo[] {
+    const out: ReflectorSessionInfo[] = [];
+    const add = (s: ReflectorSession): void => {
+      out.push({
+        key: s.key,
+        peer: { address: s.address, port: s.port },
+        protocol: s.protocol,
+        ...(s.protocol === 'stamp' ? { ssid: s.ssid } : {}),
+        packets: s.packets,
+        lastSeenMs: s.lastSeenMs,
+      });
+    };
+    for (const s of this.#table.values()) add(s);
+    for (const s of this.#waiting) add(s);
+    return out;
+  }
+
+  /**
+   * Hand over a session a TWAMP-Control server accepted. Its packets are recognised by the sender
+   * address/port it was negotiated with (a missing part matches anything, for NAT); the first
+   * packet that authenticates binds the session to the flow it came from. Not counted against
+   * maxSessions (the control server decides how many it accepts).
+   */
+  register(session: RegisteredSession): RegisteredSessionHandle {
+    const now = this.#now();
+    const ctx = createTwampReflectContext({ layout: session.layout, stateful: session.stateful ?? true, errorEstimate: this.#errorEstimate });
+    const sid = Uint8Array.from(session.sid);
+    const wantAddress = session.sender?.address === undefined ? undefined : normaliseAddress(session.sender.address);
+    const wantPort = session.sender?.port;
+    const crypto = session.layout.security === TestSecurity.Open ? undefined : session.crypto;
+    const dscp = session.dscp;
+    const state = new ReflectorSession(
+      {
+        key: `twamp:${hex(sid)}`,
+        protocol: 'twamp',
+        address: wantAddress ?? '',
+        port: wantPort ?? 0,
+        local: '',
+        ssid: 0,
+        ctx,
+        crypto,
+        stampKey: undefined,
+        tos: dscp !== undefined && isInteger(dscp, 0, 63) ? dscp << 2 : -1,
+        nowMs: now,
+        sid,
+      },
+      lateStampOffset(ctx, session.layout.security, 'twamp'),
+    );
+    this.#filters.set(state, { address: wantAddress, port: wantPort });
+    if (this.#sessionRate > 0) state.bucket = new TokenBucket(this.#sessionRate, now);
+    if (this.#closed) {
+      state.gone = true;
+    } else {
+      this.#waiting.push(state);
+      this.#sessionsCreated++;
+      this.#emit('created', state);
+    }
+    const stop = (timeoutMs: number): void => {
+      this.#stop(state, timeoutMs);
+    };
+    return {
+      sid,
+      get packets(): number {
+        return state.packets;
+      },
+      stop,
+    };
+  }
+
+  /** Stop answering, release the socket and forget every session (no events). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    this.#socket.close();
+    for (const s of this.#table.values()) this.#release(s);
+    for (const s of this.#waiting) this.#release(s);
+    this.#table.clear();
+    this.#waiting.length = 0;
+    this.#sourceLimiter?.clear();
+    this.#last = undefined;
+  }
+
+  // ---- the packet path
+
+  readonly #onBatch = (batch: ReceiveBatch): void => {
+    if (this.#closed) return;
+    const now = this.#now();
+    if (now - this.#clockReadMs >= CLOCK_REFRESH_MS || now < this.#clockReadMs) this.#refreshClock(now);
+    const count = batch.count;
+    this.#packetsIn += count;
+    for (let i = 0; i < count; i++) {
+      try {
+        this.#handle(batch, i, now);
+      } catch {
+        // Only reply() throws here (a NetworkError such as EMSGSIZE): the packet was not answered.
+        this.#dropped['send-failed']++;
+      }
+    }
+    try {
+      this.#socket.flush();
+    } catch {
+      // A flush failure leaves the queue to the socket's own drop counter; nothing to undo here.
+    }
+  };
+
+  #handle(batch: ReceiveBatch, i: number, now: number): void {
+    if (batch.truncated(i)) {
+      this.#dropped.truncated++;
+      return;
+    }
+    const length = batch.length(i);
+    const data = batch.data(i);
+    const address = batch.address(i);
+    const port = batch.port(i);
+    const local = batch.localAddress(i) ?? this.#boundAddress;
+    // STAMP sessions are told apart by SSID too; a request shorter than the STAMP base is a TWAMP
+    // Light packet (RFC 8762 §4.6) whose octets 14-15 are padding, not an SSID.
+    let ssid = 0;
+    if (this.#protocol === 'stamp' && length >= this.#stampBase) ssid = ((data[this.#ssidAt] ?? 0) << 8) | (data[this.#ssidAt + 1] ?? 0);
+
+    let session = this.#last;
+    if (session?.port !== port || session.address !== address || session.ssid !== ssid || session.local !== local || session.gone) {
+      session = this.#table.get(address, port, ssid, local);
+      if (session === undefined) {
+        this.#admit(batch, i, data, length, address, port, local, ssid, now);
+        return;
+      }
+      this.#last = session;
+    }
+    if (session.stopAtMs >= 0 && now > session.stopAtMs) {
+      // Past Stop-Sessions + Timeout: neither reflect nor answer (RFC 5357 §4.2).
+      this.#forget(session, 'stopped');
+      this.#dropped['unknown-session']++;
+      return;
+    }
+    const sourceBucket = session.sourceBucket;
+    if (sourceBucket !== undefined && !sourceBucket.take(now)) {
+      this.#dropped['source-rate']++;
+      return;
+    }
+    this.#reflect(batch, i, data, length, session, now, false);
+  }
+
+  /** A packet of no known session: check the source, then make a session or bind a registered one. */
+  #admit(
+    batch: ReceiveBatch,
+    i: number,
+    data: Buffer,
+    length: number,
+    address: string,
+    port: number,
+    local: string,
+    ssid: number,
+    now: number,
+  ): void {
+    if (this.#allowed !== undefined && !this.#allowed.matches(address)) {
+      this.#dropped['source-not-allowed']++;
+      return;
+    }
+    let sourceBucket: TokenBucket | undefined;
+    if (this.#sourceLimiter !== undefined) {
+      sourceBucket = this.#sourceLimiter.bucket(address, now);
+      if (sourceBucket?.take(now) !== true) {
+        this.#dropped['source-rate']++;
+        return;
+      }
+    }
+    const registered = this.#waiting.length > 0 ? this.#findRegistered(address, port) : undefined;
+    if (registered !== undefined) {
+      // The flow is only bound once a packet of it authenticates (reflect succeeded).
+      registered.address = address;
+      registered.port = port;
+      registered.local = local;
+      registered.sourceBucket = sourceBucket;
+      if (this.#reflect(batch, i, data, length, registered, now, false)) this.#bind(registered);
+      else registered.sourceBucket = undefined;
+      return;
+    }
+    if (this.#registeredOnly) {
+      this.#dropped['unknown-session']++;
+      return;
+    }
+    if (this.#table.size + this.#waiting.length >= this.#maxSessions) {
+      this.#dropped['session-limit']++;
+      return;
+    }
+    // Check the packet before making anything for it, so garbage makes no session.
+    if (!this.#firstPacketValid(data, length)) return;
+    const session = this.#createSession(address, port, local, ssid, now);
+    if (sourceBucket !== undefined) {
+      session.sourceBucket = sourceBucket;
+      sourceBucket.holders++;
+    }
+    this.#table.add(session);
+    this.#last = session;
+    this.#sessionsCreated++;
+    this.#emit('created', session);
+    this.#reflect(batch, i, data, length, session, now, true);
+  }
+
+  /** Length and authentication of a first packet (counted when refused). Leaves TWAMP packets decrypted. */
+  #firstPacketValid(data: Buffer, length: number): boolean {
+    if (this.#protocol === 'stamp') {
+      if (this.#stampSecurity === StampSecurity.Authenticated) {
+        if (length < STAMP_AUTH_BASE) return this.#refuse('too-short');
+        if (!verifyStampPacket(this.#stampKey ?? new Uint8Array(1), data)) return this.#refuse('bad-hmac');
+        return true;
+      }
+      return length >= 14 || this.#refuse('too-short');
+    }
+    if (this.#lightProbe !== undefined) {
+      if (length < TWAMP_SENDER_AUTH_BASE) return this.#refuse('too-short');
+      if (!this.#lightProbe.unprotect(data, TestPacketKind.Sender)) return this.#refuse('bad-hmac');
+      return true;
+    }
+    return length >= this.#lightLayout.sender.padding || (this.#lightLayout.symmetricalSize && length >= 14) || this.#refuse('too-short');
+  }
+
+  #refuse(reason: ReflectorDropReason): false {
+    this.#dropped[reason]++;
+    return false;
+  }
+
+  #createSession(address: string, port: number, local: string, ssid: number, now: number): ReflectorSession {
+    const stamp = this.#protocol === 'stamp';
+    const ctx = stamp
+      ? createStampReflectContext({ security: this.#stampSecurity, stateful: this.#stateful, errorEstimate: this.#errorEstimate, understoodTlvs: this.#understood })
+      : createTwampReflectContext({ layout: this.#lightLayout, stateful: this.#stateful, errorEstimate: this.#errorEstimate });
+    let key = `${this.#protocol}:${endpointText(address, port)}>${endpointText(local, this.#socket.localPort)}`;
+    if (stamp) key += `#${ssid}`;
+    const session = new ReflectorSession(
+      {
+        key,
+        protocol: this.#protocol,
+        address,
+        port,
+        local,
+        ssid,
+        ctx,
+        crypto: stamp ? undefined : this.#lightCrypto?.(),
+        stampKey: stamp ? this.#stampKey : undefined,
+        tos: -1,
+        nowMs: now,
+        sid: undefined,
+      },
+      stamp ? lateStampOffset(ctx, this.#stampSecurity, 'stamp') : lateStampOffset(ctx, this.#lightLayout.security, 'twamp'),
+    );
+    if (this.#sessionRate > 0) session.bucket = new TokenBucket(this.#sessionRate, now);
+    return session;
+  }
+
+  /**
+   * Protect-check the request, reflect it into the reply buffer, fill TLVs, protect the reply and
+   * queue it. Returns whether a reply was queued; every refusal is counted.
+   */
+  #reflect(batch: ReceiveBatch, i: number, data: Buffer, length: number, session: ReflectorSession, now: number, verified: boolean): boolean {
+    const bucket = session.bucket;
+    if (bucket !== undefined && !bucket.take(now)) return this.#refuse('session-rate');
+    const ctx = session.ctx;
+    const crypto = session.crypto;
+    const stampKey = session.stampKey;
+    const stamp = ctx.protocol === 'stamp';
+    if (!verified) {
+      if (crypto !== undefined) {
+        if (length < TWAMP_SENDER_AUTH_BASE) return this.#refuse('too-short');
+        if (!crypto.unprotect(data, TestPacketKind.Sender)) return this.#refuse('bad-hmac');
+      } else if (stamp && ctx.sMin === STAMP_AUTH_BASE) {
+        if (length < STAMP_AUTH_BASE) return this.#refuse('too-short');
+        if (!verifyStampPacket(stampKey ?? new Uint8Array(1), data)) return this.#refuse('bad-hmac');
+      }
+    }
+    if (stamp) ctx.hmacFailed = stampKey !== undefined && length > ctx.sPad && requestTlvsFailIntegrity(stampKey, data, ctx.sPad, length);
+
+    ctx.receiveSeconds = ntpSeconds(batch.timeSeconds(i));
+    ctx.receiveFraction = ntpFraction(batch.timeNanos(i));
+    const ttl = batch.ttl(i);
+    ctx.receivedTtl = ttl >= 0 ? ttl : TTL_UNKNOWN;
+    const tos = batch.tos(i);
+    ctx.receivedTos = tos >= 0 ? tos : 0;
+    ctx.errorEstimate = this.#errorEstimate;
+    ctx.sendSeconds = 0;
+    ctx.sendFraction = 0;
+
+    const reply = this.#reply;
+    const n = reflectInto(data, length, reply, ctx);
+    if (n < 0) return this.#refuse(n === ReflectStatus.MissingReflectOctets ? 'bad-reflect-octets' : 'too-short');
+    session.received++;
+
+    // Reply TOS: the session's negotiated DSCP, else the configured TOS, else the request's DSCP
+    // (ECN is not copied: a reply is Not-ECT unless provisioned, RFC 7750 §2.2).
+    let replyTos = session.tos >= 0 ? session.tos : this.#tos >= 0 ? this.#tos : tos >= 0 ? tos & 0xfc : -1;
+    if (stamp && n > ctx.rPad) {
+      const fill = this.#fill;
+      fill.receivedTos = tos;
+      fillReflectedTlvs(reply, ctx.rPad, ctx.malformedTlvAt >= 0 ? ctx.malformedTlvAt : n, session, fill);
+      // RFC 8972 §4.4: the reflector sends its reply with DSCP1 (RP says when it cannot).
+      if (fill.dscp1 >= 0) replyTos = fill.dscp1 << 2;
+      if (stampKey !== undefined && fill.hmacAt >= 0) signReplyTlvs(stampKey, reply, ctx.rPad, fill.hmacAt);
+    }
+
+    const late = session.lateStamp >= 0;
+    if (!late) this.#writeT3(reply, ctx);
+    if (crypto !== undefined) crypto.protect(reply, TestPacketKind.Reflector);
+    else if (stamp && stampKey !== undefined && ctx.sMin === STAMP_AUTH_BASE) signStampPacket(stampKey, reply);
+
+    const options = this.#canSetTos && replyTos >= 0 ? (late ? session.lateTosOptions : session.tosOptions) : late ? session.lateOptions : undefined;
+    if (options !== undefined && this.#canSetTos && replyTos >= 0) options.tos = replyTos;
+    if (!this.#socket.reply(batch, i, reply, n, options)) return this.#refuse('send-failed');
+    session.packets++;
+    session.lastSeenMs = now;
+    this.#packetsOut++;
+    return true;
+  }
+
+  /**
+   * T3 written by the reflector itself, as late as it can be: after every other field and right
+   * before the crypto that covers it. Never earlier than T2 (the kernel's clock and this anchored
+   * reading can differ by microseconds; a negative processing time would be a lie either way).
+   */
+  #writeT3(reply: Buffer, ctx: ReflectContext): void {
+    const t3 = this.#t3;
+    t3.readNow();
+    let seconds = t3.seconds;
+    let fraction = t3.fraction;
+    const ds = (seconds - ctx.receiveSeconds) | 0;
+    if (ds < 0 || (ds === 0 && fraction < ctx.receiveFraction)) {
+      seconds = ctx.receiveSeconds;
+      fraction = ctx.receiveFraction;
+    }
+    const at = ctx.rTs;
+    reply[at] = seconds >>> 24;
+    reply[at + 1] = seconds >>> 16;
+    reply[at + 2] = seconds >>> 8;
+    reply[at + 3] = seconds;
+    reply[at + 4] = fraction >>> 24;
+    reply[at + 5] = fraction >>> 16;
+    reply[at + 6] = fraction >>> 8;
+    reply[at + 7] = fraction;
+  }
+
+  // ---- registered sessions
+
+  /** The best waiting registered session for this sender: exact match, then address, then port, then any. */
+  #findRegistered(address: string, port: number): ReflectorSession | undefined {
+    let best: ReflectorSession | undefined;
+    let bestScore = -1;
+    for (const session of this.#waiting) {
+      const filter = this.#filters.get(session);
+      if (filter === undefined) continue;
+      if (filter.address !== undefined && filter.address !== address) continue;
+      if (filter.port !== undefined && filter.port !== port) continue;
+      const score = (filter.address === undefined ? 0 : 2) + (filter.port === undefined ? 0 : 1);
+      if (score > bestScore) {
+        best = session;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  #bind(session: ReflectorSession): void {
+    const index = this.#waiting.indexOf(session);
+    if (index >= 0) this.#waiting.splice(index, 1);
+    if (session.sourceBucket !== undefined) session.sourceBucket.holders++;
+    this.#table.add(session);
+    this.#last = session;
+  }
+
+  #stop(session: ReflectorSession, timeoutMs: number): void {
+    if (session.gone || session.stopAtMs >= 0) return;
+    const wait = Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 0;
+    session.stopAtMs = this.#now() + wait;
+    session.stopTimer = setTimeout(() => {
+      this.#forget(session, 'stopped');
+    }, wait);
+    session.stopTimer.unref();
+  }
+
+  // ---- lifecycle
+
+  readonly #sweep = (): void => {
+    if (this.#closed) return;
+    let now: number;
+    try {
+      now = this.#now();
+    } catch {
+      return;
+    }
+    const idle = this.#idleMs;
+    const done: ReflectorSession[] = [];
+    for (const s of this.#table.values()) {
+      if (now - s.lastSeenMs > idle || (s.stopAtMs >= 0 && now > s.stopAtMs)) done.push(s);
+    }
+    for (const s of this.#waiting) {
+      if (now - s.lastSeenMs > idle || (s.stopAtMs >= 0 && now > s.stopAtMs)) done.push(s);
+    }
+    for (const s of done) this.#forget(s, s.stopAtMs >= 0 && now > s.stopAtMs ? 'stopped' : 'expired');
+    this.#sourceLimiter?.sweep(now);
+  };
+
+  /** Drop a session from every structure, then tell the listener. */
+  #forget(session: ReflectorSession, why: 'expired' | 'stopped'): void {
+    if (session.gone) return;
+    this.#table.remove(session);
+    const index = this.#waiting.indexOf(session);
+    if (index >= 0) this.#waiting.splice(index, 1);
+    this.#release(session);
+    if (why === 'expired') this.#sessionsExpired++;
+    this.#emit(why, session);
+  }
+
+  #release(session: ReflectorSession): void {
+    session.gone = true;
+    if (session.stopTimer !== undefined) clearTimeout(session.stopTimer);
+    session.stopTimer = undefined;
+    if (session.sourceBucket !== undefined) session.sourceBucket.holders--;
+    session.sourceBucket = undefined;
+    if (this.#last === session) this.#last = undefined;
+  }
+
+  #emit(type: ReflectorSessionEvent['type'], session: ReflectorSession): void {
+    const listener = this.#onEvent;
+    if (listener === undefined) return;
+    const peer: Endpoint = { address: session.address, port: session.port };
+    const protocol: TestProtocol = session.protocol;
+    const event: ReflectorSessionEvent = {
+      type,
+      key: session.key,
+      peer,
+      protocol,
+      ...(protocol === 'stamp' ? { ssid: session.ssid } : {}),
+      packets: session.packets,
+    };
+    try {
+      listener(event);
+    } catch {
+      // A listener's bug must not stop the reflector.
+    }
+  }
+
+  #refreshClock(now: number): void {
+    this.#clockReadMs = now;
+    let status: ClockStatus;
+    try {
+      status = this.#clockSource();
+    } catch {
+      return;
+    }
+    this.#errorEstimate = errorEstimateForClock(status);
+    this.#fill.syncSource = status.synchronized ? SyncSource.Ntp : SyncSource.LocalFreeRunning;
+  }
+}
+
