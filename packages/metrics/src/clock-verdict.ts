@@ -57,6 +57,22 @@ export class ClockEvidence {
     }
   }
 
+  mergeFrom(other: ClockEvidence): void {
+    if (other.samples === 0) return;
+    this.samples += other.samples;
+    if (other.senderUnsynchronized) this.senderUnsynchronized = true;
+    if (other.reflectorUnsynchronized) this.reflectorUnsynchronized = true;
+    if (other.claimedErrorSeconds > this.claimedErrorSeconds) this.claimedErrorSeconds = other.claimedErrorSeconds;
+    if (other.minRtt < this.minRtt) {
+      this.minRtt = other.minRtt;
+      this.offsetSum = other.offsetSum;
+      this.offsetCount = other.offsetCount;
+    } else if (other.minRtt === this.minRtt) {
+      this.offsetSum += other.offsetSum;
+      this.offsetCount += other.offsetCount;
+    }
+  }
+
   reset(): void {
     this.samples = 0;
     this.senderUnsynchronized = false;

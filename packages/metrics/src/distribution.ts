@@ -76,6 +76,42 @@ export class Distribution {
     histogram.add(value);
   }
 
+  /**
+   * Add everything `other` holds (same exactSampleLimit), as if its values had been added here:
+   * count, min, max, mean and variance combine exactly (Chan et al.'s parallel update); kept values
+   * are appended while they fit, otherwise both sides go into the histogram.
+   */
+  mergeFrom(other: Distribution): void {
+    if (other.#count === 0) return;
+    const n1 = this.#count;
+    const n2 = other.#count;
+    const n = n1 + n2;
+    const delta = other.#mean - this.#mean;
+    this.#mean += (delta * n2) / n;
+    this.#m2 += other.#m2 + (delta * delta * n1 * n2) / n;
+    this.#count = n;
+    if (other.#min < this.#min) this.#min = other.#min;
+    if (other.#max > this.#max) this.#max = other.#max;
+    const theirs = other.#exact;
+    if (!other.#usingHistogram && theirs !== undefined) {
+      for (let i = 0; i < other.#exactLength; i++) {
+        const value = theirs[i] ?? 0;
+        if (!this.#usingHistogram && this.#exactLength < this.#limit) this.#keep(value);
+        else (this.#usingHistogram ? this.#histogram : this.#switchToHistogram())?.add(value);
+      }
+    } else if (other.#histogram !== undefined) {
+      const histogram = this.#usingHistogram && this.#histogram !== undefined ? this.#histogram : this.#switchToHistogram();
+      histogram.addAll(other.#histogram);
+    }
+  }
+
+  /** An independent copy (for summaries that must not disturb this one). */
+  clone(): Distribution {
+    const copy = new Distribution(this.#limit);
+    copy.mergeFrom(this);
+    return copy;
+  }
+
   /** Forget every value (start of a new window). Keeps the histogram's array to avoid reallocating it. */
   reset(): void {
     this.#count = 0;

@@ -1,45 +1,75 @@
-// A fixed-size histogram with logarithmic buckets over both signs, for percentiles of long sessions.
+// A fixed-size histogram over both signs with ≤ 1 % relative error, for percentiles of long sessions.
 //
-// Why logarithmic: a bucket (m/γ, m] around magnitude m reported by the value 2m/(γ + 1) is off by at
-// most (γ − 1)/(γ + 1) relative, whatever the magnitude, so one small array covers picoseconds to
-// hours with the same relative error. With γ = (1 + α)/(1 − α) the bound is α; α is chosen a little
-// below 1 % so that floating-point rounding at a bucket edge cannot push the error over 1 %.
+// Buckets: each power-of-two octave [2^e, 2^(e+1)) of magnitudes is cut into SUB_BUCKETS equal parts
+// (the bucket index comes from the float's exponent and mantissa bits: no logarithm per value, which
+// matters on the per-packet path). A bucket [a, b) is reported as r = 2ab / (a + b), the point at the
+// same relative distance from both edges, so a reported value is within (b − a)/(a + b) of any value in
+// its bucket. The worst case, the first bucket of an octave, is 1/(2·SUB_BUCKETS + 1) = 0.971 % with
+// 51 parts; HISTOGRAM_RELATIVE_ERROR is that bound computed from the actual edges at load time.
 //
-// Why both signs: one-way delays with unsynchronised clocks and IPDV values are negative as often as
-// positive, and are never clamped. Negative magnitudes use a mirrored set of buckets.
+// Both signs: one-way delays with unsynchronised clocks and IPDV are negative as often as positive and
+// are never clamped; negative magnitudes use a mirrored set of buckets. The counts array is ordered by
+// value (most negative first, zero bucket, then positive) so percentiles are one ascending pass.
+//
+// Range: magnitudes from 2^-2 ns (about the 0.233 ns resolution of an NTP timestamp) to 2^47 ns
+// (≈ 39 hours). Smaller magnitudes fall in the zero bucket, reported as 0 (an absolute error below the
+// timestamp resolution); larger ones share the outermost bucket. Reported percentiles are then clamped
+// to the exact min and max, which only brings them closer.
 
-/** Relative error of a reported value (with margin below the promised 1 %). */
-export const HISTOGRAM_RELATIVE_ERROR = 0.0099;
-/**
- * Magnitudes below this (ns) fall in the zero bucket and are reported as 0: 0.25 ns is about the
- * resolution of an NTP timestamp (2^-32 s ≈ 0.233 ns), so nothing measurable is lost.
- */
-export const HISTOGRAM_MIN_MAGNITUDE = 0.25;
-/** Magnitudes above this (ns, 2^47 ≈ 39 hours) share the outermost bucket; min and max stay exact. */
-export const HISTOGRAM_MAX_MAGNITUDE = 2 ** 47;
-
-const GAMMA = (1 + HISTOGRAM_RELATIVE_ERROR) / (1 - HISTOGRAM_RELATIVE_ERROR);
-const INV_LN_GAMMA = 1 / Math.log(GAMMA);
-/** Buckets per sign: bucket i holds magnitudes in (MIN·γ^(i−1), MIN·γ^i]. */
-const BUCKETS_PER_SIGN = Math.ceil(Math.log(HISTOGRAM_MAX_MAGNITUDE / HISTOGRAM_MIN_MAGNITUDE) * INV_LN_GAMMA) + 1;
-/** The array is ordered by value: most negative first, then the zero bucket, then positive. */
+const SUB_BUCKETS = 51;
+const MIN_EXPONENT = -2;
+const MAX_EXPONENT = 46;
+const OCTAVES = MAX_EXPONENT - MIN_EXPONENT + 1;
+/** Buckets per sign. */
+const BUCKETS_PER_SIGN = OCTAVES * SUB_BUCKETS;
 const ZERO_INDEX = BUCKETS_PER_SIGN;
-/** Counts, one float64 each (exact to 2^53 samples per bucket; a uint32 would overflow in ~12 h at 100 kpps). */
+
+export const HISTOGRAM_MIN_MAGNITUDE = 2 ** MIN_EXPONENT;
+export const HISTOGRAM_MAX_MAGNITUDE = 2 ** (MAX_EXPONENT + 1);
+/** Counts per histogram: both signs and the zero bucket. */
 export const HISTOGRAM_BUCKETS = 2 * BUCKETS_PER_SIGN + 1;
-/** Bytes of one histogram's counts. */
+/** Bytes of one histogram's counts (float64: exact to 2^53 per bucket, where a uint32 would overflow in ~12 h at 100 kpps). */
 export const HISTOGRAM_BYTES = HISTOGRAM_BUCKETS * Float64Array.BYTES_PER_ELEMENT;
 
+const MANTISSA_HIGH_BITS = 20;
+const MANTISSA_SCALE = 2 ** MANTISSA_HIGH_BITS;
+
+// The float's high 32 bits (sign, exponent, top 20 mantissa bits), read through a shared scratch view.
+const scratch = new Float64Array(1);
+const scratchWords = new Uint32Array(scratch.buffer);
+const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/**
+ * Relative representative of sub-bucket j of an octave (multiply by 2^e), from its exact edges: the
+ * sub-bucket holds the mantissas m (top 20 bits) with ⌊m·SUB_BUCKETS / 2^20⌋ = j.
+ */
+const SUB_REPRESENTATIVE = new Float64Array(SUB_BUCKETS);
+let worstError = 0;
+for (let j = 0; j < SUB_BUCKETS; j++) {
+  const a = 1 + Math.ceil((j * MANTISSA_SCALE) / SUB_BUCKETS) / MANTISSA_SCALE;
+  const b = 1 + Math.ceil(((j + 1) * MANTISSA_SCALE) / SUB_BUCKETS) / MANTISSA_SCALE;
+  SUB_REPRESENTATIVE[j] = (2 * a * b) / (a + b);
+  worstError = Math.max(worstError, (b - a) / (a + b));
+}
+/** The largest relative error of a reported value within the range (≈ 0.971 %). */
+export const HISTOGRAM_RELATIVE_ERROR = worstError;
+
+/** Bucket of a magnitude ≥ HISTOGRAM_MIN_MAGNITUDE, 0 .. BUCKETS_PER_SIGN − 1. */
 function magnitudeBucket(magnitude: number): number {
-  const i = Math.ceil(Math.log(magnitude / HISTOGRAM_MIN_MAGNITUDE) * INV_LN_GAMMA);
-  if (i <= 0) return 0;
-  return i >= BUCKETS_PER_SIGN ? BUCKETS_PER_SIGN - 1 : i;
+  scratch[0] = magnitude;
+  const high = scratchWords[HIGH_WORD] ?? 0;
+  const exponent = ((high >>> MANTISSA_HIGH_BITS) & 0x7ff) - 1023;
+  if (exponent > MAX_EXPONENT) return BUCKETS_PER_SIGN - 1;
+  const sub = ((high & (MANTISSA_SCALE - 1)) * SUB_BUCKETS) >>> MANTISSA_HIGH_BITS;
+  return (exponent - MIN_EXPONENT) * SUB_BUCKETS + sub;
 }
 
-/** The value a bucket stands for: the point whose relative distance to both edges is the same. */
+/** The value a counts index stands for. */
 function representative(index: number): number {
   if (index === ZERO_INDEX) return 0;
   const i = index > ZERO_INDEX ? index - ZERO_INDEX - 1 : ZERO_INDEX - 1 - index;
-  const magnitude = ((HISTOGRAM_MIN_MAGNITUDE * GAMMA ** i) * 2) / (GAMMA + 1);
+  const octave = Math.floor(i / SUB_BUCKETS);
+  const magnitude = 2 ** (octave + MIN_EXPONENT) * (SUB_REPRESENTATIVE[i - octave * SUB_BUCKETS] ?? 1);
   return index > ZERO_INDEX ? magnitude : -magnitude;
 }
 
@@ -63,6 +93,14 @@ export class LogHistogram {
     else index = ZERO_INDEX;
     this.#counts[index] = (this.#counts[index] ?? 0) + 1;
     this.#total += 1;
+  }
+
+  /** Add every count of another histogram (same layout). */
+  addAll(other: LogHistogram): void {
+    const mine = this.#counts;
+    const theirs = other.#counts;
+    for (let i = 0; i < HISTOGRAM_BUCKETS; i++) mine[i] = (mine[i] ?? 0) + (theirs[i] ?? 0);
+    this.#total += other.#total;
   }
 
   clear(): void {

@@ -23,6 +23,11 @@ class HopCounter {
     this.total = 0;
   }
 
+  mergeFrom(other: HopCounter): void {
+    for (let hops = 0; hops < HOP_VALUES; hops++) this.counts[hops] = (this.counts[hops] ?? 0) + (other.counts[hops] ?? 0);
+    this.total += other.total;
+  }
+
   /** Mode (the smallest value on a tie), min and max, or undefined when nothing was counted. */
   summary(): { readonly mode: number; readonly min: number; readonly max: number } | undefined {
     if (this.total === 0) return undefined;
@@ -60,6 +65,15 @@ class TosCounter {
     this.compared = 0;
     this.dscpChanged = 0;
     this.ecnChanged = 0;
+  }
+
+  mergeFrom(other: TosCounter): void {
+    if (other.compared === 0) return;
+    this.compared += other.compared;
+    this.dscpChanged += other.dscpChanged;
+    this.ecnChanged += other.ecnChanged;
+    this.lastSent = other.lastSent;
+    this.lastReceived = other.lastReceived;
   }
 }
 
@@ -134,6 +148,27 @@ export class PeriodAccumulator {
     this.tosForward.reset();
     this.tosBackward.reset();
     this.clock.reset();
+  }
+
+  /** Add a later period's counts to this one (the session absorbing a finished window). */
+  mergeFrom(other: PeriodAccumulator): void {
+    this.sent += other.sent;
+    this.received += other.received;
+    this.lost += other.lost;
+    this.evicted += other.evicted;
+    this.duplicates += other.duplicates;
+    this.late += other.late;
+    this.unknown += other.unknown;
+    this.reordered += other.reordered;
+    if (other.maxExtent > this.maxExtent) this.maxExtent = other.maxExtent;
+    this.jitterUpdates += other.jitterUpdates;
+    const mine = this.distributions;
+    other.distributions.forEach((distribution, i) => mine[i]?.mergeFrom(distribution));
+    this.hopsForward.mergeFrom(other.hopsForward);
+    this.hopsBackward.mergeFrom(other.hopsBackward);
+    this.tosForward.mergeFrom(other.tosForward);
+    this.tosBackward.mergeFrom(other.tosBackward);
+    this.clock.mergeFrom(other.clock);
   }
 
   /** Summary of this period; reads only (safe to call at any time). */

@@ -1,7 +1,11 @@
 // The per-session accumulator the Session-Sender drives: recordSent per request, recordReply per
 // decoded reply, expire(now) from its timer. It owns the in-flight table, so loss, duplicates and late
-// arrivals are decided in one place, and feeds two periods (the session and the current window) with
-// values derived once per packet. No allocation per packet: typed arrays and scalar fields only.
+// arrivals are decided in one place. No allocation per packet: typed arrays and scalar fields only.
+//
+// Two periods: the current window, which every packet updates, and the settled part of the session
+// (every window before it), which takeWindow() folds the window into. So each value enters exactly
+// one distribution on the per-packet path, and the session summary is the settled part merged with a
+// copy of the window: O(buckets + exactSampleLimit), whatever the number of packets.
 import { roundTripTime } from './delays.js';
 import { Distribution } from './distribution.js';
 import { InFlightTable, SLOT_ANSWERED, SLOT_LOST, SLOT_PENDING } from './in-flight.js';
@@ -18,7 +22,9 @@ const DEFAULT_REFLECTOR_TTL = 255;
 export class SessionStatistics implements SessionStatisticsApi {
   readonly #options: ResolvedOptions;
   readonly #table: InFlightTable;
-  readonly #session: PeriodAccumulator;
+  /** Every finished window. */
+  readonly #settled: PeriodAccumulator;
+  /** The current window. */
   readonly #window: PeriodAccumulator;
   readonly #jitterRoundTrip = new InterarrivalJitter();
   readonly #jitterForward = new InterarrivalJitter();
@@ -43,11 +49,10 @@ export class SessionStatistics implements SessionStatisticsApi {
   constructor(options: SessionStatisticsOptions) {
     this.#options = resolveOptions(options);
     this.#table = new InFlightTable(this.#options.capacity);
-    this.#session = new PeriodAccumulator(this.#options.exactSampleLimit);
+    this.#settled = new PeriodAccumulator(this.#options.exactSampleLimit);
     this.#window = new PeriodAccumulator(this.#options.exactSampleLimit);
     this.#evict = (sequence) => {
-      this.#countLost();
-      this.#session.evicted++;
+      this.#window.lost++;
       this.#window.evicted++;
       this.#options.onLost?.(sequence, 'evicted');
     };
@@ -65,7 +70,7 @@ export class SessionStatistics implements SessionStatisticsApi {
   /** Bytes of typed arrays held: in-flight table, reorder history, and every distribution's storage. */
   get byteLength(): number {
     let bytes = this.#table.byteLength + this.#reorder.byteLength;
-    for (const period of [this.#session, this.#window]) {
+    for (const period of [this.#settled, this.#window]) {
       for (const distribution of period.distributions) bytes += distribution.byteLength;
       bytes += period.fixedByteLength;
     }
@@ -75,7 +80,7 @@ export class SessionStatistics implements SessionStatisticsApi {
   /** The largest byteLength this instance can reach, whatever the number of packets. */
   get maxByteLength(): number {
     let bytes = this.#table.byteLength + this.#reorder.byteLength;
-    for (const period of [this.#session, this.#window]) {
+    for (const period of [this.#settled, this.#window]) {
       bytes += period.distributions.length * Distribution.maxByteLength(this.#options.exactSampleLimit) + period.fixedByteLength;
     }
     return bytes;
@@ -83,7 +88,6 @@ export class SessionStatistics implements SessionStatisticsApi {
 
   recordSent(sequence: number, t1: number): void {
     this.#table.admit(sequence >>> 0, t1, this.#evict);
-    this.#session.sent++;
     this.#window.sent++;
   }
 
@@ -94,24 +98,21 @@ export class SessionStatistics implements SessionStatisticsApi {
     const slot = table.slotOf(sequence);
     // Garbage times cannot be placed in any statistic: the reply is dropped as unknown.
     if (slot < 0 || !Number.isFinite(t1) || !Number.isFinite(t2) || !Number.isFinite(t3) || !Number.isFinite(t4)) {
-      this.#session.unknown++;
       this.#window.unknown++;
       return 'unknown';
     }
     const state = table.state[slot];
     if (state === SLOT_ANSWERED) {
-      this.#session.duplicates++;
       this.#window.duplicates++;
       return 'duplicate';
     }
     if (state === SLOT_PENDING && t4 >= (table.t1[slot] ?? 0) + this.#options.lossTimeout) {
       // Past its deadline but expire() has not run yet: the same verdict expire() would give.
       table.markLost(slot);
-      this.#countLost();
+      this.#window.lost++;
       this.#options.onLost?.(sequence, 'timeout');
     }
     if (table.state[slot] === SLOT_LOST) {
-      this.#session.late++;
       this.#window.late++;
       return 'late';
     }
@@ -121,17 +122,11 @@ export class SessionStatistics implements SessionStatisticsApi {
     const backward = t4 - t3;
     const processing = t3 - t2;
     table.markAnswered(slot, rtt, forward, backward);
-    const session = this.#session;
     const window = this.#window;
-    session.received++;
     window.received++;
-    session.roundTrip.add(rtt);
     window.roundTrip.add(rtt);
-    session.forward.add(forward);
     window.forward.add(forward);
-    session.backward.add(backward);
     window.backward.add(backward);
-    session.processing.add(processing);
     window.processing.add(processing);
 
     // IPDV (RFC 3393 / RFC 5481 §4.2) between sequence neighbours, whichever of the two came second.
@@ -148,25 +143,19 @@ export class SessionStatistics implements SessionStatisticsApi {
     this.#jitterRoundTrip.update(rtt);
     this.#jitterForward.update(forward);
     this.#jitterBackward.update(backward);
-    if (session.received > 1) {
-      session.jitterUpdates++;
-      window.jitterUpdates++;
-    }
+    if (this.#jitterRoundTrip.value !== undefined) window.jitterUpdates++;
 
     // RFC 4737 reordering, by send ordinal.
     const ordinal = table.ordinal[slot] ?? 0;
     const extent = this.#reorder.observe(ordinal);
     if (extent > 0) {
-      session.reordered++;
       window.reordered++;
-      if (extent > session.maxExtent) session.maxExtent = extent;
       if (extent > window.maxExtent) window.maxExtent = extent;
     }
 
     this.#recordPath(sample);
     const senderClock = sample.senderClock;
     const reflectorClock = sample.reflectorClock;
-    session.clock.add(senderClock.synchronized, senderClock.errorSeconds, reflectorClock.synchronized, reflectorClock.errorSeconds, rtt, forward, backward);
     window.clock.add(senderClock.synchronized, senderClock.errorSeconds, reflectorClock.synchronized, reflectorClock.errorSeconds, rtt, forward, backward);
     if (this.#options.reflectorStateful) this.#trackReflectorSequence(ordinal, sample.reflectorSequence >>> 0, t2);
     return 'counted';
@@ -181,7 +170,7 @@ export class SessionStatistics implements SessionStatisticsApi {
       if (slot < 0 || (table.t1[slot] ?? 0) + timeout > now) break;
       table.markLost(slot);
       table.dropOldest();
-      this.#countLost();
+      this.#window.lost++;
       expired++;
       this.#options.onLost?.(table.sequence[slot] ?? 0, 'timeout');
     }
@@ -189,16 +178,28 @@ export class SessionStatistics implements SessionStatisticsApi {
   }
 
   summary(): SessionSummary {
-    return this.#session.summary(this.#context(this.#sessionForwardLost()));
+    const session = this.#sessionPeriod();
+    return session.summary(this.#context(this.#sessionForwardLost(session.lost)));
   }
 
   takeWindow(): SessionSummary {
-    const sessionForward = this.#sessionForwardLost();
+    const window = this.#window;
+    this.#settled.mergeFrom(window);
+    const sessionForward = this.#sessionForwardLost(this.#settled.lost);
+    // The window's share of the session's (bounded) forward loss, so that windows add up to the session.
     const windowForward = sessionForward === undefined ? undefined : sessionForward - this.#windowForwardStart;
-    const summary = this.#window.summary(this.#context(windowForward));
-    this.#window.reset();
+    const summary = window.summary(this.#context(windowForward));
+    window.reset();
     this.#windowForwardStart = sessionForward ?? 0;
     return summary;
+  }
+
+  /** The whole session so far, without disturbing either period. */
+  #sessionPeriod(): PeriodAccumulator {
+    const session = new PeriodAccumulator(this.#options.exactSampleLimit);
+    session.mergeFrom(this.#settled);
+    session.mergeFrom(this.#window);
+    return session;
   }
 
   #context(forwardLost: number | undefined): PeriodContext {
@@ -211,18 +212,11 @@ export class SessionStatistics implements SessionStatisticsApi {
     };
   }
 
-  #countLost(): void {
-    this.#session.lost++;
-    this.#window.lost++;
-  }
-
   #addIpdv(rtt: number, forward: number, backward: number): void {
-    this.#session.ipdvRoundTrip.add(rtt);
-    this.#window.ipdvRoundTrip.add(rtt);
-    this.#session.ipdvForward.add(forward);
-    this.#window.ipdvForward.add(forward);
-    this.#session.ipdvBackward.add(backward);
-    this.#window.ipdvBackward.add(backward);
+    const window = this.#window;
+    window.ipdvRoundTrip.add(rtt);
+    window.ipdvForward.add(forward);
+    window.ipdvBackward.add(backward);
   }
 
   /** Hops from TTLs and DSCP/ECN changes, per direction, when the sample carries both ends. */
@@ -230,20 +224,16 @@ export class SessionStatistics implements SessionStatisticsApi {
     const { sentTtl, reflectorReceivedTtl, replyTtl, sentTos, reflectorReceivedTos, reflectorSentTos, replyTos } = sample;
     if (sentTtl !== undefined && reflectorReceivedTtl !== undefined) {
       const hops = sentTtl - reflectorReceivedTtl;
-      this.#session.hopsForward.add(hops);
       this.#window.hopsForward.add(hops);
     }
     if (replyTtl !== undefined) {
       const hops = (sample.reflectorSentTtl ?? DEFAULT_REFLECTOR_TTL) - replyTtl;
-      this.#session.hopsBackward.add(hops);
       this.#window.hopsBackward.add(hops);
     }
     if (sentTos !== undefined && reflectorReceivedTos !== undefined) {
-      this.#session.tosForward.add(sentTos, reflectorReceivedTos);
       this.#window.tosForward.add(sentTos, reflectorReceivedTos);
     }
     if (reflectorSentTos !== undefined && replyTos !== undefined) {
-      this.#session.tosBackward.add(reflectorSentTos, replyTos);
       this.#window.tosBackward.add(reflectorSentTos, replyTos);
     }
   }
@@ -281,9 +271,8 @@ export class SessionStatistics implements SessionStatisticsApi {
    * [0, lost]: requests still in flight behind a faster one would otherwise show as forward losses
    * before they are decided, and backwardLost = lost − forwardLost must not go negative.
    */
-  #sessionForwardLost(): number | undefined {
+  #sessionForwardLost(lost: number): number | undefined {
     if (!this.#options.reflectorStateful) return undefined;
-    const lost = this.#session.lost;
     if (!this.#answeredAny) return lost === 0 ? 0 : undefined;
     const raw = this.#forwardLostBefore + (this.#highestOrdinal - this.#ordinalBase) - (this.#reflectorMax + 1);
     return raw < 0 ? 0 : raw > lost ? lost : raw;
