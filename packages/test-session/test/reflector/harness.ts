@@ -51,7 +51,7 @@ export class Client {
 
   static async open(family: 4 | 6 = 4, implementation: UdpImplementation | 'auto' = implementationUnderTest(), tos?: number): Promise<Client> {
     return new Client(
-      await openUdpSocket({ family, address: LOOPBACK[family], implementation, ttl: 255, ...(tos === undefined ? {} : { tos }) }),
+      await openUdpSocket({ family, address: LOOPBACK[family], implementation, ttl: 255, maxPacketSize: 16384, ...(tos === undefined ? {} : { tos }) }),
     );
   }
 
