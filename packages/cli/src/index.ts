@@ -1,1 +1,28 @@
-export {};
+// @twamp/cli's public entry: `main` (the whole command line, testable in-process), the pieces the
+// commands are built from (argument parsers, output formatters) for tools that embed them.
+export { main, type MainOptions, runCli } from './main.js';
+export { type CliIo, type CliSignal, type CliWriter, ExitCode, exitCodeForSignal, processIo } from './io.js';
+export type { CliEngine } from './engine.js';
+export { type EndpointArgument, type EndpointRules, formatEndpoint, parseEndpoint } from './options/address.js';
+export { chooseFamily, parseCidrOption, parseTosOptions, parseTtlOption } from './options/network.js';
+export { parseDecimalOption, parseIntegerOption, parsePercentilesOption, type NumberRule } from './options/numbers.js';
+export {
+  parseSenderArguments,
+  type RawSenderOptions,
+  type SenderPlan,
+  senderOptionsFor,
+  DEFAULT_TEST_PORT,
+} from './commands/sender.js';
+export { parseResponderArguments, type RawResponderOptions, type ResponderPlan, reflectorOptionsFor } from './commands/responder.js';
+export { formatSenderSummary, JITTER_DEFINITION, type SenderSummaryOptions } from './output/sender-summary.js';
+export {
+  type DistributionJson,
+  type JitterJson,
+  SENDER_JSON_SCHEMA_VERSION,
+  type SenderJson,
+  senderJson,
+  type SenderJsonSettings,
+} from './output/sender-json.js';
+export { formatListening, formatResponderStats, type ListeningInfo } from './output/responder-lines.js';
+export { formatMs } from './output/units.js';
+

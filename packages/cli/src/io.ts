@@ -1,0 +1,69 @@
+// What a command touches outside itself, injected so that commands run in-process in tests: the two
+// output streams, the exit, interrupts, and a clock.
+
+export interface CliWriter {
+  write(text: string): unknown;
+}
+
+export type CliSignal = 'SIGINT' | 'SIGTERM';
+
+export interface CliIo {
+  readonly stdout: CliWriter;
+  readonly stderr: CliWriter;
+  /** Called once with the exit code when the command is over (`main` also resolves with it). */
+  readonly exit?: (code: number) => void;
+  /**
+   * Subscribe to interrupts; returns the unsubscribe. Without it a command cannot be interrupted
+   * (a responder then runs until its process ends).
+   */
+  readonly onSignal?: (handler: (signal: CliSignal) => void) => () => void;
+  /** Wall clock in ms; default Date.now. */
+  readonly now?: () => number;
+}
+
+/** Exit codes, stable for scripts. */
+export const ExitCode = {
+  /** The command did what was asked (a sender run got replies; a responder stopped on request). */
+  Ok: 0,
+  /** It started and failed: a socket error, no reply at all, an unexpected error. */
+  Failure: 1,
+  /** Bad arguments: nothing was started. */
+  Usage: 2,
+  /** Stopped by SIGINT (Ctrl-C) before the end; a sender prints its partial summary first. */
+  Interrupted: 130,
+  /** Stopped by SIGTERM before the end. */
+  Terminated: 143,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The exit code for a run a signal cut short. */
+export function exitCodeForSignal(signal: CliSignal): ExitCode {
+  return signal === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated;
+}
+
+/** The real process: its streams, process.exit, and SIGINT/SIGTERM handlers that replace the default exit. */
+export function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    exit: (code) => {
+      // Writes to pipes and files are synchronous on POSIX, so nothing printed is lost here.
+      process.exit(code);
+    },
+    onSignal: (handler) => {
+      const onInt = (): void => {
+        handler('SIGINT');
+      };
+      const onTerm = (): void => {
+        handler('SIGTERM');
+      };
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      return () => {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+      };
+    },
+  };
+}

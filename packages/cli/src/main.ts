@@ -1,0 +1,94 @@
+// The twamp command line as a function: argv in, output through the injected io, exit code out.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, formatError } from '@twamp/errors';
+import { registerResponder } from './commands/responder.js';
+import { registerSender } from './commands/sender.js';
+import type { CommandContext } from './commands/context.js';
+import { type CliEngine, defaultEngine } from './engine.js';
+import { type CliIo, ExitCode, processIo } from './io.js';
+import { usageFromCommander } from './usage.js';
+
+export interface MainOptions {
+  /** The measurement engine; default @twamp/test-session (tests inject a scripted one). */
+  readonly engine?: CliEngine;
+}
+
+/** One entry per command module; the help lists them in this order. */
+const COMMANDS = [registerResponder, registerSender] as const;
+
+function packageVersion(): string {
+  // ../package.json from both src/ (source runs) and dist/ (the published build).
+  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+function buildProgram(context: CommandContext): Command {
+  const program = new Command('twamp');
+  program
+    .description('TWAMP Light and STAMP measurements: a responder (reflector) and a sender')
+    .version(packageVersion(), '-V, --version')
+    .option('-d, --debug', 'on an unexpected error, print its stack')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => context.io.stdout.write(text),
+      writeErr: (text) => context.io.stderr.write(text),
+      // Errors are printed by main, rendered like every other error.
+      outputError: () => undefined,
+    });
+  for (const register of COMMANDS) register(program, context);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** The command path (`twamp sender`) that argv selects, for help hints. */
+function commandPath(program: Command, argv: readonly string[]): string {
+  const names = program.commands.map((command) => command.name());
+  const chosen = argv.find((arg) => names.includes(arg));
+  return chosen === undefined ? 'twamp' : `twamp ${chosen}`;
+}
+
+function exitCodeFor(error: unknown): number {
+  return error instanceof ConfigError ? ExitCode.Usage : ExitCode.Failure;
+}
+
+/**
+ * Runs the twamp command line. `argv` are the user's arguments (without node and the script).
+ * Resolves with the exit code after calling `io.exit` with it: 0 done, 1 failed, 2 usage error
+ * (nothing started), 130 interrupted by SIGINT, 143 by SIGTERM.
+ */
+export async function main(argv: readonly string[], io: CliIo, options: MainOptions = {}): Promise<number> {
+  const context: CommandContext = { io, engine: options.engine ?? defaultEngine, exitCode: ExitCode.Ok };
+  const program = buildProgram(context);
+  let code: number;
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    code = context.exitCode;
+  } catch (caught) {
+    let error = caught;
+    if (caught instanceof CommanderError) {
+      if (caught.code === 'commander.helpDisplayed' || caught.code === 'commander.version') {
+        error = undefined;
+      } else {
+        error = usageFromCommander(caught, commandPath(program, argv), program.commands.map((command) => command.name()));
+      }
+    }
+    if (error === undefined) {
+      code = ExitCode.Ok;
+    } else {
+      code = exitCodeFor(error);
+      io.stderr.write(`${formatError(error)}\n`);
+      if (code === ExitCode.Usage) io.stderr.write(`usage: see '${commandPath(program, argv)} --help'\n`);
+      if ((program.opts<{ debug?: boolean }>().debug ?? false) && error instanceof Error && error.stack !== undefined) {
+        io.stderr.write(`${error.stack}\n`);
+      }
+    }
+  }
+  io.exit?.(code);
+  return code;
+}
+
+/** The command line in this process, with its real streams, signals and exit (what the `twamp` bin runs). */
+export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  return main(argv, processIo());
+}

@@ -1,0 +1,50 @@
+// How protocols, capabilities and timestamp sources are named in text output.
+import type { TestProtocol, TimestampSource } from '@twamp/test-session';
+import type { UdpCapabilities } from '@twamp/udp';
+
+export function protocolName(protocol: TestProtocol): string {
+  switch (protocol) {
+    case 'twamp-light':
+      return 'TWAMP Light';
+    case 'stamp':
+      return 'STAMP';
+    case 'twamp':
+      return 'TWAMP';
+  }
+}
+
+export function timestampSourceName(source: TimestampSource): string {
+  switch (source) {
+    case 'kernel':
+      return 'kernel (SO_TIMESTAMPNS)';
+    case 'stamp-on-send':
+      return 'written just before sendmsg()';
+    case 'userspace':
+      return 'userspace (event loop)';
+  }
+}
+
+// What each missing capability costs the measurement, in the words an operator needs.
+const MISSING: readonly (readonly [keyof UdpCapabilities, string])[] = [
+  ['kernelTimestamps', 'kernel receive timestamps'],
+  ['stampOnSend', 'send timestamps at sendmsg()'],
+  ['receiveTtl', 'received TTL'],
+  ['receiveTos', 'received TOS'],
+  ['setTtl', 'setting TTL'],
+  ['setTos', 'setting TOS/DSCP'],
+  ['dontFragment', 'setting don\'t-fragment'],
+  ['localAddress', 'the local address of each packet'],
+  ['batching', 'recvmmsg/sendmmsg batching'],
+];
+
+/** The capabilities an implementation lacks, as phrases (empty for a complete native socket). */
+export function missingCapabilities(capabilities: UdpCapabilities): string[] {
+  return MISSING.filter(([key]) => capabilities[key] === false).map(([, phrase]) => phrase);
+}
+
+/** `native socket` or `dgram fallback (no kernel receive timestamps, no received TTL, ...)`. */
+export function implementationDescription(capabilities: UdpCapabilities): string {
+  const missing = missingCapabilities(capabilities);
+  const name = capabilities.implementation === 'native' ? 'native socket' : 'node:dgram fallback';
+  return missing.length === 0 ? name : `${name} (missing: ${missing.join(', ')})`;
+}

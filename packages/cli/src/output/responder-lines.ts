@@ -1,0 +1,31 @@
+// The responder's two kinds of output: the line that says it is listening (what a script waits for)
+// and the statistics printed when it stops.
+import type { ReflectorDropReason, ReflectorStats } from '@twamp/test-session';
+import type { UdpCapabilities } from '@twamp/udp';
+import { formatEndpoint } from '../options/address.js';
+import { implementationDescription } from './names.js';
+import { formatDuration } from './units.js';
+
+export interface ListeningInfo {
+  readonly address: string;
+  readonly port: number;
+  readonly protocol: 'twamp-light' | 'stamp';
+  readonly stateful: boolean;
+  readonly capabilities: UdpCapabilities;
+}
+
+/** `twamp responder: listening on 0.0.0.0:862/udp, TWAMP Light, stateful, native socket`. */
+export function formatListening(info: ListeningInfo): string {
+  const protocol = info.protocol === 'stamp' ? 'STAMP (also answers TWAMP Light)' : 'TWAMP Light';
+  const state = info.stateful ? 'stateful' : 'stateless';
+  return `twamp responder: listening on ${formatEndpoint(info.address, info.port)}/udp, ${protocol}, ${state}, ${implementationDescription(info.capabilities)}`;
+}
+
+/** The stop line: packets, sessions and every non-zero drop counter. */
+export function formatResponderStats(stats: ReflectorStats, uptimeMs: number): string {
+  const drops = (Object.entries(stats.dropped) as [ReflectorDropReason, number][])
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${count} ${reason}`);
+  const sessions = `${stats.sessionsCreated} sessions (${stats.sessionsActive} active, ${stats.sessionsExpired} expired)`;
+  return `twamp responder: stopped after ${formatDuration(uptimeMs)}: ${stats.packetsIn} packets in, ${stats.packetsOut} out, ${sessions}; dropped: ${drops.length === 0 ? 'none' : drops.join(', ')}`;
+}

@@ -1,0 +1,199 @@
+// The sender's `--json` output, schema version 1 (documented field by field in the package README).
+// Delays are milliseconds as numbers with nanosecond resolution; what was not measured is null, never 0.
+import type { DistributionSummary, JitterSummary, OneWaySummary, SessionSummary } from '@twamp/metrics';
+import type { SenderReport } from '@twamp/test-session';
+import { msForJson } from './units.js';
+
+export const SENDER_JSON_SCHEMA_VERSION = 1;
+
+export interface SenderJsonSettings {
+  readonly count: number | null;
+  readonly intervalMs: number;
+  readonly padding: number | string | null;
+  readonly tos: number | null;
+  readonly ttl: number | null;
+  readonly dontFragment: boolean;
+  readonly lossTimeoutMs: number;
+  readonly ssid: number | null;
+}
+
+export interface DistributionJson {
+  readonly count: number;
+  readonly min: number | null;
+  readonly median: number | null;
+  readonly mean: number | null;
+  readonly max: number | null;
+  readonly stddev: number | null;
+  readonly percentiles: Record<string, number | null>;
+  readonly exact: boolean;
+}
+
+export interface SenderJson {
+  readonly schemaVersion: typeof SENDER_JSON_SCHEMA_VERSION;
+  readonly command: 'sender';
+  readonly protocol: string;
+  readonly target: { readonly address: string; readonly port: number };
+  readonly local: { readonly address: string; readonly port: number };
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly aborted: boolean;
+  readonly settings: SenderJsonSettings;
+  readonly packets: {
+    readonly sent: number;
+    readonly received: number;
+    readonly lost: number;
+    readonly lossRatio: number | null;
+    readonly outboundLost: number | null;
+    readonly inboundLost: number | null;
+    readonly duplicates: number;
+    readonly late: number;
+    readonly reordered: number;
+    readonly reorderedRatio: number | null;
+    readonly reorderMaxExtent: number | null;
+    readonly malformedReplies: number;
+    readonly sendErrors: number;
+  };
+  readonly delayMs: {
+    readonly outbound: DistributionJson & { readonly reliable: boolean };
+    readonly inbound: DistributionJson & { readonly reliable: boolean };
+    readonly roundTrip: DistributionJson;
+    readonly processing: DistributionJson;
+  };
+  readonly jitterMs: {
+    readonly definition: 'rfc3550';
+    readonly outbound: JitterJson;
+    readonly inbound: JitterJson;
+    readonly roundTrip: JitterJson;
+  };
+  readonly hops: {
+    readonly outbound: { readonly mode: number; readonly min: number; readonly max: number } | null;
+    readonly inbound: { readonly mode: number; readonly min: number; readonly max: number } | null;
+  };
+  readonly tos: {
+    readonly outboundDscpChanged: number | null;
+    readonly outboundEcnChanged: number | null;
+    readonly inboundDscpChanged: number | null;
+    readonly inboundEcnChanged: number | null;
+    readonly outboundLast: { readonly sent: number; readonly received: number } | null;
+    readonly inboundLast: { readonly sent: number; readonly received: number } | null;
+  };
+  readonly timestamps: { readonly t1: string; readonly t4: string };
+  readonly clock: {
+    readonly senderSynchronized: boolean;
+    readonly senderSource: string;
+    readonly bothSynchronized: boolean;
+    readonly claimedErrorMs: number | null;
+    readonly offsetEstimateMs: number | null;
+    readonly offsetBoundMs: number | null;
+    readonly oneWayReliable: boolean;
+    readonly reasons: readonly string[];
+  };
+  readonly socket: {
+    readonly implementation: string;
+    readonly missing: readonly string[];
+  };
+}
+
+export interface JitterJson {
+  /** RFC 3550 interarrival jitter, final value. */
+  readonly rfc3550: number | null;
+  /** IPDV (RFC 5481 §4.2): differences of consecutive delays, as a distribution. */
+  readonly ipdv: DistributionJson;
+}
+
+function distribution(d: DistributionSummary): DistributionJson {
+  const percentiles: Record<string, number | null> = {};
+  for (const [key, value] of Object.entries(d.percentiles)) percentiles[key] = msForJson(value);
+  return {
+    count: d.count,
+    min: msForJson(d.min),
+    median: msForJson(d.median),
+    mean: msForJson(d.mean),
+    max: msForJson(d.max),
+    stddev: msForJson(d.stddev),
+    percentiles,
+    exact: d.exact,
+  };
+}
+
+function oneWay(d: OneWaySummary): DistributionJson & { readonly reliable: boolean } {
+  return { ...distribution(d), reliable: d.reliable };
+}
+
+function jitter(j: JitterSummary): JitterJson {
+  return { rfc3550: msForJson(j.rfc3550), ipdv: distribution(j.ipdv) };
+}
+
+function orNull<T>(value: T | undefined): T | null {
+  return value ?? null;
+}
+
+function packets(summary: SessionSummary, report: SenderReport): SenderJson['packets'] {
+  const { loss, reorder } = summary;
+  return {
+    sent: loss.sent,
+    received: loss.received,
+    lost: loss.lost,
+    lossRatio: orNull(loss.lossRatio),
+    outboundLost: orNull(loss.forwardLost),
+    inboundLost: orNull(loss.backwardLost),
+    duplicates: loss.duplicates,
+    late: loss.late,
+    reordered: reorder.reordered,
+    reorderedRatio: orNull(reorder.ratio),
+    reorderMaxExtent: orNull(reorder.maxExtent),
+    malformedReplies: report.malformedReplies,
+    sendErrors: report.sendErrors,
+  };
+}
+
+/** The `--json` object for a sender run. */
+export function senderJson(report: SenderReport, settings: SenderJsonSettings, missing: readonly string[]): SenderJson {
+  const { summary } = report;
+  const { clock, tos, hops } = summary;
+  return {
+    schemaVersion: SENDER_JSON_SCHEMA_VERSION,
+    command: 'sender',
+    protocol: report.protocol,
+    target: { address: report.target.address, port: report.target.port },
+    local: { address: report.local.address, port: report.local.port },
+    startedAt: new Date(report.startedAtMs).toISOString(),
+    durationMs: report.durationMs,
+    aborted: report.aborted,
+    settings,
+    packets: packets(summary, report),
+    delayMs: {
+      outbound: oneWay(summary.forward),
+      inbound: oneWay(summary.backward),
+      roundTrip: distribution(summary.roundTrip),
+      processing: distribution(summary.processing),
+    },
+    jitterMs: {
+      definition: 'rfc3550',
+      outbound: jitter(summary.jitter.forward),
+      inbound: jitter(summary.jitter.backward),
+      roundTrip: jitter(summary.jitter.roundTrip),
+    },
+    hops: { outbound: orNull(hops.forward), inbound: orNull(hops.backward) },
+    tos: {
+      outboundDscpChanged: orNull(tos.forwardDscpChanged),
+      outboundEcnChanged: orNull(tos.forwardEcnChanged),
+      inboundDscpChanged: orNull(tos.backwardDscpChanged),
+      inboundEcnChanged: orNull(tos.backwardEcnChanged),
+      outboundLast: orNull(tos.forwardLast),
+      inboundLast: orNull(tos.backwardLast),
+    },
+    timestamps: { t1: report.timestamps.t1, t4: report.timestamps.t4 },
+    clock: {
+      senderSynchronized: report.clock.synchronized,
+      senderSource: report.clock.source,
+      bothSynchronized: clock.bothSynchronized,
+      claimedErrorMs: clock.claimedErrorSeconds === undefined ? null : clock.claimedErrorSeconds * 1000,
+      offsetEstimateMs: msForJson(clock.offsetEstimate),
+      offsetBoundMs: msForJson(clock.offsetBound),
+      oneWayReliable: clock.oneWayReliable,
+      reasons: clock.reasons,
+    },
+    socket: { implementation: report.capabilities.implementation, missing },
+  };
+}

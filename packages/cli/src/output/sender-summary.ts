@@ -1,0 +1,137 @@
+// The sender's text summary: one table with a row per direction, then the lines that qualify it
+// (packets, hops, DSCP/ECN, reflector processing, timestamp sources, clocks), then a plain warning
+// when one-way figures cannot be trusted. Pure: a SenderReport in, text out.
+import type { DistributionSummary, HopsSummary, JitterSummary, SessionSummary, TosChangeSummary } from '@twamp/metrics';
+import type { SenderReport } from '@twamp/test-session';
+import { dscpOfTos, ecnName, ecnOfTos, formatDscp } from '@twamp/wire';
+import { formatEndpoint } from '../options/address.js';
+import { implementationDescription, protocolName, timestampSourceName } from './names.js';
+import { alignColumns, formatDuration, formatMs, formatPercent, NOT_MEASURED, percentileLabel } from './units.js';
+
+export interface SenderSummaryOptions {
+  /** Extra percentile columns, in the order shown. */
+  readonly percentiles?: readonly number[];
+}
+
+/** How the jitter column is defined; printed under the table and stated in the JSON. */
+export const JITTER_DEFINITION = 'RFC 3550 interarrival jitter (running mean of |D(i-1,i)| with gain 1/16)';
+
+const UNRELIABLE_MARK = '*';
+
+function lossCell(lost: number | undefined, of: number, ratio?: number): string {
+  if (lost === undefined) return 'unknown';
+  const share = ratio ?? (of > 0 ? lost / of : undefined);
+  return `${lost}/${of} (${formatPercent(share)})`;
+}
+
+function distributionCells(d: DistributionSummary, jitter: JitterSummary, percentiles: readonly number[]): string[] {
+  return [
+    formatMs(d.min),
+    formatMs(d.median),
+    formatMs(d.mean),
+    formatMs(d.max),
+    formatMs(d.stddev),
+    ...percentiles.map((p) => formatMs(d.percentiles[p])),
+    formatMs(jitter.rfc3550),
+  ];
+}
+
+function tableLines(summary: SessionSummary, percentiles: readonly number[]): string[] {
+  const { loss } = summary;
+  const mark = (reliable: boolean): string => (reliable ? '' : UNRELIABLE_MARK);
+  // Per-direction loss needs a stateful reflector; the inbound share is of what reached the reflector.
+  const reachedReflector = loss.forwardLost === undefined ? loss.sent : loss.sent - loss.forwardLost;
+  const header = ['', 'min', 'median', 'mean', 'max', 'stddev', ...percentiles.map(percentileLabel), 'jitter', 'loss'];
+  const rows = [
+    header,
+    [
+      `outbound${mark(summary.forward.reliable)}`,
+      ...distributionCells(summary.forward, summary.jitter.forward, percentiles),
+      lossCell(loss.forwardLost, loss.sent),
+    ],
+    [
+      `inbound${mark(summary.backward.reliable)}`,
+      ...distributionCells(summary.backward, summary.jitter.backward, percentiles),
+      lossCell(loss.backwardLost, reachedReflector),
+    ],
+    [
+      'round trip',
+      ...distributionCells(summary.roundTrip, summary.jitter.roundTrip, percentiles),
+      lossCell(loss.lost, loss.sent, loss.lossRatio),
+    ],
+  ];
+  return alignColumns(rows);
+}
+
+function hopsText(hops: HopsSummary['forward']): string {
+  if (hops === undefined) return 'unknown';
+  return hops.min === hops.max ? `${hops.mode} hops` : `${hops.mode} hops (${hops.min}-${hops.max})`;
+}
+
+function tosValue(tos: number): string {
+  return `${formatDscp(dscpOfTos(tos))} ${ecnName(ecnOfTos(tos))}`;
+}
+
+function tosDirection(dscpChanged: number | undefined, ecnChanged: number | undefined, last: TosChangeSummary['forwardLast']): string {
+  if (dscpChanged === undefined || last === undefined) return 'unknown';
+  const changes =
+    dscpChanged === 0 && (ecnChanged ?? 0) === 0
+      ? 'unchanged'
+      : `DSCP changed on ${dscpChanged}, ECN on ${ecnChanged ?? NOT_MEASURED} packets`;
+  return `${changes} (${tosValue(last.sent)} -> ${tosValue(last.received)})`;
+}
+
+/** Error Estimates of unsynchronised clocks claim errors of years; those mean "no bound" to a reader. */
+function formatClaimedError(seconds: number): string {
+  if (seconds < 1) return `${formatMs(seconds * 1e9)} ms`;
+  if (seconds < 86_400) return `${seconds.toFixed(1)} s`;
+  return 'unbounded';
+}
+
+function clockLine(report: SenderReport): string {
+  const verdict = report.summary.clock;
+  const parts = [
+    `sender ${report.clock.synchronized ? 'synchronised' : 'not synchronised'} (${report.clock.source})`,
+    `both ends synchronised: ${verdict.bothSynchronized ? 'yes' : 'no'}`,
+  ];
+  if (verdict.claimedErrorSeconds !== undefined) parts.push(`claimed error ${formatClaimedError(verdict.claimedErrorSeconds)}`);
+  if (verdict.offsetEstimate !== undefined) {
+    parts.push(`offset estimate (reflector - sender) ${formatMs(verdict.offsetEstimate)} ms +/- ${formatMs(verdict.offsetBound)} ms`);
+  }
+  return parts.join('; ');
+}
+
+/** The summary of a sender run as text lines (no trailing newline). */
+export function formatSenderSummary(report: SenderReport, options: SenderSummaryOptions = {}): string {
+  const percentiles = options.percentiles ?? [];
+  const { summary } = report;
+  const { loss, reorder } = summary;
+  const title = `${protocolName(report.protocol)} ${formatEndpoint(report.local.address, report.local.port)} -> ${formatEndpoint(report.target.address, report.target.port)}: ${loss.sent} sent, ${loss.received} received in ${formatDuration(report.durationMs)}${report.aborted ? ' (interrupted: partial summary)' : ''}`;
+  const lines = [title, '', ...tableLines(summary, percentiles)];
+  lines.push(`delays in ms; jitter: ${JITTER_DEFINITION}`);
+  lines.push('');
+  const label = (name: string): string => `${name}:`.padEnd(12);
+  lines.push(
+    `${label('packets')}${loss.duplicates} duplicates, ${loss.late} late, ${reorder.reordered} reordered (${formatPercent(reorder.ratio)}, max extent ${reorder.maxExtent ?? NOT_MEASURED})` +
+      (report.malformedReplies > 0 ? `, ${report.malformedReplies} malformed replies` : '') +
+      (report.sendErrors > 0 ? `, ${report.sendErrors} send errors` : ''),
+  );
+  lines.push(`${label('hops')}outbound ${hopsText(summary.hops.forward)}, inbound ${hopsText(summary.hops.backward)}`);
+  const tos = summary.tos;
+  lines.push(
+    `${label('DSCP/ECN')}outbound ${tosDirection(tos.forwardDscpChanged, tos.forwardEcnChanged, tos.forwardLast)}; inbound ${tosDirection(tos.backwardDscpChanged, tos.backwardEcnChanged, tos.backwardLast)}`,
+  );
+  const p = summary.processing;
+  lines.push(`${label('reflector')}processing time (T3 - T2) min ${formatMs(p.min)} / median ${formatMs(p.median)} / mean ${formatMs(p.mean)} / max ${formatMs(p.max)} ms`);
+  lines.push(`${label('timestamps')}T1 ${timestampSourceName(report.timestamps.t1)}, T4 ${timestampSourceName(report.timestamps.t4)}; ${implementationDescription(report.capabilities)}`);
+  lines.push(`${label('clock')}${clockLine(report)}`);
+  const unreliable = [summary.forward.reliable ? undefined : 'outbound', summary.backward.reliable ? undefined : 'inbound'].filter(
+    (name) => name !== undefined,
+  );
+  if (unreliable.length > 0) {
+    const names = unreliable.map((name) => `${name}${UNRELIABLE_MARK}`).join(' and ');
+    lines.push(`warning: ${names} delays are unreliable: they include the unknown offset between the two clocks; trust the round trip.`);
+    for (const reason of summary.clock.reasons) lines.push(`  - ${reason}`);
+  }
+  return lines.join('\n');
+}
