@@ -1,1 +1,3 @@
-export {};
+// The Session-Sender's public API.
+export { LATE_SEND_MS, SessionSender, type SenderScheduleReport, type SessionSenderReport } from './sender.js';
+export { IMIX_CYCLE, MAX_UDP_PAYLOAD, type SessionSenderOptions } from './options.js';

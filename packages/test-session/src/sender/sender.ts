@@ -1,0 +1,625 @@
+// The Session-Sender: a schedule of requests on an @twamp/udp socket, replies matched and recorded
+// in @twamp/metrics, events for the caller, and a report when every request is answered or lost.
+//
+// Data path per request: schedule slot due → fill the per-size buffer (sequence, Error Estimate)
+// → T1 (written by the socket immediately before sendmsg() when nothing covers it, else by us
+// right before protection) → send → recordSent. Per reply: source check → unprotect/verify → read
+// the fields into a reused record → T4 from the kernel when the socket has it → recordReply.
+import type { ClockClaim, LossReason, SessionStatisticsOptions } from '@twamp/metrics';
+import { MAX_IN_FLIGHT_CAPACITY, roundTripTime, SessionStatistics } from '@twamp/metrics';
+import { clockStatus, type ClockStatus, type ReceiveBatch, type SendOptions, type UdpSocket, openUdpSocket } from '@twamp/udp';
+import { clockClaimFromErrorEstimate, errorEstimateForClock } from '../shared/clock.js';
+import type {
+  Endpoint,
+  PacketResult,
+  SenderEvent,
+  SenderReport,
+  SessionSenderApi,
+  TimestampSource,
+} from '../types.js';
+import { BoundedEventQueue } from './event-queue.js';
+import { resolveSenderOptions, type ResolvedSenderOptions, type SessionSenderOptions } from './options.js';
+import { RequestBuilder } from './packets.js';
+import { NtpToRelative, ReplyProblem, ReplyReader } from './reply-reader.js';
+import { Timeline } from './schedule.js';
+import { splitRelativeNanos, WallClock } from './wall-clock.js';
+
+/** What the schedule did, beyond the contract's SenderReport (see the README). */
+export interface SenderScheduleReport {
+  readonly kind: 'periodic' | 'poisson';
+  /** The Poisson seed used (given or drawn), to repeat the run. */
+  readonly seed: number | undefined;
+  /** Send slots used (each sends `burst` packets, the last one possibly fewer). */
+  readonly slots: number;
+  /** Packets sent more than LATE_SEND_MS after their planned time. */
+  readonly lateSends: number;
+  /** The largest delay of a send behind its planned time, ns. */
+  readonly maxLateNs: number;
+  /** Times the sender fell so far behind that the rest of the timeline was moved later (no bunching). */
+  readonly timelineShifts: number;
+  /** Total time the timeline was moved, ms. */
+  readonly shiftedMs: number;
+}
+
+/** The contract's SenderReport plus the schedule's own account. */
+export interface SessionSenderReport extends SenderReport {
+  readonly schedule: SenderScheduleReport;
+  /** Requests handed to the socket (a send the socket refused is in sendErrors instead). */
+  readonly packetsSent: number;
+}
+
+/** A send this long after its planned time counts as late. */
+export const LATE_SEND_MS = 1;
+/** Waits longer than this use a timer (which fires ~1 ms late at worst); shorter ones poll with setImmediate. */
+const TIMER_THRESHOLD_MS = 2;
+/** How long before the due time the timer is asked to fire, leaving the rest to setImmediate. */
+const TIMER_MARGIN_MS = 1.5;
+/** The last stretch before a due time is spun on the clock: bounded, and short enough not to starve I/O. */
+const SPIN_MS = 0.05;
+/** Catch up at most this much schedule time in one go after falling behind; beyond it the timeline moves. */
+const CATCH_UP_WINDOW_MS = 2;
+const MIN_CATCH_UP_SLOTS = 4;
+/** The Error Estimate and the clock anchor are refreshed at most this often. */
+const CLOCK_REFRESH_MS = 1000;
+/** Past the last loss deadline, give up waiting after this much more (clock trouble, a stuck timer). */
+const DRAIN_GRACE_MS = 1000;
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+const DEFAULT_RECEIVE_PACKET = 2048;
+const MIN_IN_FLIGHT = 1024;
+
+type MutableResult = { -readonly [K in keyof PacketResult]: PacketResult[K] };
+
+/** Every field present from the start, so all results share one shape. */
+function newResult(): MutableResult {
+  return {
+    sequence: 0,
+    reflectorSequence: 0,
+    t1: 0,
+    t2: 0,
+    t3: 0,
+    t4: 0,
+    sentTtl: undefined,
+    reflectorReceivedTtl: undefined,
+    reflectorSentTtl: undefined,
+    replyTtl: undefined,
+    sentTos: undefined,
+    reflectorReceivedTos: undefined,
+    reflectorSentTos: undefined,
+    replyTos: undefined,
+    senderClock: UNKNOWN_CLAIM,
+    reflectorClock: UNKNOWN_CLAIM,
+    requestLength: 0,
+    replyLength: 0,
+    disposition: 'unknown',
+    rtt: 0,
+    forward: 0,
+    backward: 0,
+    processing: 0,
+  };
+}
+
+const UNKNOWN_CLAIM: ClockClaim = clockClaimFromErrorEstimate(0);
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** Requests that may be outstanding at once: rate × (loss timeout + margin), doubled, within metrics' bound. */
+function inFlightCapacity(options: ResolvedSenderOptions): number {
+  const interval = options.schedule.kind === 'periodic' ? options.schedule.intervalMs : options.schedule.meanIntervalMs;
+  const perMs = options.burst / interval;
+  const needed = Math.min(perMs * (options.lossTimeoutMs + 200) * 2, options.count);
+  return Math.min(MAX_IN_FLIGHT_CAPACITY, nextPowerOfTwo(Math.max(MIN_IN_FLIGHT, Math.ceil(needed))));
+}
+
+export class SessionSender implements SessionSenderApi {
+  readonly done: Promise<SessionSenderReport>;
+  readonly #resolveDone: (report: SessionSenderReport) => void;
+  readonly #options: ResolvedSenderOptions;
+  readonly #socket: UdpSocket;
+  readonly #clock: WallClock;
+  readonly #ntp: NtpToRelative;
+  readonly #builder: RequestBuilder;
+  readonly #reader: ReplyReader;
+  readonly #timeline: Timeline;
+  readonly #metrics: SessionStatistics;
+  readonly #startClock: ClockStatus;
+  readonly #startedAtMs: number;
+  readonly #targetAddress: string;
+  readonly #targetPort: number;
+  readonly #stampOptions: SendOptions;
+  readonly #t1Source: TimestampSource;
+  #t4Source: TimestampSource;
+
+  // Our own record of T1 per sequence (a ring), so a reply is measured against what we sent, not
+  // against what the reflector echoes.
+  readonly #mask: number;
+  readonly #t1Ring: Float64Array;
+  readonly #sequenceRing: Uint32Array;
+
+  // Schedule state.
+  #startMs = 0;
+  #sequence = 0;
+  #attempts = 0;
+  #sent = 0;
+  #slots = 0;
+  #lateSends = 0;
+  #maxLateNs = 0;
+  #shifts = 0;
+  #shiftedMs = 0;
+  readonly #catchUpSlots: number;
+  #sendTimer: NodeJS.Timeout | undefined;
+  #sendImmediate: NodeJS.Immediate | undefined;
+
+  // Clock state for the Error Estimate.
+  #errorEstimate: number;
+  #senderClaim: ClockClaim;
+  #lastClockRefreshMs = 0;
+  #lastReflectorEstimate = -1;
+  #reflectorClaim: ClockClaim = clockClaimFromErrorEstimate(0);
+
+  // Completion.
+  #sendingDone = false;
+  #aborted = false;
+  #complete = false;
+  #endedAtMs = 0;
+  #lossTimer: NodeJS.Timeout | undefined;
+  #drainTimer: NodeJS.Timeout | undefined;
+  #intervalTimer: NodeJS.Timeout | undefined;
+  #intervalIndex = 0;
+  #malformed = 0;
+  #sendErrors = 0;
+  readonly #onAbort: () => void;
+
+  // Events.
+  #handler: ((event: SenderEvent) => void) | undefined;
+  #queue: BoundedEventQueue<SenderEvent> | undefined;
+  #handlerDropped = 0;
+  /** The sample handed to metrics when nobody asked for events (reused: metrics copies what it keeps). */
+  readonly #scratch: MutableResult;
+  readonly #splitTime = { seconds: 0, nanos: 0 };
+
+  /** Validate, open the socket, start sending. Bad options: ConfigError; socket failures: NetworkError. */
+  static async open(options: SessionSenderOptions): Promise<SessionSender> {
+    const resolved = resolveSenderOptions(options);
+    const largest = Math.max(...resolved.sizes);
+    const socket = await openUdpSocket({
+      family: resolved.family,
+      ...(resolved.localAddress === undefined ? {} : { address: resolved.localAddress }),
+      port: resolved.localPort,
+      ttl: resolved.ttl,
+      ...(resolved.tos === undefined ? {} : { tos: resolved.tos }),
+      ...(resolved.dontFragment === undefined ? {} : { dontFragment: resolved.dontFragment }),
+      // Replies are as long as the request (or the reflector base): room for the largest, plus slack.
+      maxPacketSize: Math.min(65_535, Math.max(DEFAULT_RECEIVE_PACKET, largest + 64)),
+      receiveBufferSize: RECEIVE_BUFFER_BYTES,
+      sendBufferSize: RECEIVE_BUFFER_BYTES,
+      implementation: resolved.implementation,
+    });
+    return new SessionSender(resolved, socket);
+  }
+
+  private constructor(options: ResolvedSenderOptions, socket: UdpSocket) {
+    this.#options = options;
+    this.#socket = socket;
+    this.#clock = new WallClock();
+    this.#startedAtMs = Date.now();
+    this.#ntp = new NtpToRelative(this.#clock.epochUnixSeconds);
+    this.#builder = new RequestBuilder(options.format, options.sizes, options.paddingFill);
+    this.#reader = new ReplyReader(options.format, this.#ntp);
+    this.#timeline = new Timeline(options.schedule);
+    this.#targetAddress = options.target.address;
+    this.#targetPort = options.target.port;
+    this.#stampOptions = { stampOffset: this.#builder.timestampAt };
+    this.#startClock = clockStatus();
+    this.#errorEstimate = errorEstimateForClock(this.#startClock);
+    this.#senderClaim = clockClaimFromErrorEstimate(this.#errorEstimate);
+    this.#lastClockRefreshMs = this.#clock.monotonicMs();
+    const caps = socket.capabilities;
+    this.#t1Source = this.#builder.t1Writer === 'sender' || !caps.stampOnSend ? 'userspace' : 'stamp-on-send';
+    this.#t4Source = caps.kernelTimestamps ? 'kernel' : 'userspace';
+    const interval = this.#timeline.meanIntervalMs;
+    this.#catchUpSlots = Math.max(MIN_CATCH_UP_SLOTS, Math.ceil(CATCH_UP_WINDOW_MS / interval));
+
+    const capacity = inFlightCapacity(options);
+    this.#mask = capacity - 1;
+    this.#t1Ring = new Float64Array(capacity);
+    this.#sequenceRing = new Uint32Array(capacity).fill(0xffffffff);
+    const statistics: SessionStatisticsOptions = {
+      lossTimeout: options.lossTimeoutMs * 1_000_000,
+      inFlightCapacity: capacity,
+      reflectorStateful: options.reflectorStateful,
+      ...(options.percentiles === undefined ? {} : { percentiles: options.percentiles }),
+      onLost: this.#onLost,
+    };
+    this.#metrics = new SessionStatistics(statistics);
+    this.#scratch = newResult();
+
+    let resolveDone: (report: SessionSenderReport) => void = () => undefined;
+    this.done = new Promise<SessionSenderReport>((resolve) => {
+      resolveDone = resolve;
+    });
+    this.#resolveDone = resolveDone;
+
+    socket.onReceive(this.#onBatch);
+    // Asynchronous socket errors (receive failures; ICMP errors need a connected socket) are counted.
+    socket.onError(() => {
+      this.#sendErrors += 1;
+    });
+    this.#onAbort = () => {
+      this.stop();
+    };
+    options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (options.intervalReportMs !== undefined) {
+      this.#intervalTimer = setInterval(this.#emitInterval, options.intervalReportMs);
+    }
+    if (options.signal?.aborted === true) {
+      this.#finishSending(true);
+    } else {
+      // Start on the next turn, so that handlers the caller sets right after `await open()` see everything.
+      this.#sendImmediate = setImmediate(this.#begin);
+    }
+  }
+
+  get localAddress(): string {
+    return this.#socket.localAddress;
+  }
+
+  get localPort(): number {
+    return this.#socket.localPort;
+  }
+
+  /** The run's epoch (integer Unix seconds): every relative time in events and the report counts from it. */
+  get epochUnixSeconds(): number {
+    return this.#clock.epochUnixSeconds;
+  }
+
+  onEvent(handler: (event: SenderEvent) => void): void {
+    this.#handler = handler;
+  }
+
+  /**
+   * Events from now on, through a bounded queue (eventQueueLimit; beyond it events are dropped and
+   * counted in eventsDropped). Call it before the run produces events you want: right after open().
+   * Ends when the run is done.
+   */
+  events(): AsyncIterable<SenderEvent> {
+    if (this.#queue === undefined) {
+      this.#queue = new BoundedEventQueue<SenderEvent>(this.#options.eventQueueLimit);
+      if (this.#complete) this.#queue.close();
+    }
+    const queue = this.#queue;
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => queue.next(),
+        return: () => Promise.resolve({ value: undefined, done: true as const }),
+      }),
+    };
+  }
+
+  stop(): void {
+    if (!this.#sendingDone) this.#finishSending(true);
+  }
+
+  // ---- sending --------------------------------------------------------------------------------
+
+  readonly #begin = (): void => {
+    this.#sendImmediate = undefined;
+    if (this.#sendingDone) return;
+    this.#startMs = this.#clock.monotonicMs();
+    this.#tick();
+  };
+
+  readonly #tick = (): void => {
+    this.#sendTimer = undefined;
+    this.#sendImmediate = undefined;
+    if (this.#sendingDone) return;
+    const clock = this.#clock;
+    const timeline = this.#timeline;
+    const duration = this.#options.durationMs;
+    let now = clock.monotonicMs();
+    let due = this.#startMs + timeline.nextMs;
+    // The last sub-50 µs: spin rather than hand the loop over and come back late.
+    if (due > now && due - now <= SPIN_MS) {
+      while (now < due) now = clock.monotonicMs();
+    }
+    let slots = 0;
+    while (due <= now) {
+      if (duration !== undefined && timeline.nextMs >= duration) {
+        this.#finishSending(false);
+        return;
+      }
+      if (slots >= this.#catchUpSlots) {
+        // Too far behind to catch up without a long burst: move the rest of the timeline so the
+        // next slot is now, and count it.
+        const behind = now - due;
+        timeline.shift(behind);
+        this.#shifts += 1;
+        this.#shiftedMs += behind;
+        break;
+      }
+      if (!this.#sendSlot(due)) return;
+      slots += 1;
+      timeline.advance();
+      due = this.#startMs + timeline.nextMs;
+      now = clock.monotonicMs();
+    }
+    if (duration !== undefined && timeline.nextMs >= duration) {
+      this.#finishSending(false);
+      return;
+    }
+    this.#arm(due - clock.monotonicMs());
+  };
+
+  #arm(waitMs: number): void {
+    if (waitMs > TIMER_THRESHOLD_MS) {
+      this.#sendTimer = setTimeout(this.#tick, waitMs - TIMER_MARGIN_MS);
+    } else {
+      this.#sendImmediate = setImmediate(this.#tick);
+    }
+  }
+
+  /** Send the slot's burst; false when that was the last of the count. */
+  #sendSlot(plannedMs: number): boolean {
+    this.#slots += 1;
+    const burst = this.#options.burst;
+    const count = this.#options.count;
+    for (let i = 0; i < burst && this.#attempts < count; i++) this.#sendOne(plannedMs);
+    if (this.#attempts < count) return true;
+    this.#finishSending(false);
+    return false;
+  }
+
+  #sendOne(plannedMs: number): void {
+    const clock = this.#clock;
+    const builder = this.#builder;
+    const socket = this.#socket;
+    const sequence = this.#sequence;
+    const position = this.#attempts % builder.cycleLength.length;
+    const buffer = builder.cycleBuffer[position];
+    const length = builder.cycleLength[position];
+    this.#attempts += 1;
+    if (buffer === undefined || length === undefined) return;
+    this.#sequence = (sequence + 1) >>> 0;
+
+    let actualMs = clock.monotonicMs();
+    if (actualMs - this.#lastClockRefreshMs >= CLOCK_REFRESH_MS) this.#refreshClock(actualMs);
+    builder.fill(buffer, sequence, this.#errorEstimate);
+    let t1: number;
+    let accepted: boolean;
+    try {
+      if (builder.t1Writer === 'sender') {
+        // T1 is covered by encryption or an HMAC: take it now, then protect, then send.
+        actualMs = clock.monotonicMs();
+        const split = this.#splitTime;
+        splitRelativeNanos(clock.epochUnixSeconds, clock.relativeNanosAt(actualMs), split);
+        builder.writeTimestamp(buffer, split.seconds, split.nanos);
+        builder.protect(buffer);
+        t1 = (split.seconds - clock.epochUnixSeconds) * 1_000_000_000 + split.nanos;
+        accepted = socket.send(buffer, length, this.#targetAddress, this.#targetPort);
+      } else {
+        builder.protect(buffer);
+        actualMs = clock.monotonicMs();
+        accepted = socket.send(buffer, length, this.#targetAddress, this.#targetPort, this.#stampOptions);
+        const stamp = socket.stamp;
+        t1 = this.#ntp.convert(stamp[0] ?? 0, stamp[1] ?? 0);
+      }
+    } catch {
+      // A typed NetworkError (EMSGSIZE, EACCES, ...): counted; the run goes on.
+      this.#sendErrors += 1;
+      return;
+    }
+    if (!accepted) {
+      // The socket buffer was full: the packet never left, so it is not a network loss.
+      this.#sendErrors += 1;
+      return;
+    }
+    this.#sent += 1;
+    const slot = sequence & this.#mask;
+    this.#t1Ring[slot] = t1;
+    this.#sequenceRing[slot] = sequence;
+    this.#metrics.recordSent(sequence, t1);
+    if (this.#lossTimer === undefined) this.#armLossTimer();
+
+    const lateMs = actualMs - plannedMs;
+    if (lateMs > LATE_SEND_MS) this.#lateSends += 1;
+    if (lateMs * 1_000_000 > this.#maxLateNs) this.#maxLateNs = lateMs * 1_000_000;
+    const timing = this.#options.onSendTiming;
+    if (timing !== undefined) timing(clock.relativeNanosAt(plannedMs), clock.relativeNanosAt(actualMs));
+  }
+
+  #refreshClock(nowMs: number): void {
+    this.#lastClockRefreshMs = nowMs;
+    this.#clock.follow();
+    const estimate = errorEstimateForClock(clockStatus());
+    if (estimate !== this.#errorEstimate) {
+      this.#errorEstimate = estimate;
+      this.#senderClaim = clockClaimFromErrorEstimate(estimate);
+      this.#scratch.senderClock = this.#senderClaim;
+    }
+  }
+
+  #finishSending(aborted: boolean): void {
+    if (this.#sendingDone) return;
+    this.#sendingDone = true;
+    this.#aborted = aborted;
+    if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
+    if (this.#sendImmediate !== undefined) clearImmediate(this.#sendImmediate);
+    this.#sendTimer = undefined;
+    this.#sendImmediate = undefined;
+    // Every request still in flight gets its full loss timeout; this timer only guards against a
+    // deadline that never comes (a clock step, a stuck timer).
+    this.#drainTimer = setTimeout(this.#forceComplete, this.#options.lossTimeoutMs + DRAIN_GRACE_MS);
+    this.#checkDone();
+  }
+
+  // ---- receiving ------------------------------------------------------------------------------
+
+  readonly #onBatch = (batch: ReceiveBatch): void => {
+    if (this.#complete) return;
+    if (batch.timeSource === 'userspace') this.#t4Source = 'userspace';
+    const count = batch.count;
+    const epoch = this.#clock.epochUnixSeconds;
+    for (let i = 0; i < count; i++) {
+      if (batch.port(i) !== this.#targetPort || batch.truncated(i) || batch.address(i) !== this.#targetAddress) {
+        this.#malformed += 1;
+        continue;
+      }
+      const length = batch.length(i);
+      if (this.#reader.read(batch.data(i), length) !== ReplyProblem.None) {
+        this.#malformed += 1;
+        continue;
+      }
+      const t4 = (batch.timeSeconds(i) - epoch) * 1_000_000_000 + batch.timeNanos(i);
+      this.#record(batch, i, length, t4);
+    }
+    if (this.#sendingDone) this.#checkDone();
+  };
+
+  #record(batch: ReceiveBatch, index: number, replyLength: number, t4: number): void {
+    const f = this.#reader.fields;
+    const sequence = f.senderSequence;
+    const slot = sequence & this.#mask;
+    const t1 = this.#sequenceRing[slot] === sequence ? (this.#t1Ring[slot] ?? 0) : f.senderTimestamp;
+    if (f.errorEstimate !== this.#lastReflectorEstimate) {
+      this.#lastReflectorEstimate = f.errorEstimate;
+      this.#reflectorClaim = clockClaimFromErrorEstimate(f.errorEstimate);
+    }
+    const ttl = batch.ttl(index);
+    const tos = batch.tos(index);
+    const cycle = this.#builder.cycleLength;
+    const wantEvents = this.#handler !== undefined || this.#queue !== undefined;
+    // Nobody listening: the reused scratch sample. Otherwise the event's own object, filled once.
+    const sample: MutableResult = wantEvents ? newResult() : this.#scratch;
+    sample.sequence = sequence;
+    sample.reflectorSequence = f.reflectorSequence;
+    sample.t1 = t1;
+    sample.t2 = f.receiveTimestamp;
+    sample.t3 = f.transmitTimestamp;
+    sample.t4 = t4;
+    sample.sentTtl = this.#options.ttl;
+    sample.reflectorReceivedTtl = f.senderTtl < 0 ? undefined : f.senderTtl;
+    sample.reflectorSentTtl = undefined;
+    sample.replyTtl = ttl < 0 ? undefined : ttl;
+    sample.sentTos = this.#options.tos ?? 0;
+    sample.reflectorReceivedTos = f.receivedTos < 0 ? undefined : f.receivedTos;
+    sample.reflectorSentTos = f.sentTos < 0 ? undefined : f.sentTos;
+    sample.replyTos = tos < 0 ? undefined : tos;
+    sample.senderClock = this.#senderClaim;
+    sample.reflectorClock = this.#reflectorClaim;
+    sample.requestLength = cycle[sequence % cycle.length];
+    sample.replyLength = replyLength;
+    const disposition = this.#metrics.recordReply(sample);
+    if (!wantEvents) return;
+    sample.disposition = disposition;
+    sample.rtt = roundTripTime(t1, sample.t2, sample.t3, t4);
+    sample.forward = sample.t2 - t1;
+    sample.backward = t4 - sample.t3;
+    sample.processing = sample.t3 - sample.t2;
+    this.#emit({ type: 'packet', result: sample });
+  }
+
+  // ---- loss and completion --------------------------------------------------------------------
+
+  readonly #onLost = (sequence: number, _reason: LossReason): void => {
+    if (this.#handler !== undefined || this.#queue !== undefined) this.#emit({ type: 'lost', sequence });
+  };
+
+  #armLossTimer(): void {
+    const deadline = this.#metrics.nextDeadline;
+    if (deadline === undefined || this.#complete) return;
+    const waitMs = (deadline - this.#clock.nowRelativeNanos()) / 1_000_000;
+    // +1 ms: setTimeout may fire a little early by our clock, and an early expire() finds nothing.
+    this.#lossTimer = setTimeout(this.#onLossTimer, Math.max(0, Math.ceil(waitMs)) + 1);
+  }
+
+  readonly #onLossTimer = (): void => {
+    this.#lossTimer = undefined;
+    this.#metrics.expire(this.#clock.nowRelativeNanos());
+    if (this.#sendingDone) this.#checkDone();
+    if (!this.#complete) this.#armLossTimer();
+  };
+
+  #checkDone(): void {
+    if (!this.#complete && this.#sendingDone && this.#metrics.pending === 0) this.#finish();
+  }
+
+  readonly #forceComplete = (): void => {
+    this.#drainTimer = undefined;
+    if (this.#complete) return;
+    // Everything still pending has had its loss timeout and more: declare it lost.
+    this.#metrics.expire(Number.MAX_SAFE_INTEGER);
+    this.#finish();
+  };
+
+  readonly #emitInterval = (): void => {
+    const summary = this.#metrics.takeWindow();
+    this.#emit({ type: 'interval', index: this.#intervalIndex, summary });
+    this.#intervalIndex += 1;
+  };
+
+  #finish(): void {
+    this.#complete = true;
+    this.#endedAtMs = Date.now();
+    for (const timer of [this.#lossTimer, this.#drainTimer, this.#sendTimer]) {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+    if (this.#intervalTimer !== undefined) {
+      clearInterval(this.#intervalTimer);
+      // The last, partial window, so that the windows add up to the run.
+      this.#emitInterval();
+    }
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#socket.close();
+    const report = this.#report();
+    this.#queue?.close();
+    this.#resolveDone(report);
+  }
+
+  #report(): SessionSenderReport {
+    const options = this.#options;
+    const target: Endpoint = { address: options.target.address, port: options.target.port };
+    const local: Endpoint = { address: this.#socket.localAddress, port: this.#socket.localPort };
+    return {
+      protocol: options.protocol,
+      target,
+      local,
+      epochUnixSeconds: this.#clock.epochUnixSeconds,
+      startedAtMs: this.#startedAtMs,
+      durationMs: this.#endedAtMs - this.#startedAtMs,
+      summary: this.#metrics.summary(),
+      timestamps: { t1: this.#t1Source, t4: this.#t4Source },
+      clock: this.#startClock,
+      capabilities: this.#socket.capabilities,
+      malformedReplies: this.#malformed,
+      sendErrors: this.#sendErrors,
+      eventsDropped: (this.#queue?.dropped ?? 0) + this.#handlerDropped,
+      aborted: this.#aborted,
+      packetsSent: this.#sent,
+      schedule: {
+        kind: this.#timeline.kind,
+        seed: this.#timeline.seed,
+        slots: this.#slots,
+        lateSends: this.#lateSends,
+        maxLateNs: Math.round(this.#maxLateNs),
+        timelineShifts: this.#shifts,
+        shiftedMs: this.#shiftedMs,
+      },
+    };
+  }
+
+  #emit(event: SenderEvent): void {
+    const handler = this.#handler;
+    if (handler !== undefined) {
+      try {
+        handler(event);
+      } catch {
+        // A throwing handler must not break the receive path or the run; its event counts as dropped.
+        this.#handlerDropped += 1;
+      }
+    }
+    this.#queue?.push(event);
+  }
+}

@@ -1,0 +1,76 @@
+// The sender's own reading of the wall clock, in nanoseconds relative to the run's epoch. It is
+// used for what the socket cannot stamp (T1 inside an encrypted or HMAC-covered packet), for the
+// schedule and for loss deadlines. Date.now() has millisecond resolution and BigInt readings
+// allocate, so the monotonic performance.now() (a double, sub-microsecond resolution) is anchored
+// to the wall clock on a millisecond edge of Date.now(): that leaves an anchor error of about a
+// microsecond instead of up to a millisecond, which matters when a userspace T1 meets a kernel T4.
+
+const NANOS_PER_MILLI = 1_000_000;
+/** Bound on the wait for Date.now() to tick while anchoring (it ticks every millisecond). */
+const ANCHOR_SPIN_LIMIT_MS = 3;
+
+export class WallClock {
+  /** Integer Unix seconds every relative time counts from. */
+  readonly epochUnixSeconds: number;
+  /** performance.now() at the anchor, ms. */
+  #anchorPerfMs: number;
+  /** Wall time at the anchor, ns relative to the epoch. */
+  #anchorRelNs: number;
+
+  constructor() {
+    const start = performance.now();
+    const first = Date.now();
+    let wall = first;
+    let perf = start;
+    while (wall === first && perf - start < ANCHOR_SPIN_LIMIT_MS) {
+      wall = Date.now();
+      perf = performance.now();
+    }
+    this.epochUnixSeconds = Math.floor(wall / 1000);
+    this.#anchorPerfMs = perf;
+    this.#anchorRelNs = (wall - this.epochUnixSeconds * 1000) * NANOS_PER_MILLI;
+  }
+
+  /** Monotonic milliseconds (performance.now), the schedule's timeline. */
+  monotonicMs(): number {
+    return performance.now();
+  }
+
+  /** The wall time of a monotonic reading, ns relative to the epoch (fractional). */
+  relativeNanosAt(monotonicMs: number): number {
+    return this.#anchorRelNs + (monotonicMs - this.#anchorPerfMs) * NANOS_PER_MILLI;
+  }
+
+  /** Wall time now, ns relative to the epoch (fractional). */
+  nowRelativeNanos(): number {
+    return this.relativeNanosAt(performance.now());
+  }
+
+  /**
+   * Keep following the wall clock: the monotonic clock and CLOCK_REALTIME drift apart by the
+   * clock's frequency correction (ppm), so once in a while check the anchored reading against
+   * Date.now() and move the anchor by the smallest step that puts it back inside Date.now()'s
+   * millisecond. Costs nothing when the two still agree.
+   */
+  follow(): void {
+    const perf = performance.now();
+    const wallMs = Date.now();
+    const predictedMs = (this.relativeNanosAt(perf) / NANOS_PER_MILLI) + this.epochUnixSeconds * 1000;
+    if (predictedMs < wallMs) {
+      this.#anchorRelNs += (wallMs - predictedMs) * NANOS_PER_MILLI;
+    } else if (predictedMs >= wallMs + 1) {
+      this.#anchorRelNs -= (predictedMs - (wallMs + 1)) * NANOS_PER_MILLI + 1;
+    }
+  }
+}
+
+/**
+ * Split a relative time into Unix seconds and whole nanoseconds within the second, for the NTP
+ * writer, into a reused pair.
+ */
+export function splitRelativeNanos(epochUnixSeconds: number, relativeNanos: number, into: { seconds: number; nanos: number }): void {
+  const whole = Math.floor(relativeNanos);
+  const seconds = Math.floor(whole / 1_000_000_000);
+  into.seconds = epochUnixSeconds + seconds;
+  into.nanos = whole - seconds * 1_000_000_000;
+}
