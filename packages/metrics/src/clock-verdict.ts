@@ -44,7 +44,9 @@ export class ClockEvidence {
     this.samples++;
     if (!senderSync) this.senderUnsynchronized = true;
     if (!reflectorSync) this.reflectorUnsynchronized = true;
-    const claimed = senderError + reflectorError;
+    // An unreadable claim (NaN) is as bad as an unbounded one.
+    const sum = senderError + reflectorError;
+    const claimed = Number.isNaN(sum) ? Infinity : sum;
     if (claimed > this.claimedErrorSeconds) this.claimedErrorSeconds = claimed;
     const offset = (forward - backward) / 2;
     if (rtt < this.minRtt) {

@@ -51,8 +51,8 @@ for (let j = 0; j < SUB_BUCKETS; j++) {
   SUB_REPRESENTATIVE[j] = (2 * a * b) / (a + b);
   worstError = Math.max(worstError, (b - a) / (a + b));
 }
-/** The largest relative error of a reported value within the range (≈ 0.971 %). */
-export const HISTOGRAM_RELATIVE_ERROR = worstError;
+/** The largest relative error of a reported value within the range (≈ 0.971 %, plus float rounding slack). */
+export const HISTOGRAM_RELATIVE_ERROR = worstError + 1e-12;
 
 /** Bucket of a magnitude ≥ HISTOGRAM_MIN_MAGNITUDE, 0 .. BUCKETS_PER_SIGN − 1. */
 function magnitudeBucket(magnitude: number): number {

@@ -162,6 +162,8 @@ export class SessionStatistics implements SessionStatisticsApi {
   }
 
   expire(now: number): number {
+    // expire(Infinity) settles everything (end of a run); NaN settles nothing.
+    if (Number.isNaN(now)) return 0;
     const table = this.#table;
     const timeout = this.#options.lossTimeout;
     let expired = 0;
