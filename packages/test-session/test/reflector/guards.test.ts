@@ -19,7 +19,7 @@ afterEach(() => {
 
 async function reflectorWith(options: Parameters<typeof openReflector>[0]): Promise<SessionReflector> {
   const reflector = await openReflector({ clock: () => UNSYNCED, ...options });
-  cleanup.push(() => reflector.close());
+  cleanup.push(() => { reflector.close(); });
   return reflector;
 }
 

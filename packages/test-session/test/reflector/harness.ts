@@ -20,7 +20,7 @@ export const LOOPBACK = { 4: '127.0.0.1', 6: '::1' } as const;
 
 /** Which implementation the suites run against: env TWAMP_UDP_IMPL wins, else auto. */
 export function implementationUnderTest(): UdpImplementation | 'auto' {
-  const env = process.env.TWAMP_UDP_IMPL;
+  const env = process.env['TWAMP_UDP_IMPL'];
   return env === 'dgram' || env === 'native' ? env : 'auto';
 }
 

@@ -123,7 +123,7 @@ describe.each([4, 6] as const)('TWAMP Light over IPv%i', (family) => {
     const events: ReflectorSessionEvent[] = [];
     const { reflector, client } = await pair(family, { onSessionEvent: (e) => events.push(e) });
     const other = await Client.open(family);
-    cleanup.push(() => other.close());
+    cleanup.push(() => { other.close(); });
     await client.exchange(request(1), reflector);
     await client.exchange(request(2), reflector);
     const first = await other.exchange(request(1), reflector);
@@ -143,7 +143,7 @@ describe('SessionReflector lifecycle', () => {
   it('binds an ephemeral port, closes idempotently and stops answering', async () => {
     const reflector = await openReflector();
     const client = await Client.open(4);
-    cleanup.push(() => client.close());
+    cleanup.push(() => { client.close(); });
     expect(reflector.localPort).toBeGreaterThan(0);
     expect(reflector.localAddress).toBe('127.0.0.1');
     expect(await client.exchange(request(1), reflector)).toBeDefined();

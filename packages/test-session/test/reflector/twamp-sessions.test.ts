@@ -107,7 +107,7 @@ describe('registered sessions', () => {
   it("answers only the negotiated sender when registeredOnly ('unknown-session' otherwise)", async () => {
     const { reflector, client } = await pair({ registeredOnly: true });
     const other = await Client.open(4);
-    cleanup.push(() => other.close());
+    cleanup.push(() => { other.close(); });
     const layout = twampLayout({ security: TestSecurity.Open });
     reflector.register({ sid: SID, sender: { address: '127.0.0.1', port: client.port }, layout });
     other.send(sender(layout, 1, Buffer.alloc(27)), reflector);
@@ -121,7 +121,7 @@ describe('registered sessions', () => {
     const layout = twampLayout({ security: TestSecurity.Encrypted });
     const handle = reflector.register({ sid: SID, sender: { address: '127.0.0.1' }, layout, crypto: new TestPacketCrypto(KEYS, 'encrypted') });
     const intruder = await Client.open(4);
-    cleanup.push(() => intruder.close());
+    cleanup.push(() => { intruder.close(); });
     intruder.send(sender(layout, 1, Buffer.alloc(64), new TestPacketCrypto(OTHER_KEYS, 'encrypted')), reflector);
     expect(await intruder.next(150)).toBeUndefined();
     expect(reflector.stats.dropped['bad-hmac']).toBe(1);
