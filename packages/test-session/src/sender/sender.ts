@@ -57,8 +57,8 @@ const TIMER_MARGIN_MS = 1.5;
 /** The last stretch before a due time is spun on the clock: bounded, and short enough not to starve I/O. */
 const SPIN_MS = 0.05;
 /** Catch up at most this much schedule time in one go after falling behind; beyond it the timeline moves. */
-const CATCH_UP_WINDOW_MS = 2;
-const MIN_CATCH_UP_SLOTS = 4;
+const CATCH_UP_WINDOW_MS = 5;
+const MIN_CATCH_UP_SLOTS = 8;
 /** The Error Estimate and the clock anchor are refreshed at most this often. */
 const CLOCK_REFRESH_MS = 1000;
 /** Past the last loss deadline, give up waiting after this much more (clock trouble, a stuck timer). */

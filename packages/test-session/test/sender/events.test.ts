@@ -1,0 +1,99 @@
+// Events: the synchronous handler, the bounded async iterable, interval summaries.
+import { describe, expect, it } from 'vitest';
+import type { SenderEvent } from '../../src/index.js';
+import { SessionSender, type SessionSenderOptions } from '../../src/sender/index.js';
+import { BoundedEventQueue } from '../../src/sender/event-queue.js';
+import { openTestReflector } from './fixture.js';
+
+async function withReflector<T>(fn: (port: number) => Promise<T>): Promise<T> {
+  const reflector = await openTestReflector({ protocol: 'twamp' });
+  try {
+    return await fn(reflector.port);
+  } finally {
+    reflector.close();
+  }
+}
+
+function options(port: number, extra: Partial<SessionSenderOptions> = {}): SessionSenderOptions {
+  return { target: { address: '127.0.0.1', port }, protocol: 'twamp-light', schedule: { kind: 'periodic', intervalMs: 1 }, count: 10, lossTimeoutMs: 500, ...extra };
+}
+
+describe('events()', () => {
+  it('yields every packet result and ends when the run is done', async () => {
+    await withReflector(async (port) => {
+      const sender = await SessionSender.open(options(port));
+      const seen: SenderEvent[] = [];
+      for await (const event of sender.events()) seen.push(event);
+      const report = await sender.done;
+      expect(seen.filter((e) => e.type === 'packet')).toHaveLength(10);
+      expect(report.eventsDropped).toBe(0);
+    });
+  });
+
+  it('drops and counts events beyond eventQueueLimit when nobody reads them', async () => {
+    await withReflector(async (port) => {
+      const sender = await SessionSender.open(options(port, { eventQueueLimit: 3 }));
+      const iterable = sender.events();
+      const report = await sender.done;
+      expect(report.eventsDropped).toBe(7);
+      const seen: SenderEvent[] = [];
+      for await (const event of iterable) seen.push(event);
+      expect(seen).toHaveLength(3);
+    });
+  });
+
+  it('ends at once when asked for after the run is over', async () => {
+    await withReflector(async (port) => {
+      const sender = await SessionSender.open(options(port, { count: 2 }));
+      await sender.done;
+      const seen: SenderEvent[] = [];
+      for await (const event of sender.events()) seen.push(event);
+      expect(seen).toEqual([]);
+    });
+  });
+});
+
+describe('onEvent()', () => {
+  it('a throwing handler does not stop the run; its events count as dropped', async () => {
+    await withReflector(async (port) => {
+      const sender = await SessionSender.open(options(port, { count: 4 }));
+      sender.onEvent(() => {
+        throw new Error('handler bug');
+      });
+      const report = await sender.done;
+      expect(report.summary.loss.received).toBe(4);
+      expect(report.eventsDropped).toBe(4);
+    });
+  });
+
+  it('interval summaries every intervalReportMs, plus the last partial window', async () => {
+    await withReflector(async (port) => {
+      const sender = await SessionSender.open(options(port, { count: 30, schedule: { kind: 'periodic', intervalMs: 5 }, intervalReportMs: 40 }));
+      const intervals: { index: number; sent: number }[] = [];
+      sender.onEvent((event) => {
+        if (event.type === 'interval') intervals.push({ index: event.index, sent: event.summary.loss.sent });
+      });
+      const report = await sender.done;
+      expect(intervals.length).toBeGreaterThanOrEqual(2);
+      expect(intervals.map((i) => i.index)).toEqual(intervals.map((_, k) => k));
+      expect(intervals.reduce((sum, i) => sum + i.sent, 0)).toBe(report.summary.loss.sent);
+    });
+  });
+});
+
+describe('BoundedEventQueue', () => {
+  it('hands items to a waiting reader, keeps order, bounds memory', async () => {
+    const queue = new BoundedEventQueue<number>(2);
+    const waiting = queue.next();
+    queue.push(1);
+    expect(await waiting).toEqual({ value: 1, done: false });
+    queue.push(2);
+    queue.push(3);
+    queue.push(4);
+    expect(queue.dropped).toBe(1);
+    expect(await queue.next()).toEqual({ value: 2, done: false });
+    queue.close();
+    expect(await queue.next()).toEqual({ value: 3, done: false });
+    expect(await queue.next()).toEqual({ value: undefined, done: true });
+  });
+});
