@@ -61,7 +61,7 @@ describe('Timeline', () => {
   });
 });
 
-async function runAgainstFixture(options: Omit<SessionSenderOptions, 'target'>, drop?: (sequence: number) => boolean) {
+async function runAgainstFixture(options: Partial<Omit<SessionSenderOptions, 'target'>>, drop?: (sequence: number) => boolean) {
   const reflector = await openTestReflector({ protocol: 'twamp', ...(drop ? { drop } : {}) });
   const planned: number[] = [];
   const actual: number[] = [];
