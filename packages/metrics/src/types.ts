@@ -64,7 +64,7 @@ export interface StatisticsOptions {
    * error takes over (fixed memory per session). Default 10 000.
    */
   readonly exactSampleLimit?: number;
-  /** Whether the reflector keeps its own sequence counter (per-direction loss is only known then). */
+  /** Whether the reflector keeps its own sequence counter (per-direction loss is only known then). Default false. */
   readonly reflectorStateful?: boolean;
 }
 
@@ -102,7 +102,11 @@ export interface LossSummary {
   readonly received: number;
   /** Sent and not answered in time (late replies count here and in `late`). */
   readonly lost: number;
-  /** lost / sent, 0..1; undefined when nothing was sent. */
+  /**
+   * lost / (received + lost): the share of the decided requests that were lost, 0..1; undefined when
+   * none is decided yet. Equals lost / sent once every request is decided (end of a session), and
+   * stays within 0..1 in a window, where `sent` counts other requests than `received` and `lost`.
+   */
   readonly lossRatio: number | undefined;
   /** Lost on the way to the reflector / on the way back, when the reflector is stateful; otherwise undefined. */
   readonly forwardLost: number | undefined;
