@@ -145,7 +145,9 @@ describe('main: sender', () => {
     expect(await main(['sender', 'localhost:5000', '-c', '10', '-i', '0.5', '--dscp', 'af41'], io, { engine: scripted })).toBe(0);
     expect(scripted.senders[0]).toMatchObject({ target: { address: '127.0.0.1', port: 5000 }, count: 10, tos: 0x88, schedule: { intervalMs: 0.5 } });
     expect(io.out()).toContain('round trip  0.041');
-    expect(io.err()).toBe('');
+    expect(io.err()).toBe(
+      'twamp sender: TWAMP Light from 127.0.0.1:40000 to 127.0.0.1:5000, 10 packets every 0.5 ms (Ctrl-C stops and prints the summary so far)\n',
+    );
   });
 
   it('prints one JSON object with --json', async () => {

@@ -8,7 +8,7 @@ import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../options
 import { chooseFamily, parseTosOptions, parseTtlOption } from '../options/network.js';
 import { parseDecimalOption, parseIntegerOption, parsePercentilesOption } from '../options/numbers.js';
 import { usageError } from '../options/usage-error.js';
-import { missingCapabilities } from '../output/names.js';
+import { missingCapabilities, protocolName } from '../output/names.js';
 import { senderJson, type SenderJsonSettings } from '../output/sender-json.js';
 import { formatSenderSummary } from '../output/sender-summary.js';
 import { type CommandContext, writeLine } from './context.js';
@@ -182,6 +182,11 @@ export async function runSender(plan: SenderPlan, context: CommandContext): Prom
     const target = await resolveAddress(plan.remote, plan.family, loopbackAddress(plan.family), context);
     const local = plan.local.address === undefined ? undefined : await resolveAddress(plan.local, plan.family, '', context);
     sender = await context.engine.openSender(senderOptionsFor(plan, target, local, controller.signal));
+    // On stderr, so that stdout holds only the summary (or the JSON object).
+    writeLine(
+      context.io.stderr,
+      `twamp sender: ${protocolName(plan.protocol)} from ${formatEndpoint(sender.localAddress, sender.localPort)} to ${formatEndpoint(target, plan.remote.port)}, ${plan.count} packets every ${plan.intervalMs} ms (Ctrl-C stops and prints the summary so far)`,
+    );
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         reject(new TimeoutError({ waitingFor: 'the end of the sender run', afterMs: runDeadlineMs(plan), peer: formatEndpoint(target, plan.remote.port) }));

@@ -1,0 +1,86 @@
+// Runs the real `twamp` executable as a child process (from source through tsx, the way `pnpm twamp`
+// does) and reads its output as it comes.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const APP = join(import.meta.dirname, '..');
+const BIN = join(APP, 'src', 'bin.ts');
+
+export interface TwampProcess {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first match of `pattern` in the stream, or rejects after `timeoutMs`. */
+  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code (or the signal's name) once the process is gone; rejects after `timeoutMs`. */
+  exited(timeoutMs?: number): Promise<number | string>;
+}
+
+/** Starts `twamp ...args` with its working directory in apps/twamp (where tsx resolves). */
+export function startTwamp(args: readonly string[]): TwampProcess {
+  const child = spawn(process.execPath, ['--conditions=@twamp/source', '--import', 'tsx', BIN, ...args], {
+    cwd: APP,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const text = { stdout: '', stderr: '' };
+  const waiters = new Set<() => void>();
+  const exit = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => {
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  for (const stream of ['stdout', 'stderr'] as const) {
+    child[stream].setEncoding('utf8');
+    child[stream].on('data', (chunk: string) => {
+      text[stream] += chunk;
+      for (const waiter of waiters) waiter();
+    });
+  }
+  return {
+    child,
+    stdout: () => text.stdout,
+    stderr: () => text.stderr,
+    waitFor: (stream, pattern, timeoutMs = 15_000) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const match = pattern.exec(text[stream]);
+          if (match !== null) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(match);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${String(pattern)} on ${stream} within ${timeoutMs} ms; stdout: ${text.stdout}; stderr: ${text.stderr}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+    exited: (timeoutMs = 15_000) =>
+      Promise.race([
+        exit,
+        new Promise<never>((_, reject) => {
+          setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new Error(`twamp ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${text.stderr}`));
+          }, timeoutMs).unref();
+        }),
+      ]),
+  };
+}
+
+/** Runs `twamp ...args` to the end. */
+export async function runTwamp(args: readonly string[], timeoutMs?: number): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const run = startTwamp(args);
+  const code = await run.exited(timeoutMs);
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+/** Starts a responder on an ephemeral port of `address` and returns it with the port it got. */
+export async function startResponder(address: string, extra: readonly string[] = []): Promise<{ responder: TwampProcess; port: number }> {
+  const bracketed = address.includes(':') ? `[${address}]:0` : `${address}:0`;
+  const responder = startTwamp(['responder', bracketed, ...extra]);
+  const match = await responder.waitFor('stdout', /listening on \S+:(\d+)\/udp/);
+  return { responder, port: Number(match[1]) };
+}
