@@ -116,7 +116,9 @@ describe('malformed replies', () => {
         lossTimeoutMs: 300,
       });
       const report = await sender.done;
-      expect(report.summary.loss).toMatchObject({ sent: 4, received: 4, duplicates: 4 });
+      expect(report.summary.loss).toMatchObject({ sent: 4, received: 4 });
+      // The run ends when nothing is pending, which can be just before the last duplicate arrives.
+      expect(report.summary.loss.duplicates).toBeGreaterThanOrEqual(3);
     } finally {
       reflector.close();
     }
