@@ -42,6 +42,8 @@ export interface ImpairmentRelayOptions {
   readonly holdTimeoutMs?: number;
   /** Distinct sender addresses relayed; packets from further ones are dropped and counted. Default 64. */
   readonly maxClients?: number;
+  /** How many per-packet residence times (arrival → send, ms) to keep per direction. Default 10 000. */
+  readonly residenceSamples?: number;
 }
 
 export interface RelayStats {
@@ -65,6 +67,8 @@ interface Outgoing {
   readonly direction: RelayDirection;
   readonly client: Client;
   readonly data: Buffer;
+  /** When the relay received it (performance.now() ms). */
+  readonly arrived: number;
   /** Planned release time (performance.now() ms), for the lateness counters. */
   readonly at: number;
 }
@@ -94,6 +98,7 @@ export class ImpairmentRelay {
   readonly #queue: TimeQueue<Outgoing>;
   readonly #clients = new Map<string, Client>();
   readonly #maxClients: number;
+  readonly #residence: Readonly<Record<RelayDirection, { readonly values: Float64Array; count: number }>>;
   #clientsRejected = 0;
   #strayReplies = 0;
   #maxQueued = 0;
@@ -117,6 +122,11 @@ export class ImpairmentRelay {
     };
     this.#queue = new TimeQueue(options.queueLimit ?? 65_536);
     this.#maxClients = options.maxClients ?? 64;
+    const samples = options.residenceSamples ?? 10_000;
+    this.#residence = {
+      forward: { values: new Float64Array(samples), count: 0 },
+      backward: { values: new Float64Array(samples), count: 0 },
+    };
     listen.on('message', (data, from) => {
       this.#fromSender(data, from.address, from.port);
     });
@@ -151,6 +161,16 @@ export class ImpairmentRelay {
       strayReplies: this.#strayReplies,
       maxQueued: this.#maxQueued,
     };
+  }
+
+  /**
+   * How long each packet (in the order they were sent, duplicates included) really stayed in the
+   * relay, ms: the configured delay plus however late the event loop let it go. On a busy machine
+   * this is what a test should compare its measurement with. The first `residenceSamples` only.
+   */
+  residence(direction: RelayDirection): number[] {
+    const { values, count } = this.#residence[direction];
+    return Array.from(values.subarray(0, count));
   }
 
   /** Packets delayed or held back right now, both directions. */
@@ -217,7 +237,7 @@ export class ImpairmentRelay {
 
   #admit(direction: RelayDirection, client: Client, data: Buffer): void {
     const now = performance.now();
-    const released = this.#stages[direction].admit({ direction, client, data, at: now }, now);
+    const released = this.#stages[direction].admit({ direction, client, data, arrived: now, at: now }, now);
     for (const release of released) this.#release(release, now);
     this.#arm();
   }
@@ -240,6 +260,11 @@ export class ImpairmentRelay {
 
   #send(outgoing: Outgoing): void {
     const stage = this.#stages[outgoing.direction];
+    const residence = this.#residence[outgoing.direction];
+    if (residence.count < residence.values.length) {
+      residence.values[residence.count] = performance.now() - outgoing.arrived;
+      residence.count += 1;
+    }
     const onSent = (error: Error | null): void => {
       if (error !== null) stage.noteSendError();
     };
