@@ -32,6 +32,7 @@ import {
   TimestampMethod,
   tryParseIpAddress,
   TWAMP_SENDER_AUTH_BASE,
+  TWAMP_SENDER_OPEN_BASE,
   type TwampLayout,
   twampLayout,
   verifyStampPacket,
@@ -344,6 +345,7 @@ export class SessionReflector implements SessionReflectorApi {
         ctx,
         crypto,
         stampKey: undefined,
+        stampAuthenticated: false,
         tos: dscp !== undefined && isInteger(dscp, 0, 63) ? dscp << 2 : -1,
         nowMs: now,
         sid,
@@ -478,8 +480,16 @@ export class SessionReflector implements SessionReflectorApi {
       registered.port = port;
       registered.local = local;
       registered.sourceBucket = sourceBucket;
-      if (this.#reflect(batch, i, data, length, registered, now, false)) this.#bind(registered);
-      else registered.sourceBucket = undefined;
+      if (this.#reflect(batch, i, data, length, registered, now, false)) {
+        this.#bind(registered);
+      } else {
+        // Not this flow after all (it did not authenticate): show the registration again.
+        const filter = this.#filters.get(registered);
+        registered.address = filter?.address ?? '';
+        registered.port = filter?.port ?? 0;
+        registered.local = '';
+        registered.sourceBucket = undefined;
+      }
       return;
     }
     if (this.#registeredOnly) {
@@ -512,14 +522,15 @@ export class SessionReflector implements SessionReflectorApi {
         if (!verifyStampPacket(this.#stampKey ?? new Uint8Array(1), data)) return this.#refuse('bad-hmac');
         return true;
       }
-      return length >= 14 || this.#refuse('too-short');
+      return length >= TWAMP_SENDER_OPEN_BASE || this.#refuse('too-short');
     }
     if (this.#lightProbe !== undefined) {
       if (length < TWAMP_SENDER_AUTH_BASE) return this.#refuse('too-short');
       if (!this.#lightProbe.unprotect(data, TestPacketKind.Sender)) return this.#refuse('bad-hmac');
       return true;
     }
-    return length >= this.#lightLayout.sender.padding || (this.#lightLayout.symmetricalSize && length >= 14) || this.#refuse('too-short');
+    // Open TWAMP Light: the 14 octets reflectInto reads (twampy sends no padding).
+    return length >= TWAMP_SENDER_OPEN_BASE || this.#refuse('too-short');
   }
 
   #refuse(reason: ReflectorDropReason): false {
@@ -545,6 +556,7 @@ export class SessionReflector implements SessionReflectorApi {
         ctx,
         crypto: stamp ? undefined : this.#lightCrypto?.(),
         stampKey: stamp ? this.#stampKey : undefined,
+        stampAuthenticated: stamp && this.#stampSecurity === StampSecurity.Authenticated,
         tos: -1,
         nowMs: now,
         sid: undefined,
@@ -570,7 +582,7 @@ export class SessionReflector implements SessionReflectorApi {
       if (crypto !== undefined) {
         if (length < TWAMP_SENDER_AUTH_BASE) return this.#refuse('too-short');
         if (!crypto.unprotect(data, TestPacketKind.Sender)) return this.#refuse('bad-hmac');
-      } else if (stamp && ctx.sMin === STAMP_AUTH_BASE) {
+      } else if (session.stampAuthenticated) {
         if (length < STAMP_AUTH_BASE) return this.#refuse('too-short');
         if (!verifyStampPacket(stampKey ?? new Uint8Array(1), data)) return this.#refuse('bad-hmac');
       }
@@ -607,10 +619,12 @@ export class SessionReflector implements SessionReflectorApi {
     const late = session.lateStamp >= 0;
     if (!late) this.#writeT3(reply, ctx);
     if (crypto !== undefined) crypto.protect(reply, TestPacketKind.Reflector);
-    else if (stamp && stampKey !== undefined && ctx.sMin === STAMP_AUTH_BASE) signStampPacket(stampKey, reply);
+    else if (session.stampAuthenticated && stampKey !== undefined) signStampPacket(stampKey, reply);
 
-    const options = this.#canSetTos && replyTos >= 0 ? (late ? session.lateTosOptions : session.tosOptions) : late ? session.lateOptions : undefined;
-    if (options !== undefined && this.#canSetTos && replyTos >= 0) options.tos = replyTos;
+    // TOS 0 is the socket's own default: no per-packet TOS for it.
+    const withTos = this.#canSetTos && replyTos > 0;
+    const options = withTos ? (late ? session.lateTosOptions : session.tosOptions) : late ? session.lateOptions : undefined;
+    if (withTos && options !== undefined) options.tos = replyTos;
     if (!this.#socket.reply(batch, i, reply, n, options)) return this.#refuse('send-failed');
     session.packets++;
     session.lastSeenMs = now;

@@ -20,6 +20,8 @@ export interface SessionInit {
   readonly ctx: ReflectContext;
   readonly crypto: TestPacketCrypto | undefined;
   readonly stampKey: Uint8Array | undefined;
+  /** STAMP authenticated mode: the base HMAC (octets 0-95) is checked and written. */
+  readonly stampAuthenticated: boolean;
   /** Reply TOS for this session (a negotiated Type-P DSCP), or -1 to use the reflector's rule. */
   readonly tos: number;
   readonly nowMs: number;
@@ -36,6 +38,7 @@ export class ReflectorSession {
   readonly ctx: ReflectContext;
   readonly crypto: TestPacketCrypto | undefined;
   readonly stampKey: Uint8Array | undefined;
+  readonly stampAuthenticated: boolean;
   readonly tos: number;
   /**
    * Where the socket writes T3 just before sending (stampOffset), or -1. Only when T3 lies outside
@@ -81,6 +84,7 @@ export class ReflectorSession {
     this.ctx = init.ctx;
     this.crypto = init.crypto;
     this.stampKey = init.stampKey;
+    this.stampAuthenticated = init.stampAuthenticated;
     this.tos = init.tos;
     this.lateStamp = lateStamp;
     this.lateOptions = lateStamp >= 0 ? { stampOffset: lateStamp } : undefined;
