@@ -38,6 +38,8 @@ export interface FixtureOptions {
   /** Send only the first octets of each reply (twampy: 38). */
   readonly truncateTo?: number;
   readonly implementation?: UdpImplementation;
+  /** IPv6: bind ::1 instead of 127.0.0.1. */
+  readonly family?: 4 | 6;
   /** STAMP: sign replies with this key instead of stampKey (a reflector with the wrong key). */
   readonly replyKey?: Uint8Array;
 }
@@ -75,7 +77,10 @@ function fillCos(reply: Buffer, base: number, length: number, tos: number): void
 }
 
 export async function openTestReflector(options: FixtureOptions): Promise<TestReflector> {
-  const socket = await openUdpSocket({ family: 4, address: '127.0.0.1', ttl: 255, maxPacketSize: 65_535, ...(options.implementation ? { implementation: options.implementation } : {}) });
+  const socket = await openUdpSocket({
+    family: options.family ?? 4,
+    address: options.family === 6 ? '::1' : '127.0.0.1',
+    ttl: 255, maxPacketSize: 65_535, ...(options.implementation ? { implementation: options.implementation } : {}) });
   const layout = options.layout ?? twampLayout({ security: TestSecurity.Open });
   const stampSecurity = options.stampSecurity ?? StampSecurity.Open;
   const ctx: ReflectContext =

@@ -204,6 +204,27 @@ describe('STAMP', () => {
   });
 });
 
+describe('IPv6', () => {
+  it('measures against ::1, replies matched by the canonical source address', async () => {
+    const reflector = await openTestReflector({ protocol: 'twamp', family: 6 });
+    try {
+      const sender = await SessionSender.open({
+        target: { address: '0:0:0:0:0:0:0:1', port: reflector.port },
+        protocol: 'twamp-light',
+        schedule: { kind: 'periodic', intervalMs: 1 },
+        count: 5,
+        lossTimeoutMs: 500,
+      });
+      const report = await sender.done;
+      expect(report.target.address).toBe('::1');
+      expect(report.summary.loss).toMatchObject({ sent: 5, received: 5 });
+      expect(report.malformedReplies).toBe(0);
+    } finally {
+      reflector.close();
+    }
+  });
+});
+
 describe('T1 and T4 sources on the node:dgram fallback', () => {
   it("reports 'userspace' for both when implementation is 'dgram'", async () => {
     const result = await run({ protocol: 'twamp-light', implementation: 'dgram' }, { protocol: 'twamp' });
