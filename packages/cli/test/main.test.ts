@@ -1,5 +1,6 @@
 // `main` in-process with a scripted engine: exit codes, usage errors, signals, and what goes where.
 import type { ReflectorOptions, SenderOptions, SenderReport, SessionReflectorApi, SessionSenderApi } from '@twamp/test-session';
+import { ConfigError } from '@twamp/errors';
 import { describe, expect, it } from 'vitest';
 import type { CliEngine } from '../src/engine.js';
 import type { CliIo, CliSignal } from '../src/io.js';
@@ -195,6 +196,16 @@ describe('main: sender', () => {
     expect(io.out()).toContain('10 sent');
     expect(io.err()).toContain('error: timed out after 2000 ms waiting for any reply from 127.0.0.1:862');
     expect(io.err()).toContain('what to do:');
+  });
+
+  it('names the command\'s option when the engine refuses a value (exit 2)', async () => {
+    const io = testIo();
+    const refusing = {
+      ...engine(),
+      openSender: () => Promise.reject(new ConfigError([{ path: 'tos', expected: 'no value: the node:dgram fallback cannot set the TOS', received: '184' }])),
+    };
+    expect(await main(['sender', '--dscp', 'ef'], io, { engine: refusing })).toBe(2);
+    expect(io.err()).toContain('error: invalid configuration: --dscp: expected no value: the node:dgram fallback cannot set the TOS, got 184');
   });
 
   it('renders engine failures as typed errors with exit 1', async () => {

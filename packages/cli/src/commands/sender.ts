@@ -1,6 +1,6 @@
 // `twamp sender [remote] [local]`: a TWAMP Light or STAMP Session-Sender run that ends with a summary.
 import type { Command } from 'commander';
-import { formatError, TimeoutError } from '@twamp/errors';
+import { ConfigError, formatError, TimeoutError } from '@twamp/errors';
 import type { SenderOptions, SenderPadding, SenderReport, SessionSenderApi } from '@twamp/test-session';
 import type { IpFamily } from '@twamp/udp';
 import { exitCodeForSignal, ExitCode, type CliSignal } from '../io.js';
@@ -52,6 +52,8 @@ export interface SenderPlan {
   readonly intervalMs: number;
   readonly padding: SenderPadding | undefined;
   readonly tos: number | undefined;
+  /** Which option set `tos`, for messages. */
+  readonly tosOption: '--tos' | '--dscp' | undefined;
   readonly ttl: number | undefined;
   readonly dontFragment: boolean;
   readonly lossTimeoutMs: number;
@@ -94,6 +96,7 @@ export function parseSenderArguments(remoteText: string | undefined, localText: 
       raw.interval === undefined ? DEFAULT_INTERVAL_MS : parseDecimalOption(raw.interval, { path: '--interval', min: 0.001, max: 3_600_000, unit: 'ms' }),
     padding: raw.padding === undefined ? undefined : parsePadding(raw.padding, stamp),
     tos: parseTosOptions(raw.tos, raw.dscp),
+    tosOption: raw.tos !== undefined ? '--tos' : raw.dscp !== undefined ? '--dscp' : undefined,
     ttl: raw.ttl === undefined ? undefined : parseTtlOption(raw.ttl),
     dontFragment: raw.doNotFragment === true,
     lossTimeoutMs:
@@ -119,7 +122,8 @@ export function senderOptionsFor(plan: SenderPlan, target: string, local: string
     ...(plan.padding === undefined ? {} : { padding: plan.padding }),
     ...(plan.tos === undefined ? {} : { tos: plan.tos }),
     ...(plan.ttl === undefined ? {} : { ttl: plan.ttl }),
-    dontFragment: plan.dontFragment,
+    // Only when asked: the dgram fallback refuses any don't-fragment setting, even false.
+    ...(plan.dontFragment ? { dontFragment: true } : {}),
     lossTimeoutMs: plan.lossTimeoutMs,
     ...(plan.percentiles === undefined ? {} : { percentiles: plan.percentiles }),
     reflectorStateful: plan.reflectorStateful,
@@ -144,6 +148,30 @@ function jsonSettings(plan: SenderPlan): SenderJsonSettings {
 export function runDeadlineMs(plan: SenderPlan): number {
   const schedule = plan.count * plan.intervalMs;
   return schedule + plan.lossTimeoutMs + Math.max(5000, schedule * 0.1);
+}
+
+/** The engine's option names, as the options a user of this command typed. */
+const OPTION_NAMES: Readonly<Record<string, string>> = {
+  count: '--count',
+  'schedule.intervalMs': '--interval',
+  padding: '--padding',
+  ttl: '--ttl',
+  dontFragment: '--do-not-fragment',
+  lossTimeoutMs: '--loss-timeout',
+  percentiles: '--percentiles',
+  ssid: '--ssid',
+  'target.port': 'remote',
+  'target.address': 'remote',
+  'local.port': 'local',
+  'local.address': 'local',
+};
+
+/** A ConfigError from the engine (e.g. TOS on the dgram fallback) naming the command's options instead. */
+function withOptionNames(error: ConfigError, plan: SenderPlan): ConfigError {
+  const tosOption = plan.tosOption ?? 'tos';
+  return new ConfigError(
+    error.issues.map((issue) => ({ ...issue, path: issue.path === 'tos' ? tosOption : (OPTION_NAMES[issue.path] ?? issue.path) })),
+  );
 }
 
 type RunOutcome = { readonly kind: 'done'; readonly report: SenderReport } | { readonly kind: 'forced'; readonly signal: CliSignal };
@@ -181,7 +209,9 @@ export async function runSender(plan: SenderPlan, context: CommandContext): Prom
   try {
     const target = await resolveAddress(plan.remote, plan.family, loopbackAddress(plan.family), context);
     const local = plan.local.address === undefined ? undefined : await resolveAddress(plan.local, plan.family, '', context);
-    sender = await context.engine.openSender(senderOptionsFor(plan, target, local, controller.signal));
+    sender = await context.engine.openSender(senderOptionsFor(plan, target, local, controller.signal)).catch((error: unknown) => {
+      throw error instanceof ConfigError ? withOptionNames(error, plan) : error;
+    });
     // On stderr, so that stdout holds only the summary (or the JSON object).
     writeLine(
       context.io.stderr,

@@ -26,6 +26,6 @@ export function formatResponderStats(stats: ReflectorStats, uptimeMs: number): s
   const drops = (Object.entries(stats.dropped) as [ReflectorDropReason, number][])
     .filter(([, count]) => count > 0)
     .map(([reason, count]) => `${count} ${reason}`);
-  const sessions = `${stats.sessionsCreated} sessions (${stats.sessionsActive} active, ${stats.sessionsExpired} expired)`;
+  const sessions = `${stats.sessionsCreated} ${stats.sessionsCreated === 1 ? 'session' : 'sessions'} (${stats.sessionsActive} active, ${stats.sessionsExpired} expired)`;
   return `twamp responder: stopped after ${formatDuration(uptimeMs)}: ${stats.packetsIn} packets in, ${stats.packetsOut} out, ${sessions}; dropped: ${drops.length === 0 ? 'none' : drops.join(', ')}`;
 }

@@ -1,7 +1,7 @@
 // The sender's text summary: one table with a row per direction, then the lines that qualify it
 // (packets, hops, DSCP/ECN, reflector processing, timestamp sources, clocks), then a plain warning
 // when one-way figures cannot be trusted. Pure: a SenderReport in, text out.
-import type { DistributionSummary, HopsSummary, JitterSummary, SessionSummary, TosChangeSummary } from '@twamp/metrics';
+import type { DistributionSummary, HopsSummary, JitterSummary, OneWaySummary, SessionSummary, TosChangeSummary } from '@twamp/metrics';
 import type { SenderReport } from '@twamp/test-session';
 import { dscpOfTos, ecnName, ecnOfTos, formatDscp } from '@twamp/wire';
 import { formatEndpoint } from '../options/address.js';
@@ -17,6 +17,11 @@ export interface SenderSummaryOptions {
 export const JITTER_DEFINITION = 'RFC 3550 interarrival jitter (running mean of |D(i-1,i)| with gain 1/16)';
 
 const UNRELIABLE_MARK = '*';
+
+/** Values shown that cannot be trusted (no values: nothing to warn about). */
+function isUnreliable(d: OneWaySummary): boolean {
+  return d.count > 0 && !d.reliable;
+}
 
 function lossCell(lost: number | undefined, of: number, ratio?: number): string {
   if (lost === undefined) return 'unknown';
@@ -38,19 +43,19 @@ function distributionCells(d: DistributionSummary, jitter: JitterSummary, percen
 
 function tableLines(summary: SessionSummary, percentiles: readonly number[]): string[] {
   const { loss } = summary;
-  const mark = (reliable: boolean): string => (reliable ? '' : UNRELIABLE_MARK);
+  const mark = (d: OneWaySummary): string => (isUnreliable(d) ? UNRELIABLE_MARK : '');
   // Per-direction loss needs a stateful reflector; the inbound share is of what reached the reflector.
   const reachedReflector = loss.forwardLost === undefined ? loss.sent : loss.sent - loss.forwardLost;
   const header = ['', 'min', 'median', 'mean', 'max', 'stddev', ...percentiles.map(percentileLabel), 'jitter', 'loss'];
   const rows = [
     header,
     [
-      `outbound${mark(summary.forward.reliable)}`,
+      `outbound${mark(summary.forward)}`,
       ...distributionCells(summary.forward, summary.jitter.forward, percentiles),
       lossCell(loss.forwardLost, loss.sent),
     ],
     [
-      `inbound${mark(summary.backward.reliable)}`,
+      `inbound${mark(summary.backward)}`,
       ...distributionCells(summary.backward, summary.jitter.backward, percentiles),
       lossCell(loss.backwardLost, reachedReflector),
     ],
@@ -125,7 +130,7 @@ export function formatSenderSummary(report: SenderReport, options: SenderSummary
   lines.push(`${label('reflector')}processing time (T3 - T2) min ${formatMs(p.min)} / median ${formatMs(p.median)} / mean ${formatMs(p.mean)} / max ${formatMs(p.max)} ms`);
   lines.push(`${label('timestamps')}T1 ${timestampSourceName(report.timestamps.t1)}, T4 ${timestampSourceName(report.timestamps.t4)}; ${implementationDescription(report.capabilities)}`);
   lines.push(`${label('clock')}${clockLine(report)}`);
-  const unreliable = [summary.forward.reliable ? undefined : 'outbound', summary.backward.reliable ? undefined : 'inbound'].filter(
+  const unreliable = [isUnreliable(summary.forward) ? 'outbound' : undefined, isUnreliable(summary.backward) ? 'inbound' : undefined].filter(
     (name) => name !== undefined,
   );
   if (unreliable.length > 0) {
