@@ -13,6 +13,7 @@ import { senderJson, type SenderJsonSettings } from '../output/sender-json.js';
 import { formatSenderSummary } from '../output/sender-summary.js';
 import { type CommandContext, writeLine } from './context.js';
 import { loopbackAddress, resolveAddress } from './resolve.js';
+import { Watchdog } from './watchdog.js';
 
 /** TWAMP-Test's registered port (RFC 8545 §7) and STAMP's default (RFC 8762 §4.1). twampy's reflector uses 20001. */
 export const DEFAULT_TEST_PORT = 862;
@@ -144,10 +145,13 @@ function jsonSettings(plan: SenderPlan): SenderJsonSettings {
   };
 }
 
+/** Slack on top of the loss timeout for the engine to wind down and report. */
+const STOP_SLACK_MS = 5000;
+
 /** The longest a run may take before we stop waiting for it: its schedule, the loss timeout, and slack. */
 export function runDeadlineMs(plan: SenderPlan): number {
   const schedule = plan.count * plan.intervalMs;
-  return schedule + plan.lossTimeoutMs + Math.max(5000, schedule * 0.1);
+  return schedule + plan.lossTimeoutMs + Math.max(STOP_SLACK_MS, schedule * 0.1);
 }
 
 /** The engine's option names, as the options a user of this command typed. */
@@ -196,18 +200,23 @@ export async function runSender(plan: SenderPlan, context: CommandContext): Prom
   });
   // First signal: stop sending, let in-flight packets get their loss timeout, print the partial
   // summary. Second signal: stop waiting.
+  const watchdog = new Watchdog();
+  let peer = formatEndpoint(plan.remote.address ?? loopbackAddress(plan.family), plan.remote.port);
   const unsubscribe = context.io.onSignal?.((signal) => {
     if (interruptedBy === undefined) {
       interruptedBy = signal;
       controller.abort();
+      // Stopped sending: what is left is the loss timeout of the packets in flight.
+      const bound = plan.lossTimeoutMs + STOP_SLACK_MS;
+      watchdog.arm(bound, () => new TimeoutError({ waitingFor: 'the sender to stop after the interrupt', afterMs: bound, peer }));
     } else {
       forceStop?.(signal);
     }
   });
   let sender: SessionSenderApi | undefined;
-  let timer: NodeJS.Timeout | undefined;
   try {
     const target = await resolveAddress(plan.remote, plan.family, loopbackAddress(plan.family), context);
+    peer = formatEndpoint(target, plan.remote.port);
     const local = plan.local.address === undefined ? undefined : await resolveAddress(plan.local, plan.family, '', context);
     sender = await context.engine.openSender(senderOptionsFor(plan, target, local, controller.signal)).catch((error: unknown) => {
       throw error instanceof ConfigError ? withOptionNames(error, plan) : error;
@@ -217,12 +226,9 @@ export async function runSender(plan: SenderPlan, context: CommandContext): Prom
       context.io.stderr,
       `twamp sender: ${protocolName(plan.protocol)} from ${formatEndpoint(sender.localAddress, sender.localPort)} to ${formatEndpoint(target, plan.remote.port)}, ${plan.count} packets every ${plan.intervalMs} ms (Ctrl-C stops and prints the summary so far)`,
     );
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new TimeoutError({ waitingFor: 'the end of the sender run', afterMs: runDeadlineMs(plan), peer: formatEndpoint(target, plan.remote.port) }));
-      }, runDeadlineMs(plan));
-    });
-    const outcome = await Promise.race([sender.done.then((report): RunOutcome => ({ kind: 'done', report })), forced, deadline]);
+    const runBound = runDeadlineMs(plan);
+    watchdog.arm(runBound, () => new TimeoutError({ waitingFor: 'the end of the sender run', afterMs: runBound, peer }));
+    const outcome = await Promise.race([sender.done.then((report): RunOutcome => ({ kind: 'done', report })), forced, watchdog.expired]);
     if (outcome.kind === 'forced') {
       writeLine(context.io.stderr, 'twamp sender: interrupted again: stopped without waiting for replies still in flight (no summary)');
       return exitCodeForSignal(outcome.signal);
@@ -232,13 +238,13 @@ export async function runSender(plan: SenderPlan, context: CommandContext): Prom
     if (interruptedBy !== undefined) return exitCodeForSignal(interruptedBy);
     if (report.summary.loss.sent > 0 && report.summary.loss.received === 0) {
       // Like ping: a run without a single reply is a failure, with the summary printed all the same.
-      const error = new TimeoutError({ waitingFor: 'any reply', afterMs: plan.lossTimeoutMs, peer: formatEndpoint(target, plan.remote.port) });
+      const error = new TimeoutError({ waitingFor: 'any reply', afterMs: plan.lossTimeoutMs, peer });
       writeLine(context.io.stderr, formatError(error));
       return ExitCode.Failure;
     }
     return ExitCode.Ok;
   } finally {
-    clearTimeout(timer);
+    watchdog.cancel();
     unsubscribe?.();
     sender?.stop();
   }
