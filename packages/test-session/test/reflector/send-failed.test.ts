@@ -2,15 +2,16 @@
 // and the reflector carries on. A real loopback socket almost never refuses, so @twamp/udp's
 // openUdpSocket is wrapped to make reply() fail on demand; everything else is the real socket.
 import { NetworkError } from '@twamp/errors';
+import type * as Udp from '@twamp/udp';
 import type { UdpSocket } from '@twamp/udp';
 import { encodeTwampSender, TestSecurity, twampLayout } from '@twamp/wire';
 import { afterEach, expect, it, vi } from 'vitest';
 import { Client, nowTimestamp, openReflector, UNSYNCED } from './harness.js';
 
-const failure = vi.hoisted(() => ({ mode: 'none' as 'none' | 'false' | 'throw' }));
+const failure = vi.hoisted((): { mode: 'none' | 'false' | 'throw' } => ({ mode: 'none' }));
 
 vi.mock('@twamp/udp', async (importOriginal) => {
-  const real = await importOriginal<typeof import('@twamp/udp')>();
+  const real = await importOriginal<typeof Udp>();
   return {
     ...real,
     openUdpSocket: async (options: Parameters<typeof real.openUdpSocket>[0]): Promise<UdpSocket> => {
