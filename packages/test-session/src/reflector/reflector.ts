@@ -86,6 +86,8 @@ const SWEEP_MIN_MS = 10;
 /** Source buckets kept beyond one per session, for sources that have not made a session yet. */
 const EXTRA_SOURCE_BUCKETS = 4096;
 const TTL_UNKNOWN = 255;
+/** setTimeout's largest delay (about 24.8 days); a Timeout beyond it is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A registered session's wish for its sender, normalised; undefined parts match anything. */
 interface SenderFilter {
@@ -690,9 +692,18 @@ export class SessionReflector implements SessionReflectorApi {
     if (session.gone || session.stopAtMs >= 0) return;
     const wait = Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 0;
     session.stopAtMs = this.#now() + wait;
+    this.#armStop(session, wait);
+  }
+
+  /** Forget a stopped session when its Timeout has passed; a Timeout beyond setTimeout's range re-arms. */
+  #armStop(session: ReflectorSession, waitMs: number): void {
     session.stopTimer = setTimeout(() => {
-      this.#forget(session, 'stopped');
-    }, wait);
+      session.stopTimer = undefined;
+      if (session.gone) return;
+      const left = session.stopAtMs - this.#now();
+      if (waitMs >= MAX_TIMER_MS && left > 0) this.#armStop(session, left);
+      else this.#forget(session, 'stopped');
+    }, Math.min(waitMs, MAX_TIMER_MS));
     session.stopTimer.unref();
   }
 
