@@ -115,6 +115,14 @@ describe('full TWAMP session (layout and keys handed over)', () => {
     expect(new Set(result.lengths)).toEqual(new Set([41]));
   });
 
+  it('RFC 6038 reflect octets: the padding holds them and the reply is as long as the request', async () => {
+    const layout = twampLayout({ security: TestSecurity.Open, reflectOctets: 4 });
+    const result = await run({ protocol: 'twamp', layout }, { protocol: 'twamp', layout });
+    expectAllAnswered(result);
+    expect(new Set(result.lengths)).toEqual(new Set([45]));
+    expect(result.packets[0]!.replyLength).toBe(45);
+  });
+
   it('encrypted session with the handed-over crypto', async () => {
     const keys = cryptoPair('encrypted', 7);
     const layout = twampLayout({ security: TestSecurity.Encrypted });
