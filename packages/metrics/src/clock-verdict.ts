@@ -15,7 +15,8 @@
 // are ≥ 0 and sum to the RTT, so the true offset is within ± minRTT / 2 of the estimate. A path with
 // asymmetric one-way delays shifts the estimate by half the asymmetry, which rule 3 cannot tell from a
 // clock error: such paths are reported as unreliable unless the claimed error covers the asymmetry.
-import type { ClockVerdict } from './types.js';
+import { PV } from './packet-values.js';
+import type { ClockClaim, ClockVerdict } from './types.js';
 
 export const CLAIMED_ERROR_RTT_FRACTION = 0.1;
 
@@ -40,15 +41,17 @@ export class ClockEvidence {
   offsetSum = 0;
   offsetCount = 0;
 
-  add(senderSync: boolean, senderError: number, reflectorSync: boolean, reflectorError: number, rtt: number, forward: number, backward: number): void {
+  /** One counted reply: its clocks' claims, and its delays from the packet values (see packet-values.ts). */
+  add(senderClock: ClockClaim, reflectorClock: ClockClaim, values: Float64Array): void {
     this.samples++;
-    if (!senderSync) this.senderUnsynchronized = true;
-    if (!reflectorSync) this.reflectorUnsynchronized = true;
-    // An unreadable claim (NaN) is as bad as an unbounded one.
-    const sum = senderError + reflectorError;
-    const claimed = Number.isNaN(sum) ? Infinity : sum;
-    if (claimed > this.claimedErrorSeconds) this.claimedErrorSeconds = claimed;
-    const offset = (forward - backward) / 2;
+    if (!senderClock.synchronized) this.senderUnsynchronized = true;
+    if (!reflectorClock.synchronized) this.reflectorUnsynchronized = true;
+    // An unreadable claim (NaN) is as bad as an unbounded one. Written so that the usual case (no new
+    // worst) merges no constant with the sum, which would make V8 box it.
+    const claimed = senderClock.errorSeconds + reflectorClock.errorSeconds;
+    if (!(claimed <= this.claimedErrorSeconds)) this.claimedErrorSeconds = Number.isNaN(claimed) ? Infinity : claimed;
+    const rtt = values[PV.rtt] ?? 0;
+    const offset = ((values[PV.forward] ?? 0) - (values[PV.backward] ?? 0)) / 2;
     if (rtt < this.minRtt) {
       this.minRtt = rtt;
       this.offsetSum = offset;

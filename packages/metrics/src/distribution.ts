@@ -14,6 +14,8 @@ import type { DistributionSummary } from './types.js';
 import { HISTOGRAM_BYTES, LogHistogram } from './histogram.js';
 
 const INITIAL_EXACT_CAPACITY = 64;
+/** Carries the argument of add(value) to addAt. */
+const ADD_SCRATCH = new Float64Array(1);
 
 /** 1-based nearest rank of percentile p among n values (tolerant of p·n/100 landing a hair above an integer). */
 export function nearestRank(p: number, n: number): number {
@@ -59,21 +61,27 @@ export class Distribution {
   }
 
   add(value: number): void {
+    ADD_SCRATCH[0] = value;
+    this.addAt(ADD_SCRATCH, 0);
+  }
+
+  /** Add values[index] (the per-packet path: no argument to box, see packet-values.ts). */
+  addAt(values: Float64Array, index: number): void {
+    const value = values[index] ?? 0;
     const n = ++this.#count;
     if (value < this.#min) this.#min = value;
     if (value > this.#max) this.#max = value;
     const delta = value - this.#mean;
     this.#mean += delta / n;
     this.#m2 += delta * (value - this.#mean);
-    let histogram = this.#histogram;
-    if (!this.#usingHistogram || histogram === undefined) {
-      if (this.#exactLength < this.#limit) {
-        this.#keep(value);
-        return;
-      }
-      histogram = this.#switchToHistogram();
+    const histogram = this.#histogram;
+    if (this.#usingHistogram && histogram !== undefined) {
+      histogram.addAt(values, index);
+    } else if (this.#exactLength < this.#limit) {
+      this.#keepAt(values, index);
+    } else {
+      this.#switchToHistogram().addAt(values, index);
     }
-    histogram.add(value);
   }
 
   /**
@@ -95,9 +103,10 @@ export class Distribution {
     const theirs = other.#exact;
     if (!other.#usingHistogram && theirs !== undefined) {
       for (let i = 0; i < other.#exactLength; i++) {
-        const value = theirs[i] ?? 0;
-        if (!this.#usingHistogram && this.#exactLength < this.#limit) this.#keep(value);
-        else (this.#usingHistogram ? this.#histogram : this.#switchToHistogram())?.add(value);
+        const histogram = this.#histogram;
+        if (this.#usingHistogram && histogram !== undefined) histogram.addAt(theirs, i);
+        else if (this.#exactLength < this.#limit) this.#keepAt(theirs, i);
+        else this.#switchToHistogram().addAt(theirs, i);
       }
     } else if (other.#histogram !== undefined) {
       const histogram = this.#usingHistogram && this.#histogram !== undefined ? this.#histogram : this.#switchToHistogram();
@@ -163,21 +172,26 @@ export class Distribution {
     };
   }
 
-  #keep(value: number): void {
+  #keepAt(values: Float64Array, index: number): void {
     let buffer = this.#exact;
-    if (buffer === undefined || this.#exactLength === buffer.length) {
-      const capacity = Math.min(this.#limit, Math.max(INITIAL_EXACT_CAPACITY, (buffer?.length ?? 0) * 2));
-      const grown = new Float64Array(capacity);
-      if (buffer !== undefined) grown.set(buffer.subarray(0, this.#exactLength));
-      this.#exact = buffer = grown;
-    }
-    buffer[this.#exactLength++] = value;
+    if (buffer === undefined || this.#exactLength === buffer.length) buffer = this.#grow();
+    buffer[this.#exactLength++] = values[index] ?? 0;
+  }
+
+  /** Double the exact buffer (from 64 values, up to the limit): amortised O(1), done ~8 times. */
+  #grow(): Float64Array {
+    const buffer = this.#exact;
+    const capacity = Math.min(this.#limit, Math.max(INITIAL_EXACT_CAPACITY, (buffer?.length ?? 0) * 2));
+    const grown = new Float64Array(capacity);
+    if (buffer !== undefined) grown.set(buffer.subarray(0, this.#exactLength));
+    this.#exact = grown;
+    return grown;
   }
 
   #switchToHistogram(): LogHistogram {
     const histogram = (this.#histogram ??= new LogHistogram());
     const kept = this.#exact;
-    if (kept !== undefined) for (let i = 0; i < this.#exactLength; i++) histogram.add(kept[i] ?? 0);
+    if (kept !== undefined) for (let i = 0; i < this.#exactLength; i++) histogram.addAt(kept, i);
     // Released so that a long session holds only the histogram.
     this.#exact = undefined;
     this.#exactLength = 0;

@@ -38,6 +38,8 @@ const MANTISSA_SCALE = 2 ** MANTISSA_HIGH_BITS;
 const scratch = new Float64Array(1);
 const scratchWords = new Uint32Array(scratch.buffer);
 const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+/** Carries the argument of add(value) to addAt. */
+const ADD_SCRATCH = new Float64Array(1);
 
 /**
  * Relative representative of sub-bucket j of an octave (multiply by 2^e), from its exact edges: the
@@ -53,16 +55,6 @@ for (let j = 0; j < SUB_BUCKETS; j++) {
 }
 /** The largest relative error of a reported value within the range (≈ 0.971 %, plus float rounding slack). */
 export const HISTOGRAM_RELATIVE_ERROR = worstError + 1e-12;
-
-/** Bucket of a magnitude ≥ HISTOGRAM_MIN_MAGNITUDE, 0 .. BUCKETS_PER_SIGN − 1. */
-function magnitudeBucket(magnitude: number): number {
-  scratch[0] = magnitude;
-  const high = scratchWords[HIGH_WORD] ?? 0;
-  const exponent = ((high >>> MANTISSA_HIGH_BITS) & 0x7ff) - 1023;
-  if (exponent > MAX_EXPONENT) return BUCKETS_PER_SIGN - 1;
-  const sub = ((high & (MANTISSA_SCALE - 1)) * SUB_BUCKETS) >>> MANTISSA_HIGH_BITS;
-  return (exponent - MIN_EXPONENT) * SUB_BUCKETS + sub;
-}
 
 /** The value a counts index stands for. */
 function representative(index: number): number {
@@ -87,11 +79,29 @@ export class LogHistogram {
   }
 
   add(value: number): void {
-    let index: number;
-    if (value >= HISTOGRAM_MIN_MAGNITUDE) index = ZERO_INDEX + 1 + magnitudeBucket(value);
-    else if (value <= -HISTOGRAM_MIN_MAGNITUDE) index = ZERO_INDEX - 1 - magnitudeBucket(-value);
-    else index = ZERO_INDEX;
-    this.#counts[index] = (this.#counts[index] ?? 0) + 1;
+    ADD_SCRATCH[0] = value;
+    this.addAt(ADD_SCRATCH, 0);
+  }
+
+  /**
+   * Add values[index]. The bucket comes straight from the float's bits: the exponent picks the octave
+   * and the top mantissa bits, scaled to SUB_BUCKETS, the part of it. Takes the value through an array
+   * so that a caller on the per-packet path allocates nothing (see packet-values.ts).
+   */
+  addAt(values: Float64Array, index: number): void {
+    const value = values[index] ?? 0;
+    let bucket = ZERO_INDEX;
+    if (value >= HISTOGRAM_MIN_MAGNITUDE || value <= -HISTOGRAM_MIN_MAGNITUDE) {
+      scratch[0] = value;
+      const high = scratchWords[HIGH_WORD] ?? 0;
+      const exponent = ((high >>> MANTISSA_HIGH_BITS) & 0x7ff) - 1023;
+      const magnitudeBucket =
+        exponent > MAX_EXPONENT
+          ? BUCKETS_PER_SIGN - 1
+          : (exponent - MIN_EXPONENT) * SUB_BUCKETS + (((high & (MANTISSA_SCALE - 1)) * SUB_BUCKETS) >>> MANTISSA_HIGH_BITS);
+      bucket = value > 0 ? ZERO_INDEX + 1 + magnitudeBucket : ZERO_INDEX - 1 - magnitudeBucket;
+    }
+    this.#counts[bucket] = (this.#counts[bucket] ?? 0) + 1;
     this.#total += 1;
   }
 

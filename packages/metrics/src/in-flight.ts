@@ -12,6 +12,8 @@
 // first settles its head (evicting it if still pending). T1 is expected not to go backwards between
 // sends; if it does, a later-sent request waits behind an earlier one by at most the step.
 
+import { PV } from './packet-values.js';
+
 export const SLOT_EMPTY = 0;
 export const SLOT_PENDING = 1;
 export const SLOT_ANSWERED = 2;
@@ -71,10 +73,11 @@ export class InFlightTable {
   }
 
   /**
-   * Make room for `sequence`: if the FIFO is full its head is settled, and if the target slot is still
-   * pending it is taken back. Each pending request taken back is reported to `evict`.
+   * Make room for `sequence` and return its slot, pending (the caller writes T1 there): if the FIFO is
+   * full its head is settled, and if the target slot is still pending it is taken back. Each pending
+   * request taken back is reported to `evict`.
    */
-  admit(sequence: number, t1: number, evict: (sequence: number) => void): void {
+  admit(sequence: number, evict: (sequence: number) => void): number {
     if (this.#fifoSize === this.capacity) {
       const head = this.#fifo[this.#fifoHead] ?? 0;
       this.#popHead();
@@ -93,11 +96,11 @@ export class InFlightTable {
     }
     this.sequence[slot] = sequence;
     this.state[slot] = SLOT_PENDING;
-    this.t1[slot] = t1;
     this.ordinal[slot] = ++this.sentCount;
     this.pending++;
     this.#fifo[(this.#fifoHead + this.#fifoSize) & this.mask] = sequence;
     this.#fifoSize++;
+    return slot;
   }
 
   /** Mark `slot` lost (it must be pending). */
@@ -106,12 +109,13 @@ export class InFlightTable {
     this.pending--;
   }
 
-  markAnswered(slot: number, rtt: number, forward: number, backward: number): void {
+  /** Mark `slot` answered (it must be pending), keeping its delays from the packet values for IPDV. */
+  markAnswered(slot: number, values: Float64Array): void {
     this.state[slot] = SLOT_ANSWERED;
     this.pending--;
-    this.rtt[slot] = rtt;
-    this.forward[slot] = forward;
-    this.backward[slot] = backward;
+    this.rtt[slot] = values[PV.rtt] ?? 0;
+    this.forward[slot] = values[PV.forward] ?? 0;
+    this.backward[slot] = values[PV.backward] ?? 0;
   }
 
   /** The oldest pending slot (dropping settled FIFO entries on the way), or -1. */

@@ -16,6 +16,9 @@
 export const REORDER_HISTORY = 1024;
 const MASK = REORDER_HISTORY - 1;
 
+/** Carries the argument of observe(sequence) to observeAt. */
+const OBSERVE_SCRATCH = new Float64Array(1);
+
 export class ReorderTracker {
   /** runningMax[k & MASK] = the largest sequence among arrivals 0..k. */
   readonly #runningMax = new Float64Array(REORDER_HISTORY);
@@ -28,6 +31,13 @@ export class ReorderTracker {
 
   /** Observe one arrival; returns -1 when in order, else its reordering extent (≥ 1). */
   observe(sequence: number): number {
+    OBSERVE_SCRATCH[0] = sequence;
+    return this.observeAt(OBSERVE_SCRATCH, 0);
+  }
+
+  /** Observe sequences[index] (the per-packet path: no argument to box, see packet-values.ts). */
+  observeAt(sequences: Float64Array, index: number): number {
+    const sequence = sequences[index] ?? 0;
     const i = this.#arrivals++;
     if (sequence >= this.#nextExpected) {
       this.#nextExpected = sequence + 1;

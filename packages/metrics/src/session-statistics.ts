@@ -11,6 +11,7 @@ import { Distribution } from './distribution.js';
 import { InFlightTable, SLOT_ANSWERED, SLOT_LOST, SLOT_PENDING } from './in-flight.js';
 import { InterarrivalJitter } from './jitter.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
+import { createPacketValues, PV } from './packet-values.js';
 import { PeriodAccumulator, type PeriodContext } from './period.js';
 import { ReorderTracker } from './reorder.js';
 import type { PacketSample, ReplyDisposition, SessionStatisticsApi, SessionStatisticsOptions, SessionSummary } from './types.js';
@@ -31,6 +32,8 @@ export class SessionStatistics implements SessionStatisticsApi {
   readonly #jitterBackward = new InterarrivalJitter();
   readonly #reorder = new ReorderTracker();
   readonly #evict: (sequence: number) => void;
+  /** The current reply's derived values (see packet-values.ts). */
+  readonly #values = createPacketValues();
 
   // Per-direction loss (stateful reflector), see #forwardLostRaw().
   #answeredAny = false;
@@ -87,7 +90,8 @@ export class SessionStatistics implements SessionStatisticsApi {
   }
 
   recordSent(sequence: number, t1: number): void {
-    this.#table.admit(sequence >>> 0, t1, this.#evict);
+    const table = this.#table;
+    table.t1[table.admit(sequence >>> 0, this.#evict)] = t1;
     this.#window.sent++;
   }
 
@@ -117,47 +121,43 @@ export class SessionStatistics implements SessionStatisticsApi {
       return 'late';
     }
 
-    const rtt = roundTripTime(t1, t2, t3, t4);
-    const forward = t2 - t1;
-    const backward = t4 - t3;
-    const processing = t3 - t2;
-    table.markAnswered(slot, rtt, forward, backward);
+    // Derived once, into the packet values every accumulator reads (no boxed arguments).
+    const values = this.#values;
+    values[PV.rtt] = roundTripTime(t1, t2, t3, t4);
+    values[PV.forward] = t2 - t1;
+    values[PV.backward] = t4 - t3;
+    values[PV.processing] = t3 - t2;
+    values[PV.t2] = t2;
+    table.markAnswered(slot, values);
     const window = this.#window;
     window.received++;
-    window.roundTrip.add(rtt);
-    window.forward.add(forward);
-    window.backward.add(backward);
-    window.processing.add(processing);
+    window.roundTrip.addAt(values, PV.rtt);
+    window.forward.addAt(values, PV.forward);
+    window.backward.addAt(values, PV.backward);
+    window.processing.addAt(values, PV.processing);
 
     // IPDV (RFC 3393 / RFC 5481 §4.2) between sequence neighbours, whichever of the two came second.
     const previous = table.slotOf((sequence - 1) >>> 0);
-    if (previous >= 0 && table.state[previous] === SLOT_ANSWERED) {
-      this.#addIpdv(rtt - (table.rtt[previous] ?? 0), forward - (table.forward[previous] ?? 0), backward - (table.backward[previous] ?? 0));
-    }
+    if (previous >= 0 && table.state[previous] === SLOT_ANSWERED) this.#addIpdv(previous, slot);
     const next = table.slotOf((sequence + 1) >>> 0);
-    if (next >= 0 && table.state[next] === SLOT_ANSWERED) {
-      this.#addIpdv((table.rtt[next] ?? 0) - rtt, (table.forward[next] ?? 0) - forward, (table.backward[next] ?? 0) - backward);
-    }
+    if (next >= 0 && table.state[next] === SLOT_ANSWERED) this.#addIpdv(slot, next);
 
     // RFC 3550 interarrival jitter, in arrival order.
-    this.#jitterRoundTrip.update(rtt);
-    this.#jitterForward.update(forward);
-    this.#jitterBackward.update(backward);
-    if (this.#jitterRoundTrip.value !== undefined) window.jitterUpdates++;
+    this.#jitterRoundTrip.updateAt(values, PV.rtt);
+    this.#jitterForward.updateAt(values, PV.forward);
+    this.#jitterBackward.updateAt(values, PV.backward);
+    if (this.#jitterRoundTrip.hasValue) window.jitterUpdates++;
 
     // RFC 4737 reordering, by send ordinal.
-    const ordinal = table.ordinal[slot] ?? 0;
-    const extent = this.#reorder.observe(ordinal);
+    const extent = this.#reorder.observeAt(table.ordinal, slot);
     if (extent > 0) {
       window.reordered++;
       if (extent > window.maxExtent) window.maxExtent = extent;
     }
 
     this.#recordPath(sample);
-    const senderClock = sample.senderClock;
-    const reflectorClock = sample.reflectorClock;
-    window.clock.add(senderClock.synchronized, senderClock.errorSeconds, reflectorClock.synchronized, reflectorClock.errorSeconds, rtt, forward, backward);
-    if (this.#options.reflectorStateful) this.#trackReflectorSequence(ordinal, sample.reflectorSequence >>> 0, t2);
+    window.clock.add(sample.senderClock, sample.reflectorClock, values);
+    if (this.#options.reflectorStateful) this.#trackReflectorSequence(slot, sample.reflectorSequence >>> 0);
     return 'counted';
   }
 
@@ -214,11 +214,17 @@ export class SessionStatistics implements SessionStatisticsApi {
     };
   }
 
-  #addIpdv(rtt: number, forward: number, backward: number): void {
+  /** IPDV of the sequence-consecutive pair (earlier, later), both answered: D(later) − D(earlier). */
+  #addIpdv(earlier: number, later: number): void {
+    const table = this.#table;
+    const values = this.#values;
+    values[PV.ipdvRtt] = (table.rtt[later] ?? 0) - (table.rtt[earlier] ?? 0);
+    values[PV.ipdvForward] = (table.forward[later] ?? 0) - (table.forward[earlier] ?? 0);
+    values[PV.ipdvBackward] = (table.backward[later] ?? 0) - (table.backward[earlier] ?? 0);
     const window = this.#window;
-    window.ipdvRoundTrip.add(rtt);
-    window.ipdvForward.add(forward);
-    window.ipdvBackward.add(backward);
+    window.ipdvRoundTrip.addAt(values, PV.ipdvRtt);
+    window.ipdvForward.addAt(values, PV.ipdvForward);
+    window.ipdvBackward.addAt(values, PV.ipdvBackward);
   }
 
   /** Hops from TTLs and DSCP/ECN changes, per direction, when the sample carries both ends. */
@@ -247,7 +253,9 @@ export class SessionStatistics implements SessionStatisticsApi {
    * reflector's T2 goes up cannot come from one counter: the reflector restarted, so the forward loss
    * so far is settled and counting starts again after the largest ordinal answered before.
    */
-  #trackReflectorSequence(ordinal: number, reflectorSequence: number, t2: number): void {
+  #trackReflectorSequence(slot: number, reflectorSequence: number): void {
+    const ordinal = this.#table.ordinal[slot] ?? 0;
+    const t2 = this.#values[PV.t2] ?? 0;
     if (!this.#answeredAny) {
       this.#answeredAny = true;
       this.#reflectorMax = reflectorSequence;
