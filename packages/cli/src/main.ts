@@ -29,6 +29,7 @@ function buildProgram(context: CommandContext): Command {
     .description('TWAMP Light and STAMP measurements: a responder (reflector) and a sender')
     .version(packageVersion(), '-V, --version')
     .option('-d, --debug', 'on an unexpected error, print its stack')
+    .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 usage error (nothing started), 130 interrupted (SIGINT), 143 terminated (SIGTERM).')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => context.io.stdout.write(text),
@@ -67,7 +68,9 @@ export async function main(argv: readonly string[], io: CliIo, options: MainOpti
   } catch (caught) {
     let error = caught;
     if (caught instanceof CommanderError) {
-      if (caught.code === 'commander.helpDisplayed' || caught.code === 'commander.version') {
+      // `--help`, `help <command>` and `--version` end through here too, with exit code 0.
+      const informational = caught.code === 'commander.helpDisplayed' || caught.code === 'commander.version' || (caught.code === 'commander.help' && caught.exitCode === 0);
+      if (informational) {
         error = undefined;
       } else {
         error = usageFromCommander(caught, commandPath(program, argv), program.commands.map((command) => command.name()));

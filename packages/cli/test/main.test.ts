@@ -132,6 +132,12 @@ describe('main: help and version', () => {
     expect(io.err()).toBe('');
   });
 
+  it('answers `help sender` like `sender --help`', async () => {
+    const io = testIo();
+    expect(await main(['help', 'sender'], io, { engine: engine() })).toBe(0);
+    expect(io.out()).toContain('Usage: twamp sender [options] [remote] [local]');
+  });
+
   it('prints the version', async () => {
     const io = testIo();
     expect(await main(['--version'], io, { engine: engine() })).toBe(0);

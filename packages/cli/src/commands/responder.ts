@@ -127,6 +127,10 @@ export function registerResponder(program: Command, context: CommandContext): vo
     .option('--allow <cidr>', 'answer only these sources (repeatable), e.g. 192.0.2.0/24 or 2001:db8::/32', collectRepeated)
     .option('--max-sessions <n>', `sessions at once, 1-1000000 (default ${DEFAULT_MAX_SESSIONS})`)
     .option('--idle-timeout <seconds>', `forget a session idle this long, 1-86400 s (default ${DEFAULT_IDLE_TIMEOUT_S})`)
+    .addHelpText(
+      'after',
+      `\nPort ${DEFAULT_TEST_PORT} is the IANA twamp-test port and STAMP's default; nokia/twampy's reflector listens on 20001 (pass :20001 to take its place).`,
+    )
     .action(async (local: string | undefined, raw: RawResponderOptions) => {
       const plan = parseResponderArguments(local, raw);
       context.exitCode = await runResponder(plan, context);
