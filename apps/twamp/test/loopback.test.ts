@@ -28,7 +28,7 @@ const responders: { responder: TwampProcess; port: number }[] = [];
 beforeAll(async () => {
   // One responder per case, started together (each process spends most of a second loading).
   responders.push(...(await Promise.all(CASES.map((c) => startResponder(c.address, c.flags)))));
-}, 30_000);
+}, 60_000);
 
 afterAll(async () => {
   await Promise.all(
@@ -71,6 +71,20 @@ describe.concurrent.each(CASES.map((c, i) => [c.family, c.protocol, c, i] as con
     expect(json.delayMs.roundTrip.max).toBeLessThan(1000);
     expect(json.delayMs.outbound.reliable).toBe(json.clock.oneWayReliable);
     expect(json.jitterMs.definition).toBe('rfc3550');
+  });
+});
+
+describe('sender on the node:dgram fallback', () => {
+  it('runs and says what its socket lacks', async () => {
+    const port = responders[0]?.port ?? 0;
+    const { code, stdout, stderr } = await runTwamp(['sender', `127.0.0.1:${port}`, '-c', '3', '-i', '2', '--json'], { env: { TWAMP_UDP_IMPL: 'dgram' } });
+    expect(stderr).toContain('twamp sender: ');
+    expect(code).toBe(0);
+    const json = JSON.parse(stdout) as SenderJsonShape & { socket: { implementation: string; missing: string[] } };
+    expect(json.packets).toMatchObject({ sent: 3, received: 3 });
+    expect(json.socket.implementation).toBe('dgram');
+    expect(json.socket.missing).toContain('kernel receive timestamps');
+    expect(json.timestamps.t4).toBe('userspace');
   });
 });
 

@@ -17,9 +17,10 @@ export interface TwampProcess {
 }
 
 /** Starts `twamp ...args` with its working directory in apps/twamp (where tsx resolves). */
-export function startTwamp(args: readonly string[]): TwampProcess {
+export function startTwamp(args: readonly string[], env: Readonly<Record<string, string>> = {}): TwampProcess {
   const child = spawn(process.execPath, ['--conditions=@twamp/source', '--import', 'tsx', BIN, ...args], {
     cwd: APP,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const text = { stdout: '', stderr: '' };
@@ -40,7 +41,7 @@ export function startTwamp(args: readonly string[]): TwampProcess {
     child,
     stdout: () => text.stdout,
     stderr: () => text.stderr,
-    waitFor: (stream, pattern, timeoutMs = 15_000) =>
+    waitFor: (stream, pattern, timeoutMs = 30_000) =>
       new Promise((resolve, reject) => {
         const check = (): void => {
           const match = pattern.exec(text[stream]);
@@ -57,7 +58,7 @@ export function startTwamp(args: readonly string[]): TwampProcess {
         waiters.add(check);
         check();
       }),
-    exited: (timeoutMs = 15_000) =>
+    exited: (timeoutMs = 30_000) =>
       Promise.race([
         exit,
         new Promise<never>((_, reject) => {
@@ -71,8 +72,12 @@ export function startTwamp(args: readonly string[]): TwampProcess {
 }
 
 /** Runs `twamp ...args` to the end. */
-export async function runTwamp(args: readonly string[], timeoutMs?: number): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const run = startTwamp(args);
+export async function runTwamp(
+  args: readonly string[],
+  options: { readonly env?: Readonly<Record<string, string>>; readonly timeoutMs?: number } = {},
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const run = startTwamp(args, options.env);
+  const timeoutMs = options.timeoutMs;
   const code = await run.exited(timeoutMs);
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
