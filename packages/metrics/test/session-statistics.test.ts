@@ -72,6 +72,64 @@ describe('SessionStatistics: in-flight table', () => {
     expect(summary.jitter.roundTrip.ipdv.count).toBe(3);
   });
 
+  it('never crashes on garbage: non-finite times are unknown, expire(NaN) settles nothing', () => {
+    const stats = new SessionStatistics({ lossTimeout: 10 * MS });
+    stats.recordSent(0, 0);
+    expect(stats.recordReply({ ...sample(0, 0, MS, MS), t2: Number.NaN })).toBe('unknown');
+    expect(stats.recordReply({ ...sample(0, 0, MS, MS), t4: Infinity })).toBe('unknown');
+    expect(stats.expire(Number.NaN)).toBe(0);
+    expect(stats.pending).toBe(1);
+    expect(stats.recordReply(sample(0, 0, MS, MS))).toBe('counted');
+    expect(stats.summary().loss).toMatchObject({ received: 1, unknown: 2 });
+  });
+
+  it('an unreadable clock claim counts as an unbounded one', () => {
+    const stats = new SessionStatistics({ lossTimeout: 10 * MS });
+    stats.recordSent(0, 0);
+    stats.recordReply(sample(0, 0, MS, MS, { reflectorClock: { synchronized: true, errorSeconds: Number.NaN } }));
+    const clock = stats.summary().clock;
+    expect(clock.claimedErrorSeconds).toBe(Infinity);
+    expect(clock.oneWayReliable).toBe(false);
+  });
+
+  it('nextDeadline skips answered requests; expire follows send order', () => {
+    const lost: number[] = [];
+    const stats = new SessionStatistics({ lossTimeout: 10 * MS, onLost: (sequence) => lost.push(sequence) });
+    for (let s = 0; s < 4; s++) stats.recordSent(s, s * MS);
+    stats.recordReply(sample(0, 0, MS, MS));
+    stats.recordReply(sample(1, MS, MS, MS));
+    expect(stats.nextDeadline).toBe(12 * MS);
+    expect(stats.expire(12.5 * MS)).toBe(1);
+    expect(stats.nextDeadline).toBe(13 * MS);
+    expect(stats.expire(Infinity)).toBe(1);
+    expect(lost).toEqual([2, 3]);
+  });
+
+  it('a full FIFO settles its oldest entry when sequences skip (non-consecutive senders)', () => {
+    const events: [number, LossReason][] = [];
+    const stats = new SessionStatistics({ lossTimeout: 1e12, inFlightCapacity: 4, onLost: (s, r) => events.push([s, r]) });
+    // Capacity 4: 1, 5, 9 and 13 share slot 1, so the FIFO fills up while 0 (slot 0) is still pending;
+    // sending 13 settles the FIFO's head (0) before taking slot 1 back from 9.
+    for (const s of [0, 1, 5, 9, 13]) stats.recordSent(s, s);
+    expect(events).toEqual([
+      [1, 'evicted'],
+      [5, 'evicted'],
+      [0, 'evicted'],
+      [9, 'evicted'],
+    ]);
+    expect(stats.pending).toBe(1);
+    expect(stats.nextDeadline).toBe(13 + 1e12);
+    expect(stats.summary().loss).toMatchObject({ sent: 5, lost: 4, evicted: 4 });
+  });
+
+  it('the same sequence sent again while pending replaces the first request, which is lost', () => {
+    const stats = new SessionStatistics({ lossTimeout: 1e12 });
+    stats.recordSent(9, 0);
+    stats.recordSent(9, 5);
+    expect(stats.pending).toBe(1);
+    expect(stats.summary().loss).toMatchObject({ sent: 2, lost: 1, evicted: 1 });
+  });
+
   it('rejects bad options with a ConfigError', () => {
     expect(() => new SessionStatistics({ lossTimeout: 0 })).toThrow(ConfigError);
     expect(() => new SessionStatistics({ lossTimeout: 1, percentiles: [100] })).toThrow(ConfigError);
