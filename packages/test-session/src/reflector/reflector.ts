@@ -16,6 +16,7 @@ import {
   createStampReflectContext,
   createTwampReflectContext,
   formatIpAddress,
+  isUnspecifiedAddress,
   Port,
   type ReflectContext,
   ReflectStatus,
@@ -191,6 +192,7 @@ export class SessionReflector implements SessionReflectorApi {
   readonly #t3 = new NtpReading();
   readonly #fill = new TlvFillState();
   readonly #boundAddress: string;
+  readonly #wildcard: boolean;
 
   #errorEstimate = 0x0001;
   #clockReadMs = Number.NEGATIVE_INFINITY;
@@ -228,6 +230,7 @@ export class SessionReflector implements SessionReflectorApi {
     this.#canSetTos = socket.capabilities.setTos;
     this.#onEvent = options.onSessionEvent;
     this.#boundAddress = socket.localAddress;
+    this.#wildcard = isUnspecifiedAddress(socket.localAddress);
     this.#dropped = Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, 0])) as Record<ReflectorDropReason, number>;
     this.#fill.canSetTos = this.#canSetTos;
     this.#fill.localPort = socket.localPort;
@@ -422,7 +425,8 @@ export class SessionReflector implements SessionReflectorApi {
     const data = batch.data(i);
     const address = batch.address(i);
     const port = batch.port(i);
-    const local = batch.localAddress(i) ?? this.#boundAddress;
+    // Bound to one address, every packet arrived on it: skip the per-packet local-address lookup.
+    const local = this.#wildcard ? (batch.localAddress(i) ?? this.#boundAddress) : this.#boundAddress;
     // STAMP sessions are told apart by SSID too; a request shorter than the STAMP base is a TWAMP
     // Light packet (RFC 8762 §4.6) whose octets 14-15 are padding, not an SSID.
     let ssid = 0;

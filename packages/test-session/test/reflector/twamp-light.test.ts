@@ -139,6 +139,23 @@ describe.each([4, 6] as const)('TWAMP Light over IPv%i', (family) => {
   });
 });
 
+describe.each([4, 6] as const)('bound to the IPv%i wildcard', (family) => {
+  it('answers from the address the request arrived on and keys the session by it', async () => {
+    const reflector = await openReflector({ family, address: family === 4 ? '0.0.0.0' : '::', clock: () => UNSYNCED });
+    const client = await Client.open(family);
+    cleanup.push(() => {
+      client.close();
+      reflector.close();
+    });
+    const r = await client.exchange(request(1), { localAddress: '', localPort: reflector.localPort });
+    const loopback = family === 4 ? '127.0.0.1' : '::1';
+    expect(r?.address).toBe(loopback);
+    const [session] = reflector.sessions();
+    const local = reflector.capabilities.localAddress ? loopback : reflector.localAddress;
+    expect(session?.key).toBe(`twamp-light:${family === 4 ? '127.0.0.1' : '[::1]'}:${client.port}>${family === 4 ? local : `[${local}]`}:${reflector.localPort}`);
+  });
+});
+
 describe('SessionReflector lifecycle', () => {
   it('binds an ephemeral port, closes idempotently and stops answering', async () => {
     const reflector = await openReflector();
