@@ -173,6 +173,8 @@ export class SessionSender implements SessionSenderApi {
   #drainTimer: NodeJS.Timeout | undefined;
   #intervalTimer: NodeJS.Timeout | undefined;
   #intervalIndex = 0;
+  /** Inside the socket's receive callback (closing the socket waits until it returns). */
+  #inBatch = false;
   #malformed = 0;
   #sendErrors = 0;
   readonly #onAbort: () => void;
@@ -370,10 +372,21 @@ export class SessionSender implements SessionSenderApi {
     this.#slots += 1;
     const burst = this.#options.burst;
     const count = this.#options.count;
-    for (let i = 0; i < burst && this.#attempts < count; i++) this.#sendOne(plannedMs);
+    // The onSendTiming hook may stop the run: check after every packet.
+    for (let i = 0; i < burst && this.#attempts < count && !this.#stopped(); i++) this.#sendOne(plannedMs);
+    if (this.#stopped()) return false;
     if (this.#attempts < count) return true;
     this.#finishSending(false);
     return false;
+  }
+
+  /** Read through methods so that the compiler does not assume a field it checked stays unchanged. */
+  #stopped(): boolean {
+    return this.#sendingDone;
+  }
+
+  #isComplete(): boolean {
+    return this.#complete;
   }
 
   #sendOne(plannedMs: number): void {
@@ -466,7 +479,9 @@ export class SessionSender implements SessionSenderApi {
     if (batch.timeSource === 'userspace') this.#t4Source = 'userspace';
     const count = batch.count;
     const epoch = this.#clock.epochUnixSeconds;
-    for (let i = 0; i < count; i++) {
+    this.#inBatch = true;
+    // A handler may stop the run mid-batch, which can complete it: stop reading then.
+    for (let i = 0; i < count && !this.#isComplete(); i++) {
       if (batch.port(i) !== this.#targetPort || batch.truncated(i) || batch.address(i) !== this.#targetAddress) {
         this.#malformed += 1;
         continue;
@@ -479,6 +494,7 @@ export class SessionSender implements SessionSenderApi {
       const t4 = (batch.timeSeconds(i) - epoch) * 1_000_000_000 + batch.timeNanos(i);
       this.#record(batch, i, length, t4);
     }
+    this.#inBatch = false;
     if (this.#sendingDone) this.#checkDone();
   };
 
@@ -576,7 +592,14 @@ export class SessionSender implements SessionSenderApi {
       this.#emitInterval();
     }
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
-    this.#socket.close();
+    // Not from inside the socket's own receive callback: the batch is still being read there.
+    if (this.#inBatch) {
+      setImmediate(() => {
+        this.#socket.close();
+      });
+    } else {
+      this.#socket.close();
+    }
     const report = this.#report();
     this.#queue?.close();
     this.#resolveDone(report);

@@ -66,6 +66,38 @@ describe('onEvent()', () => {
     });
   });
 
+  it('stop() from inside the handler ends the run cleanly, even mid-batch', async () => {
+    await withReflector(async (port) => {
+      const sender = await SessionSender.open(options(port, { count: 50, burst: 10, schedule: { kind: 'periodic', intervalMs: 2 } }));
+      sender.onEvent((event) => {
+        if (event.type === 'packet') sender.stop();
+      });
+      const report = await sender.done;
+      expect(report.aborted).toBe(true);
+      expect(report.summary.loss.sent).toBeLessThan(50);
+      expect(report.summary.loss.received + report.summary.loss.lost).toBe(report.summary.loss.sent);
+    });
+  });
+
+  it('stop() from the onSendTiming hook sends nothing more', async () => {
+    await withReflector(async (port) => {
+      let sends = 0;
+      const sender: SessionSender = await SessionSender.open(
+        options(port, {
+          count: 50,
+          burst: 5,
+          onSendTiming: () => {
+            sends += 1;
+            if (sends === 3) sender.stop();
+          },
+        }),
+      );
+      const report = await sender.done;
+      expect(report.summary.loss.sent).toBe(3);
+      expect(report.aborted).toBe(true);
+    });
+  });
+
   it('interval summaries every intervalReportMs, plus the last partial window', async () => {
     await withReflector(async (port) => {
       const sender = await SessionSender.open(options(port, { count: 30, schedule: { kind: 'periodic', intervalMs: 5 }, intervalReportMs: 40 }));
