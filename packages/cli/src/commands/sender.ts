@@ -168,13 +168,18 @@ const OPTION_NAMES: Readonly<Record<string, string>> = {
   'target.address': 'remote',
   'local.port': 'local',
   'local.address': 'local',
+  family: '-4/-6',
 };
 
 /** A ConfigError from the engine (e.g. TOS on the dgram fallback) naming the command's options instead. */
 function withOptionNames(error: ConfigError, plan: SenderPlan): ConfigError {
   const tosOption = plan.tosOption ?? 'tos';
   return new ConfigError(
-    error.issues.map((issue) => ({ ...issue, path: issue.path === 'tos' ? tosOption : (OPTION_NAMES[issue.path] ?? issue.path) })),
+    error.issues.map((issue) => {
+      // `percentiles[2]` is the --percentiles option too.
+      const base = issue.path.replace(/\[\d+\]$/, '');
+      return { ...issue, path: base === 'tos' ? tosOption : (OPTION_NAMES[base] ?? issue.path) };
+    }),
   );
 }
 
