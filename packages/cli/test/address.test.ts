@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ConfigError } from '@twamp/errors';
 import { describe, expect, it } from 'vitest';
 import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../src/options/address.js';
@@ -84,5 +85,30 @@ describe('formatEndpoint', () => {
   it('brackets IPv6 addresses only', () => {
     expect(formatEndpoint('192.0.2.1', 862)).toBe('192.0.2.1:862');
     expect(formatEndpoint('::1', 862)).toBe('[::1]:862');
+  });
+});
+
+describe('parseEndpoint properties', () => {
+  it('throws nothing but ConfigError, whatever the text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcdef:.[]%-_ xyz'.split('')), maxLength: 24 }), (text) => {
+        try {
+          parseEndpoint(text, remote);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+        }
+      }),
+    );
+  });
+
+  it('reads back what formatEndpoint writes', () => {
+    const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((parts) => parts.join('.'));
+    const ipv6 = fc.ipV6();
+    fc.assert(
+      fc.property(fc.oneof(ipv4, ipv6), fc.integer({ min: 1, max: 65535 }), (address, port) => {
+        const parsed = parseEndpoint(formatEndpoint(address, port), remote);
+        expect(parsed).toMatchObject({ address, port, family: address.includes(':') ? 6 : 4 });
+      }),
+    );
   });
 });
