@@ -2,8 +2,8 @@
 //
 // §3.3: NextExp is one past the largest sequence seen so far; a packet whose sequence is below NextExp
 // when it arrives is reordered (and leaves NextExp alone), otherwise NextExp becomes its sequence + 1.
-// §4.2.1: a reordered packet s arriving at index i has extent e = i − j, where j is the earliest
-// arrival index whose sequence is larger than s.
+// §4.2 (reordering extent): a reordered packet s arriving at index i has extent e = i − j, where j is
+// the earliest arrival index whose sequence is larger than s.
 //
 // Sequences here are send ordinals (1, 2, 3, ... in recordSent order) rather than the raw uint32, so
 // that the 2^32 wrap needs no special case.

@@ -35,7 +35,7 @@ export class SessionStatistics implements SessionStatisticsApi {
   /** The current reply's derived values (see packet-values.ts). */
   readonly #values = createPacketValues();
 
-  // Per-direction loss (stateful reflector), see #forwardLostRaw().
+  // Per-direction loss (stateful reflector), see #trackReflectorSequence() and #sessionForwardLost().
   #answeredAny = false;
   /** Largest send ordinal among counted replies. */
   #highestOrdinal = 0;
@@ -136,7 +136,7 @@ export class SessionStatistics implements SessionStatisticsApi {
     window.backward.addAt(values, PV.backward);
     window.processing.addAt(values, PV.processing);
 
-    // IPDV (RFC 3393 / RFC 5481 §4.2) between sequence neighbours, whichever of the two came second.
+    // IPDV (RFC 3393, with the consecutive-packet selection of RFC 5481 §4.1) between sequence neighbours, whichever of the two came second.
     const previous = table.slotOf((sequence - 1) >>> 0);
     if (previous >= 0 && table.state[previous] === SLOT_ANSWERED) this.#addIpdv(previous, slot);
     const next = table.slotOf((sequence + 1) >>> 0);

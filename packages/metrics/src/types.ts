@@ -92,7 +92,7 @@ export interface OneWaySummary extends DistributionSummary {
 export interface JitterSummary {
   /** RFC 3550 §6.4.1 interarrival jitter (EWMA gain 1/16 of |D(i-1,i)|), final value, ns. */
   readonly rfc3550: number | undefined;
-  /** IPDV (RFC 3393 / RFC 5481 §4.2): differences of consecutive delays, as a distribution. */
+  /** IPDV (RFC 3393; RFC 5481 §4.1, the consecutive-packet form): differences of consecutive delays, as a distribution. */
   readonly ipdv: DistributionSummary;
 }
 
@@ -127,7 +127,7 @@ export interface ReorderSummary {
   readonly reordered: number;
   /** reordered / received, 0..1. */
   readonly ratio: number | undefined;
-  /** Largest reordering extent (RFC 4737 §4.2.1), packets. */
+  /** Largest reordering extent (RFC 4737 §4.2), packets. */
   readonly maxExtent: number | undefined;
 }
 
