@@ -405,7 +405,8 @@ export class SessionReflector implements SessionReflectorApi {
       try {
         this.#handle(batch, i, now);
       } catch {
-        // Only reply() throws here (a NetworkError such as EMSGSIZE): the packet was not answered.
+        // Lengths are checked before every codec and crypto call, so only reply() is expected to
+        // throw here (a NetworkError such as EMSGSIZE); either way the packet was not answered.
         this.#dropped['send-failed']++;
       }
     }
