@@ -1,0 +1,55 @@
+// N SessionSenders in one process, each its own session at 1 packet/s, for the sender scale
+// benchmark (RSS and CPU of this process are read from outside).
+//
+//   node --conditions=@twamp/source --import tsx bench/many-senders.ts --port PORT --sessions 10000 --seconds 20
+//
+// Opens the senders with their starts spread over one second, prints `ready {openMs}` when all
+// run, and one JSON line when all are done. Bounded: every sender has a count, and a guard aborts
+// them all after twice the planned time.
+
+import { parseArgs } from 'node:util';
+import { SessionSender } from '../src/index.js';
+
+const { values } = parseArgs({
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string' },
+    sessions: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '20' },
+  },
+  strict: true,
+});
+const sessions = Number(values.sessions);
+const seconds = Number(values.seconds);
+const controller = new AbortController();
+const guard = setTimeout(() => {
+  controller.abort();
+}, seconds * 2000 + 30_000);
+
+const started = performance.now();
+const senders: SessionSender[] = [];
+for (let i = 0; i < sessions; i += 1) {
+  senders.push(
+    await SessionSender.open({
+      target: { address: values.host, port: Number(values.port) },
+      family: 4,
+      protocol: 'twamp-light',
+      schedule: { kind: 'periodic', intervalMs: 1000 },
+      count: seconds,
+      lossTimeoutMs: 2000,
+      signal: controller.signal,
+    }),
+  );
+  // Spread the first sends over about a second, so the load is 10 000 packets/s evenly, not in one burst.
+  if (i % Math.max(1, Math.floor(sessions / 100)) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+process.stdout.write(`ready ${JSON.stringify({ sessions, openMs: performance.now() - started })}\n`);
+const reports = await Promise.all(senders.map((sender) => sender.done));
+clearTimeout(guard);
+let sent = 0;
+let received = 0;
+for (const report of reports) {
+  sent += report.summary.loss.sent;
+  received += report.summary.loss.received;
+}
+process.stdout.write(`${JSON.stringify({ sessions, sent, received, lossPct: (100 * (sent - received)) / Math.max(1, sent), wallMs: performance.now() - started })}\n`);
