@@ -45,6 +45,8 @@ describe('senderJson (schema version 1)', () => {
         inboundLost: 1,
         duplicates: 2,
         late: 0,
+        evicted: 0,
+        unknownReplies: 0,
         reordered: 1,
         reorderMaxExtent: 1,
         malformedReplies: 0,

@@ -78,6 +78,14 @@ describe('formatSenderSummary', () => {
     expect(text).not.toContain('warning');
   });
 
+  it('mentions evicted and unknown replies only when there are some', () => {
+    const base = fixedSummary();
+    const summary = fixedSummary({ loss: { ...base.loss, evicted: 3, unknown: 2 } });
+    expect(formatSenderSummary(fixedReport({ summary }))).toContain(
+      'packets:    2 duplicates, 0 late, 1 reordered (11.11%, max extent 1), 3 lost for want of in-flight slots, 2 replies to unknown sequence numbers',
+    );
+  });
+
   it('counts DSCP and ECN changes per direction', () => {
     const summary = fixedSummary({
       tos: {

@@ -47,6 +47,8 @@ export interface SenderJson {
     readonly inboundLost: number | null;
     readonly duplicates: number;
     readonly late: number;
+    readonly evicted: number;
+    readonly unknownReplies: number;
     readonly reordered: number;
     readonly reorderedRatio: number | null;
     readonly reorderMaxExtent: number | null;
@@ -139,6 +141,8 @@ function packets(summary: SessionSummary, report: SenderReport): SenderJson['pac
     inboundLost: orNull(loss.backwardLost),
     duplicates: loss.duplicates,
     late: loss.late,
+    evicted: loss.evicted,
+    unknownReplies: loss.unknown,
     reordered: reorder.reordered,
     reorderedRatio: orNull(reorder.ratio),
     reorderMaxExtent: orNull(reorder.maxExtent),

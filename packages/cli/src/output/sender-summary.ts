@@ -118,6 +118,8 @@ export function formatSenderSummary(report: SenderReport, options: SenderSummary
   const label = (name: string): string => `${name}:`.padEnd(12);
   lines.push(
     `${label('packets')}${loss.duplicates} duplicates, ${loss.late} late, ${reorder.reordered} reordered (${formatPercent(reorder.ratio)}, max extent ${reorder.maxExtent ?? NOT_MEASURED})` +
+      (loss.evicted > 0 ? `, ${loss.evicted} lost for want of in-flight slots` : '') +
+      (loss.unknown > 0 ? `, ${loss.unknown} replies to unknown sequence numbers` : '') +
       (report.malformedReplies > 0 ? `, ${report.malformedReplies} malformed replies` : '') +
       (report.sendErrors > 0 ? `, ${report.sendErrors} send errors` : ''),
   );
