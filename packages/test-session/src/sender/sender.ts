@@ -328,7 +328,7 @@ export class SessionSender implements SessionSenderApi {
     let now = clock.monotonicMs();
     let due = this.#startMs + timeline.nextMs;
     // The last 100 µs: spin rather than hand the loop over and come back late.
-    if (due > now && due - now <= SPIN_MS) {
+    if (this.#options.precise && due > now && due - now <= SPIN_MS) {
       while (now < due) now = clock.monotonicMs();
     }
     let slots = 0;
@@ -360,7 +360,10 @@ export class SessionSender implements SessionSenderApi {
   };
 
   #arm(waitMs: number): void {
-    if (waitMs > TIMER_THRESHOLD_MS) {
+    if (!this.#options.precise) {
+      // Timer only: Node may fire up to ~1 ms early by our clock; #tick then re-arms for the rest.
+      this.#sendTimer = setTimeout(this.#tick, Math.max(0, waitMs));
+    } else if (waitMs > TIMER_THRESHOLD_MS) {
       this.#sendTimer = setTimeout(this.#tick, waitMs - TIMER_MARGIN_MS);
     } else {
       this.#sendImmediate = setImmediate(this.#tick);

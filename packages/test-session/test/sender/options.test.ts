@@ -96,6 +96,15 @@ describe('option validation', () => {
     expect(poisson.schedule.kind === 'poisson' && typeof poisson.schedule.seed).toBe('number');
   });
 
+  it('precise waits by default only below a 100 ms mean gap; an explicit choice wins', () => {
+    expect(resolveSenderOptions({ ...base, schedule: { kind: 'periodic', intervalMs: 1 } }).precise).toBe(true);
+    expect(resolveSenderOptions({ ...base, schedule: { kind: 'poisson', meanIntervalMs: 99 } }).precise).toBe(true);
+    expect(resolveSenderOptions({ ...base, schedule: { kind: 'periodic', intervalMs: 100 } }).precise).toBe(false);
+    expect(resolveSenderOptions(base).precise).toBe(false);
+    expect(resolveSenderOptions({ ...base, precise: true }).precise).toBe(true);
+    expect(issues({ ...base, precise: 'yes' }).map((i) => i.path)).toEqual(['precise']);
+  });
+
   it('accepts IPv6 targets and writes them canonically', () => {
     expect(resolveSenderOptions({ ...base, target: { address: '0:0:0:0:0:0:0:1', port: 862 } })).toMatchObject({ family: 6, target: { address: '::1' } });
   });

@@ -113,6 +113,15 @@ describe('a live run', () => {
     expect(planned[3]! - planned[0]!).toBeCloseTo(2e6, -1);
   });
 
+  it('timer-only waits (precise: false) keep every slot and never send early', async () => {
+    const { sender, reflector, planned, actual } = await runAgainstFixture({ schedule: { kind: 'periodic', intervalMs: 5 }, count: 8, precise: false });
+    const report = await sender.done;
+    reflector.close();
+    expect(report.summary.loss).toMatchObject({ sent: 8, received: 8 });
+    expect(report.schedule.slots).toBe(8);
+    for (const [i, plannedNs] of planned.entries()) expect(actual[i]).toBeGreaterThanOrEqual(plannedNs);
+  });
+
   it('durationMs: slots planned before the end (50 ms at 10 ms: 5 packets)', async () => {
     const { sender, reflector } = await runAgainstFixture({ schedule: { kind: 'periodic', intervalMs: 10 }, durationMs: 50 });
     const report = await sender.done;
