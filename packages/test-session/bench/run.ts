@@ -428,7 +428,7 @@ async function senderScale(): Promise<Footprint> {
 
 async function scaleSection(): Promise<void> {
   const mib = (x: number): string => (Number.isFinite(x) ? `${(x / 1048576).toFixed(0)} MiB` : 'n/a');
-  const describe = (f: Footprint): string => `RSS ${mib(f.rss)} (peak ${mib(f.peak)}), CPU ${(f.cpuShare * 100).toFixed(1)} %, loss ${f.lossPct.toFixed(2)} %${f.sessions === undefined ? '' : `, ${f.sessions} sessions`}`;
+  const describe = (f: Footprint): string => `RSS ${mib(f.rss)} (peak ${mib(f.peak)}), CPU ${(f.cpuShare * 100).toFixed(1)} %, loss ${f.lossPct.toFixed(2)} %${f.sessions === undefined ? '' : `, ${f.sessions} sessions (one is the start-up probe's)`}`;
   const ours = await reflectorScale('ours');
   log(`  reflector, ${SCALE_SESSIONS} sessions: ${describe(ours)}`);
   const c = await reflectorScale('c');
