@@ -4,3 +4,4 @@ export type * from './types.js';
 export { clockClaimFromErrorEstimate, errorEstimateForClock } from './shared/clock.js';
 export * from './reflector/index.js';
 export * from './sender/index.js';
+export * from './controlled/index.js';

@@ -1,0 +1,18 @@
+// Glue for TWAMP-Control servers: the reflectors behind accepted sessions, and their UDP ports.
+export {
+  type ControlledOpenResult,
+  type ControlledReflectorOptions,
+  type ControlledRefusalCode,
+  type ControlledSessionEnd,
+  type ControlledSessionEvent,
+  type ControlledSessionInfo,
+  type ControlledSessionRequest,
+  DEFAULT_MAX_REFLECTORS,
+  DEFAULT_MAX_STOP_TIMEOUT_MS,
+  DEFAULT_START_TIMEOUT_MS,
+  plainAddress,
+  ReflectorPool,
+  type ReflectorPoolOptions,
+  type ReflectorPoolStats,
+} from './reflector-pool.js';
+export { checkPortRange, DEFAULT_REFLECTOR_PORT_RANGE, parsePortRange, PortCursor, type PortRange } from './port-range.js';
