@@ -89,6 +89,7 @@ Napi::Function UdpSocket::Define(Napi::Env env) {
                          InstanceMethod<&UdpSocket::Send>("send"),
                          InstanceMethod<&UdpSocket::Reply>("reply"),
                          InstanceMethod<&UdpSocket::Flush>("flush"),
+                         InstanceMethod<&UdpSocket::StampNow>("stampNow"),
                          InstanceMethod<&UdpSocket::Close>("close"),
                          InstanceMethod<&UdpSocket::Buffers>("buffers"),
                          InstanceMethod<&UdpSocket::ReplyBuffers>("replyBuffers"),
@@ -631,6 +632,12 @@ void UdpSocket::FlushReplies() {
 
 Napi::Value UdpSocket::Flush(const Napi::CallbackInfo& info) {
   if (!closed_) FlushReplies();
+  return info.Env().Undefined();
+}
+
+Napi::Value UdpSocket::StampNow(const Napi::CallbackInfo& info) {
+  // The clock of every stamp this socket writes; after close the stamp goes to the dummy.
+  StoreStamp(NtpNow());
   return info.Env().Undefined();
 }
 

@@ -66,6 +66,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value Reply(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
+  Napi::Value StampNow(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Buffers(const Napi::CallbackInfo& info);
   Napi::Value ReplyBuffers(const Napi::CallbackInfo& info);

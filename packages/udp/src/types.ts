@@ -107,6 +107,13 @@ export interface UdpSocket {
   readonly stamp: Uint32Array;
   /** Counters since open. */
   readonly stats: UdpSocketStats;
+  /**
+   * Read the clock this socket stamps with (the same one as stamp-on-send and, on the native socket,
+   * the kernel's receive timestamps: CLOCK_REALTIME) and leave the NTP value in `stamp`. For times the
+   * caller must write itself (a timestamp inside an encrypted or HMAC-covered part of a packet), so
+   * that every time of a measurement comes from one clock. Throws a NetworkError once closed.
+   */
+  stampNow(): void;
   /** Deliver received batches here. Only one handler; setting another replaces it. */
   onReceive(handler: (batch: ReceiveBatch) => void): void;
   /** Asynchronous errors (ICMP errors on connected sockets, receive failures) as typed errors. */

@@ -24,7 +24,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { ConfigError, NetworkError } from '@twamp/errors';
-import { writeNtpTimestamp } from '../ntp-stamp.js';
+import { nanosToNtpFraction, unixToNtpSeconds, writeNtpTimestamp } from '../ntp-stamp.js';
 import type {
   IpFamily,
   ReceiveBatch,
@@ -318,6 +318,13 @@ class DgramUdpSocket implements UdpSocket {
 
   flush(): void {
     // Nothing is queued here: every send goes to dgram at once.
+  }
+
+  stampNow(): void {
+    if (this.#closed) throw closedError('stampNow');
+    readWallClock(this.#clock);
+    this.stamp[0] = unixToNtpSeconds(this.#clock.seconds);
+    this.stamp[1] = nanosToNtpFraction(this.#clock.nanos);
   }
 
   connect(address: string, port: number): void {

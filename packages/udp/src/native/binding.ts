@@ -27,6 +27,8 @@ export interface NativeHandle {
   reply(index: number, data: Uint8Array, length: number, stampOffset: number, ttl: number, tos: number): number;
   /** Sends the reply queue (see `replyBuffers`) with one sendmmsg() and empties it. */
   flush(): void;
+  /** Store the current CLOCK_REALTIME reading as NTP in the shared stamp. */
+  stampNow(): void;
   /**
    * [send slab, send metadata] of the reply queue, allocated on the first call; empty after
    * close. JavaScript queues a reply by filling the next slot and incrementing the count at

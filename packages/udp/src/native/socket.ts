@@ -442,6 +442,11 @@ export class NativeUdpSocket implements UdpSocket {
     if (!this.isClosed) this.handle.flush();
   }
 
+  stampNow(): void {
+    if (this.isClosed) throw this.closedError('stampNow');
+    this.handle.stampNow();
+  }
+
   // ---- contract: configuration
 
   connect(address: string, port: number): void {

@@ -71,6 +71,30 @@ describeEachImplementation((scope) => {
     }
   });
 
+  it.each(FAMILIES)('stampNow() reads the clock of the receive times: before send ≤ received ≤ after (IPv%i)', async (family) => {
+    const sender = await scope.open({ family, address: loopback(family) });
+    const receiver = await scope.open({ family, address: loopback(family) });
+    const ntpNanos = (stamp: Uint32Array): bigint =>
+      (BigInt(stamp[0]! - NTP_UNIX_OFFSET_SECONDS) * 1_000_000_000n) + ((BigInt(stamp[1]!) * 1_000_000_000n) >> 32n);
+    for (let round = 0; round < 20; round += 1) {
+      const arriving = receive(receiver, 1);
+      sender.stampNow();
+      const before = ntpNanos(sender.stamp);
+      sender.send(Buffer.alloc(16), 16, loopback(family), receiver.localPort);
+      const { packets } = await arriving;
+      receiver.stampNow();
+      const after = ntpNanos(receiver.stamp);
+      const packet = packets[0]!;
+      const at = BigInt(packet.seconds) * 1_000_000_000n + BigInt(packet.nanos);
+      // No slack: one clock, so a send stamped earlier can never be received earlier (the NTP
+      // fraction rounds down, so `before` may sit up to 1 ns below the true reading).
+      expect(before <= at).toBe(true);
+      expect(at <= after + 1n).toBe(true);
+    }
+    sender.close();
+    expect(() => sender.stampNow()).toThrow(/closed/);
+  });
+
   it('stamps on a connected socket and at the very end of the packet', async () => {
     const receiver = await scope.open({ family: 4, address: '127.0.0.1' });
     const sender = await scope.open({ family: 4, address: '127.0.0.1' });
