@@ -1,1 +1,3 @@
-export {};
+// Key stores: in memory, or read from a perfSONAR or plain key file.
+export { createKeyStore, keyIdFromField, MAX_KEY_ID_OCTETS } from './key-store.js';
+export { type KeyFileFormat, type KeyFileOptions, loadKeyFile, type ParsedKeyFile, parseKeyFile } from './key-file.js';

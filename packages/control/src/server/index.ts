@@ -1,1 +1,17 @@
-export {};
+// The TWAMP-Control server: the sans-IO connection state machine and its node:net adapter.
+export { clientFilter, type ClientFilter, unwrapMappedAddress } from './allowed-clients.js';
+export {
+  type AcceptMessage,
+  type ServerAction,
+  type ServerCloseReason,
+  ServerConnection,
+  type ServerConnectionOptions,
+  type ServerTimeoutKind,
+} from './connection.js';
+export {
+  ControlServer,
+  type ControlServerListenOptions,
+  DEFAULT_LIMITS,
+  DEFAULT_PBKDF2_COUNT,
+  DEFAULT_TIMEOUTS,
+} from './control-server.js';

@@ -1,0 +1,111 @@
+// Key files: perfSONAR's (`identity<TAB or spaces>hex`, the secret being the hex-decoded octets,
+// as twampd and twping read it) and a plain one (`identity: passphrase`, the secret being the
+// passphrase's UTF-8 octets). Errors name the file, the line and what is expected, never a secret.
+import { readFile } from 'node:fs/promises';
+import { ConfigError } from '@twamp/errors';
+import type { KeyStore } from '../types.js';
+import { createKeyStore, keyIdProblem } from './key-store.js';
+
+/**
+ * How a key file is read. 'auto' (the default) looks at the first line that is not blank or a
+ * comment: if its first word contains ':' the file is plain, otherwise perfSONAR. The whole file
+ * then follows that format, so a mix of the two is reported line by line rather than guessed.
+ */
+export type KeyFileFormat = 'perfsonar' | 'plain' | 'auto';
+
+export interface KeyFileOptions {
+  readonly format?: KeyFileFormat;
+}
+
+export interface ParsedKeyFile {
+  readonly format: Exclude<KeyFileFormat, 'auto'>;
+  readonly store: KeyStore;
+}
+
+const HEX = /^[0-9a-fA-F]+$/;
+
+function isSkipped(line: string): boolean {
+  const trimmed = line.trim();
+  return trimmed === '' || trimmed.startsWith('#');
+}
+
+function detectFormat(lines: readonly string[]): Exclude<KeyFileFormat, 'auto'> {
+  const first = lines.find((line) => !isSkipped(line));
+  if (first === undefined) return 'perfsonar';
+  const word = first.trim().split(/\s/, 1)[0] ?? '';
+  return word.includes(':') ? 'plain' : 'perfsonar';
+}
+
+function lineError(name: string, lineNumber: number, expected: string, received?: string): ConfigError {
+  return new ConfigError([{ path: `${name}:${lineNumber}`, expected, ...(received === undefined ? {} : { received }) }]);
+}
+
+function parsePerfsonarLine(line: string, name: string, lineNumber: number): [string, Uint8Array] {
+  const match = /^\s*(\S+)[ \t]+(\S+)\s*$/.exec(line);
+  if (match === null) {
+    // Report the shape, not the content: the content may be a secret missing its separator.
+    const words = line.trim().split(/\s+/).length;
+    return fail(lineError(name, lineNumber, 'an identity, then spaces or a tab, then the hex secret', `${words} word${words === 1 ? '' : 's'}`));
+  }
+  const keyId = match[1] ?? '';
+  const hex = match[2] ?? '';
+  const problem = keyIdProblem(keyId);
+  if (problem !== undefined) fail(lineError(name, lineNumber, problem));
+  if (!HEX.test(hex) || hex.length % 2 !== 0) {
+    fail(lineError(name, lineNumber, `the secret of ${JSON.stringify(keyId)} as an even number of hex digits`, `${hex.length} characters, not all of them hex pairs`));
+  }
+  return [keyId, Buffer.from(hex, 'hex')];
+}
+
+function parsePlainLine(line: string, name: string, lineNumber: number): [string, Uint8Array] {
+  const colon = line.indexOf(':');
+  if (colon < 0) fail(lineError(name, lineNumber, "'identity: passphrase'", 'no colon'));
+  const keyId = line.slice(0, colon).trim();
+  // One space after the colon is the separator; any further characters belong to the passphrase
+  // except trailing whitespace (a CR from a Windows editor must never end up in a secret).
+  const passphrase = line.slice(colon + 1).replace(/^[ \t]/, '').replace(/[\s]+$/, '');
+  const problem = keyIdProblem(keyId);
+  if (problem !== undefined) fail(lineError(name, lineNumber, problem));
+  if (passphrase.length === 0) fail(lineError(name, lineNumber, `a passphrase after "${keyId}:"`, 'nothing'));
+  return [keyId, Buffer.from(passphrase, 'utf8')];
+}
+
+function fail(error: ConfigError): never {
+  throw error;
+}
+
+/**
+ * Parse a key file's text. `name` (usually the path) prefixes every error, as `name:line`.
+ * Duplicate identities are an error: which of two secrets is meant cannot be guessed.
+ */
+export function parseKeyFile(text: string, name: string, options: KeyFileOptions = {}): ParsedKeyFile {
+  const lines = text.split(/\r?\n/);
+  const requested = options.format ?? 'auto';
+  const format = requested === 'auto' ? detectFormat(lines) : requested;
+  const entries: [string, Uint8Array][] = [];
+  const seen = new Map<string, number>();
+  lines.forEach((line, index) => {
+    if (isSkipped(line)) return;
+    const lineNumber = index + 1;
+    const entry = format === 'perfsonar' ? parsePerfsonarLine(line, name, lineNumber) : parsePlainLine(line, name, lineNumber);
+    const earlier = seen.get(entry[0]);
+    if (earlier !== undefined) {
+      fail(lineError(name, lineNumber, `each identity once (${JSON.stringify(entry[0])} is already on line ${earlier})`));
+    }
+    seen.set(entry[0], lineNumber);
+    entries.push(entry);
+  });
+  return { format, store: createKeyStore(entries) };
+}
+
+/** Read and parse a key file (see parseKeyFile). A file that cannot be read is a ConfigError too. */
+export async function loadKeyFile(path: string, options: KeyFileOptions = {}): Promise<KeyStore> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'an I/O error';
+    throw new ConfigError([{ path, expected: 'a readable key file', received: code }]);
+  }
+  return parseKeyFile(text, path, options).store;
+}

@@ -1,0 +1,440 @@
+// The node:net adapter around ServerConnection: it owns the listening socket, each connection's
+// socket and timers, the limits that span connections, and the calls into the session handler.
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { AcceptCode, ConfigError, isTwampError } from '@twamp/errors';
+import { checkPbkdf2Count, Mode, modeNames, Port, SECURITY_MODE_MASK } from '@twamp/wire';
+import type {
+  ControlLogger,
+  ControlServerApi,
+  ControlServerOptions,
+  ControlServerStats,
+  KeyStore,
+  ServerLimits,
+  ServerSessionRequest,
+  ServerTimeouts,
+  SessionOpenResult,
+} from '../types.js';
+import { type ClientFilter, clientFilter, unwrapMappedAddress } from './allowed-clients.js';
+import { type ServerAction, ServerConnection, type ServerTimeoutKind } from './connection.js';
+
+export interface ControlServerListenOptions extends ControlServerOptions {
+  /** Address to listen on. Default: '::' (dual stack) or, with `family: 4`, '0.0.0.0'. */
+  readonly address?: string;
+  /** TCP port; default 862 (needs privileges on most systems); 0 picks a free one. */
+  readonly port?: number;
+  /** 6 listens on IPv6 only; 4 on IPv4. */
+  readonly family?: 4 | 6;
+}
+
+export const DEFAULT_LIMITS: Required<ServerLimits> = {
+  maxConnections: 1000,
+  maxConnectionsPerClient: 16,
+  maxSessionsPerConnection: 64,
+  maxSessionsTotal: 1024,
+  requestsPerSecond: Number.POSITIVE_INFINITY,
+};
+
+export const DEFAULT_TIMEOUTS: Required<ServerTimeouts> = {
+  handshakeMs: 30_000,
+  servwaitMs: 900_000,
+  messageMs: 30_000,
+};
+
+export const DEFAULT_PBKDF2_COUNT = 2048;
+
+/** How long a closed connection may take to flush before its socket is destroyed. */
+const CLOSE_FLUSH_MS = 2_000;
+
+const TIMEOUT_KINDS: readonly ServerTimeoutKind[] = ['handshake', 'servwait', 'message'];
+
+interface Tracked {
+  readonly socket: Socket;
+  readonly connection: ServerConnection;
+  readonly clientAddress: string;
+  /** Refused connections do not count towards the connection limits. */
+  readonly served: boolean;
+  readonly timeouts: Required<ServerTimeouts>;
+  readonly timers: Record<ServerTimeoutKind, NodeJS.Timeout | undefined>;
+  /** Times (ms) of the latest requests, for requestsPerSecond; never longer than the limit. */
+  readonly requestTimes: number[];
+  flushTimer: NodeJS.Timeout | undefined;
+}
+
+function positiveInteger(value: number, path: string, allowInfinity = false): void {
+  if (allowInfinity && value === Number.POSITIVE_INFINITY) return;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError([{ path, expected: 'a positive integer', received: String(value) }]);
+  }
+}
+
+function checkLimits(limits: ServerLimits | undefined): Required<ServerLimits> {
+  const merged = { ...DEFAULT_LIMITS, ...limits };
+  positiveInteger(merged.maxConnections, 'limits.maxConnections');
+  positiveInteger(merged.maxConnectionsPerClient, 'limits.maxConnectionsPerClient');
+  positiveInteger(merged.maxSessionsPerConnection, 'limits.maxSessionsPerConnection');
+  positiveInteger(merged.maxSessionsTotal, 'limits.maxSessionsTotal');
+  if (!(merged.requestsPerSecond > 0)) {
+    throw new ConfigError([{ path: 'limits.requestsPerSecond', expected: 'a positive number', received: String(merged.requestsPerSecond) }]);
+  }
+  return merged;
+}
+
+function checkTimeouts(timeouts: ServerTimeouts | undefined): Required<ServerTimeouts> {
+  const merged = { ...DEFAULT_TIMEOUTS, ...timeouts };
+  positiveInteger(merged.handshakeMs, 'timeouts.handshakeMs');
+  positiveInteger(merged.servwaitMs, 'timeouts.servwaitMs');
+  positiveInteger(merged.messageMs, 'timeouts.messageMs');
+  return merged;
+}
+
+function checkModes(modes: number, keys: KeyStore | undefined): void {
+  const security = modes & SECURITY_MODE_MASK;
+  if (!Number.isInteger(modes) || modes < 0 || modes > 0xffff_ffff || security === 0) {
+    throw new ConfigError([{ path: 'modes', expected: 'at least one security mode (unauthenticated, authenticated, encrypted, mixed)', received: String(modes) }]);
+  }
+  if ((security & ~Mode.Unauthenticated) !== 0 && keys === undefined) {
+    throw new ConfigError([{ path: 'keys', expected: 'a key store when authenticated, encrypted or mixed mode is offered' }]);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class ControlServer implements ControlServerApi {
+  readonly #server: Server;
+  readonly #options: ControlServerOptions;
+  readonly #logger: ControlLogger | undefined;
+  readonly #now: () => number;
+  readonly #randomBytes: (size: number) => Uint8Array;
+  #limits: Required<ServerLimits>;
+  #timeouts: Required<ServerTimeouts>;
+  #filter: ClientFilter;
+  #keys: KeyStore | undefined;
+  readonly #connections = new Set<Tracked>();
+  readonly #perClient = new Map<string, number>();
+  #served = 0;
+  #closing = false;
+  #connectionsTotal = 0;
+  #connectionsRefused = 0;
+  readonly #acceptsSent: Record<number, number> = {};
+  readonly #timeoutCounts: Record<ServerTimeoutKind, number> = { handshake: 0, servwait: 0, message: 0 };
+
+  private constructor(server: Server, options: ControlServerOptions) {
+    this.#server = server;
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+    this.#randomBytes = options.randomBytes ?? nodeRandomBytes;
+    this.#limits = checkLimits(options.limits);
+    this.#timeouts = checkTimeouts(options.timeouts);
+    this.#filter = clientFilter(options.allowedClients);
+    this.#keys = options.keys;
+    checkModes(options.modes, options.keys);
+    const count = options.pbkdf2Count ?? DEFAULT_PBKDF2_COUNT;
+    try {
+      checkPbkdf2Count(count, Math.max(count, 1024));
+    } catch {
+      throw new ConfigError([{ path: 'pbkdf2Count', expected: 'a power of 2 of at least 1024', received: String(count) }]);
+    }
+    server.on('connection', (socket: Socket) => {
+      this.#accept(socket);
+    });
+  }
+
+  /** Validate the options, then listen. Resolves once the port is bound. */
+  static async listen(options: ControlServerListenOptions): Promise<ControlServer> {
+    const server = createServer({ noDelay: true });
+    const control = new ControlServer(server, options);
+    const host = options.address ?? (options.family === 4 ? '0.0.0.0' : '::');
+    const port = options.port ?? Port.TwampControl;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => {
+        reject(error);
+      };
+      server.once('error', onError);
+      server.listen({ host, port, ipv6Only: options.family === 6 }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (error) => {
+      options.logger?.warn('server-error', { error: error.message });
+    });
+    options.logger?.info('server-listening', { address: control.address, port: control.port, modes: modeNames(options.modes) });
+    return control;
+  }
+
+  get address(): string {
+    const bound = this.#server.address();
+    return typeof bound === 'object' && bound !== null ? bound.address : '';
+  }
+
+  get port(): number {
+    const bound = this.#server.address();
+    return typeof bound === 'object' && bound !== null ? bound.port : 0;
+  }
+
+  get stats(): ControlServerStats {
+    let sessionsActive = 0;
+    for (const tracked of this.#connections) sessionsActive += tracked.connection.sessionsInUse;
+    return {
+      connectionsActive: this.#served,
+      connectionsTotal: this.#connectionsTotal,
+      connectionsRefused: this.#connectionsRefused,
+      sessionsActive,
+      acceptsSent: { ...this.#acceptsSent },
+      timeouts: { ...this.#timeoutCounts },
+    };
+  }
+
+  reconfigure(options: Partial<Pick<ControlServerOptions, 'limits' | 'timeouts' | 'allowedClients' | 'keys'>>): void {
+    // Check everything before changing anything: a bad reload leaves the old configuration in place.
+    const limits = 'limits' in options ? checkLimits(options.limits) : this.#limits;
+    const timeouts = 'timeouts' in options ? checkTimeouts(options.timeouts) : this.#timeouts;
+    const filter = 'allowedClients' in options ? clientFilter(options.allowedClients) : this.#filter;
+    const keys = 'keys' in options ? options.keys : this.#keys;
+    checkModes(this.#options.modes, keys);
+    this.#limits = limits;
+    this.#timeouts = timeouts;
+    this.#filter = filter;
+    this.#keys = keys;
+    this.#logger?.info('server-reconfigured', { keys: keys?.size ?? 0, limits });
+  }
+
+  async close(graceMs = 0): Promise<void> {
+    const closed = new Promise<void>((resolve) => {
+      this.#server.close(() => {
+        resolve();
+      });
+    });
+    if (!this.#closing) {
+      this.#closing = true;
+      this.#logger?.info('server-closing', { connections: this.#connections.size, graceMs });
+      if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
+      for (const tracked of [...this.#connections]) this.#run(tracked, tracked.connection.close());
+    }
+    await closed;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #refusal(clientAddress: string): string | undefined {
+    if (this.#closing) return 'the server is closing';
+    if (!this.#filter(clientAddress)) return 'client address not allowed';
+    if (this.#served >= this.#limits.maxConnections) return `connection limit (${this.#limits.maxConnections}) reached`;
+    if ((this.#perClient.get(clientAddress) ?? 0) >= this.#limits.maxConnectionsPerClient) {
+      return `per-client connection limit (${this.#limits.maxConnectionsPerClient}) reached`;
+    }
+    return undefined;
+  }
+
+  #accept(socket: Socket): void {
+    const clientAddress = unwrapMappedAddress(socket.remoteAddress ?? '');
+    const client = { address: clientAddress, port: socket.remotePort ?? 0 };
+    const server = { address: unwrapMappedAddress(socket.localAddress ?? ''), port: socket.localPort ?? 0 };
+    const refuse = this.#refusal(clientAddress);
+    this.#connectionsTotal += 1;
+    const connection = new ServerConnection({
+      modes: this.#options.modes,
+      keys: this.#keys,
+      pbkdf2Count: this.#options.pbkdf2Count ?? DEFAULT_PBKDF2_COUNT,
+      client,
+      server,
+      now: this.#now,
+      randomBytes: this.#randomBytes,
+      refuse,
+      maxSessions: () => this.#limits.maxSessionsPerConnection,
+      maxSessionsPerMessage: Math.max(this.#limits.maxSessionsPerConnection, 1),
+      logger: this.#logger,
+      onAccept: (accept, message) => {
+        if (message === 'server-start' || message === 'accept-session') {
+          this.#acceptsSent[accept] = (this.#acceptsSent[accept] ?? 0) + 1;
+        }
+      },
+    });
+    const tracked: Tracked = {
+      socket,
+      connection,
+      clientAddress,
+      served: refuse === undefined,
+      timeouts: this.#timeouts,
+      timers: { handshake: undefined, servwait: undefined, message: undefined },
+      requestTimes: [],
+      flushTimer: undefined,
+    };
+    this.#connections.add(tracked);
+    if (tracked.served) {
+      this.#served += 1;
+      this.#perClient.set(clientAddress, (this.#perClient.get(clientAddress) ?? 0) + 1);
+      this.#logger?.info('connection-accepted', { client: `${client.address}:${client.port}` });
+    } else {
+      this.#connectionsRefused += 1;
+      this.#logger?.warn('connection-refused', { client: `${client.address}:${client.port}`, reason: refuse });
+    }
+    socket.on('data', (chunk: Buffer) => {
+      this.#clearTimer(tracked, 'servwait');
+      this.#run(tracked, connection.receive(chunk));
+    });
+    socket.on('end', () => {
+      this.#run(tracked, connection.end());
+    });
+    socket.on('error', (error) => {
+      this.#logger?.warn('connection-error', { client: `${client.address}:${client.port}`, error: error.message });
+    });
+    socket.on('close', () => {
+      this.#forget(tracked);
+    });
+    this.#run(tracked, connection.start());
+  }
+
+  #run(tracked: Tracked, actions: readonly ServerAction[]): void {
+    for (const action of actions) {
+      switch (action.type) {
+        case 'send':
+          if (!tracked.socket.destroyed && tracked.socket.writable) tracked.socket.write(action.bytes);
+          break;
+        case 'open-session':
+          this.#open(tracked, action.requestId, action.request);
+          break;
+        case 'start':
+          this.#callHandler('start', () => {
+            this.#options.handler.start(action.sids);
+          });
+          break;
+        case 'stop':
+          this.#callHandler('stop', () => {
+            this.#options.handler.stop(action.sids);
+          });
+          break;
+        case 'release':
+          this.#callHandler('release', () => {
+            this.#options.handler.release(action.sids);
+          });
+          break;
+        case 'close':
+          this.#endSocket(tracked);
+          break;
+      }
+    }
+    this.#syncTimers(tracked);
+  }
+
+  #callHandler(what: string, call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      // The handler is the owner's code; its failure must not take the server down.
+      this.#logger?.warn('handler-error', { call: what, error: describe(error) });
+    }
+  }
+
+  /** Limits across connections and the rate limit, then the handler (bounded by the message timeout). */
+  #open(tracked: Tracked, requestId: number, request: ServerSessionRequest): void {
+    const refusal = this.#sessionRefusal(tracked);
+    if (refusal !== undefined) {
+      this.#run(tracked, tracked.connection.sessionOpened(requestId, refusal));
+      return;
+    }
+    let settled = false;
+    const finish = (result: SessionOpenResult): void => {
+      if (settled) {
+        // Too late: the request was answered with Accept 2 already; give back what was opened.
+        if (result.accept === AcceptCode.Ok) this.#callHandler('release', () => {
+          this.#options.handler.release([request.sid]);
+        });
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      this.#run(tracked, tracked.connection.sessionOpened(requestId, result));
+    };
+    const timer = setTimeout(() => {
+      finish({ accept: AcceptCode.InternalError, reason: `the session handler did not answer within ${tracked.timeouts.messageMs} ms` });
+    }, tracked.timeouts.messageMs);
+    timer.unref();
+    let pending: Promise<SessionOpenResult>;
+    try {
+      pending = this.#options.handler.open(request);
+    } catch (error) {
+      pending = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    pending.then(finish, (error: unknown) => {
+      this.#logger?.warn('handler-error', { call: 'open', error: describe(error) });
+      const code = isTwampError(error) ? error.acceptCode : AcceptCode.InternalError;
+      finish({ accept: code === AcceptCode.Ok ? AcceptCode.InternalError : code, reason: describe(error) });
+    });
+  }
+
+  #sessionRefusal(tracked: Tracked): SessionOpenResult | undefined {
+    let total = 0;
+    for (const other of this.#connections) total += other.connection.sessionsInUse;
+    // `total` includes this request (it is pending on its connection).
+    if (total > this.#limits.maxSessionsTotal) {
+      return { accept: AcceptCode.TemporaryResourceLimitation, reason: `${total - 1} sessions on the server (limit ${this.#limits.maxSessionsTotal})` };
+    }
+    const rate = this.#limits.requestsPerSecond;
+    if (Number.isFinite(rate)) {
+      const now = this.#now();
+      const times = tracked.requestTimes;
+      while (times.length > 0 && now - (times[0] ?? 0) >= 1000) times.shift();
+      if (times.length >= rate) {
+        return { accept: AcceptCode.TemporaryResourceLimitation, reason: `more than ${rate} requests per second` };
+      }
+      times.push(now);
+    }
+    return undefined;
+  }
+
+  #syncTimers(tracked: Tracked): void {
+    const wants = tracked.connection.closed ? { handshake: false, servwait: false, message: false } : tracked.connection.timers;
+    for (const kind of TIMEOUT_KINDS) {
+      if (!wants[kind]) {
+        this.#clearTimer(tracked, kind);
+      } else if (tracked.timers[kind] === undefined) {
+        const ms = kind === 'handshake' ? tracked.timeouts.handshakeMs : kind === 'servwait' ? tracked.timeouts.servwaitMs : tracked.timeouts.messageMs;
+        const timer = setTimeout(() => {
+          tracked.timers[kind] = undefined;
+          this.#timeoutCounts[kind] += 1;
+          this.#run(tracked, tracked.connection.timeout(kind));
+        }, ms);
+        timer.unref();
+        tracked.timers[kind] = timer;
+      }
+    }
+  }
+
+  #clearTimer(tracked: Tracked, kind: ServerTimeoutKind): void {
+    const timer = tracked.timers[kind];
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      tracked.timers[kind] = undefined;
+    }
+  }
+
+  #endSocket(tracked: Tracked): void {
+    const { socket } = tracked;
+    if (socket.destroyed || tracked.flushTimer !== undefined) return;
+    // end() flushes what was written (a refusal, an Accept 3) before the FIN; a peer that never
+    // reads is cut off after a bounded wait.
+    socket.end();
+    tracked.flushTimer = setTimeout(() => {
+      socket.destroy();
+    }, CLOSE_FLUSH_MS);
+    tracked.flushTimer.unref();
+  }
+
+  #forget(tracked: Tracked): void {
+    if (!this.#connections.delete(tracked)) return;
+    if (!tracked.connection.closed) this.#run(tracked, tracked.connection.end());
+    for (const kind of TIMEOUT_KINDS) this.#clearTimer(tracked, kind);
+    if (tracked.flushTimer !== undefined) clearTimeout(tracked.flushTimer);
+    if (tracked.served) {
+      this.#served -= 1;
+      const count = (this.#perClient.get(tracked.clientAddress) ?? 1) - 1;
+      if (count <= 0) this.#perClient.delete(tracked.clientAddress);
+      else this.#perClient.set(tracked.clientAddress, count);
+    }
+  }
+}
