@@ -23,7 +23,7 @@ import {
   ZERO_TIMESTAMP,
 } from '@twamp/wire';
 import { ControlServer, type ControlServerListenOptions } from '../../src/server/index.js';
-import type { ServerSessionHandler, ServerSessionRequest, SessionOpenResult } from '../../src/types.js';
+import type { KeyStore, ServerSessionHandler, ServerSessionRequest, SessionOpenResult } from '../../src/types.js';
 
 export const KEY_ID = 'server-test';
 export const SECRET = 'server test secret';
@@ -199,7 +199,7 @@ export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-export function memoryKeys(): ControlServerListenOptions['keys'] {
+export function memoryKeys(): KeyStore {
   const secret = Buffer.from(SECRET, 'utf8');
   return { secret: (keyId) => (keyId === KEY_ID ? Uint8Array.from(secret) : undefined), size: 1 };
 }
