@@ -359,6 +359,11 @@ export class ClientConnection {
     const senderAddress = this.#address(options.sender?.address, 'sender.address') ?? zero;
     const receiverAddress = this.#address(options.receiver?.address, 'receiver.address') ?? zero;
     const senderPort = options.sender?.port ?? 0;
+    if (senderPort === 0) {
+      // RFC 5357 §3.5: the port the Session-Sender sends from and receives on. There is no "any" here
+      // (servers refuse 0 with Accept 3), so the sender's UDP socket has to be bound first.
+      throw configError('sender.port', 'the UDP port the Session-Sender sends from (1-65535; bind the sender socket first)', senderPort);
+    }
     const receiverPort = options.receiver?.port ?? 0;
     if (!isUint(senderPort, 0xffff)) throw configError('sender.port', 'an integer from 0 to 65535', senderPort);
     if (!isUint(receiverPort, 0xffff)) throw configError('receiver.port', 'an integer from 0 to 65535', receiverPort);

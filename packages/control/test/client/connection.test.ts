@@ -14,6 +14,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { ClientConnection, type ClientConnectionOptions, type ClientEvent, defaultPaddingLength } from '../../src/client/connection.js';
 
+const SENDER = { sender: { port: 20000 } };
 const ALL = Mode.Unauthenticated | Mode.Authenticated | Mode.Encrypted | Mode.Mixed;
 const local = { address: '127.0.0.1', port: 50000 };
 const remote = { address: '127.0.0.2', port: 862 };
@@ -147,7 +148,7 @@ describe('ClientConnection: mode choice', () => {
 describe('ClientConnection: Request-TW-Session', () => {
   it('defaults: zero addresses, IPVN of the connection, symmetric padding, Timeout 2 s, DSCP 0', () => {
     const connection = ready();
-    const [bytes] = sent(connection.requestSession().events);
+    const [bytes] = sent(connection.requestSession(SENDER).events);
     const request = decodeRequestTwSession(bytes ?? Buffer.alloc(0));
     expect(request.ipvn).toBe(4);
     expect(request.senderAddress).toBe('0.0.0.0');
@@ -183,23 +184,24 @@ describe('ClientConnection: Request-TW-Session', () => {
     expect(request).toMatchObject({ ipvn: 6, senderAddress: '::1', receiverAddress: '::', senderPort: 20000, receiverPort: 20001, paddingLength: 100, typeP: 0x2e000000 });
     expect(request.startTime.seconds).toBe(3_900_000_000);
     expect(ntpIntervalToSeconds(request.timeout)).toBe(0.5);
-    expect(() => connection.requestSession({ sender: { address: '127.0.0.1' } })).toThrow(ConfigError);
-    expect(() => connection.requestSession({ dscp: 64 })).toThrow(ConfigError);
+    expect(() => connection.requestSession({ sender: { address: '127.0.0.1', port: 1 } })).toThrow(ConfigError);
+    expect(() => connection.requestSession({ ...SENDER, dscp: 64 })).toThrow(ConfigError);
+    expect(() => connection.requestSession({})).toThrow(/sender\.port/);
   });
 
   it('RFC 6038 fields only with Reflect Octets selected', () => {
     const without = ready();
-    expect(() => without.requestSession({ octetsToBeReflected: 0x1234 })).toThrow(ConfigError);
+    expect(() => without.requestSession({ ...SENDER, octetsToBeReflected: 0x1234 })).toThrow(ConfigError);
     const withIt = ready({ extensions: Mode.ReflectOctets }, Mode.Unauthenticated | Mode.ReflectOctets);
-    const request = decodeRequestTwSession(sent(withIt.requestSession({ octetsToBeReflected: 0x1234, paddingToReflect: 8 }).events)[0] ?? Buffer.alloc(0));
+    const request = decodeRequestTwSession(sent(withIt.requestSession({ ...SENDER, octetsToBeReflected: 0x1234, paddingToReflect: 8 }).events)[0] ?? Buffer.alloc(0));
     expect(request.octetsToBeReflected).toBe(0x1234);
     expect(request.lengthOfPaddingToReflect).toBe(8);
   });
 
   it('Accept-Session: returned port used, zero addresses replaced; Stop-Sessions counts the sessions not stopped', () => {
     const connection = ready({ extensions: Mode.IndividualSessionControl }, Mode.Unauthenticated | Mode.IndividualSessionControl);
-    const first = connection.requestSession({ receiver: { port: 5000 } });
-    const second = connection.requestSession();
+    const first = connection.requestSession({ ...SENDER, receiver: { port: 5000 } });
+    const second = connection.requestSession(SENDER);
     const sidA = Buffer.alloc(16, 0xa);
     const sidB = Buffer.alloc(16, 0xb);
     const events = connection.receive(Buffer.concat([encodeAcceptSession({ accept: 0, port: 6000, sid: sidA }), encodeAcceptSession({ accept: 0, port: 6001, sid: sidB })]));
@@ -207,7 +209,7 @@ describe('ClientConnection: Request-TW-Session', () => {
     expect(done.map((event) => event.id)).toEqual([first.id, second.id]);
     const session = done[0]?.type === 'done' ? done[0].session : undefined;
     expect(session?.receiver).toEqual({ address: '127.0.0.2', port: 6000 });
-    expect(session?.sender).toEqual({ address: '127.0.0.1', port: 0 });
+    expect(session?.sender).toEqual({ address: '127.0.0.1', port: 20000 });
     expect(connection.activeSessions).toBe(2);
     const stopN = connection.stopSessionsN([sidA]);
     connection.receive(encodeStopNAck({ accept: 0, sids: [sidA] }));
@@ -219,9 +221,9 @@ describe('ClientConnection: Request-TW-Session', () => {
 
   it('Stop-Sessions carries the number of accepted sessions, and 0 after them', () => {
     const connection = ready();
-    connection.requestSession();
-    connection.requestSession();
-    connection.requestSession();
+    connection.requestSession(SENDER);
+    connection.requestSession(SENDER);
+    connection.requestSession(SENDER);
     connection.receive(
       Buffer.concat([
         encodeAcceptSession({ accept: 0, port: 6000, sid: Buffer.alloc(16, 1) }),
@@ -237,7 +239,7 @@ describe('ClientConnection: Request-TW-Session', () => {
 
   it('a server closing mid-reply fails with a NetworkError naming the reply', () => {
     const connection = ready();
-    connection.requestSession();
+    connection.requestSession(SENDER);
     connection.receive(encodeAcceptSession({ accept: 0, port: 1 }).subarray(0, 20));
     const error = failure(connection.end());
     expect(error).toBeInstanceOf(NetworkError);

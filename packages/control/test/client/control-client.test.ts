@@ -6,6 +6,7 @@ import { ControlClient } from '../../src/client/index.js';
 import type { ControlClientOptions, ControlLogger } from '../../src/types.js';
 import { type FakeServer, type FakeServerScript, type FakeStep, startFakeServer } from './fake-server.js';
 
+const SENDER = { sender: { port: 20000 } };
 const ALL = Mode.Unauthenticated | Mode.Authenticated | Mode.Encrypted | Mode.Mixed;
 const SECRET = 'correct horse battery staple';
 const keys = { alice: SECRET };
@@ -75,7 +76,7 @@ describe('ControlClient against a scripted server', () => {
   it('IPv6 loopback: IPVN 6, zero addresses replaced by ::1', async () => {
     const server = await fake({ modes: Mode.Encrypted, keys }, '::1');
     const client = await connect(server, credentials);
-    const session = await client.requestSession();
+    const session = await client.requestSession(SENDER);
     expect(session.receiver).toEqual({ address: '::1', port: 40000 });
     expect(session.sender.address).toBe('::1');
     expect((received(server, 'request-tw-session')[0] as RequestTwSession).ipvn).toBe(6);
@@ -109,10 +110,10 @@ describe('ControlClient against a scripted server', () => {
       onRequest: (_request, index) => (index === 0 ? { accept: 4, port: 0 } : { accept: 0, port: 41000 }),
     });
     const client = await connect(server, credentials);
-    const error = await client.requestSession().catch((caught: unknown) => caught);
+    const error = await client.requestSession(SENDER).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(PeerRejectedError);
     expect(error).toMatchObject({ acceptCode: 4, stage: 'Accept-Session' });
-    const session = await client.requestSession();
+    const session = await client.requestSession(SENDER);
     expect(session.receiver.port).toBe(41000);
     expect(client.activeSessions).toBe(1);
   });
@@ -120,14 +121,14 @@ describe('ControlClient against a scripted server', () => {
   it('Start-Ack ≠ 0 → PeerRejectedError', async () => {
     const server = await fake({ modes: Mode.Unauthenticated, startAckAccept: 2 });
     const client = await connect(server);
-    await client.requestSession();
+    await client.requestSession(SENDER);
     await expect(client.startSessions()).rejects.toMatchObject({ name: 'PeerRejectedError', acceptCode: 2, stage: 'Start-Ack' });
   });
 
   it('pipelined requests are answered in order', async () => {
     const server = await fake({ modes: Mode.Encrypted, keys });
     const client = await connect(server, credentials);
-    const sessions = await Promise.all([client.requestSession(), client.requestSession(), client.requestSession()]);
+    const sessions = await Promise.all([client.requestSession(SENDER), client.requestSession(SENDER), client.requestSession(SENDER)]);
     expect(sessions.map((session) => session.receiver.port)).toEqual([40000, 40001, 40002]);
     await client.startSessions();
     await client.stopSessions();
@@ -139,7 +140,7 @@ describe('ControlClient against a scripted server', () => {
     const server = await fake({ modes: Mode.Encrypted | Mode.ReflectOctets | Mode.SymmetricalSize, keys });
     const client = await connect(server, { ...credentials, extensions: Mode.ReflectOctets | Mode.SymmetricalSize });
     expect(client.mode).toBe(Mode.Encrypted | Mode.ReflectOctets | Mode.SymmetricalSize);
-    const session = await client.requestSession({ octetsToBeReflected: 0xbeef, paddingToReflect: 12 });
+    const session = await client.requestSession({ ...SENDER, octetsToBeReflected: 0xbeef, paddingToReflect: 12 });
     expect(received(server, 'request-tw-session')).toMatchObject([{ octetsToBeReflected: 0xbeef, lengthOfPaddingToReflect: 12, paddingLength: 0 }]);
     expect(session.octetsToBeReflected).toBe(0xbeef);
     expect(session.paddingToReflect).toBe(12);
@@ -149,8 +150,8 @@ describe('ControlClient against a scripted server', () => {
   it('RFC 5938: Start-N/Stop-N with split acks; Stop-Sessions then counts what is left; forbidden commands are ConfigErrors', async () => {
     const server = await fake({ modes: Mode.Authenticated | Mode.IndividualSessionControl, keys, splitNAck: true });
     const client = await connect(server, { ...credentials, extensions: Mode.IndividualSessionControl });
-    const a = await client.requestSession();
-    const b = await client.requestSession();
+    const a = await client.requestSession(SENDER);
+    const b = await client.requestSession(SENDER);
     await client.startSessionsN([a.sid, b.sid]);
     await client.stopSessionsN([a.sid]);
     expect(client.activeSessions).toBe(1);
@@ -165,17 +166,17 @@ describe('ControlClient against a scripted server', () => {
   it('RFC 5938: a split ack with Accept 5 rejects once all acks are in, and the connection stays in step', async () => {
     const server = await fake({ modes: Mode.Encrypted | Mode.IndividualSessionControl, keys, splitNAck: true, splitAccept: 5 });
     const client = await connect(server, { ...credentials, extensions: Mode.IndividualSessionControl });
-    const a = await client.requestSession();
-    const b = await client.requestSession();
+    const a = await client.requestSession(SENDER);
+    const b = await client.requestSession(SENDER);
     await expect(client.startSessionsN([a.sid, b.sid])).rejects.toMatchObject({ name: 'PeerRejectedError', acceptCode: 5, stage: 'Start-N-Ack' });
-    const c = await client.requestSession();
+    const c = await client.requestSession(SENDER);
     expect(c.receiver.port).toBe(40002);
   });
 
   it('RFC 5938 commands without Individual Session Control → ConfigError', async () => {
     const server = await fake({ modes: Mode.Unauthenticated });
     const client = await connect(server, { extensions: Mode.IndividualSessionControl });
-    const session = await client.requestSession();
+    const session = await client.requestSession(SENDER);
     await expect(client.startSessionsN([session.sid])).rejects.toBeInstanceOf(ConfigError);
     await expect(client.stopSessionsN([session.sid])).rejects.toBeInstanceOf(ConfigError);
   });
@@ -188,7 +189,7 @@ describe('ControlClient against a scripted server', () => {
     };
     const server = await fake({ modes: Mode.Encrypted, keys });
     const client = await connect(server, { ...credentials, logger });
-    await client.requestSession();
+    await client.requestSession(SENDER);
     client.close();
     await client.closed;
     const text = lines.join('\n');
@@ -201,7 +202,7 @@ describe('ControlClient against a scripted server', () => {
 
 describe('ControlClient: every wait is bounded, every early close is typed', () => {
   const steps: [FakeStep, string, (client: ControlClient) => Promise<unknown>][] = [
-    ['accept-session', 'Accept-Session', (client) => client.requestSession()],
+    ['accept-session', 'Accept-Session', (client) => client.requestSession(SENDER)],
     ['start-ack', 'Start-Ack', (client) => client.startSessions()],
     ['start-n-ack', 'Start-N-Ack', (client) => client.startSessionsN([Buffer.alloc(16, 1)])],
     ['stop-n-ack', 'Stop-N-Ack', (client) => client.stopSessionsN([Buffer.alloc(16, 1)])],
@@ -239,7 +240,7 @@ describe('ControlClient: every wait is bounded, every early close is typed', () 
       expect(error).toBeInstanceOf(TimeoutError);
       expect((error as TimeoutError).waitingFor).toBe(name);
       expect(Date.now() - started).toBeLessThan(1000);
-      await expect(client.requestSession()).rejects.toBe(error);
+      await expect(client.requestSession(SENDER)).rejects.toBe(error);
       await client.closed;
     });
 
@@ -294,7 +295,7 @@ describe('ControlClient: every wait is bounded, every early close is typed', () 
     const client = await ControlClient.connect({ server: { address: server.address, port: server.port }, timeoutMs: 500 });
     const error = await client.closed.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(NetworkError);
-    await expect(client.requestSession()).rejects.toBe(error);
+    await expect(client.requestSession(SENDER)).rejects.toBe(error);
   });
 
   it('an idle server that closes cleanly → `closed` resolves; commands then reject', async () => {
@@ -303,19 +304,19 @@ describe('ControlClient: every wait is bounded, every early close is typed', () 
     await server.close();
     servers.length = 0;
     await client.closed;
-    await expect(client.requestSession()).rejects.toBeInstanceOf(NetworkError);
+    await expect(client.requestSession(SENDER)).rejects.toBeInstanceOf(NetworkError);
   });
 
   it('close() with a command outstanding rejects it; bad options are ConfigErrors before connecting', async () => {
     const server = await fake({ modes: Mode.Unauthenticated, stallAt: 'accept-session' });
     const client = await connect(server);
-    const pending = client.requestSession();
+    const pending = client.requestSession(SENDER);
     client.close();
     await expect(pending).rejects.toBeInstanceOf(NetworkError);
     await client.closed;
     await expect(ControlClient.connect({ server: { address: '127.0.0.1', port: 1 }, timeoutMs: 0 })).rejects.toBeInstanceOf(ConfigError);
     await expect(ControlClient.connect({ server: { address: '127.0.0.1', port: 1 }, allowedModes: Mode.Encrypted })).rejects.toBeInstanceOf(ConfigError);
-    await expect(client.requestSession({ dscp: 99 })).rejects.toBeInstanceOf(NetworkError);
+    await expect(client.requestSession({ ...SENDER, dscp: 99 })).rejects.toBeInstanceOf(NetworkError);
     expect(AuthenticationError).toBeDefined();
   });
 });
