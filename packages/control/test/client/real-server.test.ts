@@ -18,7 +18,6 @@ interface Recorder extends ServerSessionHandler {
 function recorder(refuseFirst = false): Recorder {
   const requests: ServerSessionRequest[] = [];
   const calls: string[] = [];
-  const hex = (sids: readonly Uint8Array[]): string => sids.map((sid) => Buffer.from(sid).toString('hex').slice(-4)).join(',');
   return {
     requests,
     calls,
@@ -29,7 +28,6 @@ function recorder(refuseFirst = false): Recorder {
     },
     start(sids) {
       calls.push(`start ${sids.length}`);
-      void hex;
     },
     stop(sids) {
       calls.push(`stop ${sids.length}`);
