@@ -17,6 +17,8 @@ import {
   createTwampReflectContext,
   formatIpAddress,
   isUnspecifiedAddress,
+  NTP_UNIX_OFFSET_SECONDS,
+  ntpFractionFromNanos,
   Port,
   type ReflectContext,
   ReflectStatus,
@@ -56,7 +58,6 @@ import { SourceLimiter, TokenBucket } from './rate-limit.js';
 import { ReflectorSession } from './session.js';
 import { SessionTable } from './session-table.js';
 import { fillReflectedTlvs, reflectorUnderstoodTlvs, requestTlvsFailIntegrity, signReplyTlvs, TlvFillState } from './stamp-tlvs.js';
-import { NtpReading, ntpFraction, ntpSeconds } from './wall-clock.js';
 
 export const REFLECTOR_DROP_REASONS: readonly ReflectorDropReason[] = Object.freeze([
   'too-short',
@@ -189,7 +190,6 @@ export class SessionReflector implements SessionReflectorApi {
   #last: ReflectorSession | undefined;
 
   readonly #reply = Buffer.alloc(REPLY_BUFFER_LENGTH);
-  readonly #t3 = new NtpReading();
   readonly #fill = new TlvFillState();
   readonly #boundAddress: string;
   readonly #wildcard: boolean;
@@ -596,8 +596,9 @@ export class SessionReflector implements SessionReflectorApi {
     }
     if (stamp) ctx.hmacFailed = stampKey !== undefined && length > ctx.sPad && requestTlvsFailIntegrity(stampKey, data, ctx.sPad, length);
 
-    ctx.receiveSeconds = ntpSeconds(batch.timeSeconds(i));
-    ctx.receiveFraction = ntpFraction(batch.timeNanos(i));
+    // T2 in NTP form (era-relative seconds); the socket's nanoseconds are always whole and in range.
+    ctx.receiveSeconds = (batch.timeSeconds(i) + NTP_UNIX_OFFSET_SECONDS) >>> 0;
+    ctx.receiveFraction = ntpFractionFromNanos(batch.timeNanos(i));
     const ttl = batch.ttl(i);
     ctx.receivedTtl = ttl >= 0 ? ttl : TTL_UNKNOWN;
     const tos = batch.tos(i);
@@ -641,19 +642,14 @@ export class SessionReflector implements SessionReflectorApi {
 
   /**
    * T3 written by the reflector itself, as late as it can be: after every other field and right
-   * before the crypto that covers it. Never earlier than T2 (the kernel's clock and this anchored
-   * reading can differ by microseconds; a negative processing time would be a lie either way).
+   * before the crypto that covers it. Read from the socket's own clock (stampNow), the clock T2
+   * came from, so T3 − T2 is a real processing time and nothing needs clamping.
    */
   #writeT3(reply: Buffer, ctx: ReflectContext): void {
-    const t3 = this.#t3;
-    t3.readNow();
-    let seconds = t3.seconds;
-    let fraction = t3.fraction;
-    const ds = (seconds - ctx.receiveSeconds) | 0;
-    if (ds < 0 || (ds === 0 && fraction < ctx.receiveFraction)) {
-      seconds = ctx.receiveSeconds;
-      fraction = ctx.receiveFraction;
-    }
+    const socket = this.#socket;
+    socket.stampNow();
+    const seconds = socket.stamp[0] ?? 0;
+    const fraction = socket.stamp[1] ?? 0;
     const at = ctx.rTs;
     reply[at] = seconds >>> 24;
     reply[at + 1] = seconds >>> 16;

@@ -13,7 +13,6 @@ import {
   TestPacketKind,
   TestSecurity,
   TlvType,
-  writeNtpFromUnix,
   writeStampTlvHmac,
   type TestPacketCrypto,
 } from '@twamp/wire';
@@ -129,8 +128,10 @@ export class RequestBuilder {
   }
 
   /** Write T1 (the sender writes it when protection covers it). */
-  writeTimestamp(buffer: Buffer, unixSeconds: number, nanos: number): void {
-    writeNtpFromUnix(buffer, this.timestampAt, unixSeconds, nanos);
+  /** Write an NTP timestamp (as the socket's stampNow() leaves it) into the Timestamp field. */
+  writeTimestamp(buffer: Buffer, seconds: number, fraction: number): void {
+    buffer.writeUInt32BE(seconds >>> 0, this.timestampAt);
+    buffer.writeUInt32BE(fraction >>> 0, this.timestampAt + 4);
   }
 
   /** Protect in place: TWAMP HMAC + AES, STAMP HMAC TLV + packet HMAC. Open packets: nothing. */

@@ -22,7 +22,7 @@ import { resolveSenderOptions, type ResolvedSenderOptions, type SessionSenderOpt
 import { RequestBuilder } from './packets.js';
 import { NtpToRelative, ReplyProblem, ReplyReader } from './reply-reader.js';
 import { Timeline } from './schedule.js';
-import { splitRelativeNanos, WallClock } from './wall-clock.js';
+import { WallClock } from './wall-clock.js';
 
 /** What the schedule did, beyond the contract's SenderReport (see the README). */
 export interface SenderScheduleReport {
@@ -185,7 +185,6 @@ export class SessionSender implements SessionSenderApi {
   #handlerDropped = 0;
   /** The sample handed to metrics when nobody asked for events (reused: metrics copies what it keeps). */
   readonly #scratch: MutableResult;
-  readonly #splitTime = { seconds: 0, nanos: 0 };
 
   /** Validate, open the socket, start sending. Bad options: ConfigError; socket failures: NetworkError. */
   static async open(options: SessionSenderOptions): Promise<SessionSender> {
@@ -411,13 +410,16 @@ export class SessionSender implements SessionSenderApi {
     let accepted: boolean;
     try {
       if (builder.t1Writer === 'sender') {
-        // T1 is covered by encryption or an HMAC: take it now, then protect, then send.
+        // T1 is covered by encryption or an HMAC: take it now from the socket's own clock (the
+        // clock of T4), then protect, then send.
         actualMs = clock.monotonicMs();
-        const split = this.#splitTime;
-        splitRelativeNanos(clock.epochUnixSeconds, clock.relativeNanosAt(actualMs), split);
-        builder.writeTimestamp(buffer, split.seconds, split.nanos);
+        socket.stampNow();
+        const stamp = socket.stamp;
+        const seconds = stamp[0] ?? 0;
+        const fraction = stamp[1] ?? 0;
+        builder.writeTimestamp(buffer, seconds, fraction);
         builder.protect(buffer);
-        t1 = (split.seconds - clock.epochUnixSeconds) * 1_000_000_000 + split.nanos;
+        t1 = this.#ntp.convert(seconds, fraction);
         accepted = socket.send(buffer, length, this.#targetAddress, this.#targetPort);
       } else {
         builder.protect(buffer);

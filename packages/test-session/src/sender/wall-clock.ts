@@ -1,9 +1,8 @@
-// The sender's own reading of the wall clock, in nanoseconds relative to the run's epoch. It is
-// used for what the socket cannot stamp (T1 inside an encrypted or HMAC-covered packet), for the
-// schedule and for loss deadlines. Date.now() has millisecond resolution and BigInt readings
-// allocate, so the monotonic performance.now() (a double, sub-microsecond resolution) is anchored
-// to the wall clock on a millisecond edge of Date.now(): that leaves an anchor error of about a
-// microsecond instead of up to a millisecond, which matters when a userspace T1 meets a kernel T4.
+// The sender's own reading of the wall clock, in nanoseconds relative to the run's epoch, for the
+// schedule, loss deadlines and the onSendTiming hook. Timestamps that go into packets never come
+// from here: the socket stamps T1 itself, or its stampNow() (the clock of T4) is read where T1 must
+// be written before protection. Date.now() has millisecond resolution and BigInt readings allocate,
+// so the monotonic performance.now() is anchored to the wall clock on a millisecond edge.
 
 const NANOS_PER_MILLI = 1_000_000;
 /** Bound on the wait for Date.now() to tick while anchoring (it ticks every millisecond). */
@@ -62,15 +61,4 @@ export class WallClock {
       this.#anchorRelNs -= (predictedMs - (wallMs + 1)) * NANOS_PER_MILLI + 1;
     }
   }
-}
-
-/**
- * Split a relative time into Unix seconds and whole nanoseconds within the second, for the NTP
- * writer, into a reused pair.
- */
-export function splitRelativeNanos(epochUnixSeconds: number, relativeNanos: number, into: { seconds: number; nanos: number }): void {
-  const whole = Math.floor(relativeNanos);
-  const seconds = Math.floor(whole / 1_000_000_000);
-  into.seconds = epochUnixSeconds + seconds;
-  into.nanos = whole - seconds * 1_000_000_000;
 }

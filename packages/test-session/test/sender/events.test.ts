@@ -68,7 +68,7 @@ describe('onEvent()', () => {
 
   it('stop() from inside the handler ends the run cleanly, even mid-batch', async () => {
     await withReflector(async (port) => {
-      const sender = await SessionSender.open(options(port, { count: 50, burst: 10, schedule: { kind: 'periodic', intervalMs: 2 } }));
+      const sender = await SessionSender.open(options(port, { count: 50, burst: 10, schedule: { kind: 'periodic', intervalMs: 200 } }));
       sender.onEvent((event) => {
         if (event.type === 'packet') sender.stop();
       });
