@@ -470,9 +470,16 @@ export class ClientConnection {
 
   #checkReady(): void {
     if (this.#failure !== undefined) throw this.#failure;
-    if (this.#phase !== 'commands') {
-      throw new Error(this.#phase === 'ended' ? 'the control connection has ended' : 'the control connection is not ready (no Server-Start yet)');
+    if (this.#phase === 'ended') {
+      throw new NetworkError({
+        operation: 'send',
+        systemCode: 'EOF',
+        endpoint: formatEndpoint(this.remote),
+        detail: 'the server has closed the control connection',
+      });
     }
+    // Only a caller driving the state machine by hand can get here; the adapter waits for `ready`.
+    if (this.#phase !== 'commands') throw new Error('the control connection is not ready (no Server-Start yet)');
   }
 
   #checkNotIndividual(name: string, instead: string): void {

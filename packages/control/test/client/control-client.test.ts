@@ -181,6 +181,14 @@ describe('ControlClient against a scripted server', () => {
     await expect(client.stopSessionsN([session.sid])).rejects.toBeInstanceOf(ConfigError);
   });
 
+  it('a reply that fails its HMAC → AuthenticationError (hmac-mismatch) and the connection ends', async () => {
+    const server = await fake({ modes: Mode.Authenticated, keys, corruptReplies: true });
+    const client = await connect(server, credentials);
+    await expect(client.requestSession(SENDER)).rejects.toMatchObject({ name: 'AuthenticationError', reason: 'hmac-mismatch' });
+    await client.closed;
+    await expect(client.startSessions()).rejects.toBeInstanceOf(AuthenticationError);
+  });
+
   it('logs events without secrets', async () => {
     const lines: string[] = [];
     const logger: ControlLogger = {
@@ -317,6 +325,5 @@ describe('ControlClient: every wait is bounded, every early close is typed', () 
     await expect(ControlClient.connect({ server: { address: '127.0.0.1', port: 1 }, timeoutMs: 0 })).rejects.toBeInstanceOf(ConfigError);
     await expect(ControlClient.connect({ server: { address: '127.0.0.1', port: 1 }, allowedModes: Mode.Encrypted })).rejects.toBeInstanceOf(ConfigError);
     await expect(client.requestSession({ ...SENDER, dscp: 99 })).rejects.toBeInstanceOf(NetworkError);
-    expect(AuthenticationError).toBeDefined();
   });
 });

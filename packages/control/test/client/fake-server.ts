@@ -43,6 +43,8 @@ export interface FakeServerScript {
   readonly closeMidway?: FakeStep;
   /** Octets sent right after an accepting Server-Start, then the server closes. */
   readonly afterStart?: Buffer;
+  /** Flip one octet of every reply after Server-Start (its HMAC then fails). */
+  readonly corruptReplies?: boolean;
   /** Close instead of sending this message. */
   readonly closeAt?: FakeStep;
 }
@@ -119,7 +121,11 @@ function serve(socket: Socket, script: FakeServerScript, record: FakeConnectionR
     socket.write(bytes);
     return true;
   };
-  const seal = (message: Buffer): Buffer => (encryptor === undefined ? message : encryptor.seal(message));
+  const seal = (message: Buffer): Buffer => {
+    const sealed = encryptor === undefined ? message : encryptor.seal(message);
+    if (script.corruptReplies === true) sealed[sealed.length - 1] = (sealed[sealed.length - 1] ?? 0) ^ 0x01;
+    return sealed;
+  };
 
   const onSetUp = (message: SetUpResponse): void => {
     record.setUp = message;
