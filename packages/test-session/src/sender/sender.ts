@@ -69,7 +69,15 @@ const CLOCK_REFRESH_MS = 1000;
 const DRAIN_GRACE_MS = 1000;
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 const DEFAULT_RECEIVE_PACKET = 2048;
-const MIN_IN_FLIGHT = 1024;
+/** The in-flight ring never goes below this (a slow session needs a handful of slots: rate × loss timeout). */
+const MIN_IN_FLIGHT = 64;
+/**
+ * Receive batch sizes: a fast session takes replies 64 at a time (one callback per batch); a slow one
+ * (under 1 packet/ms) rarely has more than a burst waiting, and each batch slot holds a receive buffer,
+ * so 8 keeps thousands of slow sessions in one process small.
+ */
+const FAST_RECEIVE_BATCH = 64;
+const SLOW_RECEIVE_BATCH = 8;
 
 type MutableResult = { -readonly [K in keyof PacketResult]: PacketResult[K] };
 
@@ -111,10 +119,14 @@ function nextPowerOfTwo(n: number): number {
 }
 
 /** Requests that may be outstanding at once: rate × (loss timeout + margin), doubled, within metrics' bound. */
-function inFlightCapacity(options: ResolvedSenderOptions): number {
+/** Mean packets per millisecond of the schedule. */
+function packetsPerMs(options: ResolvedSenderOptions): number {
   const interval = options.schedule.kind === 'periodic' ? options.schedule.intervalMs : options.schedule.meanIntervalMs;
-  const perMs = options.burst / interval;
-  const needed = Math.min(perMs * (options.lossTimeoutMs + 200) * 2, options.count);
+  return options.burst / interval;
+}
+
+function inFlightCapacity(options: ResolvedSenderOptions): number {
+  const needed = Math.min(packetsPerMs(options) * (options.lossTimeoutMs + 200) * 2, options.count);
   return Math.min(MAX_IN_FLIGHT_CAPACITY, nextPowerOfTwo(Math.max(MIN_IN_FLIGHT, Math.ceil(needed))));
 }
 
@@ -199,6 +211,7 @@ export class SessionSender implements SessionSenderApi {
       ...(resolved.dontFragment === undefined ? {} : { dontFragment: resolved.dontFragment }),
       // Replies are as long as the request (or the reflector base): room for the largest, plus slack.
       maxPacketSize: Math.min(65_535, Math.max(DEFAULT_RECEIVE_PACKET, largest + 64)),
+      batchSize: packetsPerMs(resolved) >= 1 ? FAST_RECEIVE_BATCH : SLOW_RECEIVE_BATCH,
       receiveBufferSize: RECEIVE_BUFFER_BYTES,
       sendBufferSize: RECEIVE_BUFFER_BYTES,
       implementation: resolved.implementation,
