@@ -164,7 +164,7 @@ export class ControlClient implements ControlClientApi {
       throw error;
     }
     const client = new ControlClient(socket, connection, timeoutMs, options.logger);
-    options.logger?.info('control.client.connected', { server: formatEndpoint(client.server), local: formatEndpoint(client.local) });
+    options.logger?.info('client-connected', { server: formatEndpoint(client.server), local: formatEndpoint(client.local) });
     await client.#handshake.promise;
     return client;
   }
@@ -189,7 +189,7 @@ export class ControlClient implements ControlClientApi {
   requestSession(options: SessionRequestOptions = {}): Promise<NegotiatedSession> {
     return this.#command(() => this.#connection.requestSession(options)).then((session) => {
       if (session === undefined) throw new Error('Accept-Session produced no session');
-      this.#logger?.info('control.client.session', {
+      this.#logger?.info('client-session-accepted', {
         sid: Buffer.from(session.sid).toString('hex'),
         sender: formatEndpoint(session.sender),
         receiver: formatEndpoint(session.receiver),
@@ -289,7 +289,7 @@ export class ControlClient implements ControlClientApi {
           if (!this.#socket.destroyed) this.#socket.write(event.bytes);
           break;
         case 'greeting':
-          this.#logger?.info('control.client.greeting', {
+          this.#logger?.info('client-mode', {
             serverModes: modeNames(event.serverModes),
             mode: modeNames(event.mode),
             count: event.count,
@@ -297,7 +297,7 @@ export class ControlClient implements ControlClientApi {
           break;
         case 'ready':
           this.#handshakeDone = true;
-          this.#logger?.info('control.client.ready', { mode: modeNames(this.mode) });
+          this.#logger?.info('client-ready', { mode: modeNames(this.mode) });
           this.#handshake.resolve(undefined);
           break;
         case 'done':
@@ -306,7 +306,7 @@ export class ControlClient implements ControlClientApi {
           });
           break;
         case 'refused':
-          this.#logger?.warn('control.client.refused', { error: event.error.message });
+          this.#logger?.warn('client-refused', { error: event.error.message });
           this.#settleWaiter(event.id, (waiter) => {
             waiter.reject(event.error);
           });
@@ -330,7 +330,7 @@ export class ControlClient implements ControlClientApi {
     if (this.#error !== undefined) return;
     this.#error = error;
     this.#clearTimer();
-    if (!this.#closing) this.#logger?.warn('control.client.failed', { error: error.message });
+    if (!this.#closing) this.#logger?.warn('client-failed', { error: error.message });
     if (!this.#handshakeDone) {
       this.#errorSeen = true;
       this.#handshake.reject(error);
@@ -347,7 +347,7 @@ export class ControlClient implements ControlClientApi {
     if (this.#settled) return;
     this.#settled = true;
     this.#clearTimer();
-    this.#logger?.info('control.client.closed', { server: formatEndpoint(this.server) });
+    this.#logger?.info('client-closed', { server: formatEndpoint(this.server) });
     const error = this.#error;
     if (error !== undefined && !this.#errorSeen && !this.#closing) this.#closed.reject(error);
     else this.#closed.resolve(undefined);

@@ -201,8 +201,8 @@ describe('ControlClient against a scripted server', () => {
     client.close();
     await client.closed;
     const text = lines.join('\n');
-    expect(text).toMatch(/control\.client\.ready/);
-    expect(text).toMatch(/control\.client\.session/);
+    expect(text).toMatch(/client-ready/);
+    expect(text).toMatch(/client-session-accepted/);
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(Buffer.from(SECRET).toString('hex'));
   });
