@@ -343,9 +343,10 @@ export class ServerConnection {
     try {
       return step();
     } catch (error) {
-      if (!isTwampError(error)) throw error;
-      const reason = error.name === 'AuthenticationError' ? 'authentication-failed' : 'protocol-error';
-      this.#finish(reason, error.message);
+      // Owner misuse would be a TypeError from a call made here, never peer input; anything the
+      // peer caused is a TwampError. Either way the stream can no longer be trusted.
+      const reason = isTwampError(error) && error.name === 'AuthenticationError' ? 'authentication-failed' : 'protocol-error';
+      this.#finish(reason, describe(error));
       return [];
     }
   }

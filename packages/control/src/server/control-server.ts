@@ -275,10 +275,10 @@ export class ControlServer implements ControlServerApi {
     }
     socket.on('data', (chunk: Buffer) => {
       this.#clearTimer(tracked, 'servwait');
-      this.#run(tracked, connection.receive(chunk));
+      this.#step(tracked, () => connection.receive(chunk));
     });
     socket.on('end', () => {
-      this.#run(tracked, connection.end());
+      this.#step(tracked, () => connection.end());
     });
     socket.on('error', (error) => {
       this.#logger?.warn('connection-error', { client: `${client.address}:${client.port}`, error: error.message });
@@ -287,6 +287,21 @@ export class ControlServer implements ControlServerApi {
       this.#forget(tracked);
     });
     this.#run(tracked, connection.start());
+  }
+
+  /**
+   * Run one step of the state machine. Peer input never throws out of it; should a bug make it
+   * throw anyway, that one connection is closed (releasing its sessions) and the server lives on.
+   */
+  #step(tracked: Tracked, step: () => readonly ServerAction[]): void {
+    let actions: readonly ServerAction[];
+    try {
+      actions = step();
+    } catch (error) {
+      this.#logger?.warn('connection-internal-error', { client: tracked.clientAddress, error: describe(error) });
+      actions = tracked.connection.close('internal error');
+    }
+    this.#run(tracked, actions);
   }
 
   #run(tracked: Tracked, actions: readonly ServerAction[]): void {
@@ -334,7 +349,7 @@ export class ControlServer implements ControlServerApi {
   #open(tracked: Tracked, requestId: number, request: ServerSessionRequest): void {
     const refusal = this.#sessionRefusal(tracked);
     if (refusal !== undefined) {
-      this.#run(tracked, tracked.connection.sessionOpened(requestId, refusal));
+      this.#step(tracked, () => tracked.connection.sessionOpened(requestId, refusal));
       return;
     }
     let settled = false;
@@ -348,7 +363,7 @@ export class ControlServer implements ControlServerApi {
       }
       settled = true;
       clearTimeout(timer);
-      this.#run(tracked, tracked.connection.sessionOpened(requestId, result));
+      this.#step(tracked, () => tracked.connection.sessionOpened(requestId, result));
     };
     const timer = setTimeout(() => {
       finish({ accept: AcceptCode.InternalError, reason: `the session handler did not answer within ${tracked.timeouts.messageMs} ms` });
