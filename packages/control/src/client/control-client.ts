@@ -36,6 +36,15 @@ function systemCode(error: Error): string {
   return typeof code === 'string' ? code : 'UNKNOWN';
 }
 
+/**
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d, what a dual-stack socket reports for IPv4) as the
+ * IPv4 address it stands for: the session is IPv4 (IPVN 4), and the server sees IPv4 addresses.
+ */
+function unmapped(address: string): string {
+  const match = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  return match?.[1] ?? address;
+}
+
 function checkTimeout(timeoutMs: number): void {
   if (!(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
     throw new ConfigError([{ path: 'timeoutMs', expected: 'a positive integer number of milliseconds', received: String(timeoutMs) }]);
@@ -156,8 +165,8 @@ export class ControlClient implements ControlClientApi {
     try {
       connection = new ClientConnection({
         ...settings,
-        local: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
-        remote: { address: socket.remoteAddress ?? options.server.address, port: socket.remotePort ?? options.server.port },
+        local: { address: unmapped(socket.localAddress ?? ''), port: socket.localPort ?? 0 },
+        remote: { address: unmapped(socket.remoteAddress ?? options.server.address), port: socket.remotePort ?? options.server.port },
       });
     } catch (error) {
       socket.destroy();
@@ -225,10 +234,18 @@ export class ControlClient implements ControlClientApi {
         reject(error instanceof Error ? error : new Error(String(error)));
         return;
       }
-      // No reply exists (RFC 5357 §3.8): done once the octets are handed to the kernel.
+      // No reply exists (RFC 5357 §3.8): done once the octets are handed to the kernel, which a
+      // server that stopped reading could delay forever, so that wait is bounded too.
+      const timer = setTimeout(() => {
+        const error = new TimeoutError({ waitingFor: 'Stop-Sessions to be sent', afterMs: this.#timeoutMs, peer: formatEndpoint(this.server) });
+        reject(error);
+        this.#errorSeen = true;
+        this.#process(this.#connection.abort(error));
+      }, this.#timeoutMs);
       for (const event of events) {
         if (event.type !== 'send') continue;
         this.#socket.write(event.bytes, (error) => {
+          clearTimeout(timer);
           if (error === undefined || error === null) resolve();
           else reject(new NetworkError({ operation: 'send', systemCode: systemCode(error), endpoint: formatEndpoint(this.server), detail: error.message }));
         });

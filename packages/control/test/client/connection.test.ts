@@ -237,6 +237,14 @@ describe('ClientConnection: Request-TW-Session', () => {
     expect(decodeStopSessions(again ?? Buffer.alloc(0)).numberOfSessions).toBe(0);
   });
 
+  it('Accept 0 with port 0 refuses that request (no port to send to) but counts the session the server holds', () => {
+    const connection = ready();
+    const issued = connection.requestSession(SENDER);
+    const events = connection.receive(encodeAcceptSession({ accept: 0, port: 0, sid: Buffer.alloc(16, 5) }));
+    expect(events).toMatchObject([{ type: 'refused', id: issued.id, error: { name: 'MalformedInputError' } }]);
+    expect(connection.activeSessions).toBe(1);
+  });
+
   it('a server closing mid-reply fails with a NetworkError naming the reply', () => {
     const connection = ready();
     connection.requestSession(SENDER);

@@ -82,6 +82,15 @@ describe('ControlClient against a scripted server', () => {
     expect((received(server, 'request-tw-session')[0] as RequestTwSession).ipvn).toBe(6);
   });
 
+  it('an IPv4-mapped server address is used as IPv4 (IPVN 4)', async () => {
+    const server = await fake({ modes: Mode.Unauthenticated }, '::');
+    const client = await connect(server, { server: { address: '::ffff:127.0.0.1', port: server.port } });
+    expect(client.server.address).toBe('127.0.0.1');
+    const session = await client.requestSession(SENDER);
+    expect(session.receiver.address).toBe('127.0.0.1');
+    expect((received(server, 'request-tw-session')[0] as RequestTwSession).ipvn).toBe(4);
+  });
+
   it('a wrong secret: Server-Start Accept 1 → PeerRejectedError', async () => {
     const server = await fake({ modes: Mode.Authenticated, keys });
     const error = await connect(server, { keyId: 'alice', secret: Buffer.from('wrong') }).catch((caught: unknown) => caught);
