@@ -193,6 +193,35 @@ describe('Start / Stop', () => {
     expect(handler.stopped[0]).toEqual([hex(a.sid)]);
   });
 
+  it('Stop-Sessions with a wrong N: logged, and the sessions are stopped anyway', async () => {
+    const events: string[] = [];
+    const logger = {
+      info: (event: string): void => {
+        events.push(event);
+      },
+      warn: (event: string): void => {
+        events.push(event);
+      },
+    };
+    const { raw, handler } = await connected(Mode.Unauthenticated, { logger });
+    await raw.request();
+    raw.command(encodeStopSessions({ accept: 0, numberOfSessions: 5 }));
+    await until(() => handler.stopped.length === 1);
+    expect(events).toContain('stop-sessions-count-mismatch');
+  });
+
+  it("twamp-rs's 20-octet Stop-Sessions followed by a close stops the sessions", async () => {
+    const { raw, handler } = await connected(Mode.Unauthenticated);
+    const a = await raw.request();
+    raw.command(encodeStartSessions());
+    raw.expect('start-ack');
+    await raw.next('start-ack');
+    raw.socket.end(encodeStopSessions({ accept: 0, numberOfSessions: 0 }).subarray(0, 20));
+    await until(() => handler.stopped.length === 1);
+    expect(handler.stopped[0]).toEqual([hex(a.sid)]);
+    expect(handler.released).toEqual([]);
+  });
+
   it('RFC 5938: Start-N / Stop-N start and stop sessions individually; Start-Sessions is refused with 3', async () => {
     const { raw, handler } = await connected(Mode.Encrypted | Mode.IndividualSessionControl);
     const a = await raw.request();
