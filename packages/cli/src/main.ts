@@ -2,9 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, formatError } from '@twamp/errors';
+import { registerController } from './commands/controller.js';
+import { registerControlClient } from './commands/controlclient.js';
 import { registerResponder } from './commands/responder.js';
 import { registerSender } from './commands/sender.js';
+import { registerServer } from './commands/server.js';
 import type { CommandContext } from './commands/context.js';
+import { type ControlEngine, defaultControlEngine } from './control/engine.js';
 import { type CliEngine, defaultEngine } from './engine.js';
 import { type CliIo, ExitCode, processIo } from './io.js';
 import { usageFromCommander } from './usage.js';
@@ -12,10 +16,12 @@ import { usageFromCommander } from './usage.js';
 export interface MainOptions {
   /** The measurement engine; default @twamp/test-session (tests inject a scripted one). */
   readonly engine?: CliEngine;
+  /** TWAMP-Control client and server, key files, the passphrase prompt; default @twamp/control (tests script it). */
+  readonly control?: ControlEngine;
 }
 
 /** One entry per command module; the help lists them in this order. */
-const COMMANDS = [registerResponder, registerSender] as const;
+const COMMANDS = [registerResponder, registerSender, registerController, registerControlClient, registerServer] as const;
 
 function packageVersion(): string {
   // ../package.json from both src/ (source runs) and dist/ (the published build).
@@ -23,13 +29,16 @@ function packageVersion(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
-function buildProgram(context: CommandContext): Command {
+function buildProgram(context: CommandContext, control: ControlEngine): Command {
   const program = new Command('twamp');
   program
-    .description('TWAMP Light and STAMP measurements: a responder (reflector) and a sender')
+    .description('TWAMP, TWAMP Light and STAMP measurements: a responder (reflector), a sender, and TWAMP-Control (controller, controlclient, server)')
     .version(packageVersion(), '-V, --version')
     .option('-d, --debug', 'on an unexpected error, print its stack')
-    .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 usage error (nothing started), 130 interrupted (SIGINT), 143 terminated (SIGTERM).')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done, 1 failed, 2 usage error (nothing started), 3 refused by a TWAMP server (Accept code), 4 timed out waiting for a TWAMP server, 130 interrupted (SIGINT), 143 terminated (SIGTERM).',
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (text) => context.io.stdout.write(text),
@@ -37,7 +46,7 @@ function buildProgram(context: CommandContext): Command {
       // Errors are printed by main, rendered like every other error.
       outputError: () => undefined,
     });
-  for (const register of COMMANDS) register(program, context);
+  for (const register of COMMANDS) register(program, context, control);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
@@ -60,7 +69,7 @@ function exitCodeFor(error: unknown): number {
  */
 export async function main(argv: readonly string[], io: CliIo, options: MainOptions = {}): Promise<number> {
   const context: CommandContext = { io, engine: options.engine ?? defaultEngine, exitCode: ExitCode.Ok };
-  const program = buildProgram(context);
+  const program = buildProgram(context, options.control ?? defaultControlEngine);
   let code: number;
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,0 +1,204 @@
+// `twamp controlclient [sender] [server]`: TWAMP-Control for a third-party Session-Sender. It asks a
+// server for sessions whose Sender Address is the given sender, starts them, prints the SID and the
+// ports that sender must use, and stops them on Ctrl-C or after --duration.
+import type { Command } from 'commander';
+import type { ControlClientApi, NegotiatedSession } from '@twamp/control';
+import { Mode } from '@twamp/wire';
+import type { ControlEngine } from '../control/engine.js';
+import { modeList, type RawClientSecurityOptions } from '../control/options.js';
+import { controlJson, sidText } from '../control/output.js';
+import { resolveSecret } from '../control/secret.js';
+import { ExitCode } from '../io.js';
+import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../options/address.js';
+import { parseTosOptions } from '../options/network.js';
+import { parseDecimalOption, parseIntegerOption } from '../options/numbers.js';
+import { usageError } from '../options/usage-error.js';
+import { type CommandContext, writeLine } from './context.js';
+import {
+  addControlClientOptions,
+  CONTROL_EXIT_HELP,
+  type ControlClientPlan,
+  endControlFailure,
+  parseControlClientOptions,
+  type RawControllerOptions,
+  RunSignals,
+} from './controller.js';
+import { loopbackAddress, resolveAddress } from './resolve.js';
+
+export const MAX_CONTROLCLIENT_SESSIONS = 64;
+
+export interface RawControlClientOptions extends RawClientSecurityOptions, Pick<RawControllerOptions, 'controlPort' | 'controlTimeout' | 'sessionTimeout' | 'ipv4' | 'ipv6' | 'tos' | 'dscp' | 'json'> {
+  readonly sessions?: string;
+  readonly padding?: string;
+  readonly duration?: string;
+}
+
+export interface ControlClientCommandPlan extends ControlClientPlan {
+  /** The third-party Session-Sender (no address: the control connection's, i.e. this host). */
+  readonly sender: EndpointArgument;
+  readonly sessions: number;
+  readonly paddingLength: number | undefined;
+  readonly dscp: number | undefined;
+  /** Stop after this long; undefined: on Ctrl-C only. */
+  readonly durationMs: number | undefined;
+  readonly json: boolean;
+}
+
+/** Checks every argument of `twamp controlclient`; throws a ConfigError naming the first bad one. Pure. */
+export function parseControlClientArguments(senderText: string | undefined, serverText: string | undefined, raw: RawControlClientOptions): ControlClientCommandPlan {
+  // The Sender Port goes into Request-TW-Session and servers refuse 0 there: the port is required.
+  const sender = parseEndpoint(senderText ?? '', { path: 'sender', defaultPort: 0, allowPortZero: false });
+  if (sender.port === 0) throw usageError('sender', 'the Session-Sender\'s UDP port (ip:port, [ipv6]:port or :port): servers need it in the request', senderText ?? '');
+  const server = parseEndpoint(serverText ?? '', { path: 'server', defaultPort: 0, allowPortZero: true });
+  const client = parseControlClientOptions(server, [['sender', sender]], raw);
+  const tos = parseTosOptions(raw.tos, raw.dscp);
+  return {
+    ...client,
+    sender,
+    sessions: raw.sessions === undefined ? 1 : parseIntegerOption(raw.sessions, { path: '--sessions', min: 1, max: MAX_CONTROLCLIENT_SESSIONS, unit: 'sessions' }),
+    paddingLength: raw.padding === undefined ? undefined : parseIntegerOption(raw.padding, { path: '--padding', min: 0, max: 9000, unit: 'octets' }),
+    dscp: tos === undefined ? undefined : tos >> 2,
+    durationMs: raw.duration === undefined ? undefined : parseDecimalOption(raw.duration, { path: '--duration', min: 0.001, max: 31_536_000, unit: 'seconds' }) * 1000,
+    json: raw.json === true,
+  };
+}
+
+/** `session <sid>: send from A:p to B:q/udp, mode ..., padding n, Timeout t s`. */
+export function formatThirdPartySession(session: NegotiatedSession, mode: number): string {
+  return `twamp controlclient: session ${sidText(session.sid)}: the sender sends from ${formatEndpoint(session.sender.address, session.sender.port)} to ${formatEndpoint(session.receiver.address, session.receiver.port)}/udp, TWAMP ${modeList(mode)}, padding ${session.paddingLength} octets, Timeout ${session.timeoutSeconds} s, DSCP ${session.dscp ?? 0}`;
+}
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Resolves after `ms` (re-armed in steps beyond a timer's range); never when undefined. */
+function sleep(ms: number | undefined): { promise: Promise<void>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<void>((resolve) => {
+    if (ms === undefined) return;
+    const due = Date.now() + ms;
+    const arm = (): void => {
+      const left = due - Date.now();
+      if (left <= 0) resolve();
+      else timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    };
+    arm();
+  });
+  return {
+    promise,
+    cancel: () => {
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function runControlClient(plan: ControlClientCommandPlan, context: CommandContext, control: ControlEngine): Promise<number> {
+  const signals = new RunSignals(context);
+  let client: ControlClientApi | undefined;
+  let duration: ReturnType<typeof sleep> | undefined;
+  try {
+    const serverAddress = await signals.step(resolveAddress(plan.server, plan.family, loopbackAddress(plan.family), context));
+    const senderAddress = plan.sender.address === undefined ? undefined : await signals.step(resolveAddress(plan.sender, plan.family, '', context));
+    const secret = await resolveSecret(plan.security, control, context, 'controlclient');
+    const connecting = control.connect({
+      server: { address: serverAddress, port: plan.controlPort },
+      allowedModes: plan.security.allowedModes,
+      ...(plan.security.keyId === undefined ? {} : { keyId: plan.security.keyId }),
+      ...(secret === undefined ? {} : { secret }),
+      timeoutMs: plan.controlTimeoutMs,
+    });
+    connecting
+      .then((late) => {
+        if (signals.signal !== undefined) late.close();
+      })
+      .catch(() => undefined);
+    client = await signals.step(connecting);
+    if ((client.mode & (Mode.Authenticated | Mode.Encrypted)) !== 0) {
+      // Test keys derive from this connection's session keys, which only this process knows.
+      writeLine(context.io.stderr, `twamp controlclient: warning: mode ${modeList(client.mode)} protects test packets with keys of this control connection; a third-party sender cannot produce them (use --mode mixed or open)`);
+    }
+    const sessions: NegotiatedSession[] = [];
+    for (let i = 0; i < plan.sessions; i++) {
+      sessions.push(
+        await signals.step(
+          client.requestSession({
+            sender: { ...(senderAddress === undefined ? {} : { address: senderAddress }), port: plan.sender.port },
+            receiver: { port: plan.server.port },
+            ...(plan.paddingLength === undefined ? {} : { paddingLength: plan.paddingLength }),
+            timeoutSeconds: plan.sessionTimeoutSeconds,
+            ...(plan.dscp === undefined ? {} : { dscp: plan.dscp }),
+          }),
+        ),
+      );
+    }
+    await signals.step(client.startSessions());
+    const started = client;
+    if (plan.json) {
+      const json = {
+        schemaVersion: 1,
+        command: 'controlclient',
+        sessions: sessions.map((session) =>
+          controlJson({
+            server: started.server,
+            mode: started.mode,
+            serverModes: started.serverModes,
+            sid: session.sid,
+            sender: session.sender,
+            receiver: session.receiver,
+            requestedReceiverPort: plan.server.port,
+            paddingLength: session.paddingLength,
+            timeoutSeconds: session.timeoutSeconds,
+            dscp: session.dscp,
+          }),
+        ),
+      };
+      writeLine(context.io.stdout, JSON.stringify(json));
+    } else {
+      for (const session of sessions) writeLine(context.io.stdout, formatThirdPartySession(session, started.mode));
+    }
+    const until = plan.durationMs === undefined ? 'until Ctrl-C' : `for ${plan.durationMs / 1000} s (or until Ctrl-C)`;
+    writeLine(context.io.stderr, `twamp controlclient: ${sessions.length} ${sessions.length === 1 ? 'session' : 'sessions'} started with ${formatEndpoint(started.server.address, started.server.port)}; running ${until}`);
+    duration = sleep(plan.durationMs);
+    // The end: the duration, a signal (a normal way to stop here), or the server closing on us.
+    const ended = await Promise.race([
+      duration.promise.then(() => 'duration' as const),
+      signals.interrupted.catch(() => 'signal' as const),
+      started.closed.then(() => 'closed' as const),
+    ]);
+    if (ended === 'closed') {
+      writeLine(context.io.stderr, 'twamp controlclient: the server closed the control connection; the sessions are over');
+      return ExitCode.Failure;
+    }
+    await started.stopSessions();
+    started.close();
+    writeLine(context.io.stderr, `twamp controlclient: sessions stopped (${ended === 'signal' ? `on ${signals.signal ?? 'a signal'}` : 'duration reached'})`);
+    return ExitCode.Ok;
+  } catch (error) {
+    const code = endControlFailure(error, 'controlclient', plan.controlPort, context);
+    if (code === undefined) throw error;
+    return code;
+  } finally {
+    duration?.cancel();
+    signals.dispose();
+    client?.close();
+  }
+}
+
+export function registerControlClient(program: Command, context: CommandContext, control: ControlEngine): void {
+  const command = program
+    .command('controlclient')
+    .description('set up and start TWAMP test sessions for another Session-Sender; stop them on Ctrl-C or after --duration')
+    .argument('<sender>', 'the Session-Sender\'s address and UDP port, e.g. 192.0.2.7:20000 or :20000 (this host)')
+    .argument('[server]', 'the TWAMP server (default 127.0.0.1 or ::1); a port asks for that reflector UDP port (default: the server\'s choice)');
+  addControlClientOptions(command)
+    .option('--sessions <n>', `sessions to set up, 1-${MAX_CONTROLCLIENT_SESSIONS} (default 1)`)
+    .option('--padding <octets>', 'Padding Length the sender will use, 0-9000 (default symmetric for the mode)')
+    .option('--tos <n>', 'TOS whose DSCP goes into the request (Type-P), 0-255')
+    .option('--dscp <name|n>', 'DSCP for the request (Type-P): a name (ef, af41, ...) or 0-63')
+    .option('--duration <s>', 'stop the sessions after this many seconds (default: on Ctrl-C)')
+    .option('--json', 'print the sessions as one JSON object')
+    .addHelpText('after', `${CONTROL_EXIT_HELP}\nCtrl-C is the normal way to stop: the sessions are stopped and the exit code is 0.`)
+    .action(async (sender: string | undefined, server: string | undefined, raw: RawControlClientOptions) => {
+      const plan = parseControlClientArguments(sender, server, raw);
+      context.exitCode = await runControlClient(plan, context, control);
+    });
+}

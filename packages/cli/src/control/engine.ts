@@ -1,0 +1,122 @@
+// What the TWAMP-Control commands need beyond the measurement engine: @twamp/control's client and
+// server, key files, the environment, a passphrase prompt on the terminal, and a free UDP port to
+// name in Request-TW-Session. An interface so that command tests can script every piece.
+import { createSocket } from 'node:dgram';
+import { ControlClient, type ControlClientApi, type ControlClientOptions, ControlServer, type ControlServerApi, type ControlServerOptions, type KeyStore, loadKeyFile } from '@twamp/control';
+import { NetworkError, TimeoutError } from '@twamp/errors';
+import type { IpFamily } from '@twamp/udp';
+import type { CliWriter } from '../io.js';
+
+export interface ControlListenOptions extends ControlServerOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly family: IpFamily;
+}
+
+export interface ControlEngine {
+  connect(options: ControlClientOptions): Promise<ControlClientApi>;
+  listen(options: ControlListenOptions): Promise<ControlServerApi>;
+  /** A key file (perfSONAR `identity hex`, or plain `identity: passphrase`), as control's loadKeyFile reads it. */
+  loadKeys(path: string): Promise<KeyStore>;
+  env(name: string): string | undefined;
+  /**
+   * Reads a passphrase from the terminal without echoing it; undefined when stdin is not a
+   * terminal. Rejects with PromptInterrupted on Ctrl-C.
+   */
+  promptSecret(prompt: string, stderr: CliWriter): Promise<string | undefined>;
+  /** A UDP port free right now on `address` (bound and released), to name in Request-TW-Session. */
+  reservePort(family: IpFamily, address: string): Promise<number>;
+}
+
+/** Ctrl-C at the passphrase prompt (the terminal is in raw mode there, so no SIGINT arrives). */
+export class PromptInterrupted extends Error {
+  override readonly name = 'PromptInterrupted';
+  constructor() {
+    super('interrupted at the passphrase prompt');
+  }
+}
+
+/** A person gets five minutes to type a passphrase. */
+const PROMPT_TIMEOUT_MS = 300_000;
+
+function promptSecret(prompt: string, stderr: CliWriter): Promise<string | undefined> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return Promise.resolve(undefined);
+  stderr.write(prompt);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const finish = (): void => {
+      clearTimeout(timer);
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      stderr.write('\n');
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new TimeoutError({ waitingFor: 'the passphrase to be typed', afterMs: PROMPT_TIMEOUT_MS }));
+    }, PROMPT_TIMEOUT_MS);
+    // Raw mode: every key arrives as typed and nothing is echoed; Enter, Ctrl-D end, Ctrl-C aborts.
+    const onData = (chunk: string): void => {
+      for (const char of chunk) {
+        if (char === '\r' || char === '\n' || char === '\u0004') {
+          finish();
+          resolve(text);
+          return;
+        }
+        if (char === '\u0003') {
+          finish();
+          reject(new PromptInterrupted());
+          return;
+        }
+        if (char === '\u007f' || char === '\b') text = Array.from(text).slice(0, -1).join('');
+        else text += char;
+      }
+    };
+    stdin.setEncoding('utf8');
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+  });
+}
+
+function reservePort(family: IpFamily, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6' });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      socket.close();
+      reject(new NetworkError({ operation: 'bind (to pick a sender port)', systemCode: error.code ?? 'EINVAL', endpoint: address, detail: error.message }));
+    });
+    socket.bind({ address, port: 0, exclusive: true }, () => {
+      const { port } = socket.address();
+      socket.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+/** A listen failure (EADDRINUSE, EACCES) as the NetworkError every command renders. */
+function listenError(error: unknown, options: ControlListenOptions): unknown {
+  if (error instanceof NetworkError || !(error instanceof Error)) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string') return error;
+  const endpoint = options.address.includes(':') ? `[${options.address}]:${options.port}` : `${options.address}:${options.port}`;
+  return new NetworkError({ operation: 'listen (TCP)', systemCode: code, endpoint, detail: error.message });
+}
+
+/** The real control engine. */
+export const defaultControlEngine: ControlEngine = {
+  connect: (options) => ControlClient.connect(options),
+  listen: async (options) => {
+    try {
+      return await ControlServer.listen(options);
+    } catch (error) {
+      throw listenError(error, options);
+    }
+  },
+  loadKeys: (path) => loadKeyFile(path),
+  env: (name) => process.env[name],
+  promptSecret,
+  reservePort,
+};

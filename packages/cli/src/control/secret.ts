@@ -1,0 +1,32 @@
+// The shared secret of a control client, from where the options say: a key file, an environment
+// variable, or the terminal (never echoed). The secret is never printed, logged or put in an error.
+import { usageError } from '../options/usage-error.js';
+import type { CommandContext } from '../commands/context.js';
+import type { ControlEngine } from './engine.js';
+import type { ClientSecurityPlan } from './options.js';
+
+export async function resolveSecret(plan: ClientSecurityPlan, control: ControlEngine, context: CommandContext, command: string): Promise<Uint8Array | undefined> {
+  const { secret, keyId } = plan;
+  if (secret.kind === 'none' || keyId === undefined) return undefined;
+  switch (secret.kind) {
+    case 'key-file': {
+      const store = await control.loadKeys(secret.path);
+      const octets = store.secret(keyId);
+      if (octets === undefined) throw usageError('--user', `an identity listed in ${secret.path} (it holds ${store.size})`, keyId);
+      return octets;
+    }
+    case 'env': {
+      const value = control.env(secret.name);
+      if (value === undefined || value === '') throw usageError('--passphrase-env', 'the name of an environment variable set to the passphrase (it is unset or empty)', secret.name);
+      return Buffer.from(value, 'utf8');
+    }
+    case 'prompt': {
+      const value = await control.promptSecret(`twamp ${command}: passphrase for ${keyId}: `, context.io.stderr);
+      if (value === undefined) {
+        throw usageError('--key-file', 'a key file or --passphrase-env: stdin is not a terminal to ask for the passphrase');
+      }
+      if (value === '') throw usageError('passphrase', 'a passphrase of at least one character');
+      return Buffer.from(value, 'utf8');
+    }
+  }
+}
