@@ -590,10 +590,11 @@ export class ClientConnection {
     const mode = security | (this.#extensions & greeting.modes);
     this.#mode = mode;
     let response: Buffer;
+    let drained: FramedMessage[];
     if (security === Mode.Unauthenticated) {
       // RFC 4656 §3.1: KeyID, Token and Client-IV are unused in unauthenticated mode: zeros.
       response = encodeSetUpResponse({ mode });
-      this.#framer.useUnauthenticated();
+      drained = this.#framer.useUnauthenticated();
     } else {
       // Checked before any PBKDF2 work: an inflated Count is a CPU attack (RFC 4656 §3.1).
       checkPbkdf2Count(greeting.count, this.#maxCount);
@@ -606,11 +607,14 @@ export class ClientConnection {
       response = encodeSetUpResponse({ mode, keyId: keyIdField(keyId), token, clientIv });
       this.#keys = keys;
       this.#encryptor = new ControlStreamEncryptor(keys, clientIv);
-      this.#framer.useKeys(keys);
+      drained = this.#framer.useKeys(keys);
     }
     this.#phase = 'server-start';
     events.push({ type: 'send', bytes: response });
     events.push({ type: 'greeting', serverModes: greeting.modes, mode, count: greeting.count });
+    // A server cannot have sent Server-Start before our Set-Up-Response, but if octets came early
+    // they were buffered while the mode was undecided: frame them now, in order.
+    this.#handle(drained, events);
   }
 
   #onAcceptSession(message: AcceptSession, events: ClientEvent[]): void {

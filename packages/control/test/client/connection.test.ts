@@ -1,6 +1,12 @@
 import { AuthenticationError, AuthenticationFailure, ConfigError, NetworkError, PeerRejectedError } from '@twamp/errors';
 import {
+  acceptToken,
+  ControlFramer,
+  ControlStreamEncryptor,
   decodeRequestTwSession,
+  deriveKey,
+  encodeStartAck,
+  SERVER_START_ENCRYPTED_OFFSET,
   decodeSetUpResponse,
   decodeStopSessions,
   encodeAcceptSession,
@@ -259,5 +265,45 @@ describe('ClientConnection: Request-TW-Session', () => {
     expect(() => connection.startSessions()).toThrow(/not ready/);
     const open = ready();
     expect(() => open.startSessionsN([Buffer.alloc(16)])).toThrow(ConfigError);
+  });
+});
+
+describe('ClientConnection: framing', () => {
+  it('greeting and Server-Start in one chunk (open mode)', () => {
+    const connection = client();
+    const events = connection.receive(Buffer.concat([greeting(Mode.Unauthenticated), encodeServerStart({ accept: 0 })]));
+    expect(events.map((event) => event.type)).toEqual(['send', 'greeting', 'ready']);
+  });
+
+  it('encrypted mode with every server octet arriving alone: Token accepted, replies decrypted and verified', () => {
+    const connection = client(secret);
+    const challenge = Buffer.alloc(16, 1);
+    const salt = Buffer.alloc(16, 2);
+    const all: ClientEvent[] = [];
+    const feed = (bytes: Buffer): void => {
+      for (const octet of bytes) all.push(...connection.receive(Buffer.of(octet)));
+    };
+    feed(greeting(Mode.Encrypted));
+    const serverFramer = new ControlFramer({ role: 'server' });
+    const [setUp] = serverFramer.feed(Buffer.concat(sent(all)));
+    if (setUp?.type !== 'set-up-response') throw new Error('no Set-Up-Response');
+    const keys = acceptToken(deriveKey(secret.secret, salt, 1024), setUp.token, challenge);
+    serverFramer.useKeys(keys, setUp.clientIv);
+    const serverIv = Buffer.alloc(16, 3);
+    const toClient = new ControlStreamEncryptor(keys, serverIv);
+    const start = encodeServerStart({ accept: 0, serverIv });
+    feed(Buffer.concat([start.subarray(0, SERVER_START_ENCRYPTED_OFFSET), toClient.encryptUncovered(start.subarray(SERVER_START_ENCRYPTED_OFFSET))]));
+    expect(connection.ready).toBe(true);
+    const request = connection.requestSession(SENDER);
+    const start2 = connection.startSessions();
+    const commands = serverFramer.feed(Buffer.concat(sent([...request.events, ...start2.events])));
+    expect(commands.map((command) => command.type)).toEqual(['request-tw-session', 'start-sessions']);
+    all.length = 0;
+    feed(toClient.seal(encodeAcceptSession({ accept: 0, port: 7000, sid: Buffer.alloc(16, 4) })));
+    feed(toClient.seal(encodeStartAck({ accept: 0 })));
+    expect(all.map((event) => (event.type === 'done' ? event.id : event.type))).toEqual([request.id, start2.id]);
+    const session = all[0]?.type === 'done' ? all[0].session : undefined;
+    expect(session?.createCrypto()).toBeDefined();
+    expect(session?.receiver.port).toBe(7000);
   });
 });
