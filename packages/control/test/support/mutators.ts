@@ -70,17 +70,22 @@ function sids(prng: Prng, count: number): Uint8Array[] {
 export function validCommand(prng: Prng): Buffer {
   switch (prng.below(6)) {
     case 0:
-    case 1:
+    case 1: {
+      // twampy sends IPVN 4 over IPv6; an IPv6 request with zero addresses is valid on IPv4 too.
+      const v6 = prng.chance(0.2);
+      const zero = v6 ? '::' : '0.0.0.0';
       return Buffer.from(
         encodeRequestTwSession(
           baseRequest({
-            ipvn: prng.chance(0.8) ? 4 : 6,
-            senderAddress: prng.chance(0.8) ? '0.0.0.0' : '127.0.0.1',
-            receiverAddress: '0.0.0.0',
-            ...(prng.chance(0.5) ? {} : { senderPort: prng.below(65_536), receiverPort: prng.below(65_536) }),
+            ipvn: v6 ? 6 : 4,
+            senderAddress: prng.chance(0.8) ? zero : v6 ? '::1' : '127.0.0.1',
+            receiverAddress: zero,
+            senderPort: 1 + prng.below(65_535),
+            receiverPort: prng.below(65_536),
           }),
         ),
-      ).fill(0, RequestTwSessionOffset.SenderAddress, RequestTwSessionOffset.Sid);
+      );
+    }
     case 2:
       return Buffer.from(encodeStartSessions({}));
     case 3:

@@ -28,6 +28,11 @@ export class RecordingHandler implements ServerSessionHandler {
   readonly counts = { open: 0, start: 0, stop: 0, release: 0 };
   /** SIDs opened and not yet released (hex). */
   readonly live = new Set<string>();
+  /**
+   * SIDs opened and neither stopped nor released: what the server still owes us. A stopped session
+   * is the owner's to release after its Timeout, so the server never has to release it.
+   */
+  readonly unsettled = new Set<string>();
   readonly #options: RecordingHandlerOptions;
   #nextPort: number;
 
@@ -43,6 +48,7 @@ export class RecordingHandler implements ServerSessionHandler {
     const decided = this.#options.decide?.(request);
     if (decided !== undefined && decided.accept !== AcceptCode.Ok) return Promise.resolve(decided);
     this.live.add(sid);
+    this.unsettled.add(sid);
     const port = decided?.port ?? this.#nextPort;
     this.#nextPort = this.#nextPort >= 65_000 ? 40_000 : this.#nextPort + 1;
     return Promise.resolve({ accept: AcceptCode.Ok, port });
@@ -53,11 +59,15 @@ export class RecordingHandler implements ServerSessionHandler {
   }
 
   stop(sids: readonly Uint8Array[]): void {
+    for (const sid of sids) this.unsettled.delete(hex(sid));
     this.#record('stop', sids);
   }
 
   release(sids: readonly Uint8Array[]): void {
-    for (const sid of sids) this.live.delete(hex(sid));
+    for (const sid of sids) {
+      this.live.delete(hex(sid));
+      this.unsettled.delete(hex(sid));
+    }
     this.#record('release', sids);
   }
 
