@@ -1,0 +1,145 @@
+// End to end over loopback with real processes: `twamp server` on ephemeral ports and `twamp
+// controller` against it over 127.0.0.1 and ::1 in all four security modes (a perfSONAR key file in
+// a temporary directory), complete test sessions read from --json; then the failures: a wrong
+// passphrase (exit 3, Accept 1 explained), a mode the server does not offer (refused, exit 3), no
+// server at all (exit 1 with the connectivity checks), and a graceful SIGTERM (exit 0).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTwamp, startTwamp, type TwampProcess } from './support.js';
+
+interface ControllerJson {
+  command: string;
+  protocol: string;
+  packets: { sent: number; received: number; lost: number };
+  delayMs: { roundTrip: { count: number } };
+  control: { securityMode: string; sid: string; receiver: { address: string; port: number }; paddingLength: number; serverModes: number };
+}
+
+const SECRET = 'correct horse battery staple';
+const dir = mkdtempSync(join(tmpdir(), 'twamp-control-e2e-'));
+const keyFile = join(dir, 'twamp-server.pfs');
+// perfSONAR's format: identity, whitespace, the secret as hex.
+writeFileSync(keyFile, `# test keys\nalice\t${Buffer.from(SECRET, 'utf8').toString('hex')}\n`);
+
+interface RunningServer {
+  readonly process: TwampProcess;
+  readonly port: number;
+}
+
+async function startServer(address: string, extra: readonly string[]): Promise<RunningServer> {
+  const local = address.includes(':') ? `[${address}]:0` : `${address}:0`;
+  const server = startTwamp(['server', local, '--port-range', 'ephemeral', ...extra]);
+  const match = await server.waitFor('stdout', /listening on \S+:(\d+)\/tcp/);
+  return { process: server, port: Number(match[1]) };
+}
+
+const servers: Record<'v4' | 'v6' | 'openOnly', RunningServer | undefined> = { v4: undefined, v6: undefined, openOnly: undefined };
+
+beforeAll(async () => {
+  // Started together: each process spends most of a second loading.
+  const [v4, v6, openOnly] = await Promise.all([
+    startServer('127.0.0.1', ['--key-file', keyFile]),
+    startServer('::1', ['--key-file', keyFile]),
+    startServer('127.0.0.1', []),
+  ]);
+  Object.assign(servers, { v4, v6, openOnly });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(
+    Object.values(servers).map(async (server) => {
+      if (server === undefined) return;
+      server.process.child.kill('SIGKILL');
+      await server.process.exited().catch(() => undefined);
+    }),
+  );
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const MODES = [
+  ['open', 'unauthenticated', 27],
+  ['auth', 'authenticated', 64],
+  ['encrypted', 'encrypted', 64],
+  ['mixed', 'mixed', 27],
+] as const;
+
+const CASES = (['v4', 'v6'] as const).flatMap((family) => MODES.map(([flag, name, padding]) => [family, flag, name, padding] as const));
+
+describe.concurrent.each(CASES)('controller over %s in mode %s', (family, flag, name, padding) => {
+  it('runs a complete session and reports it in --json', async () => {
+    const server = servers[family];
+    const address = family === 'v4' ? '127.0.0.1' : '::1';
+    const { code, stdout, stderr } = await runTwamp(
+      ['controller', address, '--control-port', String(server?.port), '--mode', flag, '--user', 'alice', '--key-file', keyFile, '-c', '5', '-i', '5', '--json'],
+      { timeoutMs: 60_000 },
+    );
+    expect(code, stderr).toBe(0);
+    const json = JSON.parse(stdout) as ControllerJson;
+    expect(json.command).toBe('controller');
+    expect(json.protocol).toBe('twamp');
+    expect(json.packets).toMatchObject({ sent: 5, received: 5, lost: 0 });
+    expect(json.delayMs.roundTrip.count).toBe(5);
+    expect(json.control.securityMode).toBe(name);
+    expect(json.control.sid).toMatch(/^[0-9a-f]{32}$/);
+    expect(json.control.receiver.address).toBe(address);
+    expect(json.control.paddingLength).toBe(padding);
+    expect(stderr).not.toContain(SECRET);
+  }, 60_000);
+});
+
+describe.concurrent('refusals and failures', () => {
+  it('a wrong passphrase exits 3 with Accept 1 explained', async () => {
+    const { code, stdout, stderr } = await runTwamp(
+      ['controller', '127.0.0.1', '--control-port', String(servers.v4?.port), '--user', 'alice', '--passphrase-env', 'TWAMP_TEST_PASSPHRASE', '-c', '2'],
+      { env: { TWAMP_TEST_PASSPHRASE: 'not the secret' }, timeoutMs: 60_000 },
+    );
+    expect(code).toBe(3);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('refused in Server-Start: Accept 1');
+    expect(stderr).toContain('check the key identity and the shared secret on both sides');
+    expect(stderr).not.toContain('not the secret');
+  }, 60_000);
+
+  it('a mode the server does not offer is refused (exit 3)', async () => {
+    const { code, stderr } = await runTwamp(
+      ['controller', '127.0.0.1', '--control-port', String(servers.openOnly?.port), '--mode', 'encrypted', '--user', 'alice', '--key-file', keyFile, '-c', '2'],
+      { timeoutMs: 60_000 },
+    );
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/mode/i);
+  }, 60_000);
+
+  it('no server exits 1 with the connectivity checks', async () => {
+    // A port nothing listens on: bound, read and released.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer();
+      probe.listen(0, '127.0.0.1', () => {
+        const bound = probe.address();
+        probe.close(() => {
+          resolve(typeof bound === 'object' && bound !== null ? bound.port : 1);
+        });
+      });
+    });
+    const { code, stderr } = await runTwamp(['controller', '127.0.0.1', '--control-port', String(port), '-c', '2'], { timeoutMs: 60_000 });
+    expect([1, 4]).toContain(code);
+    expect(stderr).toContain('no TWAMP-Control server accepted a TCP connection');
+    expect(stderr).toContain('check that the server is running and reachable on the control port');
+  }, 60_000);
+});
+
+describe('twamp server', () => {
+  it('printed a line per session and closes gracefully on SIGTERM (exit 0)', async () => {
+    const server = servers.v4;
+    expect(server).toBeDefined();
+    if (server === undefined) return;
+    expect(server.process.stdout()).toMatch(/session [0-9a-f]{32} opened: 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+\/udp/);
+    expect(server.process.stdout()).toMatch(/session [0-9a-f]{32} started/);
+    server.process.child.kill('SIGTERM');
+    expect(await server.process.exited(20_000)).toBe(0);
+    expect(server.process.stdout()).toMatch(/twamp server: stopped after .*: \d+ control connections?, \d+ sessions?/);
+    servers.v4 = undefined;
+  }, 30_000);
+});
