@@ -2,7 +2,9 @@
 // controller` against it over 127.0.0.1 and ::1 in all four security modes (a perfSONAR key file in
 // a temporary directory), complete test sessions read from --json; then the failures: a wrong
 // passphrase (exit 3, Accept 1 explained), a mode the server does not offer (refused, exit 3), no
-// server at all (exit 1 with the connectivity checks), and a graceful SIGTERM (exit 0).
+// server at all (exit 1 with the connectivity checks), a third-party sender set up by `twamp
+// controlclient`, and a graceful SIGTERM (exit 0).
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -109,7 +111,8 @@ describe.concurrent('refusals and failures', () => {
       { timeoutMs: 60_000 },
     );
     expect(code).toBe(3);
-    expect(stderr).toMatch(/mode/i);
+    expect(stderr).toMatch(/server offers unauthenticated/);
+    expect(stderr).toContain('allow a mode the peer offers');
   }, 60_000);
 
   it('no server exits 1 with the connectivity checks', async () => {
@@ -128,6 +131,34 @@ describe.concurrent('refusals and failures', () => {
     expect(stderr).toContain('no TWAMP-Control server accepted a TCP connection');
     expect(stderr).toContain('check that the server is running and reachable on the control port');
   }, 60_000);
+});
+
+describe('twamp controlclient', () => {
+  it('sets up a session for a third-party sender (here `twamp sender`), which then gets every reply', async () => {
+    const senderPort = await new Promise<number>((resolve, reject) => {
+      const probe = createSocket('udp4');
+      probe.once('error', reject);
+      probe.bind(0, '127.0.0.1', () => {
+        const { port } = probe.address();
+        probe.close(() => {
+          resolve(port);
+        });
+      });
+    });
+    const client = startTwamp(['controlclient', `127.0.0.1:${senderPort}`, '127.0.0.1', '--control-port', String(servers.openOnly?.port), '--duration', '60']);
+    try {
+      const match = await client.waitFor('stdout', /the sender sends from 127\.0\.0\.1:(\d+) to 127\.0\.0\.1:(\d+)\/udp, TWAMP unauthenticated/);
+      expect(Number(match[1])).toBe(senderPort);
+      const { code, stdout } = await runTwamp(['sender', `127.0.0.1:${match[2]}`, `127.0.0.1:${senderPort}`, '-c', '5', '-i', '5', '--json'], { timeoutMs: 60_000 });
+      expect(code).toBe(0);
+      expect((JSON.parse(stdout) as ControllerJson).packets).toMatchObject({ sent: 5, received: 5 });
+      client.child.kill('SIGINT');
+      expect(await client.exited(20_000)).toBe(0);
+      expect(client.stderr()).toContain('sessions stopped (on SIGINT)');
+    } finally {
+      client.child.kill('SIGKILL');
+    }
+  }, 90_000);
 });
 
 describe('twamp server', () => {
