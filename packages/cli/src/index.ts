@@ -26,3 +26,16 @@ export {
 export { formatListening, formatResponderStats, type ListeningInfo } from './output/responder-lines.js';
 export { formatMs } from './output/units.js';
 
+export { type ControlEngine, type ControlListenOptions, defaultControlEngine, PromptInterrupted } from './control/engine.js';
+export { ControlExitCode } from './control/failures.js';
+export {
+  DEFAULT_CONTROL_PORT,
+  DEFAULT_SERVER_EXTENSIONS,
+  parseClientSecurity,
+  parseModesOption,
+  parseReflectorPorts,
+  parseServerSecurity,
+} from './control/options.js';
+export { parseControllerArguments, type ControllerPlan, type RawControllerOptions } from './commands/controller.js';
+export { parseControlClientArguments, type ControlClientCommandPlan, type RawControlClientOptions } from './commands/controlclient.js';
+export { parseServerArguments, type RawServerOptions, type ServerPlan } from './commands/server.js';
