@@ -4,7 +4,9 @@
 // update, numerically stable for large ns values). Percentiles come from the kept values while there
 // are at most `exactSampleLimit` of them; the first value beyond that moves every kept value into a
 // LogHistogram and releases the exact buffer, so memory never exceeds
-// 8 · exactSampleLimit + HISTOGRAM_BYTES (≈ 27 KiB) bytes per distribution, however long the session.
+// 8 · exactSampleLimit + HISTOGRAM_BYTES bytes per distribution, however long the session. Both are
+// allocated on demand: the exact buffer starts at 8 values and doubles (so a distribution of n ≤ limit
+// values holds < 16 · n bytes, nothing while empty), and the histogram allocates per octave (see histogram.ts).
 //
 // Percentile definition (both modes): nearest rank. The p-th percentile of n values is the value at
 // rank ⌈p·n/100⌉ (1-based, ascending); the median is the 50th percentile, i.e. the lower median for an
@@ -13,7 +15,8 @@
 import type { DistributionSummary } from './types.js';
 import { HISTOGRAM_BYTES, LogHistogram } from './histogram.js';
 
-const INITIAL_EXACT_CAPACITY = 64;
+/** Small on purpose: thousands of slow sessions each hold 7 distributions per period. */
+const INITIAL_EXACT_CAPACITY = 8;
 /** Carries the argument of add(value) to addAt. */
 const ADD_SCRATCH = new Float64Array(1);
 
@@ -178,7 +181,7 @@ export class Distribution {
     buffer[this.#exactLength++] = values[index] ?? 0;
   }
 
-  /** Double the exact buffer (from 64 values, up to the limit): amortised O(1), done ~8 times. */
+  /** Double the exact buffer (from 8 values, up to the limit): amortised O(1), done ~11 times for 10 000. */
   #grow(): Float64Array {
     const buffer = this.#exact;
     const capacity = Math.min(this.#limit, Math.max(INITIAL_EXACT_CAPACITY, (buffer?.length ?? 0) * 2));

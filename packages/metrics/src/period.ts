@@ -6,25 +6,47 @@ import type { HopsSummary, SessionSummary, TosChangeSummary } from './types.js';
 
 /** TTL / Hop Limit differences are 0..255; anything else means a bad field and is dropped. */
 const HOP_VALUES = 256;
+/** Hop counts are kept in blocks of 16 values, allocated on first use: a path shows one or two hop counts. */
+const HOP_BLOCK = 16;
+const HOP_BLOCKS = HOP_VALUES / HOP_BLOCK;
+/** The most bytes of counts one hop counter can hold (every block allocated). */
+export const HOP_COUNTER_MAX_BYTES = HOP_VALUES * Float64Array.BYTES_PER_ELEMENT;
 
 class HopCounter {
-  readonly counts = new Float64Array(HOP_VALUES);
+  /** blocks[b] counts hops b·16 .. b·16 + 15; created on first use, kept by reset(). */
+  #blocks: (Float64Array | undefined)[] | undefined;
+  #bytes = 0;
   total = 0;
+
+  get byteLength(): number {
+    return this.#bytes;
+  }
 
   add(hops: number): void {
     if (!(hops >= 0 && hops < HOP_VALUES)) return;
     const index = hops | 0;
-    this.counts[index] = (this.counts[index] ?? 0) + 1;
+    const b = index >>> 4;
+    const block = this.#blocks?.[b] ?? this.#allocate(b);
+    const j = index & (HOP_BLOCK - 1);
+    block[j] = (block[j] ?? 0) + 1;
     this.total++;
   }
 
   reset(): void {
-    this.counts.fill(0);
+    const blocks = this.#blocks;
+    if (blocks !== undefined) for (const block of blocks) block?.fill(0);
     this.total = 0;
   }
 
   mergeFrom(other: HopCounter): void {
-    for (let hops = 0; hops < HOP_VALUES; hops++) this.counts[hops] = (this.counts[hops] ?? 0) + (other.counts[hops] ?? 0);
+    const theirs = other.#blocks;
+    if (theirs === undefined) return;
+    for (let b = 0; b < HOP_BLOCKS; b++) {
+      const source = theirs[b];
+      if (source === undefined) continue;
+      const target = this.#blocks?.[b] ?? this.#allocate(b);
+      for (let j = 0; j < HOP_BLOCK; j++) target[j] = (target[j] ?? 0) + (source[j] ?? 0);
+    }
     this.total += other.total;
   }
 
@@ -32,16 +54,28 @@ class HopCounter {
   summary(): { readonly mode: number; readonly min: number; readonly max: number } | undefined {
     if (this.total === 0) return undefined;
     let mode = -1;
+    let modeCount = 0;
     let min = -1;
     let max = -1;
     for (let hops = 0; hops < HOP_VALUES; hops++) {
-      const count = this.counts[hops] ?? 0;
+      const count = this.#blocks?.[hops >>> 4]?.[hops & (HOP_BLOCK - 1)] ?? 0;
       if (count === 0) continue;
       if (min < 0) min = hops;
       max = hops;
-      if (mode < 0 || count > (this.counts[mode] ?? 0)) mode = hops;
+      if (mode < 0 || count > modeCount) {
+        mode = hops;
+        modeCount = count;
+      }
     }
     return { mode, min, max };
+  }
+
+  #allocate(b: number): Float64Array {
+    const blocks = (this.#blocks ??= new Array<Float64Array | undefined>(HOP_BLOCKS).fill(undefined));
+    const block = new Float64Array(HOP_BLOCK);
+    blocks[b] = block;
+    this.#bytes += block.byteLength;
+    return block;
   }
 }
 
@@ -86,6 +120,9 @@ export interface PeriodContext {
   readonly jitterBackward: number | undefined;
 }
 
+/** Distributions per period: round trip, forward, backward, processing, IPDV ×3. */
+const DISTRIBUTIONS = 7;
+
 export class PeriodAccumulator {
   sent = 0;
   received = 0;
@@ -122,9 +159,16 @@ export class PeriodAccumulator {
     this.ipdvBackward = new Distribution(exactSampleLimit);
   }
 
-  /** Bytes of the fixed arrays besides the distributions (hop counters). */
-  get fixedByteLength(): number {
-    return this.hopsForward.counts.byteLength + this.hopsBackward.counts.byteLength;
+  /** Bytes of typed arrays held now: the distributions' storage and the hop counters' blocks. */
+  get byteLength(): number {
+    let bytes = this.hopsForward.byteLength + this.hopsBackward.byteLength;
+    for (const distribution of this.distributions) bytes += distribution.byteLength;
+    return bytes;
+  }
+
+  /** The largest byteLength a period can reach: every distribution at its bound and both hop counters full. */
+  static maxByteLength(exactSampleLimit: number): number {
+    return DISTRIBUTIONS * Distribution.maxByteLength(exactSampleLimit) + 2 * HOP_COUNTER_MAX_BYTES;
   }
 
   get distributions(): readonly Distribution[] {

@@ -7,13 +7,12 @@
 // one distribution on the per-packet path, and the session summary is the settled part merged with a
 // copy of the window: O(buckets + exactSampleLimit), whatever the number of packets.
 import { roundTripTime } from './delays.js';
-import { Distribution } from './distribution.js';
-import { InFlightTable, SLOT_ANSWERED, SLOT_LOST, SLOT_PENDING } from './in-flight.js';
+import { IN_FLIGHT_BYTES_PER_SLOT, InFlightTable, SLOT_ANSWERED, SLOT_LOST, SLOT_PENDING } from './in-flight.js';
 import { InterarrivalJitter } from './jitter.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { createPacketValues, PV } from './packet-values.js';
 import { PeriodAccumulator, type PeriodContext } from './period.js';
-import { ReorderTracker } from './reorder.js';
+import { REORDER_HISTORY, ReorderTracker } from './reorder.js';
 import type { PacketSample, ReplyDisposition, SessionStatisticsApi, SessionStatisticsOptions, SessionSummary } from './types.js';
 
 const TWO_32 = 4294967296;
@@ -30,7 +29,9 @@ export class SessionStatistics implements SessionStatisticsApi {
   readonly #jitterRoundTrip = new InterarrivalJitter();
   readonly #jitterForward = new InterarrivalJitter();
   readonly #jitterBackward = new InterarrivalJitter();
-  readonly #reorder = new ReorderTracker();
+  readonly #reorder: ReorderTracker;
+  /** The table's slots when the reorder history was last sized for them. */
+  #tableSize: number;
   readonly #evict: (sequence: number) => void;
   /** The current reply's derived values (see packet-values.ts). */
   readonly #values = createPacketValues();
@@ -51,7 +52,10 @@ export class SessionStatistics implements SessionStatisticsApi {
 
   constructor(options: SessionStatisticsOptions) {
     this.#options = resolveOptions(options);
-    this.#table = new InFlightTable(this.#options.capacity);
+    // Entries are kept for two loss timeouts, so a reply up to one timeout late is still told 'late'.
+    this.#table = new InFlightTable(this.#options.capacity, 2 * this.#options.lossTimeout);
+    this.#tableSize = this.#table.size;
+    this.#reorder = new ReorderTracker(Math.min(REORDER_HISTORY, 2 * this.#tableSize));
     this.#settled = new PeriodAccumulator(this.#options.exactSampleLimit);
     this.#window = new PeriodAccumulator(this.#options.exactSampleLimit);
     this.#evict = (sequence) => {
@@ -70,28 +74,34 @@ export class SessionStatistics implements SessionStatisticsApi {
     return slot < 0 ? undefined : (this.#table.t1[slot] ?? 0) + this.#options.lossTimeout;
   }
 
-  /** Bytes of typed arrays held: in-flight table, reorder history, and every distribution's storage. */
+  /** Bytes of typed arrays held now: in-flight table, reorder history, and both periods' distributions and hop counters. */
   get byteLength(): number {
-    let bytes = this.#table.byteLength + this.#reorder.byteLength;
-    for (const period of [this.#settled, this.#window]) {
-      for (const distribution of period.distributions) bytes += distribution.byteLength;
-      bytes += period.fixedByteLength;
-    }
-    return bytes;
+    return this.#table.byteLength + this.#reorder.byteLength + this.#settled.byteLength + this.#window.byteLength;
   }
 
-  /** The largest byteLength this instance can reach, whatever the number of packets. */
+  /**
+   * The largest byteLength this instance can reach, whatever the number of packets: the in-flight
+   * table and reorder history at their full size, and both periods at their bound.
+   */
   get maxByteLength(): number {
-    let bytes = this.#table.byteLength + this.#reorder.byteLength;
-    for (const period of [this.#settled, this.#window]) {
-      bytes += period.distributions.length * Distribution.maxByteLength(this.#options.exactSampleLimit) + period.fixedByteLength;
-    }
-    return bytes;
+    const capacity = this.#options.capacity;
+    return (
+      capacity * IN_FLIGHT_BYTES_PER_SLOT +
+      Math.min(REORDER_HISTORY, 2 * capacity) * Float64Array.BYTES_PER_ELEMENT +
+      2 * PeriodAccumulator.maxByteLength(this.#options.exactSampleLimit)
+    );
   }
 
   recordSent(sequence: number, t1: number): void {
     const table = this.#table;
-    table.t1[table.admit(sequence >>> 0, this.#evict)] = t1;
+    // admit() first: it may replace the table's arrays (growth), so t1 is read after it.
+    const slot = table.admit(sequence >>> 0, t1, this.#evict);
+    table.t1[slot] = t1;
+    if (table.size !== this.#tableSize) {
+      // The table grew (a handful of times per session at most): the reorder history follows.
+      this.#tableSize = table.size;
+      this.#reorder.reserve(2 * table.size);
+    }
     this.#window.sent++;
   }
 

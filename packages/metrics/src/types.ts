@@ -60,8 +60,9 @@ export interface StatisticsOptions {
   /** Percentiles to report, each in (0, 100). Default [50, 90, 95, 99]. */
   readonly percentiles?: readonly number[];
   /**
-   * Samples kept exactly per distribution; beyond that a fixed log-bucket histogram with ≤ 1 % relative
-   * error takes over (fixed memory per session). Default 10 000.
+   * Samples kept exactly per distribution; beyond that a log-bucket histogram with ≤ 1 % relative
+   * error takes over (bounded memory per session). Storage is taken as values arrive, so this is a
+   * bound, not an allocation: many long sessions in one process want a few hundred. Default 10 000.
    */
   readonly exactSampleLimit?: number;
   /** Whether the reflector keeps its own sequence counter (per-direction loss is only known then). Default false. */
@@ -199,8 +200,8 @@ export type ReplyDisposition =
 /**
  * The per-session accumulator (implemented by `SessionStatistics`). The sender calls recordSent for
  * each request, recordReply for each decoded reply, and expire(now) from its timer; metrics owns the
- * in-flight table (a fixed ring of `inFlightCapacity` entries, typed arrays, no per-packet
- * allocation), so loss, duplicates and late arrivals are decided in one place.
+ * in-flight table (a ring of at most `inFlightCapacity` entries, typed arrays, no per-packet
+ * allocation in steady state), so loss, duplicates and late arrivals are decided in one place.
  */
 export interface SessionStatisticsOptions extends StatisticsOptions {
   /** Loss timeout in ns: a request unanswered this long after T1 is lost. */
@@ -208,7 +209,8 @@ export interface SessionStatisticsOptions extends StatisticsOptions {
   /**
    * Requests that may be outstanding at once (rounded up to a power of two; default 1024). A request
    * still outstanding when its slot is needed again is declared lost at that moment and counted in
-   * `evicted` too, so the sender sizes this from rate × loss timeout.
+   * `evicted` too, so the sender sizes this from rate × loss timeout. The table starts at 8 entries and
+   * grows (doubling) to this only when it must keep more, so a generous value costs nothing until used.
    */
   readonly inFlightCapacity?: number;
   /**

@@ -83,6 +83,20 @@ describe('Distribution (exact)', () => {
     expect(s.stddev).toBeCloseTo(Math.sqrt(1.25), 6);
   });
 
+  it('grows its exact buffer from 8 values, and holds nothing while empty', () => {
+    const distribution = new Distribution(100);
+    expect(distribution.byteLength).toBe(0);
+    distribution.add(0);
+    expect(distribution.byteLength).toBe(8 * 8);
+    for (let i = 1; i < 9; i++) distribution.add(-i);
+    expect(distribution.byteLength).toBe(16 * 8);
+    for (let i = 9; i < 100; i++) distribution.add(i);
+    // Capped at the limit, not the next power of two.
+    expect(distribution.byteLength).toBe(100 * 8);
+    expect(distribution.exact).toBe(true);
+    expect(Distribution.maxByteLength(100)).toBe(100 * 8 + HISTOGRAM_BYTES);
+  });
+
   it('reset() forgets everything', () => {
     const distribution = fill(2, [1, 2, 3, 4]);
     expect(distribution.exact).toBe(false);
@@ -98,9 +112,75 @@ describe('LogHistogram', () => {
   it('promises ≤ 1 % and documents its size', () => {
     expect(HISTOGRAM_RELATIVE_ERROR).toBeLessThan(0.01);
     expect(HISTOGRAM_RELATIVE_ERROR).toBeGreaterThan(0.009);
-    expect(HISTOGRAM_BYTES).toBe(HISTOGRAM_BUCKETS * 8);
+    // Every bucket but zero (a plain field) as float64, and a byte of index per (sign, octave) block.
+    expect(HISTOGRAM_BYTES).toBe((HISTOGRAM_BUCKETS - 1) * 8 + 98);
     expect(HISTOGRAM_BYTES).toBeLessThan(40 * 1024);
-    expect(new LogHistogram().byteLength).toBe(HISTOGRAM_BYTES);
+    expect(new LogHistogram().byteLength).toBe(0);
+  });
+
+  it('allocates per octave on first use, for zero, negative and positive values', () => {
+    const histogram = new LogHistogram();
+    histogram.add(0);
+    histogram.add(HISTOGRAM_MIN_MAGNITUDE / 4);
+    // The zero bucket is a field: nothing allocated yet.
+    expect(histogram.byteLength).toBe(0);
+    histogram.add(20e6);
+    // The 98-byte index and a pool of two uint32 blocks (204 bytes each).
+    expect(histogram.byteLength).toBe(98 + 2 * 204);
+    for (let v = 17e6; v < 33e6; v += 1e5) histogram.add(v); // still octave 2^24
+    histogram.add(-20e6); // the mirrored block: second pool slot
+    expect(histogram.byteLength).toBe(98 + 2 * 204);
+    histogram.add(-1e3); // a third block: the pool grows by half
+    expect(histogram.byteLength).toBe(98 + 3 * 204);
+    const out = [0, 0, 0, 0, 0];
+    histogram.valuesAtRanks([1, 2, 3, 4, histogram.total], out);
+    expect(out[0]! / -20e6 - 1).toBeLessThanOrEqual(HISTOGRAM_RELATIVE_ERROR);
+    expect(Math.abs(out[1]! / -1e3 - 1)).toBeLessThanOrEqual(HISTOGRAM_RELATIVE_ERROR);
+    expect(out.slice(2, 4)).toEqual([0, 0]);
+    expect(Math.abs(out[4]! / 33e6 - 1)).toBeLessThanOrEqual(0.02);
+    // clear() keeps the blocks: a window that starts again allocates nothing.
+    histogram.clear();
+    histogram.add(20e6);
+    expect(histogram.byteLength).toBe(98 + 3 * 204);
+    expect(histogram.total).toBe(1);
+  });
+
+  it('holds at most HISTOGRAM_BYTES with every octave of both signs in use', () => {
+    const histogram = new LogHistogram();
+    for (let exponent = -2; exponent < 49; exponent++) for (const sign of [1, -1]) histogram.add(sign * 1.5 * 2 ** exponent);
+    expect(histogram.byteLength).toBe(98 + 98 * 204);
+    const wide = new LogHistogram(10);
+    for (let exponent = -2; exponent < 49; exponent++) for (const sign of [1, -1]) wide.add(sign * 1.5 * 2 ** exponent);
+    expect(wide.wide).toBe(true);
+    expect(wide.byteLength).toBe(HISTOGRAM_BYTES);
+  });
+
+  it('widens its counts to float64 before a uint32 could overflow, keeping them', () => {
+    const values = [-3e6, -2, 0, 0.1, 5, 5, 7e3, 7e3, 7e3, 1e9];
+    const narrow = new LogHistogram();
+    const widened = new LogHistogram(4);
+    for (const v of values) {
+      narrow.add(v);
+      widened.add(v);
+    }
+    expect(narrow.wide).toBe(false);
+    expect(widened.wide).toBe(true);
+    const ranks = values.map((_, i) => i + 1);
+    const a = ranks.map(() => 0);
+    const b = ranks.map(() => 0);
+    narrow.valuesAtRanks(ranks, a);
+    widened.valuesAtRanks(ranks, b);
+    expect(b).toEqual(a);
+    // Merging a narrow histogram into a wide one, and one that would pass the limit, widens too.
+    const merged = new LogHistogram(12);
+    merged.addAll(narrow);
+    expect(merged.wide).toBe(false);
+    merged.addAll(widened);
+    expect(merged.wide).toBe(true);
+    expect(merged.total).toBe(20);
+    const c = [0, 0];
+    merged.valuesAtRanks([1, 20], c);
+    expect(c).toEqual([a[0], a[9]]);
   });
 
   it('reports every magnitude in range within the bound, both signs', () => {
@@ -152,6 +232,24 @@ describe('Distribution (histogram)', () => {
         for (const p of percentiles) check(summary.percentiles[p], p);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('merged histograms whose blocks were taken in different orders answer as one fed everything (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 200 }), fc.array(value, { maxLength: 200 }), (left, right) => {
+        const merged = fill(0, left);
+        merged.mergeFrom(fill(0, right));
+        const all = [...left, ...right];
+        // The same values in another order: the pool's blocks are taken in another order too.
+        const single = fill(0, [...all].reverse());
+        const percentiles = [1, 10, 25, 75, 99];
+        const { mean: _m1, stddev: _s1, ...got } = merged.summary(percentiles);
+        const { mean: _m2, stddev: _s2, ...expected } = single.summary(percentiles);
+        expect(got).toEqual(expected);
+        expect(merged.count).toBe(all.length);
+      }),
+      { numRuns: 200 },
     );
   });
 
@@ -211,8 +309,9 @@ describe('Distribution (histogram)', () => {
     }
     largest = Math.max(largest, distribution.byteLength);
     expect(distribution.count).toBe(1_000_000);
-    // After the switch only the histogram is held; before it, at most the exact buffer.
-    expect(distribution.byteLength).toBe(HISTOGRAM_BYTES);
+    // After the switch only the histogram is held (the octaves in use); before it, at most the exact buffer.
+    expect(distribution.byteLength).toBeGreaterThan(0);
+    expect(distribution.byteLength).toBeLessThanOrEqual(HISTOGRAM_BYTES);
     expect(largest).toBeLessThanOrEqual(Distribution.maxByteLength(limit));
     expect(largest).toBeLessThanOrEqual(limit * 8 + HISTOGRAM_BYTES);
   });

@@ -104,4 +104,21 @@ describe('ReorderTracker (RFC 4737)', () => {
     const extents = observeAll(sequences);
     expect(extents).toEqual([REORDER_HISTORY]);
   });
+
+  it('a short history that grows keeps what it remembered, and measures longer extents from then on', () => {
+    const tracker = new ReorderTracker(16);
+    expect(tracker.history).toBe(16);
+    for (let s = 100; s < 110; s++) tracker.observe(s);
+    tracker.reserve(40);
+    expect(tracker.history).toBe(64);
+    for (let s = 110; s < 130; s++) tracker.observe(s);
+    // Sequence 105 is below arrival 6 (sequence 106, kept across the growth): 30 − 6 = 24 > 16.
+    expect(tracker.observe(105)).toBe(24);
+    tracker.reserve(10_000);
+    expect(tracker.history).toBe(REORDER_HISTORY);
+    // Older than anything remembered by the short history: a lower bound, as documented.
+    const short = new ReorderTracker(16);
+    for (let s = 100; s < 130; s++) short.observe(s);
+    expect(short.observe(50)).toBe(16);
+  });
 });

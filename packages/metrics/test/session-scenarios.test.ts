@@ -347,7 +347,36 @@ describe('memory', () => {
     stats.expire(Infinity);
     expect(stats.summary().loss.received + stats.summary().loss.lost).toBe(1_000_000);
     expect(largest).toBeLessThanOrEqual(stats.maxByteLength);
-    // Bound: the in-flight table and reorder history, plus per period 7 distributions at their limit and the hop counters.
-    expect(stats.maxByteLength).toBe(256 * 49 + 8 * 1024 + 2 * (7 * Distribution.maxByteLength(1000) + 4096));
+    // Bound: the in-flight table at capacity and reorder history (two arrivals per slot, at most 1024),
+    // plus per period 7 distributions at their limit and two hop counters of 256 float64.
+    expect(stats.maxByteLength).toBe(256 * 49 + 512 * 8 + 2 * (7 * Distribution.maxByteLength(1000) + 2 * 2048));
+    // 100 kpps with a 10 ms loss timeout keeps ~2000 requests within the 20 ms retention: the table reached its capacity.
+    expect(largest).toBeGreaterThanOrEqual(256 * 49);
+  });
+
+  it('a slow session holds a few KiB: 100 packets at 1 pps stay under 8 KiB of typed arrays', () => {
+    const stats = new SessionStatistics({ lossTimeout: 2000 * MS });
+    // Fresh: the 8-slot in-flight table (392 bytes) and 16 arrivals of reorder history, nothing else.
+    expect(stats.byteLength).toBe(8 * 49 + 16 * 8);
+    const mutable = { ...sample(0, 0, MS, MS), sentTtl: 64, reflectorReceivedTtl: 60, replyTtl: 250 };
+    for (let i = 0; i < 100; i++) {
+      const t1 = i * 1000 * MS;
+      stats.recordSent(i, t1);
+      const jitter = ((i * 7919) % 500) * US;
+      mutable.sequence = i;
+      mutable.reflectorSequence = i;
+      mutable.t1 = t1;
+      mutable.t2 = t1 + 10 * MS + jitter;
+      mutable.t3 = mutable.t2 + 20 * US;
+      mutable.t4 = mutable.t3 + 10 * MS + jitter / 2;
+      stats.recordReply(mutable);
+      stats.expire(t1);
+    }
+    // 7 exact buffers of 128 values (7 168 bytes), the table, the reorder history and one 16-hop block per direction.
+    expect(stats.byteLength).toBe(7 * 128 * 8 + 8 * 49 + 16 * 8 + 2 * 16 * 8);
+    expect(stats.byteLength).toBeLessThanOrEqual(8 * 1024);
+    const before = stats.byteLength;
+    stats.summary();
+    expect(stats.byteLength).toBe(before);
   });
 });

@@ -53,6 +53,42 @@ describe('SessionStatistics: in-flight table', () => {
     expect(stats.summary().loss).toMatchObject({ sent: 6, lost: 2, evicted: 2, received: 1 });
   });
 
+  it('grows its table instead of evicting below the capacity, and keeps recent entries for late replies', () => {
+    const events: [number, LossReason][] = [];
+    const stats = new SessionStatistics({ lossTimeout: 10 * MS, inFlightCapacity: 1024, onLost: (s, r) => events.push([s, r]) });
+    expect(stats.byteLength).toBe(8 * 49 + 16 * 8);
+    // 300 requests pending at once (1 µs apart): the table doubles to 512 slots, nothing is evicted.
+    for (let s = 0; s < 300; s++) stats.recordSent(s, s * 1000);
+    expect(stats.pending).toBe(300);
+    expect(events).toEqual([]);
+    expect(stats.byteLength).toBe(512 * 49 + 1024 * 8);
+    // Every entry moved with its T1, state and ordinal: replies in any order still count.
+    expect(stats.recordReply(sample(299, 299_000, MS, MS))).toBe('counted');
+    expect(stats.recordReply(sample(0, 0, MS, MS))).toBe('counted');
+    expect(stats.recordReply(sample(0, 0, MS, MS))).toBe('duplicate');
+    expect(stats.nextDeadline).toBe(1000 + 10 * MS);
+    expect(stats.expire(10 * MS + 150_000)).toBe(150);
+    expect(stats.recordReply(sample(5, 5000, 6 * MS, 6 * MS))).toBe('late');
+    expect(stats.summary().loss).toMatchObject({ sent: 300, received: 2, lost: 150, late: 1, duplicates: 1, evicted: 0 });
+  });
+
+  it('a slow session stays at 8 slots, and still tells a reply one loss timeout late from an unknown one', () => {
+    const stats = new SessionStatistics({ lossTimeout: 3000 * MS, inFlightCapacity: 1024 });
+    // 1 pps for 100 s, every other request unanswered.
+    for (let s = 0; s < 100; s++) {
+      const t1 = s * 1000 * MS;
+      stats.expire(t1);
+      stats.recordSent(s, t1);
+      if (s % 2 === 0) expect(stats.recordReply(sample(s, t1, 10 * MS, 10 * MS))).toBe('counted');
+    }
+    // The 8-slot table, 16 arrivals of reorder history, 50 values in 4 exact buffers (no IPDV pair: every other request is lost).
+    expect(stats.byteLength).toBe(8 * 49 + 16 * 8 + 4 * 64 * 8);
+    // Sent at 95 s, deadline 98 s, now 99 s: late. Sent at 1 s: forgotten long ago, unknown.
+    expect(stats.recordReply(sample(95, 95_000 * MS, 2000 * MS, 2000 * MS))).toBe('late');
+    expect(stats.recordReply(sample(1, 1000 * MS, 2000 * MS, 2000 * MS))).toBe('unknown');
+    expect(stats.recordReply(sample(98, 98_000 * MS, 10 * MS, 10 * MS))).toBe('duplicate');
+  });
+
   it('rounds the capacity up to a power of two', () => {
     const stats = new SessionStatistics({ lossTimeout: 1e12, inFlightCapacity: 3 });
     for (let s = 0; s < 4; s++) stats.recordSent(s, s);
