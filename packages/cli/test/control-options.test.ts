@@ -5,6 +5,7 @@ import { Mode } from '@twamp/wire';
 import { describe, expect, it } from 'vitest';
 import { parseControlClientArguments } from '../src/commands/controlclient.js';
 import { parseControllerArguments } from '../src/commands/controller.js';
+import { PassphraseInput } from '../src/control/engine.js';
 import { parseServerArguments } from '../src/commands/server.js';
 import {
   DEFAULT_SERVER_EXTENSIONS,
@@ -185,5 +186,18 @@ describe('twamp server arguments', () => {
     expect(plan).toMatchObject({ maxSessions: 8, allowedClients: ['10.0.0.0/8', '::1'], reflectorPorts: 'ephemeral', keyFile: '/k' });
     expect(issuePath(() => parseServerArguments(undefined, { allow: ['10.0.0.0/33'] }))).toBe('--allow');
     expect(issuePath(() => parseServerArguments(undefined, { maxSessions: '0' }))).toBe('--max-sessions');
+  });
+});
+
+describe('passphrase input (raw terminal keys)', () => {
+  it('ends on Enter or Ctrl-D, interrupts on Ctrl-C, erases on Backspace', () => {
+    const input = new PassphraseInput();
+    expect(input.feed('sec')).toBeUndefined();
+    expect(input.feed('rx\u007fet\r')).toBe('done');
+    expect(input.text).toBe('secret');
+    const other = new PassphraseInput();
+    expect(other.feed('pä\bss\u0004ignored')).toBe('done');
+    expect(other.text).toBe('pss');
+    expect(new PassphraseInput().feed('abc\u0003')).toBe('interrupted');
   });
 });

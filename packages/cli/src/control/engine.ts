@@ -39,12 +39,36 @@ export class PromptInterrupted extends Error {
 /** A person gets five minutes to type a passphrase. */
 const PROMPT_TIMEOUT_MS = 300_000;
 
+/**
+ * The keys typed at the passphrase prompt, one chunk of raw-mode input at a time: Enter (or Ctrl-D)
+ * ends it, Ctrl-C interrupts, Backspace removes the last character. Pure, so it can be tested
+ * without a terminal.
+ */
+export class PassphraseInput {
+  #text = '';
+
+  get text(): string {
+    return this.#text;
+  }
+
+  /** 'done' or 'interrupted' once the input is over (later characters of the chunk are ignored). */
+  feed(chunk: string): 'done' | 'interrupted' | undefined {
+    for (const char of chunk) {
+      if (char === '\r' || char === '\n' || char === '\u0004') return 'done';
+      if (char === '\u0003') return 'interrupted';
+      if (char === '\u007f' || char === '\b') this.#text = Array.from(this.#text).slice(0, -1).join('');
+      else this.#text += char;
+    }
+    return undefined;
+  }
+}
+
 function promptSecret(prompt: string, stderr: CliWriter): Promise<string | undefined> {
   const stdin = process.stdin;
   if (!stdin.isTTY) return Promise.resolve(undefined);
   stderr.write(prompt);
   return new Promise((resolve, reject) => {
-    let text = '';
+    const input = new PassphraseInput();
     const finish = (): void => {
       clearTimeout(timer);
       stdin.off('data', onData);
@@ -56,22 +80,13 @@ function promptSecret(prompt: string, stderr: CliWriter): Promise<string | undef
       finish();
       reject(new TimeoutError({ waitingFor: 'the passphrase to be typed', afterMs: PROMPT_TIMEOUT_MS }));
     }, PROMPT_TIMEOUT_MS);
-    // Raw mode: every key arrives as typed and nothing is echoed; Enter, Ctrl-D end, Ctrl-C aborts.
+    // Raw mode: every key arrives as typed and nothing is echoed.
     const onData = (chunk: string): void => {
-      for (const char of chunk) {
-        if (char === '\r' || char === '\n' || char === '\u0004') {
-          finish();
-          resolve(text);
-          return;
-        }
-        if (char === '\u0003') {
-          finish();
-          reject(new PromptInterrupted());
-          return;
-        }
-        if (char === '\u007f' || char === '\b') text = Array.from(text).slice(0, -1).join('');
-        else text += char;
-      }
+      const state = input.feed(chunk);
+      if (state === undefined) return;
+      finish();
+      if (state === 'done') resolve(input.text);
+      else reject(new PromptInterrupted());
     };
     stdin.setEncoding('utf8');
     stdin.setRawMode(true);
