@@ -51,18 +51,18 @@ export class PortCursor {
   }
 
   /**
-   * Up to `limit` ports not held by us, in round-robin order from where the last walk stopped
-   * (each port at most once per call).
+   * The next port not held by us, in round-robin order from where the last call stopped; undefined
+   * when every port of the range is held. Only ports handed out move the cursor, so a bind that
+   * succeeds at once does not skip any.
    */
-  candidates(limit: number): number[] {
-    const out: number[] = [];
+  next(): number | undefined {
     const size = this.size;
-    for (let step = 0; step < size && out.length < limit; step++) {
+    for (let step = 0; step < size; step++) {
       const port = this.#next;
       this.#next = port === this.#range.last ? this.#range.first : port + 1;
-      if (!this.#held.has(port)) out.push(port);
+      if (!this.#held.has(port)) return port;
     }
-    return out;
+    return undefined;
   }
 
   includes(port: number): boolean {

@@ -334,27 +334,29 @@ export class ReflectorPool {
   }
 
   /** The ports to try, best first: the requested one when allowed, then the range (or an ephemeral port). */
-  #candidates(requested: number): number[] {
-    const out: number[] = [];
+  *#candidates(requested: number): Generator<number> {
     const honour = this.#options.honourRequestedPort ?? true;
-    if (honour && requested >= LOWEST_REQUESTABLE_PORT && requested <= 65535 && !this.#ports.has(requested)) out.push(requested);
+    if (honour && requested >= LOWEST_REQUESTABLE_PORT && requested <= 65535 && !this.#ports.has(requested)) yield requested;
     if (this.#cursor === undefined) {
-      out.push(0);
-    } else {
-      for (const port of this.#cursor.candidates(this.#bindAttempts)) if (port !== requested) out.push(port);
+      yield 0;
+      return;
     }
-    return out;
+    // One walk of the range at most per request, and at most bindAttempts binds.
+    const limit = Math.min(this.#bindAttempts, this.#cursor.size);
+    for (let tried = 0; tried < limit; tried++) {
+      const port = this.#cursor.next();
+      if (port === undefined) return;
+      if (port !== requested) yield port;
+    }
   }
 
   async #bind(sid: string, address: string, requested: number, onGone: (why: 'expired' | 'stopped') => void): Promise<SessionReflectorApi | ControlledOpenResult> {
-    const candidates = this.#candidates(requested);
-    if (candidates.length === 0) {
-      return this.#refuse(sid, AcceptCode.TemporaryResourceLimitation, 'every port of the reflector port range is in use by this server');
-    }
     const family = familyOf(address);
-    for (const port of candidates) {
+    let attempts = 0;
+    for (const port of this.#candidates(requested)) {
       // A concurrent open may have taken this port while we awaited a previous bind.
       if (port !== 0 && this.#ports.has(port)) continue;
+      attempts++;
       try {
         return await this.#openReflector({
           ...this.#options.reflector,
@@ -372,7 +374,10 @@ export class ReflectorPool {
         return this.#refuse(sid, AcceptCode.InternalError, `cannot open a reflector on ${address}: ${why}`);
       }
     }
-    return this.#refuse(sid, AcceptCode.TemporaryResourceLimitation, `no free reflector port after ${candidates.length} attempts`);
+    if (attempts === 0) {
+      return this.#refuse(sid, AcceptCode.TemporaryResourceLimitation, 'every port of the reflector port range is in use by this server');
+    }
+    return this.#refuse(sid, AcceptCode.TemporaryResourceLimitation, `no free reflector port after ${attempts} attempts`);
   }
 
   #refuse(sid: string, accept: ControlledRefusalCode, reason: string): ControlledOpenResult {

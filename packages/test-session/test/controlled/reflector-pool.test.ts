@@ -154,6 +154,9 @@ describe('ReflectorPool ports', () => {
     const refused = await p.open(request());
     expect(refused).toMatchObject({ accept: 5 });
     expect(p.stats.refused[5]).toBe(1);
+    // Released ports come back.
+    p.release(p.sessions().map((s) => Buffer.from(s.sid, 'hex')));
+    expect(portOf(await p.open(request()))).toBeGreaterThanOrEqual(first);
   });
 
   it('answers Accept 4 beyond maxReflectors, and Accept 2 when the receiver address is not local', async () => {
@@ -243,11 +246,14 @@ describe('helpers', () => {
 
   it('walks a range round-robin, skipping held ports', () => {
     const cursor = new PortCursor({ first: 10, last: 13 });
-    expect(cursor.candidates(2)).toEqual([10, 11]);
+    expect([cursor.next(), cursor.next()]).toEqual([10, 11]);
     cursor.hold(12);
-    expect(cursor.candidates(4)).toEqual([13, 10, 11]);
+    expect([cursor.next(), cursor.next(), cursor.next()]).toEqual([13, 10, 11]);
     cursor.release(12);
-    expect(cursor.candidates(1)).toEqual([12]);
+    expect(cursor.next()).toBe(12);
+    for (const port of [10, 11, 12, 13]) cursor.hold(port);
+    expect(cursor.next()).toBeUndefined();
+    expect(cursor.held).toBe(4);
   });
 
   it('reads IPv4-mapped addresses as IPv4', () => {
