@@ -23,6 +23,7 @@ import {
   ReflectorPool,
   type ReflectorPoolOptions,
 } from '../../src/controlled/index.js';
+import { SessionReflector } from '../../src/reflector/index.js';
 import { Client, implementationUnderTest, LOOPBACK, nowTimestamp } from '../reflector/harness.js';
 
 const CONTROL = { aesKey: Buffer.alloc(16, 0x11), hmacKey: Buffer.alloc(32, 0x22) };
@@ -208,6 +209,57 @@ describe('ReflectorPool lifecycle', () => {
       ]),
     );
     expect(p.stats.reflectorsOpen).toBe(0);
+  });
+
+  it('closes the reflector of a session the reflector forgot for idleness (REFWAIT)', async () => {
+    const events: ControlledSessionEvent[] = [];
+    const p = pool({ reflector: { implementation: implementationUnderTest(), idleTimeoutMs: 60 }, onEvent: (e) => events.push(e) });
+    const sid = randomBytes(16);
+    portOf(await p.open(request({ sid })));
+    p.start([sid]);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(events.at(-1)).toMatchObject({ type: 'ended', why: 'expired' });
+    expect(p.stats.reflectorsOpen).toBe(0);
+  });
+
+  it('refuses (Accept 5) and closes the reflector when close() ran while it was being opened', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let closed = 0;
+    const p = new ReflectorPool({
+      portRange: 'ephemeral',
+      openReflector: async (options) => {
+        await gate;
+        const reflector = await SessionReflector.open({ ...options, implementation: implementationUnderTest() });
+        return {
+          get localAddress() {
+            return reflector.localAddress;
+          },
+          get localPort() {
+            return reflector.localPort;
+          },
+          get capabilities() {
+            return reflector.capabilities;
+          },
+          get stats() {
+            return reflector.stats;
+          },
+          register: (session) => reflector.register(session),
+          sessions: () => reflector.sessions(),
+          close: () => {
+            closed++;
+            reflector.close();
+          },
+        };
+      },
+    });
+    const pending = p.open(request());
+    p.close();
+    release();
+    expect(await pending).toMatchObject({ accept: 5 });
+    expect(closed).toBe(1);
   });
 
   it('answers only the negotiated sender address; ignores unknown SIDs; close() refuses later requests', async () => {
