@@ -70,13 +70,20 @@ const DRAIN_GRACE_MS = 1000;
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 const DEFAULT_RECEIVE_PACKET = 2048;
 /** The in-flight ring never goes below this (a slow session needs a handful of slots: rate × loss timeout). */
-const MIN_IN_FLIGHT = 64;
+const MIN_IN_FLIGHT = 16;
 /**
  * Receive batch sizes: a fast session takes replies 64 at a time (one callback per batch); a slow one
  * (under 1 packet/ms) rarely has more than a burst waiting, and each batch slot holds a receive buffer,
  * so 8 keeps thousands of slow sessions in one process small.
  */
 const FAST_RECEIVE_BATCH = 64;
+/**
+ * Delay values kept exactly per distribution. A run of a known count up to 10 000 keeps all of them
+ * (exact percentiles); a longer or open-ended run keeps 256 and then goes on in the ≤ 1 % histogram,
+ * so an agent's thousands of continuous sessions stay small.
+ */
+const EXACT_RUN_LIMIT = 10_000;
+const EXACT_CONTINUOUS_LIMIT = 256;
 const SLOW_RECEIVE_BATCH = 8;
 
 type MutableResult = { -readonly [K in keyof PacketResult]: PacketResult[K] };
@@ -248,6 +255,7 @@ export class SessionSender implements SessionSenderApi {
     const statistics: SessionStatisticsOptions = {
       lossTimeout: options.lossTimeoutMs * 1_000_000,
       inFlightCapacity: capacity,
+      exactSampleLimit: options.count <= EXACT_RUN_LIMIT ? options.count : EXACT_CONTINUOUS_LIMIT,
       reflectorStateful: options.reflectorStateful,
       ...(options.percentiles === undefined ? {} : { percentiles: options.percentiles }),
       onLost: this.#onLost,
