@@ -125,6 +125,7 @@ export const FIELDS = [
   'tcp.dstport',
   'tcp.len',
   'tcp.stream',
+  'tcp.flags.fin',
   'frame.protocols',
   'twamp.control.modes',
   'twamp.control.mode',

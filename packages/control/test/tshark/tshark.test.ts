@@ -150,17 +150,28 @@ describe.runIf(RUN_TSHARK)(`TWAMP-Control captured live and decoded by tshark${S
   it('a wrong secret: Server-Start with Accept 1, then the server closes', () => {
     const streams = new Set(rows.map((row) => row['tcp.stream']));
     const conversations = [...streams].map((stream) => rows.filter((row) => row['tcp.stream'] === stream));
-    const refusedRows = conversations.find((all) => all.some((row) => row['frame.protocols'].endsWith('twamp.control') && row['twamp.control.accept'] === '1'));
-    if (refusedRows === undefined) throw new Error('no refused conversation in the capture');
+    // The conversation whose third message (Server-Start) carries Accept 1. Not "any message with
+    // Accept 1": tshark reads the encrypted conversation's ciphertext as Accept fields too.
+    const refusedRows = conversations.find(
+      (all) => all.filter((row) => row['frame.protocols'].endsWith('twamp.control'))[2]?.['twamp.control.accept'] === '1',
+    );
+    if (refusedRows === undefined) throw new Error(`no refused conversation in the capture: ${JSON.stringify(rows.map((row) => [row['frame.number'], row['tcp.stream'], row['frame.protocols'], row['twamp.control.accept']]))}`);
     const messages = refusedRows.filter((row) => row['frame.protocols'].endsWith('twamp.control'));
-    expect(messages.map((row) => row['twamp.control.modes'] || row['twamp.control.mode'] || row['twamp.control.accept'])).toEqual([
+    // On failure, say what tshark saw on that connection.
+    const seen = JSON.stringify(refusedRows.map((row) => [row['frame.number'], row['tcp.srcport'], row['tcp.len'], row['tcp.flags.fin'], row['frame.protocols']]));
+    expect(
+      messages.map((row) => row['twamp.control.modes'] || row['twamp.control.mode'] || row['twamp.control.accept']),
+      seen,
+    ).toEqual([
       String(OFFERED),
       String(Mode.Authenticated),
       String(AcceptCode.Failure),
     ]);
-    // The server sends its FIN right after the refusal.
-    const refusal = messages[2];
-    const serverFin = refusedRows.find((row) => row['tcp.srcport'] === String(PORT) && Number(row['frame.number']) > Number(refusal?.['frame.number']));
-    expect(serverFin).toBeDefined();
+    // The server sends its FIN after the refusal (possibly in the same segment).
+    const refusal = Number(messages[2]?.['frame.number']);
+    const serverFin = refusedRows.find(
+      (row) => row['tcp.srcport'] === String(PORT) && Number(row['frame.number']) >= refusal && /^(1|true)$/i.test(row['tcp.flags.fin']),
+    );
+    expect(serverFin, seen).toBeDefined();
   });
 });
