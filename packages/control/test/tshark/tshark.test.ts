@@ -3,8 +3,15 @@
 // checked message by message (Modes, Mode, Accept, Command, Number of Sessions, Port, SID), the
 // keyed modes' cleartext setup likewise, and no frame may be malformed.
 //
-// The dissector is registered on TCP 862 and cannot decrypt, so the server listens on
-// 127.0.0.<x>:862 (a loopback address nothing else uses) and only cleartext is compared.
+// The dissector is registered on TCP 862 and cannot decrypt, so only cleartext is compared. Two
+// ways to get the capture (TWAMP_TSHARK_CAPTURE=live|replay; default live when root):
+// - live: the server listens on 127.0.0.<x>:862 (a loopback address nothing else uses) and
+//   `tshark -i lo` records the conversations;
+// - replay: without root neither port 862 nor a capture is allowed, so a recording proxy keeps the
+//   octets each side wrote and replay.ts writes them into a pcap with proper TCP framing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AcceptCode } from '@twamp/errors';
 import { Mode } from '@twamp/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +19,13 @@ import { ControlServer } from '../../src/index.js';
 import { KEY_ID, memoryKeys, secretBytes } from '../support/keys.js';
 import { hex, RecordingHandler } from '../support/recording-handler.js';
 import { connectClient, eventually, FAST_PBKDF2, withSenderPort } from '../support/server.js';
+import { recordingProxy, type RecordingProxy, writeRecordings } from './replay.js';
 import { captureLoopback, dissect, type LiveCapture, problems, protocolFilterNames, REQUIRE_TSHARK, type Row, RUN_TSHARK, SKIP_REASON, TSHARK_AVAILABLE } from './harness.js';
 
 const PORT = 862;
+const CAPTURE = process.env['TWAMP_TSHARK_CAPTURE'] ?? (process.getuid?.() === 0 ? 'live' : 'replay');
+/** Where the replayed capture puts the server. */
+const REPLAY_SERVER_IP = '127.0.0.86';
 const OFFERED = Mode.Unauthenticated | Mode.Encrypted | Mode.Authenticated;
 
 /** tshark's field output prints an FT_BYTES SID as plain lowercase hex. */
@@ -39,7 +50,7 @@ interface Conversation {
   clientPort: number;
 }
 
-describe.runIf(RUN_TSHARK)(`TWAMP-Control captured live and decoded by tshark${SKIP_REASON}`, () => {
+describe.runIf(RUN_TSHARK)(`TWAMP-Control conversations captured (${CAPTURE}) and decoded by tshark${SKIP_REASON}`, () => {
   const handler = new RecordingHandler({ firstPort: 45_000 });
   let server: ControlServer | undefined;
   let capture: LiveCapture | undefined;
@@ -49,9 +60,17 @@ describe.runIf(RUN_TSHARK)(`TWAMP-Control captured live and decoded by tshark${S
 
   beforeAll(async () => {
     if (!TSHARK_AVAILABLE) throw new Error(`TWAMP_REQUIRE_TSHARK=${REQUIRE_TSHARK ? '1' : '0'} but no tshark on PATH`);
-    server = await listenOn862(handler);
-    const endpoint = { address: server.address, port: server.port };
-    capture = await captureLoopback(server.address, PORT);
+    let proxy: RecordingProxy | undefined;
+    let endpoint: { address: string; port: number };
+    if (CAPTURE === 'live') {
+      server = await listenOn862(handler);
+      endpoint = { address: server.address, port: server.port };
+      capture = await captureLoopback(server.address, PORT);
+    } else {
+      server = await ControlServer.listen({ modes: OFFERED, keys: memoryKeys(), pbkdf2Count: FAST_PBKDF2, handler, address: '127.0.0.1', port: 0 });
+      proxy = await recordingProxy({ address: server.address, port: server.port });
+      endpoint = { address: '127.0.0.1', port: proxy.port };
+    }
 
     // 1. Open mode: two sessions, start, stop, close.
     const a = await connectClient(endpoint, { allowedModes: Mode.Unauthenticated });
@@ -72,13 +91,31 @@ describe.runIf(RUN_TSHARK)(`TWAMP-Control captured live and decoded by tshark${S
     await b.closed;
 
     // 3. Authenticated mode with the wrong secret: refused in Server-Start.
-    await connectClient(endpoint, { allowedModes: Mode.Authenticated, keyId: KEY_ID, secret: secretBytes('wrong'), local: {} }).then(
-      (c) => { c.close(); },
+    await connectClient(endpoint, { allowedModes: Mode.Authenticated, keyId: KEY_ID, secret: secretBytes('wrong') }).then(
+      (c) => {
+        c.close();
+      },
       () => undefined,
     );
     await eventually(() => server?.stats.connectionsActive === 0, 3000, 'every connection closed');
-    await capture.stop();
-    rows = await dissect(capture.file, PORT);
+    if (capture !== undefined) {
+      await capture.stop();
+      rows = await dissect(capture.file, PORT);
+    } else if (proxy !== undefined) {
+      await eventually(() => proxy.recordings.length === 3 && proxy.recordings.every((r) => r.firstFin !== undefined), 3000, 'the proxy seeing every FIN');
+      await proxy.close();
+      const dir = mkdtempSync(join(tmpdir(), 'twamp-control-replay-'));
+      try {
+        const file = join(dir, 'control.pcap');
+        writeRecordings(file, proxy.recordings, REPLAY_SERVER_IP, PORT);
+        rows = await dissect(file, PORT);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      // The replayed capture numbers client ports 40000 + i, in connection order.
+      open.clientPort = 40_000;
+      encrypted.clientPort = 40_001;
+    }
   }, 60_000);
 
   afterAll(async () => {
