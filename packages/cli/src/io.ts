@@ -19,6 +19,10 @@ export interface CliIo {
   readonly onSignal?: (handler: (signal: CliSignal) => void) => () => void;
   /** Wall clock in ms; default Date.now. */
   readonly now?: () => number;
+  /** Which streams are terminals (colour, the sender's progress line); default: neither. */
+  readonly isTTY?: { readonly stdout: boolean; readonly stderr: boolean };
+  /** Width of the terminal on stderr in columns, when it is one. */
+  readonly columns?: number | undefined;
 }
 
 /** Exit codes, stable for scripts. */
@@ -47,6 +51,11 @@ export function processIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
+    isTTY: { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+    // A getter: the terminal may be resized while a long run draws its progress line.
+    get columns() {
+      return process.stderr.columns;
+    },
     exit: (code) => {
       // Writes to pipes and files are synchronous on POSIX, so nothing printed is lost here.
       process.exit(code);
