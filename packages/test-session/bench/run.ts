@@ -7,8 +7,11 @@
  *   sender      SessionSender, one session (bench/sender.ts) vs `blast send`, both against
  *               `blast reflect`: highest rate at ≤ 0.1 % loss that is really offered (≥ 95 %).
  *   schedule    SessionSender at 1 kpps: p50/p99/max |actual − planned| send time (onSendTiming hook).
- *   turnaround  T3 − T2 median reported by the native reflector vs by `blast reflect`, both measured
- *               by a native SessionSender at 1 kpps.
+ *   turnaround  T3 − T2 median (read by a native SessionSender) of the native reflector vs
+ *               turnaround-reflector.c (the same quantity in C: T2 from SO_TIMESTAMPNS, T3 just before
+ *               sendmmsg, sleeping in epoll), at 1 and 20 kpps after a 1-s 20-kpps warm-up, with each
+ *               side's decomposition (wake-up vs own work); --turnaround-spin-us N adds busy-polling
+ *               variants of both.
  *   scale       10 000 reflector sessions (STAMP SSIDs at 1 packet/s, bench/session-load.ts) in one
  *               reflector process vs `blast reflect` under the same load; and 10 000 SessionSenders at
  *               1 packet/s in one process (bench/many-senders.ts): RSS and CPU.
@@ -20,6 +23,7 @@
  * Prints a markdown table, the machine, the exact commands, and one JSON line.
  */
 import { cpus, loadavg, release } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import {
@@ -65,6 +69,10 @@ const { values: opts } = parseArgs({
     bisections: { type: 'string' },
     'schedule-seconds': { type: 'string' },
     'turnaround-seconds': { type: 'string' },
+    /** Packet rates of the turnaround section (comma-separated pps). */
+    'turnaround-rates': { type: 'string', default: '1000,20000' },
+    /** With N > 0 the turnaround section adds busy-polling variants (ours: --spin-us N; C: --spin). */
+    'turnaround-spin-us': { type: 'string', default: '0' },
     'scale-sessions': { type: 'string' },
     'scale-seconds': { type: 'string' },
     implementation: { type: 'string', default: 'native' },
@@ -87,6 +95,8 @@ const STEP_SECONDS = pick(opts['step-seconds'], 2, 1, 'step-seconds');
 const BISECTIONS = Math.min(pick(opts.bisections, 3, 1, 'bisections'), 8);
 const SCHEDULE_SECONDS = pick(opts['schedule-seconds'], 10, 2, 'schedule-seconds');
 const TURNAROUND_SECONDS = pick(opts['turnaround-seconds'], 5, 2, 'turnaround-seconds');
+const TURNAROUND_RATES = opts['turnaround-rates'].split(',').map((r) => positiveNumber(r.trim(), 'turnaround-rates'));
+const TURNAROUND_SPIN_US = Number(opts['turnaround-spin-us']) > 0 ? positiveNumber(opts['turnaround-spin-us'], 'turnaround-spin-us') : 0;
 const SCALE_SESSIONS = pick(opts['scale-sessions'], 10_000, 1000, 'scale-sessions');
 const SCALE_SECONDS = pick(opts['scale-seconds'], 20, 6, 'scale-seconds');
 const LOSS_PCT = Number(opts['loss-pct']);
@@ -346,29 +356,134 @@ async function scheduleSection(): Promise<void> {
 
 // ------------------------------------------------------------------------------ (d) turnaround
 
+/** The C reference that measures what we measure: T2 from SO_TIMESTAMPNS, T3 just before sendmmsg. */
+// Relative: children run in the package directory.
+const turnaroundSource = 'bench/turnaround-reflector.c';
+const turnaroundBinary = join(dirname(blast), 'turnaround-reflector');
+const turnaroundCompile: readonly string[] = ['cc', '-O2', turnaroundSource, '-o', turnaroundBinary];
+const TURNAROUND_WARMUP = { rate: 20_000, seconds: 1 };
+type TurnaroundVariant = 'c' | 'ours' | 'c-spin' | 'ours-spin';
+const turnaroundVariants: readonly TurnaroundVariant[] = TURNAROUND_SPIN_US > 0 ? ['c', 'ours', 'c-spin', 'ours-spin'] : ['c', 'ours'];
+
+const turnaroundReflectorCommand = (variant: TurnaroundVariant): string[] =>
+  variant === 'c' || variant === 'c-spin'
+    ? [turnaroundBinary, '--port', '0', '--max-seconds', '300', ...(variant === 'c-spin' ? ['--spin'] : [])]
+    : [...reflectorCommand('twamp-light'), '--trace', ...(variant === 'ours-spin' ? ['--spin-us', String(TURNAROUND_SPIN_US)] : [])];
+
+interface Percentiles {
+  readonly p50: number;
+  readonly p99: number;
+}
+/** One measurement: the sender's T3 − T2 and the reflector's own decomposition (µs). */
+interface TurnaroundRun {
+  readonly senderUs: Percentiles;
+  /** delivery − T2: wake-up, libuv/epoll, recvmmsg (and for ours the N-API call into JavaScript). */
+  readonly wakeUs: Percentiles;
+  /** T3 − delivery: ours = JavaScript until the replies are queued + the native flush up to T3. */
+  readonly userUs: Percentiles;
+  readonly jsUs?: Percentiles;
+  readonly flushUs?: Percentiles;
+  readonly reflectorCpu: number;
+}
+
+async function turnaroundRun(variant: TurnaroundVariant, rate: number): Promise<TurnaroundRun> {
+  const ours = variant === 'ours' || variant === 'ours-spin';
+  const child = start(turnaroundReflectorCommand(variant));
+  try {
+    const match = await waitFor(child, /^listening (\S+):(\d+) (\S+)$/m, 30_000);
+    const port = Number(match[2]);
+    await probe(port);
+    // Warm-up (JIT, caches) that neither side counts: the sample after it starts the counts again.
+    await runSender(port, TURNAROUND_WARMUP.rate, TURNAROUND_WARMUP.seconds);
+    const before = child.stdout().length;
+    child.process.kill('SIGUSR2');
+    await waitFor({ ...child, stdout: () => child.stdout().slice(before) }, ours ? /^sample /m : /^stats /m, 5000);
+    const cpuBefore = cpuNanos(child.process.pid);
+    const wallBefore = performance.now();
+    const sender = await runSender(port, rate, TURNAROUND_SECONDS);
+    const reflectorCpu = (cpuNanos(child.process.pid) - cpuBefore) / 1e6 / (performance.now() - wallBefore);
+    const after = child.stdout().length;
+    await stop(child);
+    const tail = child.stdout().slice(after);
+    if (ours) {
+      const trace = lastJson(tail, 'trace') as { wakeUs: Percentiles; jsUs: Percentiles; flushUs: Percentiles; totalUs: Percentiles } | undefined;
+      if (trace === undefined) throw new Error(`the reflector printed no trace: ${child.output().slice(-2000)}`);
+      return {
+        senderUs: sender.turnaroundUs,
+        wakeUs: trace.wakeUs,
+        userUs: { p50: trace.totalUs.p50 - trace.wakeUs.p50, p99: Number.NaN },
+        jsUs: trace.jsUs,
+        flushUs: trace.flushUs,
+        reflectorCpu,
+      };
+    }
+    const stats = lastJson(tail, 'stats') as { wakeUs: Percentiles; userUs: Percentiles } | undefined;
+    if (stats === undefined) throw new Error(`the C reflector printed no stats: ${child.output().slice(-2000)}`);
+    return { senderUs: sender.turnaroundUs, wakeUs: stats.wakeUs, userUs: stats.userUs, reflectorCpu };
+  } finally {
+    await stop(child);
+  }
+}
+
 async function turnaroundSection(): Promise<void> {
-  const results: Record<'ours' | 'c', number[]> = { ours: [], c: [] };
+  await run(turnaroundCompile, 60_000);
+  const results = new Map<string, TurnaroundRun[]>();
+  const key = (variant: TurnaroundVariant, rate: number): string => `${variant}@${rate}`;
+  // Rounds interleaved: every variant at every rate once per round, so slow drifts in the machine's
+  // load fall on all of them alike.
   for (let round = 1; round <= ROUNDS && !overBudget(); round += 1) {
-    for (const key of ['c', 'ours'] as const) {
-      const reflector = key === 'c' ? await startBlastReflector() : await startOurReflector('twamp-light');
-      try {
-        const result = await runSender(reflector.port, 1000, TURNAROUND_SECONDS);
-        log(`  round ${round} ${key.padEnd(4)} T3 − T2 p50 ${fmt(result.turnaroundUs.p50, 2)} µs, p99 ${fmt(result.turnaroundUs.p99, 2)} µs (RTT p50 ${fmt(result.rttUs.p50)} µs)`);
-        results[key].push(result.turnaroundUs.p50);
-      } finally {
-        await stop(reflector.child);
+    for (const rate of TURNAROUND_RATES) {
+      for (const variant of turnaroundVariants) {
+        const r = await turnaroundRun(variant, rate);
+        const list = results.get(key(variant, rate)) ?? [];
+        list.push(r);
+        results.set(key(variant, rate), list);
+        log(
+          `  round ${round} ${String(rate).padStart(5)} pps ${variant.padEnd(9)} T3 − T2 p50 ${fmt(r.senderUs.p50, 2)} µs (p99 ${fmt(r.senderUs.p99)}): ` +
+            `wake ${fmt(r.wakeUs.p50, 2)}${r.jsUs === undefined ? '' : `, js ${fmt(r.jsUs.p50, 2)}, flush ${fmt(r.flushUs?.p50, 2)}`}, user ${fmt(r.userUs.p50, 2)} µs; reflector CPU ${(r.reflectorCpu * 100).toFixed(0)} %`,
+        );
       }
     }
   }
-  rows.push({
-    section: 'turnaround',
-    measure: `reflector turnaround T3 − T2 median at 1 kpps (${IMPLEMENTATION}: T2 kernel receive time, T3 stamped just before sendmsg; blast: both read from CLOCK_REALTIME in its loop)`,
-    ours: `${fmt(median(results.ours), 2)} µs`,
-    reference: `${fmt(median(results.c), 2)} µs`,
-    ratio: ratio(median(results.ours), median(results.c)),
-    target: '—',
-  });
-  json['turnaround'] = results;
+  const med = (variant: TurnaroundVariant, rate: number, pick: (r: TurnaroundRun) => number | undefined): number | undefined => {
+    const values = (results.get(key(variant, rate)) ?? []).map(pick).filter((x): x is number => x !== undefined && Number.isFinite(x));
+    return median(values);
+  };
+  const us = (x: number | undefined): string => `${fmt(x, 2)} µs`;
+  for (const rate of TURNAROUND_RATES) {
+    const perRound = (variant: TurnaroundVariant): string => (results.get(key(variant, rate)) ?? []).map((r) => fmt(r.senderUs.p50, 1)).join('/');
+    const ours = med('ours', rate, (r) => r.senderUs.p50);
+    const c = med('c', rate, (r) => r.senderUs.p50);
+    rows.push({
+      section: 'turnaround',
+      measure: `T3 − T2 median at ${rate / 1000} kpps, sleeping in epoll (T2 kernel SO_TIMESTAMPNS, T3 just before sendmmsg; read by the SessionSender; rounds: ours ${perRound('ours')}, C ${perRound('c')} µs)`,
+      ours: us(ours),
+      reference: `${us(c)} (turnaround-reflector.c)`,
+      ratio: ratio(ours, c),
+      target: `≤ 10 µs: ours ${ours !== undefined && ours <= 10 ? 'met' : 'not met'}, C ${c !== undefined && c <= 10 ? 'met' : 'not met'}`,
+    });
+    rows.push({
+      section: 'turnaround',
+      measure: `decomposition at ${rate / 1000} kpps (medians): wake = delivery − T2 (scheduler wake-up, epoll, recvmmsg; ours also libuv + N-API); user = T3 − delivery (ours: JavaScript to the queued reply + native flush to the T3 stamp)`,
+      ours: `wake ${us(med('ours', rate, (r) => r.wakeUs.p50))}, js ${us(med('ours', rate, (r) => r.jsUs?.p50))} + flush ${us(med('ours', rate, (r) => r.flushUs?.p50))}; CPU ${fmt((med('ours', rate, (r) => r.reflectorCpu) ?? Number.NaN) * 100, 0)} %`,
+      reference: `wake ${us(med('c', rate, (r) => r.wakeUs.p50))}, user ${us(med('c', rate, (r) => r.userUs.p50))}; CPU ${fmt((med('c', rate, (r) => r.reflectorCpu) ?? Number.NaN) * 100, 0)} %`,
+      ratio: '—',
+      target: '—',
+    });
+    if (TURNAROUND_SPIN_US > 0) {
+      const oursSpin = med('ours-spin', rate, (r) => r.senderUs.p50);
+      const cSpin = med('c-spin', rate, (r) => r.senderUs.p50);
+      rows.push({
+        section: 'turnaround',
+        measure: `T3 − T2 median at ${rate / 1000} kpps, never sleeping (ours: bench/reflector.ts --spin-us ${TURNAROUND_SPIN_US}, a setImmediate chain after each batch; C: --spin, recvmmsg busy loop; rounds: ours ${perRound('ours-spin')}, C ${perRound('c-spin')} µs)`,
+        ours: `${us(oursSpin)} (wake ${us(med('ours-spin', rate, (r) => r.wakeUs.p50))}, js ${us(med('ours-spin', rate, (r) => r.jsUs?.p50))}); CPU ${fmt((med('ours-spin', rate, (r) => r.reflectorCpu) ?? Number.NaN) * 100, 0)} %`,
+        reference: `${us(cSpin)} (wake ${us(med('c-spin', rate, (r) => r.wakeUs.p50))}); CPU ${fmt((med('c-spin', rate, (r) => r.reflectorCpu) ?? Number.NaN) * 100, 0)} %`,
+        ratio: ratio(oursSpin, cSpin),
+        target: '—',
+      });
+    }
+  }
+  json['turnaround'] = Object.fromEntries(results);
 }
 
 // ------------------------------------------------------------------------------ (e) scale
@@ -488,6 +603,13 @@ const lines = [
   `$TMP/blast send ${HOST} PORT RATE ${STEP_SECONDS} ${SIZE}`,
   tmp(senderCommand(0, 1000, SCHEDULE_SECONDS, true).join(' ')).replace('--port 0', '--port PORT'),
   tmp(senderCommand(0, 0, STEP_SECONDS, false, SENDER_BURST).join(' ')).replace('--port 0', '--port PORT').replace('--rate 0', '--rate RATE'),
+  ...(enabled('turnaround')
+    ? [
+        tmp(turnaroundCompile.join(' ')).replace(turnaroundBinary, '$TMP/turnaround-reflector'),
+        ...turnaroundVariants.map((v) => tmp(turnaroundReflectorCommand(v).join(' ')).replace(turnaroundBinary, '$TMP/turnaround-reflector')),
+        tmp(senderCommand(0, 0, TURNAROUND_SECONDS, false).join(' ')).replace('--port 0', '--port PORT').replace('--rate 0', `--rate ${TURNAROUND_RATES.join('|')}`),
+      ]
+    : []),
   tmp([...tsxNode, 'bench/session-load.ts', '--port', 'PORT', '--sessions', String(SCALE_SESSIONS), '--seconds', String(SCALE_SECONDS)].join(' ')),
   tmp([...tsxNode, 'bench/many-senders.ts', '--port', 'PORT', '--sessions', String(SCALE_SESSIONS), '--seconds', String(SCALE_SECONDS)].join(' ')),
   '```',

@@ -91,6 +91,29 @@ const TTL_UNKNOWN = 255;
 /** setTimeout's largest delay (about 24.8 days); a Timeout beyond it is waited for in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/**
+ * Bench-only timing of the packet path (see `traceTurnaround`). Each call reads the socket's own
+ * clock first (stampNow, CLOCK_REALTIME like T2 and T3) and passes the NTP value in `stamp`.
+ */
+export interface TurnaroundProbe {
+  /** The batch callback started (before anything else); `batch` gives each packet's T2. */
+  delivered(batch: ReceiveBatch, stamp: Uint32Array): void;
+  /** Every reply of the batch is queued; flush (and the T3 stamp) comes next. */
+  queued(stamp: Uint32Array): void;
+  /** After flush: `stamp` holds the T3 the socket wrote into the replies that it stamped. */
+  flushed(stamp: Uint32Array): void;
+}
+
+let attachProbe: (reflector: SessionReflector, probe: TurnaroundProbe | undefined) => void = () => undefined;
+
+/**
+ * Bench-only: time every batch of this reflector with `probe` (undefined detaches). Not exported
+ * from the package: production pays one undefined check per batch, nothing per packet.
+ */
+export function traceTurnaround(reflector: SessionReflector, probe: TurnaroundProbe | undefined): void {
+  attachProbe(reflector, probe);
+}
+
 /** A registered session's wish for its sender, normalised; undefined parts match anything. */
 interface SenderFilter {
   readonly address: string | undefined;
@@ -198,6 +221,13 @@ export class SessionReflector implements SessionReflectorApi {
   #clockReadMs = Number.NEGATIVE_INFINITY;
   #sweepTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  #probe: TurnaroundProbe | undefined;
+
+  static {
+    attachProbe = (reflector, probe): void => {
+      reflector.#probe = probe;
+    };
+  }
 
   #packetsIn = 0;
   #packetsOut = 0;
@@ -397,6 +427,8 @@ export class SessionReflector implements SessionReflectorApi {
 
   readonly #onBatch = (batch: ReceiveBatch): void => {
     if (this.#closed) return;
+    const probe = this.#probe;
+    if (probe !== undefined) this.#probeDelivered(probe, batch);
     const now = this.#now();
     if (now - this.#clockReadMs >= CLOCK_REFRESH_MS || now < this.#clockReadMs) this.#refreshClock(now);
     const count = batch.count;
@@ -410,12 +442,24 @@ export class SessionReflector implements SessionReflectorApi {
         this.#dropped['send-failed']++;
       }
     }
+    if (probe !== undefined) this.#probeQueued(probe);
     try {
       this.#socket.flush();
     } catch {
       // A flush failure leaves the queue to the socket's own drop counter; nothing to undo here.
     }
+    if (probe !== undefined) probe.flushed(this.#socket.stamp);
   };
+
+  #probeDelivered(probe: TurnaroundProbe, batch: ReceiveBatch): void {
+    this.#socket.stampNow();
+    probe.delivered(batch, this.#socket.stamp);
+  }
+
+  #probeQueued(probe: TurnaroundProbe): void {
+    this.#socket.stampNow();
+    probe.queued(this.#socket.stamp);
+  }
 
   #handle(batch: ReceiveBatch, i: number, now: number): void {
     if (batch.truncated(i)) {
