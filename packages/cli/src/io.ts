@@ -46,12 +46,17 @@ export function exitCodeForSignal(signal: CliSignal): ExitCode {
   return signal === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated;
 }
 
+/** A stream piped or redirected is a plain stream whose isTTY is undefined, whatever its type says. */
+function isTerminal(stream: { readonly isTTY?: boolean }): boolean {
+  return stream.isTTY === true;
+}
+
 /** The real process: its streams, process.exit, and SIGINT/SIGTERM handlers that replace the default exit. */
 export function processIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    isTTY: { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+    isTTY: { stdout: isTerminal(process.stdout), stderr: isTerminal(process.stderr) },
     // A getter: the terminal may be resized while a long run draws its progress line.
     get columns() {
       return process.stderr.columns;

@@ -2,7 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { senderJson } from '../src/output/sender-json.js';
 import { fixedReport } from './report-fixture.js';
 
-const SETTINGS = { count: 10, intervalMs: 100, padding: 'symmetric', tos: 0x88, ttl: null, dontFragment: false, lossTimeoutMs: 2000, ssid: null };
+const SETTINGS = {
+  count: 10,
+  intervalMs: 100,
+  padding: 'symmetric',
+  tos: 0x88,
+  ttl: null,
+  dontFragment: false,
+  lossTimeoutMs: 2000,
+  ssid: null,
+  schedule: 'periodic' as const,
+  scheduleSeed: null,
+  durationS: null,
+  intervalReportS: null,
+  reflectorStateful: true,
+  percentiles: [50, 90, 99],
+  tlvs: [],
+};
 
 describe('senderJson (schema version 1)', () => {
   it('has the documented shape, delays in ms and null for what was not measured', () => {

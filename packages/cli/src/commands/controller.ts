@@ -19,19 +19,32 @@ import {
   parseClientSecurity,
   type RawClientSecurityOptions,
 } from '../control/options.js';
-import { type ControlFacts, controlJson, formatControlFacts, sidText } from '../control/output.js';
+import { type ControlFacts, type ControlJson, controlJson, formatControlFacts, sidText } from '../control/output.js';
 import { resolveSecret } from '../control/secret.js';
 import { exitCodeForSignal, ExitCode, type CliSignal } from '../io.js';
 import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../options/address.js';
 import { chooseFamily } from '../options/network.js';
 import { parseDecimalOption, parseIntegerOption } from '../options/numbers.js';
 import { usageError } from '../options/usage-error.js';
+import { debugRequested } from '../options/logging.js';
 import { missingCapabilities } from '../output/names.js';
-import { senderJson } from '../output/sender-json.js';
-import { formatSenderSummary } from '../output/sender-summary.js';
+import { RunOutput } from '../output/run-output.js';
+import { type SenderJson, senderJson } from '../output/sender-json.js';
 import { type CommandContext, writeLine } from './context.js';
+import type { CommandLog } from './log.js';
 import { loopbackAddress, resolveAddress } from './resolve.js';
-import { parseSenderArguments, runDeadlineMs, type SenderPlan, senderOptionsFor } from './sender.js';
+import {
+  addTestOptions,
+  commandLogFor,
+  describeSchedule,
+  jsonSettings,
+  OUTPUT_HELP,
+  parseSenderArguments,
+  runDeadlineMs,
+  runOutputPlan,
+  type SenderPlan,
+  senderOptionsFor,
+} from './sender.js';
 import { Watchdog } from './watchdog.js';
 
 export interface RawControllerOptions extends RawClientSecurityOptions {
@@ -40,14 +53,23 @@ export interface RawControllerOptions extends RawClientSecurityOptions {
   readonly sessionTimeout?: string;
   readonly count?: string;
   readonly interval?: string;
+  readonly duration?: string;
+  readonly schedule?: string;
   readonly padding?: string;
   readonly tos?: string;
   readonly dscp?: string;
   readonly ttl?: string;
   readonly doNotFragment?: boolean;
   readonly json?: boolean;
+  readonly jsonl?: boolean;
+  readonly csv?: boolean;
+  readonly intervalReport?: string;
   readonly lossTimeout?: string;
   readonly percentiles?: string;
+  readonly verbose?: boolean;
+  readonly quiet?: boolean;
+  readonly logfile?: string;
+  readonly color?: boolean;
   readonly ipv4?: boolean;
   readonly ipv6?: boolean;
 }
@@ -98,14 +120,25 @@ export function parseControlClientOptions(
 }
 
 /** Checks every argument of `twamp controller`; throws a ConfigError naming the first bad one. Pure. */
-export function parseControllerArguments(remoteText: string | undefined, localText: string | undefined, raw: RawControllerOptions): ControllerPlan {
+export function parseControllerArguments(remoteText: string | undefined, localText: string | undefined, raw: RawControllerOptions, debug = false): ControllerPlan {
   const server = parseEndpoint(remoteText ?? '', { path: 'remote', defaultPort: 0, allowPortZero: true });
   const local = parseEndpoint(localText ?? '', { path: 'local', defaultPort: 0, allowPortZero: true });
   const client = parseControlClientOptions(server, [['local', local]], raw);
   // The test settings exactly as `twamp sender` reads them (same ranges, same messages).
+  const pass = <K extends keyof RawControllerOptions>(key: K): Partial<Pick<RawControllerOptions, K>> =>
+    (raw[key] === undefined ? {} : { [key]: raw[key] }) as Partial<Pick<RawControllerOptions, K>>;
   const test = parseSenderArguments(undefined, localText, {
     ...(raw.count === undefined ? {} : { count: raw.count }),
     ...(raw.interval === undefined ? {} : { interval: raw.interval }),
+    ...pass('duration'),
+    ...pass('schedule'),
+    ...pass('intervalReport'),
+    ...pass('jsonl'),
+    ...pass('csv'),
+    ...pass('verbose'),
+    ...pass('quiet'),
+    ...pass('logfile'),
+    ...pass('color'),
     ...(raw.padding === undefined ? {} : { padding: raw.padding }),
     ...(raw.tos === undefined ? {} : { tos: raw.tos }),
     ...(raw.dscp === undefined ? {} : { dscp: raw.dscp }),
@@ -115,7 +148,7 @@ export function parseControllerArguments(remoteText: string | undefined, localTe
     doNotFragment: raw.doNotFragment === true,
     json: raw.json === true,
     ...(client.family === 6 ? { ipv6: true } : { ipv4: true }),
-  });
+  }, debug);
   if (test.padding === 'imix') {
     throw usageError('--padding', 'a number of octets or symmetric (a TWAMP session has one Padding Length)', 'imix');
   }
@@ -154,25 +187,10 @@ function factsOf(client: ControlClientApi, session: NegotiatedSession, requested
   };
 }
 
-function printReport(plan: ControllerPlan, report: SenderReport, facts: ControlFacts, context: CommandContext): void {
-  const { test } = plan;
-  if (test.json) {
-    const settings = {
-      count: test.count,
-      intervalMs: test.intervalMs,
-      padding: facts.paddingLength,
-      tos: test.tos ?? null,
-      ttl: test.ttl ?? null,
-      dontFragment: test.dontFragment,
-      lossTimeoutMs: test.lossTimeoutMs,
-      ssid: null,
-    };
-    const json = { ...senderJson(report, settings, missingCapabilities(report.capabilities)), command: 'controller', control: controlJson(facts) };
-    writeLine(context.io.stdout, JSON.stringify(json));
-  } else {
-    const summary = formatSenderSummary(report, test.percentiles === undefined ? {} : { percentiles: test.percentiles });
-    writeLine(context.io.stdout, `${summary}\n${formatControlFacts(facts)}`);
-  }
+/** The --json object of a controller run: the sender's, with `command: "controller"` and the control facts. */
+function controllerJson(report: SenderReport, facts: ControlFacts, test: SenderPlan): SenderJson & { readonly control: ControlJson } {
+  const json = senderJson(report, jsonSettings(test, report, facts.paddingLength), missingCapabilities(report.capabilities));
+  return { ...json, command: 'controller', control: controlJson(facts) };
 }
 
 /**
@@ -236,17 +254,27 @@ export function endControlFailure(error: unknown, command: string, controlPort: 
 
 /** Runs a checked plan: connect, request, start, send, stop, close, print. Returns the exit code. */
 export async function runController(plan: ControllerPlan, context: CommandContext, control: ControlEngine): Promise<number> {
+  const log = commandLogFor(plan.test, context).open();
+  try {
+    return await runControllerLogged(plan, context, control, log);
+  } finally {
+    log.close();
+  }
+}
+
+async function runControllerLogged(plan: ControllerPlan, context: CommandContext, control: ControlEngine, log: CommandLog): Promise<number> {
   const signals = new RunSignals(context);
   const watchdog = new Watchdog();
   let client: ControlClientApi | undefined;
   let sender: SessionSenderApi | undefined;
+  let output: RunOutput | undefined;
   const { test } = plan;
   try {
     const serverAddress = await signals.step(resolveAddress(plan.server, plan.family, loopbackAddress(plan.family), context));
     const localAddress = plan.local.address === undefined ? undefined : await signals.step(resolveAddress(plan.local, plan.family, '', context));
     const secret = await resolveSecret(plan.security, control, context, 'controller');
     const serverEndpoint = formatEndpoint(serverAddress, plan.controlPort);
-    writeLine(context.io.stderr, `twamp controller: connecting to ${serverEndpoint}/tcp (modes allowed: ${modeList(plan.security.allowedModes)})`);
+    log.info(`twamp controller: connecting to ${serverEndpoint}/tcp (modes allowed: ${modeList(plan.security.allowedModes)})`);
     const connecting = control.connect({
       server: { address: serverAddress, port: plan.controlPort },
       ...(localAddress === undefined ? {} : { local: { address: localAddress } }),
@@ -278,8 +306,10 @@ export async function runController(plan: ControllerPlan, context: CommandContex
     const facts = factsOf(client, session, plan.server.port);
     await signals.step(client.startSessions());
     const crypto = session.createCrypto();
+    const out = new RunOutput(runOutputPlan(test, session.receiver.address), context.io, log);
+    output = out;
     const options: SenderOptions = {
-      ...senderOptionsFor(test, session.receiver.address, senderAddress, signals.abort.signal),
+      ...senderOptionsFor(test, session.receiver.address, senderAddress, signals.abort.signal, out.onSent),
       target: { address: session.receiver.address, port: session.receiver.port },
       local: { address: senderAddress, port: session.sender.port },
       family: familyOf(session.receiver.address),
@@ -295,9 +325,9 @@ export async function runController(plan: ControllerPlan, context: CommandContex
       watchdog.arm(bound, () => new TimeoutError({ waitingFor: 'the sender to stop after the interrupt', afterMs: bound, peer }));
     };
     sender = await signals.step(context.engine.openSender(options));
-    writeLine(
-      context.io.stderr,
-      `twamp controller: TWAMP ${modeList(client.mode)} session ${sidText(session.sid)} from ${formatEndpoint(sender.localAddress, sender.localPort)} to ${peer}, ${test.count} packets every ${test.intervalMs} ms (Ctrl-C stops and prints the summary so far)`,
+    out.attach(sender);
+    out.info(
+      `twamp controller: TWAMP ${modeList(client.mode)} session ${sidText(session.sid)} from ${formatEndpoint(sender.localAddress, sender.localPort)} to ${peer}, ${describeSchedule(test)} (Ctrl-C stops and prints the summary so far)`,
     );
     if (signals.signal !== undefined) signals.onFirstWhileRunning();
     const runBound = runDeadlineMs(test);
@@ -306,17 +336,18 @@ export async function runController(plan: ControllerPlan, context: CommandContex
     // Stop-Sessions, then close: the server keeps reflecting for the Timeout, then releases the port.
     await signals.step(client.stopSessions()).catch((error: unknown) => {
       if (error instanceof Interrupted) throw error;
-      writeLine(context.io.stderr, `twamp controller: Stop-Sessions failed (the summary stands): ${formatError(error).split('\n')[0] ?? ''}`);
+      out.warn(`twamp controller: Stop-Sessions failed (the summary stands): ${formatError(error).split('\n')[0] ?? ''}`);
     });
     client.close();
-    printReport(plan, report, facts, context);
+    out.finish({ report, json: () => controllerJson(report, facts, test), extraText: formatControlFacts(facts) });
     if (signals.signal !== undefined) return exitCodeForSignal(signals.signal);
     if (report.summary.loss.sent > 0 && report.summary.loss.received === 0) {
-      writeLine(context.io.stderr, formatError(new TimeoutError({ waitingFor: 'any reply', afterMs: test.lossTimeoutMs, peer })));
+      out.warn(formatError(new TimeoutError({ waitingFor: 'any reply', afterMs: test.lossTimeoutMs, peer })));
       return ExitCode.Failure;
     }
     return ExitCode.Ok;
   } catch (error) {
+    output?.dispose();
     if (error instanceof Interrupted && signals.running) {
       writeLine(context.io.stderr, 'twamp controller: interrupted again: stopped without waiting for replies still in flight (no summary)');
       return exitCodeForSignal(error.signal);
@@ -325,6 +356,7 @@ export async function runController(plan: ControllerPlan, context: CommandContex
     if (code === undefined) throw error;
     return code;
   } finally {
+    output?.dispose();
     watchdog.cancel();
     signals.dispose();
     sender?.stop();
@@ -358,20 +390,11 @@ export function registerController(program: Command, context: CommandContext, co
     .description('negotiate a TWAMP test session with a TWAMP server (TWAMP-Control), run it and print per-direction statistics')
     .argument('[remote]', `the server (default 127.0.0.1 or ::1); a port asks for that reflector UDP port (default: the server's choice); ${ADDRESS_HELP}`)
     .argument('[local]', 'local address and UDP port to send test packets from (default the control connection\'s address, a free port)');
-  addControlClientOptions(command)
-    .option('-c, --count <n>', 'test packets to send, 1-4294967295 (default 100)')
-    .option('-i, --interval <ms>', 'milliseconds between packets, fractions allowed, 0.001-3600000 (default 100)')
-    .option('--padding <octets>', 'Padding Length 0-9000, or symmetric (the mode\'s: 27 open/mixed, 64 authenticated/encrypted; default)')
-    .option('--tos <n>', 'TOS / Traffic Class octet of test packets, 0-255; its DSCP goes into the request (Type-P)')
-    .option('--dscp <name|n>', 'DSCP by name (ef, af41, ...) or number 0-63, for test packets and the request (Type-P)')
-    .option('--ttl <n>', 'TTL / Hop Limit of test packets, 1-255 (default 255)')
-    .option('--do-not-fragment', 'set the don\'t-fragment bit on test packets')
-    .option('--loss-timeout <ms>', 'a packet unanswered this long is lost, 1-3600000 ms (default 2000)')
-    .option('--percentiles <list>', 'extra delay percentiles to show, e.g. 90,99,99.9')
-    .option('--json', 'print one JSON object (the sender\'s schema version 1, command "controller", plus "control")')
+  addTestOptions(addControlClientOptions(command), { imix: false })
+    .addHelpText('after', OUTPUT_HELP)
     .addHelpText('after', CONTROL_EXIT_HELP)
-    .action(async (remote: string | undefined, local: string | undefined, raw: RawControllerOptions) => {
-      const plan = parseControllerArguments(remote, local, raw);
+    .action(async (remote: string | undefined, local: string | undefined, raw: RawControllerOptions, self: Command) => {
+      const plan = parseControllerArguments(remote, local, raw, debugRequested(self));
       context.exitCode = await runController(plan, context, control);
     });
 }

@@ -1,4 +1,5 @@
-// The sender's `--json` output, schema version 1 (documented field by field in the package README).
+// The sender's `--json` output, schema version 1: documented field by field in docs/json-schema.md and
+// described by packages/cli/schema/twamp-result.schema.json (checked against real runs in tests).
 // Delays are milliseconds as numbers with nanosecond resolution; what was not measured is null, never 0.
 import type { DistributionSummary, JitterSummary, OneWaySummary, SessionSummary } from '@twamp/metrics';
 import type { SenderReport } from '@twamp/test-session';
@@ -15,6 +16,20 @@ export interface SenderJsonSettings {
   readonly dontFragment: boolean;
   readonly lossTimeoutMs: number;
   readonly ssid: number | null;
+  /** How send times were spaced; `intervalMs` is the mean for poisson. */
+  readonly schedule: 'periodic' | 'poisson';
+  /** The Poisson schedule's seed (to repeat a run), null for periodic. */
+  readonly scheduleSeed: number | null;
+  /** --duration in seconds, null when the run was bounded by count or ran until stopped. */
+  readonly durationS: number | null;
+  /** --interval-report in seconds, null without it. */
+  readonly intervalReportS: number | null;
+  /** False with --stateless: per-direction loss is then unknown (null). */
+  readonly reflectorStateful: boolean;
+  /** Percentiles computed for every distribution (keys of each `percentiles` object). */
+  readonly percentiles: readonly number[];
+  /** STAMP TLVs sent with every request (--tlv), by name. */
+  readonly tlvs: readonly string[];
 }
 
 export interface DistributionJson {
@@ -30,7 +45,8 @@ export interface DistributionJson {
 
 export interface SenderJson {
   readonly schemaVersion: typeof SENDER_JSON_SCHEMA_VERSION;
-  readonly command: 'sender';
+  /** `controller` adds a `control` object (the negotiated TWAMP-Control session). */
+  readonly command: 'sender' | 'controller';
   readonly protocol: string;
   readonly target: { readonly address: string; readonly port: number };
   readonly local: { readonly address: string; readonly port: number };
@@ -103,7 +119,7 @@ export interface JitterJson {
   readonly ipdv: DistributionJson;
 }
 
-function distribution(d: DistributionSummary): DistributionJson {
+export function distribution(d: DistributionSummary): DistributionJson {
   const percentiles: Record<string, number | null> = {};
   for (const [key, value] of Object.entries(d.percentiles)) percentiles[key] = msForJson(value);
   return {
@@ -118,11 +134,11 @@ function distribution(d: DistributionSummary): DistributionJson {
   };
 }
 
-function oneWay(d: OneWaySummary): DistributionJson & { readonly reliable: boolean } {
+export function oneWay(d: OneWaySummary): DistributionJson & { readonly reliable: boolean } {
   return { ...distribution(d), reliable: d.reliable };
 }
 
-function jitter(j: JitterSummary): JitterJson {
+export function jitter(j: JitterSummary): JitterJson {
   return { rfc3550: msForJson(j.rfc3550), ipdv: distribution(j.ipdv) };
 }
 

@@ -5,13 +5,24 @@ import type { DistributionSummary, HopsSummary, JitterSummary, OneWaySummary, Se
 import type { SenderReport } from '@twamp/test-session';
 import { dscpOfTos, ecnName, ecnOfTos, formatDscp } from '@twamp/wire';
 import { formatEndpoint } from '../options/address.js';
+import { type Palette, PLAIN } from './color.js';
+import { formatHistogram, type LatencyHistogram } from './histogram.js';
 import { implementationDescription, protocolName, timestampSourceName } from './names.js';
 import { alignColumns, formatDuration, formatMs, formatPercent, NOT_MEASURED, percentileLabel } from './units.js';
 
 export interface SenderSummaryOptions {
   /** Extra percentile columns, in the order shown. */
   readonly percentiles?: readonly number[];
+  /** Round-trip times of the run, drawn as a small histogram under the table. */
+  readonly histogram?: LatencyHistogram;
+  /** Colour for a terminal; default none. */
+  readonly palette?: Palette;
+  /** `-q`: the title, the table and the warnings only (no histogram, no qualifying lines). */
+  readonly brief?: boolean;
 }
+
+/** Percentile columns the commands show when --percentiles is not given (the engine computes them by default). */
+export const DEFAULT_SUMMARY_PERCENTILES: readonly number[] = [90, 99];
 
 /** How the jitter column is defined; printed under the table and stated in the JSON. */
 export const JITTER_DEFINITION = 'RFC 3550 interarrival jitter (running mean of |D(i-1,i)| with gain 1/16)';
@@ -41,7 +52,7 @@ function distributionCells(d: DistributionSummary, jitter: JitterSummary, percen
   ];
 }
 
-function tableLines(summary: SessionSummary, percentiles: readonly number[]): string[] {
+function tableLines(summary: SessionSummary, percentiles: readonly number[], palette: Palette): string[] {
   const { loss } = summary;
   const mark = (d: OneWaySummary): string => (isUnreliable(d) ? UNRELIABLE_MARK : '');
   // Per-direction loss needs a stateful reflector; the inbound share is of what reached the reflector.
@@ -65,7 +76,17 @@ function tableLines(summary: SessionSummary, percentiles: readonly number[]): st
       lossCell(loss.lost, loss.sent, loss.lossRatio),
     ],
   ];
-  return alignColumns(rows);
+  const aligned = alignColumns(rows);
+  if (!palette.enabled) return aligned;
+  // Colour goes on after alignment: escapes would count as width. The loss cell ends each row.
+  const lost = [loss.forwardLost, loss.backwardLost, loss.lost];
+  return aligned.map((line, i) => {
+    if (i === 0) return palette.dim(line);
+    const cell = rows[i]?.at(-1) ?? '';
+    const count = lost[i - 1];
+    if (count === undefined || count === 0 || !line.endsWith(cell)) return line;
+    return `${line.slice(0, line.length - cell.length)}${palette.red(cell)}`;
+  });
 }
 
 function hopsText(hops: HopsSummary['forward']): string {
@@ -109,12 +130,20 @@ function clockLine(report: SenderReport): string {
 /** The summary of a sender run as text lines (no trailing newline). */
 export function formatSenderSummary(report: SenderReport, options: SenderSummaryOptions = {}): string {
   const percentiles = options.percentiles ?? [];
+  const palette = options.palette ?? PLAIN;
   const { summary } = report;
   const { loss, reorder } = summary;
   const title = `${protocolName(report.protocol)} ${formatEndpoint(report.local.address, report.local.port)} -> ${formatEndpoint(report.target.address, report.target.port)}: ${loss.sent} sent, ${loss.received} received in ${formatDuration(report.durationMs)}${report.aborted ? ' (interrupted: partial summary)' : ''}`;
-  const lines = [title, '', ...tableLines(summary, percentiles)];
+  const lines = [palette.bold(title), '', ...tableLines(summary, percentiles, palette)];
   lines.push(`delays in ms; jitter: ${JITTER_DEFINITION}`);
+  if (options.brief === true) {
+    lines.push(...warningLines(summary, palette));
+    return lines.join('\n');
+  }
   lines.push('');
+  if (options.histogram !== undefined && options.histogram.total > 0) {
+    lines.push(...formatHistogram(options.histogram, `round-trip histogram (${options.histogram.total} replies):`, { palette }), '');
+  }
   const label = (name: string): string => `${name}:`.padEnd(12);
   lines.push(
     `${label('packets')}${loss.duplicates} duplicates, ${loss.late} late, ${reorder.reordered} reordered (${formatPercent(reorder.ratio)}, max extent ${reorder.maxExtent ?? NOT_MEASURED})` +
@@ -132,13 +161,20 @@ export function formatSenderSummary(report: SenderReport, options: SenderSummary
   lines.push(`${label('reflector')}processing time (T3 - T2) min ${formatMs(p.min)} / median ${formatMs(p.median)} / mean ${formatMs(p.mean)} / max ${formatMs(p.max)} ms`);
   lines.push(`${label('timestamps')}T1 ${timestampSourceName(report.timestamps.t1)}, T4 ${timestampSourceName(report.timestamps.t4)}; ${implementationDescription(report.capabilities)}`);
   lines.push(`${label('clock')}${clockLine(report)}`);
+  lines.push(...warningLines(summary, palette));
+  return lines.join('\n');
+}
+
+/** The plain warning when one-way figures cannot be trusted, with the reasons. */
+function warningLines(summary: SessionSummary, palette: Palette): string[] {
+  const lines: string[] = [];
   const unreliable = [isUnreliable(summary.forward) ? 'outbound' : undefined, isUnreliable(summary.backward) ? 'inbound' : undefined].filter(
     (name) => name !== undefined,
   );
   if (unreliable.length > 0) {
     const names = unreliable.map((name) => `${name}${UNRELIABLE_MARK}`).join(' and ');
-    lines.push(`warning: ${names} delays are unreliable: they include the unknown offset between the two clocks; trust the round trip.`);
+    lines.push(palette.yellow(`warning: ${names} delays are unreliable: they include the unknown offset between the two clocks; trust the round trip.`));
     for (const reason of summary.clock.reasons) lines.push(`  - ${reason}`);
   }
-  return lines.join('\n');
+  return lines;
 }
