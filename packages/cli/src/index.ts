@@ -29,6 +29,21 @@ export { formatMs } from './output/units.js';
 export { type ControlEngine, type ControlListenOptions, defaultControlEngine, PromptInterrupted } from './control/engine.js';
 export { ControlExitCode } from './control/failures.js';
 export {
+  EXIT_CODES,
+  type ExitCodeInfo,
+  explainFailure,
+  type Failure,
+  type FailureContext,
+  failureExitCode,
+  type FailureJson,
+  failureJson,
+  type FailureReport,
+  type FailureSide,
+  formatFailure,
+  PeerExitCode,
+  reportFailure,
+} from './errors/index.js';
+export {
   DEFAULT_CONTROL_PORT,
   DEFAULT_SERVER_EXTENSIONS,
   parseClientSecurity,

@@ -1,7 +1,6 @@
 // The twamp command line as a function: argv in, output through the injected io, exit code out.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, formatError } from '@twamp/errors';
 import { registerController } from './commands/controller.js';
 import { registerControlClient } from './commands/controlclient.js';
 import { registerResponder } from './commands/responder.js';
@@ -9,6 +8,7 @@ import { registerSender } from './commands/sender.js';
 import { registerServer } from './commands/server.js';
 import type { CommandContext } from './commands/context.js';
 import { type ControlEngine, defaultControlEngine } from './control/engine.js';
+import { reportFailure } from './errors/index.js';
 import { type CliEngine, defaultEngine } from './engine.js';
 import { type CliIo, ExitCode, processIo } from './io.js';
 import { usageFromCommander } from './usage.js';
@@ -58,10 +58,6 @@ function commandPath(program: Command, argv: readonly string[]): string {
   return chosen === undefined ? 'twamp' : `twamp ${chosen}`;
 }
 
-function exitCodeFor(error: unknown): number {
-  return error instanceof ConfigError ? ExitCode.Usage : ExitCode.Failure;
-}
-
 /**
  * Runs the twamp command line. `argv` are the user's arguments (without node and the script).
  * Resolves with the exit code after calling `io.exit` with it: 0 done, 1 failed, 2 usage error
@@ -88,8 +84,10 @@ export async function main(argv: readonly string[], io: CliIo, options: MainOpti
     if (error === undefined) {
       code = ExitCode.Ok;
     } else {
-      code = exitCodeFor(error);
-      io.stderr.write(`${formatError(error)}\n`);
+      // What happened, which side said it, the Accept code, what to do, and the exit code (src/errors).
+      const failure = reportFailure(error, { command: commandPath(program, argv).slice('twamp '.length) });
+      code = failure.exitCode;
+      io.stderr.write(`${failure.text}\n`);
       if (code === ExitCode.Usage) io.stderr.write(`usage: see '${commandPath(program, argv)} --help'\n`);
       if ((program.opts<{ debug?: boolean }>().debug ?? false) && error instanceof Error && error.stack !== undefined) {
         io.stderr.write(`${error.stack}\n`);

@@ -1,0 +1,64 @@
+// Every exit code of `twamp`, with what it means and when it happens, as data: the failure renderer
+// picks from it, `docs/errors.md` is generated from it, and a test holds it equal to the codes the
+// commands really use (ExitCode in io.ts, ControlExitCode in control/failures.ts).
+import { ExitCode } from '../io.js';
+
+/** Exit codes beyond io.ts's common ones: a refusal by the peer and a wait that ran out. */
+export const PeerExitCode = {
+  /** The peer refused: a non-zero Accept value, or no security mode both sides allow. */
+  Refused: 3,
+  /** A wait ran out (connect, greeting, a reply, the whole run), or the peer is unreachable. */
+  TimedOutOrUnreachable: 4,
+} as const;
+
+export interface ExitCodeInfo {
+  readonly code: number;
+  /** A few words, as `--help` shows them. */
+  readonly name: string;
+  /** When a command ends with this code. */
+  readonly when: string;
+}
+
+/** In numeric order. */
+export const EXIT_CODES: readonly ExitCodeInfo[] = [
+  {
+    code: ExitCode.Ok,
+    name: 'success',
+    when: 'the command did what was asked: a run got replies, a server or responder stopped on request, the sessions of controlclient were stopped',
+  },
+  {
+    code: ExitCode.Failure,
+    name: 'failure',
+    when: 'something started and failed: a socket could not be opened, nothing listens where we connected, a run got no reply at all, an unexpected error',
+  },
+  {
+    code: ExitCode.Usage,
+    name: 'usage error',
+    when: 'an argument is wrong (the message names it and what it accepts) or a file named by an option cannot be used; nothing was started',
+  },
+  {
+    code: PeerExitCode.Refused,
+    name: 'refused by the peer',
+    when: 'the TWAMP server answered with a non-zero Accept value (Server-Start, Accept-Session, Start-Ack), or it offers no security mode that --mode allows',
+  },
+  {
+    code: PeerExitCode.TimedOutOrUnreachable,
+    name: 'timeout or unreachable',
+    when: 'a wait ran out (the TCP connection, the Server Greeting, a reply, the end of the run), or there is no route to the peer',
+  },
+  {
+    code: ExitCode.Interrupted,
+    name: 'interrupted',
+    when: 'SIGINT (Ctrl-C): sending stopped, Stop-Sessions was sent where a session was running, and the partial summary was printed',
+  },
+  {
+    code: ExitCode.Terminated,
+    name: 'terminated',
+    when: 'SIGTERM: as for SIGINT (a server or responder stopping on SIGTERM exits 0: that is how they are stopped)',
+  },
+];
+
+/** The entry for `code`, if it is one of ours. */
+export function exitCodeInfo(code: number): ExitCodeInfo | undefined {
+  return EXIT_CODES.find((info) => info.code === code);
+}
