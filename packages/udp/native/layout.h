@@ -10,7 +10,7 @@
 
 namespace twamp_udp {
 
-constexpr int32_t kLayoutVersion = 2;
+constexpr int32_t kLayoutVersion = 3;
 
 // Per received packet: kMetaStride int32 words in the meta ArrayBuffer.
 constexpr size_t kMetaStride = 16;
@@ -46,6 +46,8 @@ constexpr size_t kStatReceiveBatches = 6;
 constexpr size_t kStatCount = 8;
 constexpr size_t kStampByteOffset = 64;  // two uint32: NTP seconds, fraction (host order)
 constexpr size_t kTxCountByteOffset = 72;  // int32: replies queued in the send slab
+constexpr size_t kSendCountByteOffset = 76;    // int32: packets queued for flushSends()
+constexpr size_t kSendRefusedByteOffset = 80;  // int32: 1 when the last flushSends() met a stale ECONNREFUSED
 
 // The reply queue (replyBuffers()): reply q's octets at q * maxPacketSize of the send slab, and
 // kTxStride int32 words at q * kTxStride of the send metadata. -1 = none for the last three.
@@ -55,6 +57,18 @@ constexpr size_t kTxLength = 1;       // octets in the slot
 constexpr size_t kTxStampOffset = 2;  // where the addon writes the send stamp
 constexpr size_t kTxTtl = 3;
 constexpr size_t kTxTos = 4;
+
+// The send queue (sendQueueBuffers(): [slab, metadata, stamps, results]), for queue() and
+// flushSends(): packet q's octets at q * maxPacketSize of its slab, kSendStride int32 words at
+// q * kSendStride of the metadata; the addon writes each entry's NTP stamp (seconds, fraction) at
+// 2q of the stamps and its outcome (1 sent, 0 dropped, -errno) at q of the results. Capacity:
+// batchSize packets; batchSize destinations in the destination table (setDestination()).
+constexpr size_t kSendStride = 8;
+constexpr size_t kSendDestination = 0;  // destination table slot, -1 = the connected peer
+constexpr size_t kSendLength = 1;
+constexpr size_t kSendStampOffset = 2;  // -1 = not stamped
+constexpr size_t kSendTtl = 3;          // -1 = the socket's
+constexpr size_t kSendTos = 4;          // -1 = the socket's
 
 // Socket options accepted by setOption().
 constexpr int32_t kOptReuseAddress = 1;

@@ -93,6 +93,9 @@ Napi::Function UdpSocket::Define(Napi::Env env) {
                          InstanceMethod<&UdpSocket::Close>("close"),
                          InstanceMethod<&UdpSocket::Buffers>("buffers"),
                          InstanceMethod<&UdpSocket::ReplyBuffers>("replyBuffers"),
+                         InstanceMethod<&UdpSocket::SendQueueBuffers>("sendQueueBuffers"),
+                         InstanceMethod<&UdpSocket::SetDestination>("setDestination"),
+                         InstanceMethod<&UdpSocket::FlushSends>("flushSends"),
                      });
 }
 
@@ -104,6 +107,8 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info)
   stats_ = dummy_stats_;
   stamp_ = dummy_stamp_;
   tx_count_ = &dummy_tx_count_;
+  sq_count_ = &dummy_sq_word_[0];
+  sq_refused_ = &dummy_sq_word_[1];
   if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() ||
       !info[3].IsFunction() || !info[4].IsFunction()) {
     Napi::TypeError::New(env, "UdpSocket(family, batchSize, maxPacketSize, onBatch, onError)")
@@ -144,6 +149,8 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info)
   on_error_ = Napi::Persistent(info[4].As<Napi::Function>());
 
   tx_count_ = reinterpret_cast<int32_t*>(static_cast<uint8_t*>(ctl.Data()) + kTxCountByteOffset);
+  sq_count_ = reinterpret_cast<int32_t*>(static_cast<uint8_t*>(ctl.Data()) + kSendCountByteOffset);
+  sq_refused_ = reinterpret_cast<int32_t*>(static_cast<uint8_t*>(ctl.Data()) + kSendRefusedByteOffset);
 
   const size_t n = static_cast<size_t>(batch_size_);
   rx_dirty_ = batch_size_;
@@ -642,6 +649,185 @@ Napi::Value UdpSocket::StampNow(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Send queue (queue() + flushSends())
+
+bool UdpSocket::EnsureSendQueue(napi_env env) {
+  if (sq_slab_ != nullptr) return true;
+  if (closed_) return false;
+  const size_t n = static_cast<size_t>(batch_size_);
+  napi_value slab;
+  void* slab_data = nullptr;
+  if (napi_create_arraybuffer(env, n * max_packet_, &slab_data, &slab) != napi_ok) return false;
+  napi_value meta;
+  void* meta_data = nullptr;
+  if (napi_create_arraybuffer(env, n * kSendStride * sizeof(int32_t), &meta_data, &meta) != napi_ok) return false;
+  napi_value stamps;
+  void* stamps_data = nullptr;
+  if (napi_create_arraybuffer(env, n * 2 * sizeof(uint32_t), &stamps_data, &stamps) != napi_ok) return false;
+  napi_value results;
+  void* results_data = nullptr;
+  if (napi_create_arraybuffer(env, n * sizeof(int32_t), &results_data, &results) != napi_ok) return false;
+  sq_slab_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, slab));
+  sq_meta_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, meta));
+  sq_stamps_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, stamps));
+  sq_results_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, results));
+  sq_slab_ = static_cast<uint8_t*>(slab_data);
+  sq_meta_ = static_cast<int32_t*>(meta_data);
+  sq_stamps_ = static_cast<uint32_t*>(stamps_data);
+  sq_results_ = static_cast<int32_t*>(results_data);
+  sq_msgs_.assign(n, mmsghdr{});
+  sq_iov_.assign(n, iovec{});
+  sq_control_.assign(n * kTxControlBytes / sizeof(uint64_t), 0);
+  sq_entry_.assign(n, 0);
+  dest_.assign(n, sockaddr_storage{});
+  dest_length_.assign(n, 0);
+  for (size_t m = 0; m < n; ++m) {
+    sq_msgs_[m].msg_hdr.msg_iov = &sq_iov_[m];
+    sq_msgs_[m].msg_hdr.msg_iovlen = 1;
+  }
+  return true;
+}
+
+Napi::Value UdpSocket::SendQueueBuffers(const Napi::CallbackInfo& info) {
+  // [slab, metadata, stamps, results]; empty when closed.
+  Napi::Env env = info.Env();
+  Napi::Array result = Napi::Array::New(env, 0);
+  if (closed_ || !EnsureSendQueue(env)) return result;
+  result.Set(0u, sq_slab_ref_.Value());
+  result.Set(1u, sq_meta_ref_.Value());
+  result.Set(2u, sq_stamps_ref_.Value());
+  result.Set(3u, sq_results_ref_.Value());
+  return result;
+}
+
+Napi::Value UdpSocket::SetDestination(const Napi::CallbackInfo& info) {
+  // setDestination(slot, address, port) → 0, or -EINVAL (bad slot or address). Parsed once per
+  // destination; queued entries then name the slot.
+  Napi::Env env = info.Env();
+  if (closed_ || !EnsureSendQueue(env)) return Napi::Number::New(env, -EBADF);
+  const int32_t slot = IntArg(info, 0, -1);
+  if (slot < 0 || slot >= batch_size_) return Napi::Number::New(env, -EINVAL);
+  std::string address;
+  const auto s = static_cast<size_t>(slot);
+  if (!StringArg(info, 1, &address) || !ParseEndpoint(family_, address, IntArg(info, 2, -1), &dest_[s], &dest_length_[s])) {
+    dest_length_[s] = 0;
+    return Napi::Number::New(env, -EINVAL);
+  }
+  return Napi::Number::New(env, 0);
+}
+
+int UdpSocket::FlushSendQueue() {
+  int32_t queued = *sq_count_;
+  *sq_count_ = 0;
+  *sq_refused_ = 0;
+  if (queued <= 0 || fd_ < 0 || sq_slab_ == nullptr) return 0;
+  if (queued > batch_size_) queued = batch_size_;  // shared memory: never trust it blindly
+  int count = 0;
+  int invalid = 0;
+  bool stamped = false;
+  for (int q = 0; q < queued; ++q) {
+    const int32_t* entry = sq_meta_ + static_cast<size_t>(q) * kSendStride;
+    const int32_t destination = entry[kSendDestination];
+    const int32_t length = entry[kSendLength];
+    const int32_t offset = entry[kSendStampOffset];
+    const int32_t ttl = entry[kSendTtl];
+    const int32_t tos = entry[kSendTos];
+    sq_stamps_[2 * q] = 0;
+    sq_stamps_[2 * q + 1] = 0;
+    if (destination < -1 || destination >= batch_size_ ||
+        (destination >= 0 && dest_length_[static_cast<size_t>(destination)] == 0) || length < 0 ||
+        static_cast<size_t>(length) > max_packet_ || (offset >= 0 && static_cast<int64_t>(offset) + 8 > length) ||
+        ttl > 255 || tos > 255) {
+      sq_results_[q] = -EINVAL;
+      ++invalid;
+      continue;
+    }
+    sq_results_[q] = 0;  // until the kernel takes it
+    const size_t m = static_cast<size_t>(count++);
+    sq_entry_[m] = q;
+    sq_iov_[m].iov_base = sq_slab_ + static_cast<size_t>(q) * max_packet_;
+    sq_iov_[m].iov_len = static_cast<size_t>(length);
+    msghdr& header = sq_msgs_[m].msg_hdr;
+    if (destination >= 0) {
+      header.msg_name = &dest_[static_cast<size_t>(destination)];
+      header.msg_namelen = dest_length_[static_cast<size_t>(destination)];
+    } else {
+      header.msg_name = nullptr;
+      header.msg_namelen = 0;
+    }
+    if (ttl >= 0 || tos >= 0) {
+      auto* control = reinterpret_cast<uint8_t*>(sq_control_.data()) + m * kTxControlBytes;
+      const size_t used = BuildControl(control, nullptr, ttl, tos);
+      header.msg_control = used > 0 ? control : nullptr;
+      header.msg_controllen = used;
+    } else {
+      header.msg_control = nullptr;
+      header.msg_controllen = 0;
+    }
+    header.msg_flags = 0;
+    sq_msgs_[m].msg_len = 0;
+    if (offset >= 0) stamped = true;
+  }
+  if (invalid > 0) stats_[kStatSendDropped] += invalid;
+  if (stamped) {
+    // One clock read for the whole batch, as late as possible: every stamped packet carries the
+    // time of the sendmmsg() that follows (the T1 of a batch is the time of its system call).
+    const NtpStamp stamp = NtpNow();
+    for (int m = 0; m < count; ++m) {
+      const int q = sq_entry_[static_cast<size_t>(m)];
+      const int32_t offset = sq_meta_[static_cast<size_t>(q) * kSendStride + kSendStampOffset];
+      if (offset < 0) continue;
+      PutNtp(sq_slab_ + static_cast<size_t>(q) * max_packet_ + offset, stamp);
+      sq_stamps_[2 * q] = stamp.seconds;
+      sq_stamps_[2 * q + 1] = stamp.fraction;
+    }
+    StoreStamp(stamp);
+  }
+  int start = 0;
+  int total = 0;
+  bool retried_stale_error = false;
+  while (start < count) {
+    const int sent = sendmmsg(fd_, &sq_msgs_[static_cast<size_t>(start)], static_cast<unsigned>(count - start), 0);
+    if (sent > 0) {
+      double bytes = 0;
+      for (int i = start; i < start + sent; ++i) {
+        bytes += static_cast<double>(sq_msgs_[static_cast<size_t>(i)].msg_len);
+        sq_results_[sq_entry_[static_cast<size_t>(i)]] = 1;
+      }
+      stats_[kStatBytesSent] += bytes;
+      stats_[kStatPacketsSent] += sent;
+      total += sent;
+      start += sent;
+      continue;
+    }
+    if (sent == 0) break;  // not expected from the kernel; never loop on it
+    const int error = errno;
+    if (error == EINTR) continue;
+    if (error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS) {
+      // The send buffer is full: the rest would fail the same way (their results stay 0).
+      stats_[kStatSendDropped] += count - start;
+      break;
+    }
+    if (error == ECONNREFUSED && !retried_stale_error) {
+      // A pending ICMP error drawn by earlier traffic of a connected socket, returned by this
+      // call and cleared: JavaScript reports it (as send() does), and the message gets its own try.
+      *sq_refused_ = 1;
+      retried_stale_error = true;
+      continue;
+    }
+    sq_results_[sq_entry_[static_cast<size_t>(start)]] = -error;
+    start += 1;
+  }
+  return total;
+}
+
+Napi::Value UdpSocket::FlushSends(const Napi::CallbackInfo& info) {
+  // flushSends() → packets the kernel took; per-entry outcomes and stamps in the shared arrays.
+  const int sent = closed_ ? 0 : FlushSendQueue();
+  return Napi::Number::New(info.Env(), sent);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Receive path
 
 void UdpSocket::PrepareReceive() {
@@ -977,6 +1163,14 @@ void UdpSocket::CloseNow(napi_async_cleanup_hook_handle teardown) {
   tx_slab_ = nullptr;
   tx_meta_ = nullptr;
   reply_count_ = 0;
+  // A queue not yet flushed is dropped with the socket: nothing is sent after close().
+  *sq_count_ = 0;
+  sq_count_ = &dummy_sq_word_[0];
+  sq_refused_ = &dummy_sq_word_[1];
+  sq_slab_ = nullptr;
+  sq_meta_ = nullptr;
+  sq_stamps_ = nullptr;
+  sq_results_ = nullptr;
   if (box_ != nullptr) {
     // Stop first: libuv then forgets the descriptor, so closing it below is safe. The handle's
     // memory is freed in OnHandleClosed, once libuv is done with it.
@@ -1010,6 +1204,10 @@ void UdpSocket::CloseNow(napi_async_cleanup_hook_handle teardown) {
     ctl_ref_.Reset();
     tx_slab_ref_.Reset();
     tx_meta_ref_.Reset();
+    sq_slab_ref_.Reset();
+    sq_meta_ref_.Reset();
+    sq_stamps_ref_.Reset();
+    sq_results_ref_.Reset();
   }
   ReleaseBuffers();
   if (started_) {
@@ -1027,6 +1225,12 @@ void UdpSocket::ReleaseBuffers() {
   std::vector<mmsghdr>().swap(tx_msgs_);
   std::vector<iovec>().swap(tx_iov_);
   std::vector<uint64_t>().swap(tx_control_);
+  std::vector<mmsghdr>().swap(sq_msgs_);
+  std::vector<iovec>().swap(sq_iov_);
+  std::vector<uint64_t>().swap(sq_control_);
+  std::vector<int32_t>().swap(sq_entry_);
+  std::vector<sockaddr_storage>().swap(dest_);
+  std::vector<socklen_t>().swap(dest_length_);
   std::vector<PendingError>().swap(pending_errors_);
 }
 

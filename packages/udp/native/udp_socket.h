@@ -70,6 +70,9 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Buffers(const Napi::CallbackInfo& info);
   Napi::Value ReplyBuffers(const Napi::CallbackInfo& info);
+  Napi::Value SendQueueBuffers(const Napi::CallbackInfo& info);
+  Napi::Value SetDestination(const Napi::CallbackInfo& info);
+  Napi::Value FlushSends(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnHandleClosed(uv_handle_t* handle);
@@ -85,6 +88,8 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   int SendDirect(uint8_t* data, size_t length, const sockaddr* to, socklen_t to_length, const ReplySource* from,
                  int stamp_offset, bool stamp_in_place, int ttl, int tos);
   void FlushReplies();
+  bool EnsureSendQueue(napi_env env);
+  int FlushSendQueue();
   size_t BuildControl(uint8_t* control, const ReplySource* from, int ttl, int tos) const;
   void RecordError(int error, const char* operation, std::string endpoint);
   void DeliverPendingErrors();
@@ -150,6 +155,28 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   std::vector<mmsghdr> tx_msgs_;
   std::vector<iovec> tx_iov_;
   std::vector<uint64_t> tx_control_;
+
+  // The send queue of queue()/flushSends(), allocated on the first use (reflectors never need
+  // it). Like the reply queue it lives in JavaScript-owned memory, so queueing a packet never
+  // crosses into the addon; destinations are parsed once into dest_ (setDestination()) and
+  // entries name them by slot.
+  Napi::Reference<Napi::ArrayBuffer> sq_slab_ref_;
+  Napi::Reference<Napi::ArrayBuffer> sq_meta_ref_;
+  Napi::Reference<Napi::ArrayBuffer> sq_stamps_ref_;
+  Napi::Reference<Napi::ArrayBuffer> sq_results_ref_;
+  uint8_t* sq_slab_ = nullptr;
+  int32_t* sq_meta_ = nullptr;
+  uint32_t* sq_stamps_ = nullptr;
+  int32_t* sq_results_ = nullptr;
+  int32_t* sq_count_ = nullptr;
+  int32_t* sq_refused_ = nullptr;
+  int32_t dummy_sq_word_[2] = {0, 0};
+  std::vector<mmsghdr> sq_msgs_;
+  std::vector<iovec> sq_iov_;
+  std::vector<uint64_t> sq_control_;
+  std::vector<int32_t> sq_entry_;   // message m of the sendmmsg() carries queue entry sq_entry_[m]
+  std::vector<sockaddr_storage> dest_;
+  std::vector<socklen_t> dest_length_;
 
   sockaddr_storage peer_{};       // destination cached by setPeer() for send()
   socklen_t peer_length_ = 0;

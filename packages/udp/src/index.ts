@@ -11,6 +11,7 @@ export type {
 } from './types.js';
 export {
   clockStatus,
+  monotonicClockReader,
   type NativeLoadStatus,
   openUdpSocket,
   UDP_IMPLEMENTATION_ENV,

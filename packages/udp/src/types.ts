@@ -125,6 +125,44 @@ export interface UdpSocket {
    */
   send(data: Uint8Array, length: number, address: string | undefined, port: number, options?: SendOptions): boolean;
   /**
+   * Queue a packet for the next `flushSends()` instead of sending it now: the octets are copied
+   * (the caller may reuse `data` at once) with their destination and options. Nothing crosses into
+   * the system until the flush, so a burst costs one system call (native: one sendmmsg()).
+   * Returns the packet's index in the queue (0-based: its stamp and outcome after the flush are at
+   * this index of `sendStamps` / `sendResults`), or -1 when the queue already holds
+   * `sendQueueCapacity` packets (nothing was queued: flush first). `stampOffset` is written at
+   * flush time (see `flushSends`), into the queued copy only. Throws a RangeError for a packet
+   * longer than the socket's maxPacketSize (send it with `send()`), a ConfigError for a bad address
+   * or option, a NetworkError once closed.
+   */
+  queue(data: Uint8Array, length: number, address: string | undefined, port: number, options?: SendOptions): number;
+  /**
+   * Send every queued packet, in queue order, and empty the queue. Returns how many left (the
+   * kernel took them). Native: one sendmmsg(), and ONE clock read just before it, written into
+   * every stamped packet of the batch, so the T1 of a batched packet is the time of its batch's
+   * system call (packets later in the batch leave some microseconds after it). The fallback sends
+   * each packet through node:dgram, stamped from one clock read too. Never throws for a packet:
+   * each one's outcome is in `sendResults`. A socket closed with packets queued drops them.
+   */
+  flushSends(): number;
+  /** Packets queued for the next `flushSends()`. */
+  readonly queuedSends: number;
+  /** The most packets `queue()` holds before a flush (the socket's batchSize). */
+  readonly sendQueueCapacity: number;
+  /**
+   * Per packet of the last `flushSends()`, by queue index: the NTP stamp written into it as
+   * [seconds, fraction] at 2 × index (0, 0 when it had no stampOffset). Reused: read it before the
+   * next `queue()`.
+   */
+  readonly sendStamps: Uint32Array;
+  /**
+   * Per packet of the last `flushSends()`, by queue index: 1 sent, 0 dropped because the socket
+   * buffer was full (counted in stats.sendDropped), negative when it failed (see `sendError`).
+   */
+  readonly sendResults: Int32Array;
+  /** The typed NetworkError of a packet of the last flush that failed (made on demand), else undefined. */
+  sendError(index: number): Error | undefined;
+  /**
    * Reply to packet `index` of `batch`: to its source address and port, from the local address
    * it arrived on when known (so a multi-homed host answers from the address it was asked on).
    * Must be called during the batch callback.

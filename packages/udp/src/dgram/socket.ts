@@ -36,7 +36,7 @@ import type {
 } from '../types.js';
 import { readWallClock } from './clock.js';
 import { formatEndpoint, toNetworkError, unsupported } from './errors.js';
-import { DEFAULT_MAX_PACKET_SIZE, MAX_UDP_PAYLOAD_V4, MAX_UDP_PAYLOAD_V6, checkSocketOptions, checkTtl } from './options.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_PACKET_SIZE, MAX_UDP_PAYLOAD_V4, MAX_UDP_PAYLOAD_V6, checkSocketOptions, checkTtl } from './options.js';
 
 /** What node:dgram can do: set the TTL, nothing else of the list. */
 export const DGRAM_CAPABILITIES: UdpCapabilities = Object.freeze({
@@ -208,11 +208,34 @@ class DgramUdpSocket implements UdpSocket {
   // The last destination that passed the check: senders mostly talk to one peer, so the address
   // check runs once per peer change instead of once per packet.
   #lastAddress: string | undefined;
+  // The send queue of queue()/flushSends(): octets in a slab (slot q at q × maxPacketSize), the
+  // rest per entry, checked at queue() so that the flush only hands packets to dgram.
+  readonly #queueCapacity: number;
+  #queueSlab: Uint8Array | undefined;
+  #queued = 0;
+  readonly #queueTarget: (string | undefined)[];
+  readonly #queuePort: Int32Array;
+  readonly #queueLength: Int32Array;
+  readonly #queueStamp: Int32Array;
+  readonly #queueTtl: Int32Array;
+  readonly #queueErrors: (Error | undefined)[];
+  readonly sendStamps: Uint32Array;
+  readonly sendResults: Int32Array;
 
   constructor(socket: Socket, options: UdpSocketOptions) {
     this.#socket = socket;
     this.family = options.family;
     this.#maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
+    const capacity = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.#queueCapacity = capacity;
+    this.#queueTarget = new Array<string | undefined>(capacity).fill(undefined);
+    this.#queuePort = new Int32Array(capacity);
+    this.#queueLength = new Int32Array(capacity);
+    this.#queueStamp = new Int32Array(capacity);
+    this.#queueTtl = new Int32Array(capacity);
+    this.#queueErrors = new Array<Error | undefined>(capacity).fill(undefined);
+    this.sendStamps = new Uint32Array(2 * capacity);
+    this.sendResults = new Int32Array(capacity);
     this.#maxPayload = options.family === 6 ? MAX_UDP_PAYLOAD_V6 : MAX_UDP_PAYLOAD_V4;
     socket.on('message', (message: Buffer, remote: RemoteInfo) => {
       this.#deliver(message, remote);
@@ -287,29 +310,106 @@ class DgramUdpSocket implements UdpSocket {
 
   send(data: Uint8Array, length: number, address: string | undefined, port: number, options?: SendOptions): boolean {
     if (this.#closed) throw closedError('send');
-    let target: string | undefined;
+    const target = this.#destination(address, port, 'send');
+    return this.#send(data, length, target, port, options);
+  }
+
+  /** The dgram target of address:port: undefined for the connected peer. Throws for what dgram cannot do. */
+  #destination(address: string | undefined, port: number, operation: string): string | undefined {
     if (address === undefined) {
       if (this.#peer === undefined) {
-        throw new NetworkError({ operation: 'send', systemCode: 'EDESTADDRREQ', detail: 'no address given and the socket is not connected' });
+        throw new NetworkError({ operation, systemCode: 'EDESTADDRREQ', detail: 'no address given and the socket is not connected' });
       }
-    } else {
-      target = this.#target(address);
-      checkPort(port);
-      const peer = this.#peer;
-      if (peer !== undefined) {
-        // dgram refuses an address on a connected socket; the peer's own address is fine.
-        if (peer.address !== target || peer.port !== port) {
-          throw new NetworkError({
-            operation: 'send',
-            systemCode: 'EISCONN',
-            endpoint: formatEndpoint(address, port),
-            detail: 'the node:dgram fallback sends only to the connected peer once connected',
-          });
-        }
-        target = undefined;
+      return undefined;
+    }
+    const target = this.#target(address);
+    checkPort(port);
+    const peer = this.#peer;
+    if (peer === undefined) return target;
+    // dgram refuses an address on a connected socket; the peer's own address is fine.
+    if (peer.address !== target || peer.port !== port) {
+      throw new NetworkError({
+        operation,
+        systemCode: 'EISCONN',
+        endpoint: formatEndpoint(address, port),
+        detail: 'the node:dgram fallback sends only to the connected peer once connected',
+      });
+    }
+    return undefined;
+  }
+
+  get queuedSends(): number {
+    return this.#queued;
+  }
+
+  get sendQueueCapacity(): number {
+    return this.#queueCapacity;
+  }
+
+  queue(data: Uint8Array, length: number, address: string | undefined, port: number, options?: SendOptions): number {
+    if (this.#closed) throw closedError('queue');
+    const target = this.#destination(address, port, 'queue');
+    this.#checkPacket(data, length, target, port);
+    if (length > this.#maxPacketSize) {
+      throw new RangeError(`queue() takes packets up to maxPacketSize (${this.#maxPacketSize} octets), got ${length}: use send()`);
+    }
+    const { ttl, stampOffset } = this.#readOptions(options, length);
+    const q = this.#queued;
+    if (q >= this.#queueCapacity) return -1;
+    const slab = (this.#queueSlab ??= new Uint8Array(this.#queueCapacity * this.#maxPacketSize));
+    slab.set(length === data.length ? data : data.subarray(0, length), q * this.#maxPacketSize);
+    this.#queueTarget[q] = target;
+    this.#queuePort[q] = port;
+    this.#queueLength[q] = length;
+    this.#queueStamp[q] = stampOffset ?? -1;
+    this.#queueTtl[q] = ttl ?? -1;
+    this.#queued = q + 1;
+    return q;
+  }
+
+  flushSends(): number {
+    const count = this.#queued;
+    this.#queued = 0;
+    const slab = this.#queueSlab;
+    if (this.#closed || count === 0 || slab === undefined) return 0;
+    // One clock read for the batch, like the native socket's one per sendmmsg().
+    readWallClock(this.#clock);
+    const seconds = unixToNtpSeconds(this.#clock.seconds);
+    const fraction = nanosToNtpFraction(this.#clock.nanos);
+    let sent = 0;
+    for (let q = 0; q < count; q++) {
+      const length = this.#queueLength[q] ?? 0;
+      const stampOffset = this.#queueStamp[q] ?? -1;
+      const ttl = this.#queueTtl[q] ?? -1;
+      const target = this.#queueTarget[q];
+      const port = this.#queuePort[q] ?? 0;
+      const at = q * this.#maxPacketSize;
+      const copy = length === 0 ? Buffer.alloc(0) : Buffer.copyBytesFrom(slab, at, length);
+      this.#queueErrors[q] = undefined;
+      this.sendStamps[2 * q] = 0;
+      this.sendStamps[2 * q + 1] = 0;
+      if (stampOffset >= 0) {
+        this.stamp[0] = seconds;
+        this.stamp[1] = fraction;
+        copy.writeUInt32BE(seconds, stampOffset);
+        copy.writeUInt32BE(fraction, stampOffset + 4);
+        this.sendStamps[2 * q] = seconds;
+        this.sendStamps[2 * q + 1] = fraction;
+      }
+      try {
+        const accepted = this.#transmit(copy, length, target, port, ttl < 0 ? this.#ttl : ttl);
+        this.sendResults[q] = accepted ? 1 : 0;
+        if (accepted) sent += 1;
+      } catch (error) {
+        this.sendResults[q] = -1;
+        this.#queueErrors[q] = error instanceof Error ? error : new Error(String(error));
       }
     }
-    return this.#send(data, length, target, port, options);
+    return sent;
+  }
+
+  sendError(index: number): Error | undefined {
+    return (this.sendResults[index] ?? 0) < 0 ? this.#queueErrors[index] : undefined;
   }
 
   reply(batch: ReceiveBatch, index: number, data: Uint8Array, length: number, options?: SendOptions): boolean {
@@ -370,6 +470,9 @@ class DgramUdpSocket implements UdpSocket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Queued packets are dropped with the socket.
+    this.#queued = 0;
+    this.#queueSlab = undefined;
     this.#receiveHandler = undefined;
     this.#errorHandler = undefined;
     this.#batch.release();
@@ -411,6 +514,19 @@ class DgramUdpSocket implements UdpSocket {
   }
 
   #send(data: Uint8Array, length: number, target: string | undefined, port: number, options: SendOptions | undefined): boolean {
+    this.#checkPacket(data, length, target, port);
+    const { ttl, stampOffset } = this.#readOptions(options, length);
+    const copy = length === 0 ? Buffer.alloc(0) : Buffer.copyBytesFrom(data, 0, length);
+    if (stampOffset !== undefined) {
+      // Stamped last, into both the caller's packet and the copy dgram sends.
+      readWallClock(this.#clock);
+      writeNtpTimestamp(copy, stampOffset, this.#clock.seconds, this.#clock.nanos, this.stamp);
+      data.set(copy.subarray(stampOffset, stampOffset + 8), stampOffset);
+    }
+    return this.#transmit(copy, length, target, port, ttl);
+  }
+
+  #checkPacket(data: Uint8Array, length: number, target: string | undefined, port: number): void {
     if (!Number.isInteger(length) || length < 0 || length > data.byteLength) {
       throw new ConfigError([{ path: 'length', expected: `an integer from 0 to ${data.byteLength} (the buffer's length)`, received: String(length) }]);
     }
@@ -423,6 +539,9 @@ class DgramUdpSocket implements UdpSocket {
         detail: `${length} octets is more than a UDP datagram over IPv${this.family} can carry (${this.#maxPayload})`,
       });
     }
+  }
+
+  #readOptions(options: SendOptions | undefined, length: number): { ttl: number | undefined; stampOffset: number | undefined } {
     let ttl = this.#ttl;
     let stampOffset: number | undefined;
     if (options !== undefined) {
@@ -438,6 +557,11 @@ class DgramUdpSocket implements UdpSocket {
         throw new ConfigError([{ path: 'stampOffset', expected: `an integer from 0 to ${length - 8} (8 octets inside the packet)`, received: String(stampOffset) }]);
       }
     }
+    return { ttl, stampOffset };
+  }
+
+  /** Hands a copy to dgram: true sent, false dropped (bounded libuv queue); throws a NetworkError. */
+  #transmit(copy: Buffer, length: number, target: string | undefined, port: number, ttl: number | undefined): boolean {
     const socket = this.#socket;
     const queued = socket.getSendQueueCount();
     // A TTL change would also apply to the datagrams still queued in libuv, so a packet with
@@ -452,13 +576,6 @@ class DgramUdpSocket implements UdpSocket {
         socket.setTTL(value);
       });
       this.#socketTtl = ttl;
-    }
-    const copy = length === 0 ? Buffer.alloc(0) : Buffer.copyBytesFrom(data, 0, length);
-    if (stampOffset !== undefined) {
-      // Stamped last, into both the caller's packet and the copy dgram sends.
-      readWallClock(this.#clock);
-      writeNtpTimestamp(copy, stampOffset, this.#clock.seconds, this.#clock.nanos, this.stamp);
-      data.set(copy.subarray(stampOffset, stampOffset + 8), stampOffset);
     }
     try {
       if (target === undefined) socket.send(copy, this.#afterSend);

@@ -36,6 +36,19 @@ export interface NativeHandle {
    * callback returns, on flush(), and before a reply() of its own.
    */
   replyBuffers(): ArrayBuffer[];
+  /**
+   * [slab, metadata, stamps, results] of the send queue, allocated on the first call; empty after
+   * close. JavaScript queues a packet by filling the next slot and incrementing the count at
+   * SEND_COUNT_BYTE_OFFSET of the control buffer; flushSends() sends the queue.
+   */
+  sendQueueBuffers(): ArrayBuffer[];
+  /** Parses address:port into destination slot `slot` (0 .. batchSize-1): 0, or -errno. */
+  setDestination(slot: number, address: string, port: number): number;
+  /**
+   * Sends the send queue with one sendmmsg() (more only after a partial send), every stamped
+   * packet stamped from one clock read just before it; returns the packets the kernel took.
+   */
+  flushSends(): number;
   close(): void;
   /** [receive slab, per-packet metadata, control (counters + stamp)]; empty after close. */
   buffers(): ArrayBuffer[];
@@ -55,4 +68,6 @@ export interface NativeBinding {
   /** adjtimex(): [state or -errno, status, esterror µs, maxerror µs]. */
   clockStatus(): [number, number, number, number];
   strerror(errno: number): string;
+  /** CLOCK_MONOTONIC in ms into cell[0]; allocates nothing. */
+  readMonotonic(cell: Float64Array): void;
 }

@@ -48,3 +48,15 @@ export function nativeClockStatus(): ClockStatus | undefined {
     source: 'adjtimex',
   };
 }
+
+/** A CLOCK_MONOTONIC reader (ms) that allocates nothing per read, or undefined when the addon does not load. */
+export function nativeMonotonicReader(): (() => number) | undefined {
+  const loaded = loadNative();
+  if (!loaded.ok) return undefined;
+  const binding = loaded.binding;
+  const cell = new Float64Array(1);
+  return () => {
+    binding.readMonotonic(cell);
+    return cell[0] ?? 0;
+  };
+}

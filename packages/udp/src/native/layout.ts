@@ -2,7 +2,7 @@
 // addon fills META_STRIDE int32 words; the batch callback is the only call into JavaScript.
 // LAYOUT_VERSION must equal the addon's `layoutVersion`: the loader refuses a stale build.
 
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 export const META_STRIDE = 16;
 export const META_LENGTH = 0;
@@ -41,6 +41,10 @@ export const STAT_COUNT = 8;
 export const STAMP_BYTE_OFFSET = 64;
 /** Control buffer: int32 count of replies queued in the send slab (the addon zeroes it on flush). */
 export const TX_COUNT_BYTE_OFFSET = 72;
+/** Control buffer: int32 count of packets queued for flushSends() (the addon zeroes it on flush). */
+export const SEND_COUNT_BYTE_OFFSET = 76;
+/** Control buffer: int32, 1 when the last flushSends() met (and retried past) a stale ECONNREFUSED. */
+export const SEND_REFUSED_BYTE_OFFSET = 80;
 
 /**
  * The reply queue (`replyBuffers()`): reply q's octets at q × maxPacketSize of the send slab,
@@ -52,6 +56,20 @@ export const TX_LENGTH = 1;
 export const TX_STAMP_OFFSET = 2;
 export const TX_TTL = 3;
 export const TX_TOS = 4;
+
+/**
+ * The send queue (`sendQueueBuffers()`: [slab, metadata, stamps, results]): packet q's octets at
+ * q × maxPacketSize of the slab, SEND_STRIDE int32 words at q × SEND_STRIDE of the metadata; the
+ * addon writes entry q's NTP stamp at 2q (seconds, fraction) of the stamps and its outcome at q
+ * of the results (1 sent, 0 dropped, -errno). Capacity: batchSize entries and destinations.
+ */
+export const SEND_STRIDE = 8;
+/** Destination table slot (setDestination()), -1 = the connected peer. */
+export const SEND_DESTINATION = 0;
+export const SEND_LENGTH = 1;
+export const SEND_STAMP_OFFSET = 2;
+export const SEND_TTL = 3;
+export const SEND_TOS = 4;
 
 /** Option ids of `setOption`. */
 export const Option = {

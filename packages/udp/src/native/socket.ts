@@ -33,6 +33,14 @@ import {
   META_TOS,
   META_TTL,
   Option,
+  SEND_COUNT_BYTE_OFFSET,
+  SEND_DESTINATION,
+  SEND_LENGTH,
+  SEND_REFUSED_BYTE_OFFSET,
+  SEND_STAMP_OFFSET,
+  SEND_STRIDE,
+  SEND_TOS,
+  SEND_TTL,
   STAMP_BYTE_OFFSET,
   STAT_BYTES_RECEIVED,
   STAT_BYTES_SENT,
@@ -260,6 +268,25 @@ export class NativeUdpSocket implements UdpSocket {
   private sendSlab: Uint8Array | undefined;
   private sendMeta = new Int32Array(0);
   private readonly sendCount: Int32Array;
+  /** The send queue of queue()/flushSends(), attached on the first queue(). */
+  private queueSlab: Uint8Array | undefined;
+  private queueMeta = new Int32Array(0);
+  private queueStamps = new Uint32Array(0);
+  private queueResults = new Int32Array(0);
+  private readonly queueCount: Int32Array;
+  private readonly queueRefused: Int32Array;
+  /**
+   * The addon's destination table, mirrored: slot k holds destAddress[k]:destPort[k]. Each
+   * destination is parsed once (setDestination); queued packets name their slot. destQueued[k]
+   * is the flush generation that last queued to slot k: a slot still named by the queue is never
+   * reused, and as there are as many slots as queue entries, a free one always exists.
+   */
+  private readonly destAddress: (string | undefined)[];
+  private readonly destPort: Int32Array;
+  private readonly destQueued: Int32Array;
+  private destNext = 0;
+  private lastDestination = -1;
+  private flushGeneration = 1;
 
   private constructor(binding: NativeBinding, options: ResolvedOptions) {
     this.binding = binding;
@@ -272,6 +299,11 @@ export class NativeUdpSocket implements UdpSocket {
     this.maxPacketSize = options.maxPacketSize;
     this.stamp = new Uint32Array(ctl, STAMP_BYTE_OFFSET, 2);
     this.sendCount = new Int32Array(ctl, TX_COUNT_BYTE_OFFSET, 1);
+    this.queueCount = new Int32Array(ctl, SEND_COUNT_BYTE_OFFSET, 1);
+    this.queueRefused = new Int32Array(ctl, SEND_REFUSED_BYTE_OFFSET, 1);
+    this.destAddress = new Array<string | undefined>(options.batchSize).fill(undefined);
+    this.destPort = new Int32Array(options.batchSize).fill(-1);
+    this.destQueued = new Int32Array(options.batchSize);
     this.stats = new NativeStats(new Float64Array(ctl, 0, STAMP_BYTE_OFFSET / 8));
     this.batch = new NativeReceiveBatch(slab, meta, options.maxPacketSize, new AddressCache());
   }
@@ -438,6 +470,124 @@ export class NativeUdpSocket implements UdpSocket {
     return this.sendSlab;
   }
 
+  // ---- contract: queued sends
+
+  get queuedSends(): number {
+    return this.isClosed ? 0 : (this.queueCount[0] ?? 0);
+  }
+
+  get sendQueueCapacity(): number {
+    return this.batchSize;
+  }
+
+  get sendStamps(): Uint32Array {
+    return this.queueStamps;
+  }
+
+  get sendResults(): Int32Array {
+    return this.queueResults;
+  }
+
+  queue(data: Uint8Array, length: number, address: string | undefined, port: number, options?: SendOptions): number {
+    if (this.isClosed) throw this.closedError('queue');
+    checkLength(data, length);
+    if (length > this.maxPacketSize) {
+      throw new RangeError(`queue() takes packets up to maxPacketSize (${this.maxPacketSize} octets), got ${length}: use send()`);
+    }
+    this.readSendOptions(options, length);
+    const slab = this.queueSlab ?? this.attachQueue();
+    if (slab === undefined) throw this.closedError('queue');
+    const counter = this.queueCount;
+    const q = counter[0] ?? 0;
+    if (q >= this.batchSize || q < 0) return -1;
+    const destination = address === undefined ? -1 : this.destinationSlot(address, port);
+    const at = q * this.maxPacketSize;
+    if (length === data.length) {
+      slab.set(data, at);
+    } else if (length <= SHORT_COPY) {
+      for (let k = 0; k < length; k++) slab[at + k] = data[k] ?? 0;
+    } else {
+      slab.set(data.subarray(0, length), at);
+    }
+    const meta = this.queueMeta;
+    const m = q * SEND_STRIDE;
+    meta[m + SEND_DESTINATION] = destination;
+    meta[m + SEND_LENGTH] = length;
+    meta[m + SEND_STAMP_OFFSET] = this.optionStamp;
+    meta[m + SEND_TTL] = this.optionTtl;
+    meta[m + SEND_TOS] = this.optionTos;
+    counter[0] = q + 1;
+    return q;
+  }
+
+  flushSends(): number {
+    if (this.isClosed || (this.queueCount[0] ?? 0) === 0) return 0;
+    this.flushGeneration += 1;
+    const sent = this.handle.flushSends();
+    if (this.queueRefused[0] === 1) {
+      // As in send(): an ICMP error drawn by earlier traffic of this connected socket, reported
+      // asynchronously; the packet it was returned for was tried again.
+      this.deferError(networkError(this.binding, ECONNREFUSED, 'send', this.connectedTo));
+    }
+    return sent;
+  }
+
+  sendError(index: number): Error | undefined {
+    const result = this.queueResults[index];
+    if (result === undefined || result >= 0) return undefined;
+    const slot = this.queueMeta[index * SEND_STRIDE + SEND_DESTINATION] ?? -1;
+    const address = slot >= 0 ? this.destAddress[slot] : undefined;
+    const endpoint = address === undefined ? this.connectedTo : formatEndpoint(address, this.destPort[slot] ?? 0);
+    return networkError(this.binding, -result, 'send', endpoint);
+  }
+
+  private attachQueue(): Uint8Array | undefined {
+    const [slab, meta, stamps, results] = this.handle.sendQueueBuffers();
+    if (slab === undefined || meta === undefined || stamps === undefined || results === undefined) return undefined;
+    this.queueSlab = new Uint8Array(slab);
+    this.queueMeta = new Int32Array(meta);
+    this.queueStamps = new Uint32Array(stamps);
+    this.queueResults = new Int32Array(results);
+    return this.queueSlab;
+  }
+
+  /** The destination table slot of address:port, parsed into the addon on first use. */
+  private destinationSlot(address: string, port: number): number {
+    const generation = this.flushGeneration;
+    const last = this.lastDestination;
+    if (last >= 0 && this.destAddress[last] === address && this.destPort[last] === port) {
+      this.destQueued[last] = generation;
+      return last;
+    }
+    const slots = this.batchSize;
+    for (let k = 0; k < slots; k++) {
+      if (this.destPort[k] === port && this.destAddress[k] === address) {
+        this.lastDestination = k;
+        this.destQueued[k] = generation;
+        return k;
+      }
+    }
+    // A new destination: the next slot round-robin that no queued packet names.
+    let k = this.destNext;
+    while (this.destQueued[k] === generation) k = (k + 1) % slots;
+    this.destNext = (k + 1) % slots;
+    if (!isAddressOf(this.family, address)) {
+      throw new ConfigError([{ path: 'address', expected: addressExpectation(this.family), received: JSON.stringify(address) }]);
+    }
+    checkPort(port);
+    // Forget the slot before the parse: a failed one must not leave the old destination named.
+    this.destAddress[k] = undefined;
+    this.destPort[k] = -1;
+    if (this.handle.setDestination(k, address, port) < 0) {
+      throw new ConfigError([{ path: 'address', expected: addressExpectation(this.family), received: JSON.stringify(address) }]);
+    }
+    this.destAddress[k] = address;
+    this.destPort[k] = port;
+    this.destQueued[k] = generation;
+    this.lastDestination = k;
+    return k;
+  }
+
   flush(): void {
     if (!this.isClosed) this.handle.flush();
   }
@@ -486,6 +636,10 @@ export class NativeUdpSocket implements UdpSocket {
     this.handle.close();
     this.sendSlab = undefined;
     this.sendMeta = new Int32Array(0);
+    this.queueSlab = undefined;
+    this.queueMeta = new Int32Array(0);
+    this.queueStamps = new Uint32Array(0);
+    this.queueResults = new Int32Array(0);
     this.receiveHandler = undefined;
     this.errorHandler = undefined;
     this.batch.release();

@@ -92,7 +92,9 @@ describeEachImplementation((scope) => {
       expect(at <= after + 1n).toBe(true);
     }
     sender.close();
-    expect(() => sender.stampNow()).toThrow(/closed/);
+    expect(() => {
+      sender.stampNow();
+    }).toThrow(/closed/);
   });
 
   it('stamps on a connected socket and at the very end of the packet', async () => {
