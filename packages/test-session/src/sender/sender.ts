@@ -55,11 +55,18 @@ const TIMER_THRESHOLD_MS = 2;
 /** How long before the due time the timer is asked to fire, leaving the rest to setImmediate. */
 const TIMER_MARGIN_MS = 1.5;
 /**
- * The last stretch before a due time is spun on the clock: bounded, and short enough not to starve
- * I/O (replies keep their kernel timestamps meanwhile). Each setImmediate round trip also costs an
- * Immediate object, so spinning the last 100 µs saves garbage as well as jitter.
+ * The last stretch before a due time is spun on the clock rather than handed to the event loop:
+ * long enough to cover what one loop round can cost (a young-generation GC of a few hundred
+ * microseconds on a busy machine, a batch of replies), short enough not to starve I/O for long
+ * (replies keep their kernel timestamps meanwhile) or other sessions of the process.
  */
-const SPIN_MS = 0.1;
+const SPIN_MS = 0.25;
+/**
+ * Before that window, a precise wait polls the loop, spinning this long per round: a setImmediate
+ * round trip takes a few microseconds and costs an Immediate object, so polling every few
+ * microseconds made enough garbage for a scavenge every few tens of ms (each a late send).
+ */
+const POLL_SLICE_MS = 0.05;
 /** Catch up at most this much schedule time in one go after falling behind; beyond it the timeline moves. */
 const CATCH_UP_WINDOW_MS = 5;
 const MIN_CATCH_UP_SLOTS = 8;
@@ -173,6 +180,18 @@ export class SessionSender implements SessionSenderApi {
   #shifts = 0;
   #shiftedMs = 0;
   readonly #catchUpSlots: number;
+  /**
+   * The socket batches sends (native): every packet due in one tick is queued and leaves with one
+   * flush (one sendmmsg(), one clock read for T1). Per queue index: the request's sequence, its
+   * planned time, and its T1 when the sender wrote it (NaN: stamp-on-send, read after the flush).
+   */
+  readonly #batched: boolean;
+  readonly #queuedSequence: Uint32Array;
+  readonly #queuedPlannedMs: Float64Array;
+  readonly #queuedT1: Float64Array;
+  /** The request #nextRequest filled last. */
+  #requestSequence = 0;
+  #requestLength = 0;
   #sendTimer: NodeJS.Timeout | undefined;
   #sendImmediate: NodeJS.Immediate | undefined;
 
@@ -245,6 +264,11 @@ export class SessionSender implements SessionSenderApi {
     const caps = socket.capabilities;
     this.#t1Source = this.#builder.t1Writer === 'sender' || !caps.stampOnSend ? 'userspace' : 'stamp-on-send';
     this.#t4Source = caps.kernelTimestamps ? 'kernel' : 'userspace';
+    this.#batched = caps.batching;
+    const queueCapacity = caps.batching ? socket.sendQueueCapacity : 0;
+    this.#queuedSequence = new Uint32Array(queueCapacity);
+    this.#queuedPlannedMs = new Float64Array(queueCapacity);
+    this.#queuedT1 = new Float64Array(queueCapacity);
     const interval = this.#timeline.meanIntervalMs;
     this.#catchUpSlots = Math.max(MIN_CATCH_UP_SLOTS, Math.ceil(CATCH_UP_WINDOW_MS / interval));
 
@@ -346,10 +370,19 @@ export class SessionSender implements SessionSenderApi {
     const timeline = this.#timeline;
     const duration = this.#options.durationMs;
     let now = clock.monotonicMs();
+    if (now - this.#lastClockRefreshMs >= CLOCK_REFRESH_MS) this.#refreshClock(now);
     let due = this.#startMs + timeline.nextMs;
-    // The last 100 µs: spin rather than hand the loop over and come back late.
-    if (this.#options.precise && due > now && due - now <= SPIN_MS) {
-      while (now < due) now = clock.monotonicMs();
+    if (this.#options.precise && due > now) {
+      // Still early: spin a slice, then hand the loop over (unless the final window began meanwhile).
+      const spinFrom = due - SPIN_MS;
+      if (now < spinFrom) {
+        const sliceEnd = Math.min(spinFrom, now + POLL_SLICE_MS);
+        while (now < sliceEnd) now = clock.monotonicMs();
+      }
+      // The final window: spin to the due time rather than hand the loop over and come back late.
+      if (now >= spinFrom) {
+        while (now < due) now = clock.monotonicMs();
+      }
     }
     let slots = 0;
     while (due <= now) {
@@ -372,6 +405,9 @@ export class SessionSender implements SessionSenderApi {
       due = this.#startMs + timeline.nextMs;
       now = clock.monotonicMs();
     }
+    // Everything due in this tick leaves together (a no-op without a batching socket).
+    this.#flushQueue();
+    if (this.#stopped()) return;
     if (duration !== undefined && timeline.nextMs >= duration) {
       this.#finishSending(false);
       return;
@@ -390,13 +426,17 @@ export class SessionSender implements SessionSenderApi {
     }
   }
 
-  /** Send the slot's burst; false when that was the last of the count. */
+  /** Send (or queue) the slot's burst; false when that was the last of the count. */
   #sendSlot(plannedMs: number): boolean {
     this.#slots += 1;
     const burst = this.#options.burst;
     const count = this.#options.count;
+    const batched = this.#batched;
     // The onSendTiming hook may stop the run: check after every packet.
-    for (let i = 0; i < burst && this.#attempts < count && !this.#stopped(); i++) this.#sendOne(plannedMs);
+    for (let i = 0; i < burst && this.#attempts < count && !this.#stopped(); i++) {
+      if (batched) this.#queueOne(plannedMs);
+      else this.#sendOne(plannedMs);
+    }
     if (this.#stopped()) return false;
     if (this.#attempts < count) return true;
     this.#finishSending(false);
@@ -412,38 +452,53 @@ export class SessionSender implements SessionSenderApi {
     return this.#complete;
   }
 
-  #sendOne(plannedMs: number): void {
-    const clock = this.#clock;
+  /** The next request's buffer, filled with its sequence and Error Estimate; undefined when the cycle has none. */
+  #nextRequest(): Buffer | undefined {
     const builder = this.#builder;
-    const socket = this.#socket;
-    const sequence = this.#sequence;
     const position = this.#attempts % builder.cycleLength.length;
     const buffer = builder.cycleBuffer[position];
     const length = builder.cycleLength[position];
     this.#attempts += 1;
-    if (buffer === undefined || length === undefined) return;
-    this.#sequence = (sequence + 1) >>> 0;
+    if (buffer === undefined || length === undefined) return undefined;
+    this.#requestLength = length;
+    this.#requestSequence = this.#sequence;
+    this.#sequence = (this.#sequence + 1) >>> 0;
+    builder.fill(buffer, this.#requestSequence, this.#errorEstimate);
+    return buffer;
+  }
 
-    let actualMs = clock.monotonicMs();
-    if (actualMs - this.#lastClockRefreshMs >= CLOCK_REFRESH_MS) this.#refreshClock(actualMs);
-    builder.fill(buffer, sequence, this.#errorEstimate);
+  /**
+   * T1 for a request whose timestamp is covered by encryption or an HMAC: read now from the
+   * socket's own clock (the clock of T4), written, then the packet is protected.
+   */
+  #stampAndProtect(buffer: Buffer): number {
+    const socket = this.#socket;
+    socket.stampNow();
+    const stamp = socket.stamp;
+    const seconds = stamp[0] ?? 0;
+    const fraction = stamp[1] ?? 0;
+    this.#builder.writeTimestamp(buffer, seconds, fraction);
+    this.#builder.protect(buffer);
+    return this.#ntp.convert(seconds, fraction);
+  }
+
+  #sendOne(plannedMs: number): void {
+    const clock = this.#clock;
+    const socket = this.#socket;
+    const buffer = this.#nextRequest();
+    if (buffer === undefined) return;
+    const sequence = this.#requestSequence;
+    const length = this.#requestLength;
+    let actualMs: number;
     let t1: number;
     let accepted: boolean;
     try {
-      if (builder.t1Writer === 'sender') {
-        // T1 is covered by encryption or an HMAC: take it now from the socket's own clock (the
-        // clock of T4), then protect, then send.
+      if (this.#builder.t1Writer === 'sender') {
         actualMs = clock.monotonicMs();
-        socket.stampNow();
-        const stamp = socket.stamp;
-        const seconds = stamp[0] ?? 0;
-        const fraction = stamp[1] ?? 0;
-        builder.writeTimestamp(buffer, seconds, fraction);
-        builder.protect(buffer);
-        t1 = this.#ntp.convert(seconds, fraction);
+        t1 = this.#stampAndProtect(buffer);
         accepted = socket.send(buffer, length, this.#targetAddress, this.#targetPort);
       } else {
-        builder.protect(buffer);
+        this.#builder.protect(buffer);
         actualMs = clock.monotonicMs();
         accepted = socket.send(buffer, length, this.#targetAddress, this.#targetPort, this.#stampOptions);
         const stamp = socket.stamp;
@@ -459,18 +514,90 @@ export class SessionSender implements SessionSenderApi {
       this.#sendErrors += 1;
       return;
     }
+    this.#recordSent(sequence, t1);
+    this.#sendTiming(plannedMs, actualMs);
+  }
+
+  /**
+   * Queue the next request for the tick's single flush (batching sockets). Its T1 is known only
+   * after the flush: the time of the batch's sendmmsg(), or, when the sender writes T1 itself, the
+   * time read before protection.
+   */
+  #queueOne(plannedMs: number): void {
+    const socket = this.#socket;
+    if (socket.queuedSends >= socket.sendQueueCapacity) {
+      this.#flushQueue();
+      if (this.#stopped()) return;
+    }
+    const buffer = this.#nextRequest();
+    if (buffer === undefined) return;
+    let index: number;
+    let t1 = Number.NaN;
+    try {
+      if (this.#builder.t1Writer === 'sender') {
+        t1 = this.#stampAndProtect(buffer);
+        index = socket.queue(buffer, this.#requestLength, this.#targetAddress, this.#targetPort);
+      } else {
+        this.#builder.protect(buffer);
+        index = socket.queue(buffer, this.#requestLength, this.#targetAddress, this.#targetPort, this.#stampOptions);
+      }
+    } catch {
+      this.#sendErrors += 1;
+      return;
+    }
+    if (index < 0) {
+      // Not expected (the queue was flushed when full above): never lose count of a request.
+      this.#sendErrors += 1;
+      return;
+    }
+    this.#queuedSequence[index] = this.#requestSequence;
+    this.#queuedPlannedMs[index] = plannedMs;
+    this.#queuedT1[index] = t1;
+  }
+
+  /** Send what #queueOne queued, with one flush, then record each packet's T1 by its queue index. */
+  #flushQueue(): void {
+    const socket = this.#socket;
+    const queued = socket.queuedSends;
+    if (queued === 0) return;
+    const actualMs = this.#clock.monotonicMs();
+    socket.flushSends();
+    const results = socket.sendResults;
+    const stamps = socket.sendStamps;
+    const ntp = this.#ntp;
+    // Every packet that left is recorded before any onSendTiming hook runs (a hook may stop the run).
+    for (let q = 0; q < queued; q++) {
+      if (results[q] !== 1) {
+        // Dropped (socket buffer full) or refused: it never left, so it is not a network loss.
+        this.#sendErrors += 1;
+        this.#queuedPlannedMs[q] = Number.NaN;
+        continue;
+      }
+      const own = this.#queuedT1[q] ?? Number.NaN;
+      const t1 = Number.isNaN(own) ? ntp.convert(stamps[2 * q] ?? 0, stamps[2 * q + 1] ?? 0) : own;
+      this.#recordSent(this.#queuedSequence[q] ?? 0, t1);
+    }
+    for (let q = 0; q < queued; q++) {
+      const plannedMs = this.#queuedPlannedMs[q] ?? Number.NaN;
+      if (!Number.isNaN(plannedMs)) this.#sendTiming(plannedMs, actualMs);
+    }
+  }
+
+  #recordSent(sequence: number, t1: number): void {
     this.#sent += 1;
     const slot = sequence & this.#mask;
     this.#t1Ring[slot] = t1;
     this.#sequenceRing[slot] = sequence;
     this.#metrics.recordSent(sequence, t1);
     if (this.#lossTimer === undefined) this.#armLossTimer();
+  }
 
+  #sendTiming(plannedMs: number, actualMs: number): void {
     const lateMs = actualMs - plannedMs;
     if (lateMs > LATE_SEND_MS) this.#lateSends += 1;
     if (lateMs * 1_000_000 > this.#maxLateNs) this.#maxLateNs = lateMs * 1_000_000;
     const timing = this.#options.onSendTiming;
-    if (timing !== undefined) timing(clock.relativeNanosAt(plannedMs), clock.relativeNanosAt(actualMs));
+    if (timing !== undefined) timing(this.#clock.relativeNanosAt(plannedMs), this.#clock.relativeNanosAt(actualMs));
   }
 
   #refreshClock(nowMs: number): void {
@@ -488,6 +615,8 @@ export class SessionSender implements SessionSenderApi {
     if (this.#sendingDone) return;
     this.#sendingDone = true;
     this.#aborted = aborted;
+    // Requests already queued in this tick go out: their sequences are taken.
+    this.#flushQueue();
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
     if (this.#sendImmediate !== undefined) clearImmediate(this.#sendImmediate);
     this.#sendTimer = undefined;

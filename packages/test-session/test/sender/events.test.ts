@@ -93,7 +93,10 @@ describe('onEvent()', () => {
         }),
       );
       const report = await sender.done;
-      expect(report.summary.loss.sent).toBe(3);
+      // A batching socket sends a slot's burst with one flush and runs the hook after it: the stop
+      // takes effect after that flush (the burst already left). Otherwise after the third packet.
+      expect(report.summary.loss.sent).toBe(report.capabilities.batching ? 5 : 3);
+      expect(sends).toBe(report.summary.loss.sent);
       expect(report.aborted).toBe(true);
     });
   });
