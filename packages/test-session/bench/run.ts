@@ -384,6 +384,8 @@ interface TurnaroundRun {
   readonly jsUs?: Percentiles;
   readonly flushUs?: Percentiles;
   readonly reflectorCpu: number;
+  /** The rate the sender really offered (under load it falls behind the nominal one). */
+  readonly offeredPps: number;
 }
 
 async function turnaroundRun(variant: TurnaroundVariant, rate: number): Promise<TurnaroundRun> {
@@ -415,13 +417,27 @@ async function turnaroundRun(variant: TurnaroundVariant, rate: number): Promise<
         jsUs: trace.jsUs,
         flushUs: trace.flushUs,
         reflectorCpu,
+        offeredPps: sender.offeredPps,
       };
     }
     const stats = lastJson(tail, 'stats') as { wakeUs: Percentiles; userUs: Percentiles } | undefined;
     if (stats === undefined) throw new Error(`the C reflector printed no stats: ${child.output().slice(-2000)}`);
-    return { senderUs: sender.turnaroundUs, wakeUs: stats.wakeUs, userUs: stats.userUs, reflectorCpu };
+    return { senderUs: sender.turnaroundUs, wakeUs: stats.wakeUs, userUs: stats.userUs, reflectorCpu, offeredPps: sender.offeredPps };
   } finally {
     await stop(child);
+  }
+}
+
+/** Another build may be replacing the native addon under us: a failed run is tried again (bounded). */
+async function turnaroundRetried(variant: TurnaroundVariant, rate: number): Promise<TurnaroundRun> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await turnaroundRun(variant, rate);
+    } catch (error) {
+      if (attempt >= 4) throw error;
+      log(`  ${variant} at ${rate} pps failed (${(error as Error).message.split('\n')[0]?.slice(0, 160)}), again in 10 s`);
+      await sleep(10_000);
+    }
   }
 }
 
@@ -434,13 +450,13 @@ async function turnaroundSection(): Promise<void> {
   for (let round = 1; round <= ROUNDS && !overBudget(); round += 1) {
     for (const rate of TURNAROUND_RATES) {
       for (const variant of turnaroundVariants) {
-        const r = await turnaroundRun(variant, rate);
+        const r = await turnaroundRetried(variant, rate);
         const list = results.get(key(variant, rate)) ?? [];
         list.push(r);
         results.set(key(variant, rate), list);
         log(
           `  round ${round} ${String(rate).padStart(5)} pps ${variant.padEnd(9)} T3 − T2 p50 ${fmt(r.senderUs.p50, 2)} µs (p99 ${fmt(r.senderUs.p99)}): ` +
-            `wake ${fmt(r.wakeUs.p50, 2)}${r.jsUs === undefined ? '' : `, js ${fmt(r.jsUs.p50, 2)}, flush ${fmt(r.flushUs?.p50, 2)}`}, user ${fmt(r.userUs.p50, 2)} µs; reflector CPU ${(r.reflectorCpu * 100).toFixed(0)} %`,
+            `wake ${fmt(r.wakeUs.p50, 2)}${r.jsUs === undefined ? '' : `, js ${fmt(r.jsUs.p50, 2)}, flush ${fmt(r.flushUs?.p50, 2)}`}, user ${fmt(r.userUs.p50, 2)} µs; reflector CPU ${(r.reflectorCpu * 100).toFixed(0)} %, offered ${kpps(r.offeredPps)}`,
         );
       }
     }
