@@ -171,6 +171,8 @@ export class SessionSender implements SessionSenderApi {
 
   // Schedule state.
   #startMs = 0;
+  /** The schedule has begun (#startMs is set): from here replies may trigger due sends too. */
+  #started = false;
   #sequence = 0;
   #attempts = 0;
   #sent = 0;
@@ -359,6 +361,7 @@ export class SessionSender implements SessionSenderApi {
     this.#sendImmediate = undefined;
     if (this.#sendingDone) return;
     this.#startMs = this.#clock.monotonicMs();
+    this.#started = true;
     this.#tick();
   };
 
@@ -368,10 +371,9 @@ export class SessionSender implements SessionSenderApi {
     if (this.#sendingDone) return;
     const clock = this.#clock;
     const timeline = this.#timeline;
-    const duration = this.#options.durationMs;
     let now = clock.monotonicMs();
     if (now - this.#lastClockRefreshMs >= CLOCK_REFRESH_MS) this.#refreshClock(now);
-    let due = this.#startMs + timeline.nextMs;
+    const due = this.#startMs + timeline.nextMs;
     if (this.#options.precise && due > now) {
       // Still early: spin a slice, then hand the loop over (unless the final window began meanwhile).
       const spinFrom = due - SPIN_MS;
@@ -384,11 +386,26 @@ export class SessionSender implements SessionSenderApi {
         while (now < due) now = clock.monotonicMs();
       }
     }
+    if (!this.#sendDue(now)) return;
+    this.#arm(this.#startMs + timeline.nextMs - clock.monotonicMs());
+  };
+
+  /**
+   * Send every slot due by `now`, queued and flushed once on a batching socket. False when sending
+   * ended (count or duration reached, or stopped). Called from #tick, and from the receive callback
+   * so that a long run of reply batches does not hold back a due send.
+   */
+  #sendDue(nowMs: number): boolean {
+    const clock = this.#clock;
+    const timeline = this.#timeline;
+    const duration = this.#options.durationMs;
+    let now = nowMs;
+    let due = this.#startMs + timeline.nextMs;
     let slots = 0;
     while (due <= now) {
       if (duration !== undefined && timeline.nextMs >= duration) {
         this.#finishSending(false);
-        return;
+        return false;
       }
       if (slots >= this.#catchUpSlots) {
         // Too far behind to catch up without a long burst: move the rest of the timeline so the
@@ -399,21 +416,21 @@ export class SessionSender implements SessionSenderApi {
         this.#shiftedMs += behind;
         break;
       }
-      if (!this.#sendSlot(due)) return;
+      if (!this.#sendSlot(due)) return false;
       slots += 1;
       timeline.advance();
       due = this.#startMs + timeline.nextMs;
       now = clock.monotonicMs();
     }
-    // Everything due in this tick leaves together (a no-op without a batching socket).
+    // Everything due now leaves together (a no-op without a batching socket).
     this.#flushQueue();
-    if (this.#stopped()) return;
+    if (this.#stopped()) return false;
     if (duration !== undefined && timeline.nextMs >= duration) {
       this.#finishSending(false);
-      return;
+      return false;
     }
-    this.#arm(due - clock.monotonicMs());
-  };
+    return true;
+  }
 
   #arm(waitMs: number): void {
     if (!this.#options.precise) {
@@ -648,6 +665,12 @@ export class SessionSender implements SessionSenderApi {
       }
       const t4 = (batch.timeSeconds(i) - epoch) * 1_000_000_000 + batch.timeNanos(i);
       this.#record(batch, i, length, t4);
+    }
+    // A send that fell due while this batch was read goes now, not after the rest of the loop
+    // round (the socket may deliver many batches in one); the armed tick still comes and re-arms.
+    if (this.#started && !this.#sendingDone) {
+      const now = this.#clock.monotonicMs();
+      if (this.#startMs + this.#timeline.nextMs <= now) this.#sendDue(now);
     }
     this.#inBatch = false;
     if (this.#sendingDone) this.#checkDone();
