@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-// The `twamp` executable: everything happens in @twamp/cli; this file only hands it the process.
+// The `twamp` executable: everything happens in @twamp/cli; this file only hands it the process and
+// says which package it is (for --version).
+import { readFileSync } from 'node:fs';
 import { runCli } from '@twamp/cli';
 
-await runCli(process.argv.slice(2));
+// ../package.json from both src/ (source runs) and dist/ (the published build).
+const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+
+await runCli(process.argv.slice(2), { name: manifest.name, version: manifest.version });

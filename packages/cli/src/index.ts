@@ -54,3 +54,17 @@ export {
 export { parseControllerArguments, type ControllerPlan, type RawControllerOptions } from './commands/controller.js';
 export { parseControlClientArguments, type ControlClientCommandPlan, type RawControlClientOptions } from './commands/controlclient.js';
 export { parseServerArguments, type RawServerOptions, type ServerPlan } from './commands/server.js';
+
+export { type DemoPlan, parseDemoArguments, type RawDemoOptions, DEMO_COUNT, DEMO_INTERVAL_MS } from './commands/demo.js';
+export { DSCP_ALIASES, type DscpRow, dscpRows, type DscpTableJson, dscpTableJson, formatDscpTable } from './commands/dscptable.js';
+export { type AppInfo, versionText } from './commands/version.js';
+export { COMMAND_HELP, type CommandHelp, EXIT_CODE_HELP } from './commands/help.js';
+export {
+  type LoggingPlan,
+  parseLoggingOptions,
+  parseRecordFormat,
+  type RawLoggingOptions,
+  type RecordFormat,
+  type Verbosity,
+} from './options/logging.js';
+export { parseIntervalReportOption } from './options/interval-report.js';

@@ -1,11 +1,14 @@
 // The twamp command line as a function: argv in, output through the injected io, exit code out.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerController } from './commands/controller.js';
 import { registerControlClient } from './commands/controlclient.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDscpTable } from './commands/dscptable.js';
+import { COMMAND_HELP, commandHelpFooter, programHelpFooter } from './commands/help.js';
 import { registerResponder } from './commands/responder.js';
 import { registerSender } from './commands/sender.js';
 import { registerServer } from './commands/server.js';
+import { type AppInfo, versionText } from './commands/version.js';
 import type { CommandContext } from './commands/context.js';
 import { type ControlEngine, defaultControlEngine } from './control/engine.js';
 import { reportFailure } from './errors/index.js';
@@ -18,27 +21,30 @@ export interface MainOptions {
   readonly engine?: CliEngine;
   /** TWAMP-Control client and server, key files, the passphrase prompt; default @twamp/control (tests script it). */
   readonly control?: ControlEngine;
+  /** The app that runs this command line (the `twamp` package), for `--version`. */
+  readonly app?: AppInfo;
 }
 
 /** One entry per command module; the help lists them in this order. */
-const COMMANDS = [registerResponder, registerSender, registerController, registerControlClient, registerServer] as const;
+const COMMANDS = [registerResponder, registerSender, registerController, registerControlClient, registerServer, registerDemo, registerDscpTable] as const;
 
-function packageVersion(): string {
-  // ../package.json from both src/ (source runs) and dist/ (the published build).
-  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
-}
-
-function buildProgram(context: CommandContext, control: ControlEngine): Command {
+function buildProgram(context: CommandContext, control: ControlEngine, app: AppInfo | undefined): Command {
   const program = new Command('twamp');
   program
-    .description('TWAMP, TWAMP Light and STAMP measurements: a responder (reflector), a sender, and TWAMP-Control (controller, controlclient, server)')
-    .version(packageVersion(), '-V, --version')
-    .option('-d, --debug', 'on an unexpected error, print its stack')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 done, 1 failed, 2 usage error (nothing started), 3 refused by a TWAMP server (Accept code), 4 timed out waiting for a TWAMP server, 130 interrupted (SIGINT), 143 terminated (SIGTERM).',
+    .description(
+      'TWAMP, TWAMP Light and STAMP measurements: a responder (reflector), a sender, TWAMP-Control (controller, controlclient, server), a loopback demo and the DSCP table',
     )
+    // Not commander's .version(): the text reads the UDP implementation, which only --version needs.
+    .option('-V, --version', 'print the versions (twamp, @twamp/cli), the UDP implementation in use and the Node.js version')
+    .on('option:version', () => {
+      const text = versionText(app);
+      context.io.stdout.write(`${text}\n`);
+      throw new CommanderError(0, 'commander.version', text);
+    })
+    .option('-d, --debug', 'debug lines on stderr, and the stack of an unexpected error (before or after the command name)')
+    .addHelpText('after', programHelpFooter())
+    // Every command's help lists -d and -V too: they work after the command name as well.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => context.io.stdout.write(text),
@@ -47,7 +53,11 @@ function buildProgram(context: CommandContext, control: ControlEngine): Command 
       outputError: () => undefined,
     });
   for (const register of COMMANDS) register(program, context, control);
-  for (const command of program.commands) command.exitOverride();
+  for (const command of program.commands) {
+    command.exitOverride();
+    const help = COMMAND_HELP[command.name()];
+    if (help !== undefined) command.addHelpText('after', commandHelpFooter(help));
+  }
   return program;
 }
 
@@ -65,7 +75,7 @@ function commandPath(program: Command, argv: readonly string[]): string {
  */
 export async function main(argv: readonly string[], io: CliIo, options: MainOptions = {}): Promise<number> {
   const context: CommandContext = { io, engine: options.engine ?? defaultEngine, exitCode: ExitCode.Ok };
-  const program = buildProgram(context, options.control ?? defaultControlEngine);
+  const program = buildProgram(context, options.control ?? defaultControlEngine, options.app);
   let code: number;
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -99,6 +109,6 @@ export async function main(argv: readonly string[], io: CliIo, options: MainOpti
 }
 
 /** The command line in this process, with its real streams, signals and exit (what the `twamp` bin runs). */
-export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
-  return main(argv, processIo());
+export async function runCli(argv: readonly string[] = process.argv.slice(2), app?: AppInfo): Promise<number> {
+  return main(argv, processIo(), app === undefined ? {} : { app });
 }

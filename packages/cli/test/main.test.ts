@@ -108,7 +108,7 @@ describe('main: usage errors exit 2 before anything starts', () => {
     [['sender', 'a', 'b', 'c'], 'arguments: expected at most the arguments'],
     [['responder', '--allow', '10.0.0.0/40'], '--allow: expected an IPv4 or IPv6 address with an optional /prefix'],
     [['responder', '--max-sessions', '-1'], '--max-sessions'],
-    [['fly'], 'command: expected one of responder, sender, controller, controlclient, server, got "fly"'],
+    [['fly'], 'command: expected one of responder, sender, controller, controlclient, server, demo, dscptable, got "fly"'],
     [[], 'command: expected one of responder, sender'],
   ])('%j', async (argv, message) => {
     const io = testIo();
@@ -141,7 +141,7 @@ describe('main: help and version', () => {
   it('prints the version', async () => {
     const io = testIo();
     expect(await main(['--version'], io, { engine: engine() })).toBe(0);
-    expect(io.out()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(io.out()).toMatch(/^twamp \(@twamp\/cli \d+\.\d+\.\d+\)\n/);
   });
 });
 

@@ -6,28 +6,31 @@ import type { ControlClientApi, NegotiatedSession } from '@twamp/control';
 import { Mode } from '@twamp/wire';
 import type { ControlEngine } from '../control/engine.js';
 import { modeList, type RawClientSecurityOptions } from '../control/options.js';
-import { controlJson, sidText } from '../control/output.js';
+import { type ControlJson, controlJson, sidText } from '../control/output.js';
 import { resolveSecret } from '../control/secret.js';
 import { ExitCode } from '../io.js';
 import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../options/address.js';
+import { addLoggingOptions, debugRequested, type LoggingPlan, parseLoggingOptions, parseRecordFormat, type RawLoggingOptions, type RecordFormat } from '../options/logging.js';
 import { parseTosOptions } from '../options/network.js';
 import { parseDecimalOption, parseIntegerOption } from '../options/numbers.js';
 import { usageError } from '../options/usage-error.js';
-import { type CommandContext, writeLine } from './context.js';
+import { type CommandContext, now } from './context.js';
 import {
   addControlClientOptions,
-  CONTROL_EXIT_HELP,
   type ControlClientPlan,
   endControlFailure,
   parseControlClientOptions,
   type RawControllerOptions,
   RunSignals,
 } from './controller.js';
+import { CommandLog } from './log.js';
 import { loopbackAddress, resolveAddress } from './resolve.js';
 
 export const MAX_CONTROLCLIENT_SESSIONS = 64;
 
-export interface RawControlClientOptions extends RawClientSecurityOptions, Pick<RawControllerOptions, 'controlPort' | 'controlTimeout' | 'sessionTimeout' | 'ipv4' | 'ipv6' | 'tos' | 'dscp' | 'json'> {
+export interface RawControlClientOptions
+  extends RawClientSecurityOptions, RawLoggingOptions, Pick<RawControllerOptions, 'controlPort' | 'controlTimeout' | 'sessionTimeout' | 'ipv4' | 'ipv6' | 'tos' | 'dscp' | 'json'> {
+  readonly jsonl?: boolean;
   readonly sessions?: string;
   readonly padding?: string;
   readonly duration?: string;
@@ -41,17 +44,26 @@ export interface ControlClientCommandPlan extends ControlClientPlan {
   readonly dscp: number | undefined;
   /** Stop after this long; undefined: on Ctrl-C only. */
   readonly durationMs: number | undefined;
+  /** --json: one object once the sessions started (the same as `format === 'json'`). */
   readonly json: boolean;
+  readonly format: RecordFormat;
+  readonly logging: LoggingPlan;
 }
 
 /** Checks every argument of `twamp controlclient`; throws a ConfigError naming the first bad one. Pure. */
-export function parseControlClientArguments(senderText: string | undefined, serverText: string | undefined, raw: RawControlClientOptions): ControlClientCommandPlan {
+export function parseControlClientArguments(
+  senderText: string | undefined,
+  serverText: string | undefined,
+  raw: RawControlClientOptions,
+  debug = false,
+): ControlClientCommandPlan {
   // The Sender Port goes into Request-TW-Session and servers refuse 0 there: the port is required.
   const sender = parseEndpoint(senderText ?? '', { path: 'sender', defaultPort: 0, allowPortZero: false });
   if (sender.port === 0) throw usageError('sender', 'the Session-Sender\'s UDP port (ip:port, [ipv6]:port or :port): servers need it in the request', senderText ?? '');
   const server = parseEndpoint(serverText ?? '', { path: 'server', defaultPort: 0, allowPortZero: true });
   const client = parseControlClientOptions(server, [['sender', sender]], raw);
   const tos = parseTosOptions(raw.tos, raw.dscp);
+  const format = parseRecordFormat(raw);
   return {
     ...client,
     sender,
@@ -59,7 +71,9 @@ export function parseControlClientArguments(senderText: string | undefined, serv
     paddingLength: raw.padding === undefined ? undefined : parseIntegerOption(raw.padding, { path: '--padding', min: 0, max: 9000, unit: 'octets' }),
     dscp: tos === undefined ? undefined : tos >> 2,
     durationMs: raw.duration === undefined ? undefined : parseDecimalOption(raw.duration, { path: '--duration', min: 0.001, max: 31_536_000, unit: 'seconds' }) * 1000,
-    json: raw.json === true,
+    json: format === 'json',
+    format,
+    logging: parseLoggingOptions(raw, debug),
   };
 }
 
@@ -91,7 +105,26 @@ function sleep(ms: number | undefined): { promise: Promise<void>; cancel: () => 
   };
 }
 
+/** What the server accepted for one session, as the JSON of `--json` and `--jsonl`. */
+function sessionJson(client: ControlClientApi, session: NegotiatedSession, requestedReceiverPort: number): ControlJson {
+  return controlJson({
+    server: client.server,
+    mode: client.mode,
+    serverModes: client.serverModes,
+    sid: session.sid,
+    sender: session.sender,
+    receiver: session.receiver,
+    requestedReceiverPort,
+    paddingLength: session.paddingLength,
+    timeoutSeconds: session.timeoutSeconds,
+    dscp: session.dscp,
+  });
+}
+
 export async function runControlClient(plan: ControlClientCommandPlan, context: CommandContext, control: ControlEngine): Promise<number> {
+  // Opened first: a log file that cannot be written is a usage error, before anything connects.
+  const log = new CommandLog(plan.logging, plan.format, context.io).open();
+  const time = (): string => new Date(now(context)).toISOString();
   const signals = new RunSignals(context);
   let client: ControlClientApi | undefined;
   let duration: ReturnType<typeof sleep> | undefined;
@@ -111,52 +144,44 @@ export async function runControlClient(plan: ControlClientCommandPlan, context: 
         if (signals.signal !== undefined) late.close();
       })
       .catch(() => undefined);
+    log.debug(`controlclient: connecting to ${formatEndpoint(serverAddress, plan.controlPort)}/tcp, modes allowed ${modeList(plan.security.allowedModes)}`);
     client = await signals.step(connecting);
+    log.detail(`twamp controlclient: connected to ${formatEndpoint(client.server.address, client.server.port)}/tcp, mode ${modeList(client.mode)} (server offers ${modeList(client.serverModes)})`);
     if ((client.mode & (Mode.Authenticated | Mode.Encrypted)) !== 0) {
       // Test keys derive from this connection's session keys, which only this process knows.
-      writeLine(context.io.stderr, `twamp controlclient: warning: mode ${modeList(client.mode)} protects test packets with keys of this control connection; a third-party sender cannot produce them (use --mode mixed or open)`);
+      log.warn(`twamp controlclient: warning: mode ${modeList(client.mode)} protects test packets with keys of this control connection; a third-party sender cannot produce them (use --mode mixed or open)`);
     }
     const sessions: NegotiatedSession[] = [];
     for (let i = 0; i < plan.sessions; i++) {
-      sessions.push(
-        await signals.step(
-          client.requestSession({
-            sender: { ...(senderAddress === undefined ? {} : { address: senderAddress }), port: plan.sender.port },
-            receiver: { port: plan.server.port },
-            ...(plan.paddingLength === undefined ? {} : { paddingLength: plan.paddingLength }),
-            timeoutSeconds: plan.sessionTimeoutSeconds,
-            ...(plan.dscp === undefined ? {} : { dscp: plan.dscp }),
-          }),
-        ),
+      const session = await signals.step(
+        client.requestSession({
+          sender: { ...(senderAddress === undefined ? {} : { address: senderAddress }), port: plan.sender.port },
+          receiver: { port: plan.server.port },
+          ...(plan.paddingLength === undefined ? {} : { paddingLength: plan.paddingLength }),
+          timeoutSeconds: plan.sessionTimeoutSeconds,
+          ...(plan.dscp === undefined ? {} : { dscp: plan.dscp }),
+        }),
       );
+      log.detail(`twamp controlclient: session ${i + 1} of ${plan.sessions} accepted: SID ${sidText(session.sid)}, reflector port ${session.receiver.port}`);
+      sessions.push(session);
     }
     await signals.step(client.startSessions());
     const started = client;
-    if (plan.json) {
+    if (plan.format === 'json') {
       const json = {
         schemaVersion: 1,
         command: 'controlclient',
-        sessions: sessions.map((session) =>
-          controlJson({
-            server: started.server,
-            mode: started.mode,
-            serverModes: started.serverModes,
-            sid: session.sid,
-            sender: session.sender,
-            receiver: session.receiver,
-            requestedReceiverPort: plan.server.port,
-            paddingLength: session.paddingLength,
-            timeoutSeconds: session.timeoutSeconds,
-            dscp: session.dscp,
-          }),
-        ),
+        sessions: sessions.map((session) => sessionJson(started, session, plan.server.port)),
       };
-      writeLine(context.io.stdout, JSON.stringify(json));
+      context.io.stdout.write(`${JSON.stringify(json)}\n`);
+    } else if (plan.format === 'jsonl') {
+      for (const session of sessions) log.record({ type: 'session', time: time(), ...sessionJson(started, session, plan.server.port) });
+      log.record({ type: 'started', time: time(), sessions: sessions.length, durationMs: plan.durationMs ?? null });
     } else {
-      for (const session of sessions) writeLine(context.io.stdout, formatThirdPartySession(session, started.mode));
+      for (const session of sessions) log.result(formatThirdPartySession(session, started.mode));
     }
     const until = plan.durationMs === undefined ? 'until Ctrl-C' : `for ${plan.durationMs / 1000} s (or until Ctrl-C)`;
-    writeLine(context.io.stderr, `twamp controlclient: ${sessions.length} ${sessions.length === 1 ? 'session' : 'sessions'} started with ${formatEndpoint(started.server.address, started.server.port)}; running ${until}`);
+    log.info(`twamp controlclient: ${sessions.length} ${sessions.length === 1 ? 'session' : 'sessions'} started with ${formatEndpoint(started.server.address, started.server.port)}; running ${until}`);
     duration = sleep(plan.durationMs);
     // The end: the duration, a signal (a normal way to stop here), or the server closing on us.
     const ended = await Promise.race([
@@ -165,12 +190,15 @@ export async function runControlClient(plan: ControlClientCommandPlan, context: 
       started.closed.then(() => 'closed' as const),
     ]);
     if (ended === 'closed') {
-      writeLine(context.io.stderr, 'twamp controlclient: the server closed the control connection; the sessions are over');
+      log.warn('twamp controlclient: the server closed the control connection; the sessions are over');
+      log.record({ type: 'stopped', time: time(), reason: 'server closed the connection' });
       return ExitCode.Failure;
     }
     await started.stopSessions();
     started.close();
-    writeLine(context.io.stderr, `twamp controlclient: sessions stopped (${ended === 'signal' ? `on ${signals.signal ?? 'a signal'}` : 'duration reached'})`);
+    const reason = ended === 'signal' ? `on ${signals.signal ?? 'a signal'}` : 'duration reached';
+    log.info(`twamp controlclient: sessions stopped (${reason})`);
+    log.record({ type: 'stopped', time: time(), reason });
     return ExitCode.Ok;
   } catch (error) {
     const code = endControlFailure(error, 'controlclient', plan.controlPort, context);
@@ -180,6 +208,7 @@ export async function runControlClient(plan: ControlClientCommandPlan, context: 
     duration?.cancel();
     signals.dispose();
     client?.close();
+    log.close();
   }
 }
 
@@ -195,10 +224,12 @@ export function registerControlClient(program: Command, context: CommandContext,
     .option('--tos <n>', 'TOS whose DSCP goes into the request (Type-P), 0-255')
     .option('--dscp <name|n>', 'DSCP for the request (Type-P): a name (ef, af41, ...) or 0-63')
     .option('--duration <s>', 'stop the sessions after this many seconds (default: on Ctrl-C)')
-    .option('--json', 'print the sessions as one JSON object')
-    .addHelpText('after', `${CONTROL_EXIT_HELP}\nCtrl-C is the normal way to stop: the sessions are stopped and the exit code is 0.`)
-    .action(async (sender: string | undefined, server: string | undefined, raw: RawControlClientOptions) => {
-      const plan = parseControlClientArguments(sender, server, raw);
+    .option('--json', 'print the sessions as one JSON object once they started')
+    .option('--jsonl', 'print JSON Lines: a record per session, then started and stopped');
+  addLoggingOptions(command, 'also print the mode the server chose and each session as it is accepted')
+    .addHelpText('after', '\nCtrl-C is the normal way to stop: the sessions are stopped and the exit code is 0. The output has no colour; --no-color is accepted.')
+    .action(async (sender: string | undefined, server: string | undefined, raw: RawControlClientOptions, self: Command) => {
+      const plan = parseControlClientArguments(sender, server, raw, debugRequested(self));
       context.exitCode = await runControlClient(plan, context, control);
     });
 }

@@ -380,9 +380,6 @@ export function addControlClientOptions(command: Command): Command {
     .option('--session-timeout <s>', `how long the reflector keeps answering after Stop-Sessions, 0-86400 s (default ${DEFAULT_SESSION_TIMEOUT_S})`);
 }
 
-export const CONTROL_EXIT_HELP =
-  '\nExit codes: 0 done, 1 failed (no server, no reply), 2 usage error, 3 refused by the server (Accept code shown), 4 timed out, 130/143 interrupted.';
-
 /** Adds `controller` to the program. */
 export function registerController(program: Command, context: CommandContext, control: ControlEngine): void {
   const command = program
@@ -392,7 +389,6 @@ export function registerController(program: Command, context: CommandContext, co
     .argument('[local]', 'local address and UDP port to send test packets from (default the control connection\'s address, a free port)');
   addTestOptions(addControlClientOptions(command), { imix: false })
     .addHelpText('after', OUTPUT_HELP)
-    .addHelpText('after', CONTROL_EXIT_HELP)
     .action(async (remote: string | undefined, local: string | undefined, raw: RawControllerOptions, self: Command) => {
       const plan = parseControllerArguments(remote, local, raw, debugRequested(self));
       context.exitCode = await runController(plan, context, control);

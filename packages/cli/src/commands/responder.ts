@@ -1,13 +1,25 @@
 // `twamp responder [local]`: a TWAMP Light / STAMP Session-Reflector that runs until SIGINT/SIGTERM.
 import type { Command } from 'commander';
-import type { ReflectorOptions, ReflectorStats } from '@twamp/test-session';
+import type { ReflectorOptions, ReflectorSessionEvent, ReflectorStats } from '@twamp/test-session';
 import type { IpFamily } from '@twamp/udp';
 import { ExitCode, type CliSignal } from '../io.js';
 import { type EndpointArgument, parseEndpoint } from '../options/address.js';
+import { addLoggingOptions, debugRequested, type LoggingPlan, parseLoggingOptions, parseRecordFormat, type RawLoggingOptions, type RecordFormat } from '../options/logging.js';
 import { chooseFamily, parseCidrOption } from '../options/network.js';
+import { parseIntervalReportOption } from '../options/interval-report.js';
 import { parseIntegerOption } from '../options/numbers.js';
+import { missingCapabilities } from '../output/names.js';
 import { formatListening, formatResponderStats } from '../output/responder-lines.js';
-import { type CommandContext, now, writeLine } from './context.js';
+import {
+  every,
+  formatReflectorActivity,
+  formatReflectorSessionEvent,
+  reflectorActivityJson,
+  reflectorSessionEventJson,
+  reflectorStatsJson,
+} from './activity.js';
+import { type CommandContext, now } from './context.js';
+import { CommandLog } from './log.js';
 import { resolveAddress, wildcardAddress } from './resolve.js';
 import { DEFAULT_TEST_PORT } from './sender.js';
 
@@ -15,7 +27,11 @@ export const DEFAULT_MAX_SESSIONS = 10_000;
 /** RFC 5357's REFWAIT default, 900 s. */
 export const DEFAULT_IDLE_TIMEOUT_S = 900;
 
-export interface RawResponderOptions {
+/** With -v and no --interval-report: a packet-rate line this often. */
+export const VERBOSE_RATE_PERIOD_MS = 1000;
+export const RESPONDER_JSON_SCHEMA_VERSION = 1;
+
+export interface RawResponderOptions extends RawLoggingOptions {
   readonly stamp?: boolean;
   readonly stateless?: boolean;
   readonly allow?: readonly string[];
@@ -23,6 +39,9 @@ export interface RawResponderOptions {
   readonly idleTimeout?: string;
   readonly ipv4?: boolean;
   readonly ipv6?: boolean;
+  readonly json?: boolean;
+  readonly jsonl?: boolean;
+  readonly intervalReport?: string;
 }
 
 export interface ResponderPlan {
@@ -33,10 +52,14 @@ export interface ResponderPlan {
   readonly allowedSources: readonly string[] | undefined;
   readonly maxSessions: number;
   readonly idleTimeoutMs: number;
+  readonly logging: LoggingPlan;
+  readonly format: RecordFormat;
+  /** --interval-report: a statistics line (or record) this often; undefined: none. */
+  readonly intervalReportMs: number | undefined;
 }
 
 /** Checks every argument of `twamp responder`; throws a ConfigError naming the first bad one. Pure. */
-export function parseResponderArguments(localText: string | undefined, raw: RawResponderOptions): ResponderPlan {
+export function parseResponderArguments(localText: string | undefined, raw: RawResponderOptions, debug = false): ResponderPlan {
   const local = parseEndpoint(localText ?? '', { path: 'local', defaultPort: DEFAULT_TEST_PORT, allowPortZero: true });
   const family = chooseFamily({ ipv4: raw.ipv4, ipv6: raw.ipv6 }, [['local', local]]);
   const allowedSources = raw.allow?.map((cidr) => parseCidrOption(cidr));
@@ -54,6 +77,9 @@ export function parseResponderArguments(localText: string | undefined, raw: RawR
       (raw.idleTimeout === undefined
         ? DEFAULT_IDLE_TIMEOUT_S
         : parseIntegerOption(raw.idleTimeout, { path: '--idle-timeout', min: 1, max: 86_400, unit: 'seconds' })) * 1000,
+    logging: parseLoggingOptions(raw, debug),
+    format: parseRecordFormat(raw),
+    intervalReportMs: parseIntervalReportOption(raw.intervalReport),
   };
 }
 
@@ -70,40 +96,91 @@ export function reflectorOptionsFor(plan: ResponderPlan, address: string): Refle
   };
 }
 
+/** A copy of the counters as they stand (the engine's object keeps changing, and closing forgets sessions). */
+function snapshot(stats: ReflectorStats): ReflectorStats {
+  return { ...stats, dropped: { ...stats.dropped } };
+}
+
 /** Opens the reflector, prints the listening line, waits for a signal, prints the statistics. */
 export async function runResponder(plan: ResponderPlan, context: CommandContext): Promise<number> {
-  const address = await resolveAddress(plan.local, plan.family, wildcardAddress(plan.family), context);
+  // Opened first: a log file that cannot be written is a usage error, before any socket exists.
+  const log = new CommandLog(plan.logging, plan.format, context.io).open();
   let stop: ((signal: CliSignal) => void) | undefined;
   const stopped = new Promise<CliSignal>((resolve) => {
     stop = resolve;
   });
   // Subscribe before opening, so a signal that arrives while the socket opens still stops cleanly.
   const unsubscribe = context.io.onSignal?.((signal) => stop?.(signal));
+  let stopReports = (): void => undefined;
   try {
-    const reflector = await context.engine.openReflector(reflectorOptionsFor(plan, address));
+    const address = await resolveAddress(plan.local, plan.family, wildcardAddress(plan.family), context);
+    const wantsEvents = log.verbose || plan.format === 'jsonl';
+    const onSessionEvent = (event: ReflectorSessionEvent): void => {
+      log.detail(formatReflectorSessionEvent('responder', event));
+      log.record(reflectorSessionEventJson(event, now(context)));
+    };
+    const options = { ...reflectorOptionsFor(plan, address), ...(wantsEvents ? { onSessionEvent } : {}) };
+    log.debug(`responder: opening a reflector with ${JSON.stringify({ ...options, onSessionEvent: undefined })}`);
+    const reflector = await context.engine.openReflector(options);
     const startedAt = now(context);
     let stats: ReflectorStats;
     try {
-      writeLine(
-        context.io.stdout,
-        formatListening({
-          address: reflector.localAddress,
-          port: reflector.localPort,
-          protocol: plan.protocol,
-          stateful: plan.stateful,
-          capabilities: reflector.capabilities,
-        }),
-      );
-      await stopped;
+      const listening = {
+        address: reflector.localAddress,
+        port: reflector.localPort,
+        protocol: plan.protocol,
+        stateful: plan.stateful,
+        capabilities: reflector.capabilities,
+      };
+      log.result(formatListening(listening));
+      log.record({
+        type: 'listening',
+        time: new Date(startedAt).toISOString(),
+        address: listening.address,
+        port: listening.port,
+        protocol: plan.protocol,
+        stateful: plan.stateful,
+        implementation: reflector.capabilities.implementation,
+        missing: missingCapabilities(reflector.capabilities),
+      });
+      // --interval-report prints what was asked for at any verbosity; -v alone adds a rate line a second.
+      const period = plan.intervalReportMs ?? (log.verbose ? VERBOSE_RATE_PERIOD_MS : undefined);
+      let before = snapshot(reflector.stats);
+      stopReports = every(period, () => {
+        const current = snapshot(reflector.stats);
+        const at = now(context);
+        const line = formatReflectorActivity('responder', at - startedAt, period ?? 0, current, before);
+        if (plan.intervalReportMs === undefined) log.detail(line);
+        else log.result(line);
+        log.record(reflectorActivityJson(at, at - startedAt, period ?? 0, current, before));
+        before = current;
+      });
+      const signal = await stopped;
+      log.debug(`responder: ${signal}: closing`);
     } finally {
+      stopReports();
       // Counters as they stood while running (closing forgets the active sessions).
-      stats = { ...reflector.stats, dropped: { ...reflector.stats.dropped } };
+      stats = snapshot(reflector.stats);
       reflector.close();
     }
-    writeLine(context.io.stdout, formatResponderStats(stats, now(context) - startedAt));
+    const uptimeMs = now(context) - startedAt;
+    log.result(formatResponderStats(stats, uptimeMs));
+    log.record({ type: 'stopped', time: new Date(now(context)).toISOString(), uptimeMs, stats: reflectorStatsJson(stats) });
+    if (plan.format === 'json') {
+      const json = {
+        schemaVersion: RESPONDER_JSON_SCHEMA_VERSION,
+        command: 'responder',
+        listening: { address: reflector.localAddress, port: reflector.localPort, protocol: plan.protocol, stateful: plan.stateful, implementation: reflector.capabilities.implementation },
+        uptimeMs,
+        stats: reflectorStatsJson(stats),
+      };
+      context.io.stdout.write(`${JSON.stringify(json)}\n`);
+    }
     return ExitCode.Ok;
   } finally {
+    stopReports();
     unsubscribe?.();
+    log.close();
   }
 }
 
@@ -113,7 +190,7 @@ function collectRepeated(value: string, previous: readonly string[] | undefined)
 }
 
 export function registerResponder(program: Command, context: CommandContext): void {
-  program
+  const command = program
     .command('responder')
     .description('answer TWAMP Light (or STAMP) test packets until SIGINT/SIGTERM, then print statistics')
     .argument(
@@ -127,12 +204,16 @@ export function registerResponder(program: Command, context: CommandContext): vo
     .option('--allow <cidr>', 'answer only these sources (repeatable), e.g. 192.0.2.0/24 or 2001:db8::/32', collectRepeated)
     .option('--max-sessions <n>', `sessions at once, 1-1000000 (default ${DEFAULT_MAX_SESSIONS})`)
     .option('--idle-timeout <seconds>', `forget a session idle this long, 1-86400 s (default ${DEFAULT_IDLE_TIMEOUT_S})`)
+    .option('--interval-report <s>', 'print a statistics line (packets in/out, rates, sessions, drops) every this many seconds, 0.01-86400')
+    .option('--json', `print the listening line on stderr and one JSON object (schema version ${RESPONDER_JSON_SCHEMA_VERSION}) with the statistics at the end`)
+    .option('--jsonl', 'print JSON Lines: listening, session events, --interval-report statistics, stopped');
+  addLoggingOptions(command, `also print a line per session event (created, expired) and a packet-rate line every ${VERBOSE_RATE_PERIOD_MS / 1000} s`)
     .addHelpText(
       'after',
-      `\nPort ${DEFAULT_TEST_PORT} is the IANA twamp-test port and STAMP's default; nokia/twampy's reflector listens on 20001 (pass :20001 to take its place).`,
+      `\nPort ${DEFAULT_TEST_PORT} is the IANA twamp-test port and STAMP's default; nokia/twampy's reflector listens on 20001 (pass :20001 to take its place). The output has no colour; --no-color is accepted for scripts that pass it everywhere.`,
     )
-    .action(async (local: string | undefined, raw: RawResponderOptions) => {
-      const plan = parseResponderArguments(local, raw);
+    .action(async (local: string | undefined, raw: RawResponderOptions, self: Command) => {
+      const plan = parseResponderArguments(local, raw, debugRequested(self));
       context.exitCode = await runResponder(plan, context);
     });
 }
