@@ -1,10 +1,22 @@
 // The sender's and the controller's output end to end: real `twamp responder` / `twamp server`
 // processes on loopback, the real `twamp` executable, every output format read as a script would
 // read it and the JSON validated against the shipped JSON Schema files.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outputValidators, schemaErrors } from '../../../packages/cli/test/output-schema-validator.js';
 import { runTwamp, startResponder, startTwamp, type TwampProcess } from './support.js';
 
+type Validate = (value: unknown) => boolean;
+
+interface SchemaHelpers {
+  readonly outputValidators: () => { readonly result: Validate; readonly record: Validate };
+  readonly schemaErrors: (validate: Validate, value: unknown) => string;
+}
+
+// The validator (ajv, @twamp/cli's dev dependency, and the schema files it ships) is @twamp/cli's test
+// helper, loaded by its path: the app itself depends on nothing for this check.
+const HELPER = join(import.meta.dirname, '..', '..', '..', 'packages', 'cli', 'test', 'output-schema-validator.ts');
+const { outputValidators, schemaErrors } = (await import(pathToFileURL(HELPER).href)) as SchemaHelpers;
 const { result: resultSchema, record: recordSchema } = outputValidators();
 
 let responder: TwampProcess | undefined;
