@@ -45,7 +45,7 @@ describe('LatencyHistogram and formatHistogram', () => {
   });
 
   it('labels edges with three significant digits', () => {
-    expect([0, 50_100, 562_000, 5_623_000, 56_230_000, 562_300_000].map(formatEdgeMs)).toEqual(['0', '0.0501', '0.562', '5.62', '56.2', '562']);
+    expect([0, 50_100, 100_000, 562_000, 5_623_000, 56_230_000, 562_300_000].map(formatEdgeMs)).toEqual(['0', '0.0501', '0.100', '0.562', '5.62', '56.2', '562']);
   });
 
   it('colours the bars only, after padding', () => {

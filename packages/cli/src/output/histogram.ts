@@ -78,7 +78,7 @@ export interface HistogramRenderOptions {
   readonly palette?: Palette;
 }
 
-/** A bucket edge in ms with three significant digits: 0.0501, 0.562, 5.62, 56.2, 562. */
+/** A bucket edge in ms with three significant digits: 0.0501, 0.100, 0.562, 5.62, 56.2, 562. */
 export function formatEdgeMs(ns: number): string {
   if (!Number.isFinite(ns)) return 'inf';
   const ms = ns / 1e6;
@@ -86,7 +86,8 @@ export function formatEdgeMs(ns: number): string {
   if (ms >= 100) return ms.toFixed(0);
   if (ms >= 10) return ms.toFixed(1);
   if (ms >= 1) return ms.toFixed(2);
-  return Number(ms.toPrecision(3)).toString();
+  // toPrecision keeps trailing zeros (0.100), so that the edges of a column line up by their digits.
+  return ms.toPrecision(3);
 }
 
 const BAR = '\u2588';
