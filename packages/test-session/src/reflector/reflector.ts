@@ -100,7 +100,10 @@ export interface TurnaroundProbe {
   delivered(batch: ReceiveBatch, stamp: Uint32Array): void;
   /** Every reply of the batch is queued; flush (and the T3 stamp) comes next. */
   queued(stamp: Uint32Array): void;
-  /** After flush: `stamp` holds the T3 the socket wrote into the replies that it stamped. */
+  /**
+   * After flush. On a socket that stamps on send (native), `stamp` holds the T3 it wrote into the
+   * replies of this batch; otherwise it still holds the `queued` reading.
+   */
   flushed(stamp: Uint32Array): void;
 }
 
