@@ -5,8 +5,10 @@
 //
 // Prints one JSON line: what was sent and received, the achieved rate, RTT and reflector turnaround
 // (T3 − T2) medians, and with --timing the send-schedule error |actual − planned| from the sender's
-// onSendTiming hook.
+// onSendTiming hook, and the process's garbage collections (count, total and longest pause, ms): a
+// collection during a busy wait is a late send.
 
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { SessionSender } from '../src/index.js';
 import { percentileOf } from './harness.js';
@@ -42,6 +44,16 @@ const guard = setTimeout(() => {
   controller.abort();
 }, seconds * 2000 + 5000);
 
+const gc = { count: 0, totalMs: 0, maxMs: 0 };
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count += 1;
+    gc.totalMs += entry.duration;
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+
 const started = performance.now();
 const sender = await SessionSender.open({
   target: { address: values.host, port: Number(values.port) },
@@ -62,6 +74,7 @@ const sender = await SessionSender.open({
 const report = await sender.done;
 clearTimeout(guard);
 const wallMs = performance.now() - started;
+gcObserver.disconnect();
 const { loss, roundTrip, processing } = report.summary;
 const sendSeconds = (lastSendNs - firstSendNs) / 1e9;
 process.stdout.write(
@@ -76,6 +89,7 @@ process.stdout.write(
     sendErrors: report.sendErrors,
     schedule: report.schedule,
     timestamps: report.timestamps,
+    gc,
     rttUs: { p50: (roundTrip.median ?? Number.NaN) / 1e3, p99: (roundTrip.percentiles[99] ?? Number.NaN) / 1e3 },
     turnaroundUs: { p50: (processing.median ?? Number.NaN) / 1e3, p99: (processing.percentiles[99] ?? Number.NaN) / 1e3 },
     ...(values.timing
