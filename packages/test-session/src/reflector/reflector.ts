@@ -111,7 +111,7 @@ let attachProbe: (reflector: SessionReflector, probe: TurnaroundProbe | undefine
 
 /**
  * Bench-only: time every batch of this reflector with `probe` (undefined detaches). Not exported
- * from the package: production pays one undefined check per batch, nothing per packet.
+ * from the package: production pays three undefined checks per batch, nothing per packet.
  */
 export function traceTurnaround(reflector: SessionReflector, probe: TurnaroundProbe | undefined): void {
   attachProbe(reflector, probe);
