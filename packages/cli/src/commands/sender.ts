@@ -100,6 +100,8 @@ export interface SenderPlan {
   /** --interval-report in ms. */
   readonly intervalReportMs: number | undefined;
   readonly format: OutputFormat;
+  /** `format === 'json'`, kept for callers written before --jsonl and --csv. */
+  readonly json: boolean;
   readonly logging: LoggingPlan;
 }
 
@@ -161,6 +163,7 @@ export function parseSenderArguments(remoteText: string | undefined, localText: 
   // Neither a count nor a duration: the default count, except in continuous mode (--interval-report
   // alone), which runs until stopped.
   const continuous = count === undefined && durationMs === undefined && intervalReportMs !== undefined;
+  const format = parseOutputFormat(raw);
   return {
     remote,
     local,
@@ -185,7 +188,8 @@ export function parseSenderArguments(remoteText: string | undefined, localText: 
     reflectorStateful: raw.statelessReflector !== true && raw.stateless !== true,
     tlvs,
     intervalReportMs,
-    format: parseOutputFormat(raw),
+    format,
+    json: format === 'json',
     logging: parseLoggingOptions(raw, debug),
   };
 }
