@@ -13,6 +13,7 @@ import {
   TimeoutError,
 } from '@twamp/errors';
 import { describe, expect, it } from 'vitest';
+import { EXIT_CODE_HELP } from '../src/commands/help.js';
 import { ControlExitCode, formatControlFailure } from '../src/control/failures.js';
 import { EXIT_CODES, explainFailure, failureJson, formatFailure, reportFailure } from '../src/errors/index.js';
 import { ExitCode } from '../src/io.js';
@@ -30,6 +31,8 @@ describe('exit codes', () => {
     expect(new Set(codes).size).toBe(codes.length);
     for (const code of [...Object.values(ExitCode), ...Object.values(ControlExitCode)]) expect(codes).toContain(code);
     expect(codes).toEqual([0, 1, 2, 3, 4, 130, 143]);
+    // --help lists the same codes (its own short wording).
+    expect(Object.keys(EXIT_CODE_HELP).map(Number)).toEqual(codes);
   });
 
   it('maps each kind of error to its exit code', () => {
