@@ -194,12 +194,13 @@ describe('main: sender', () => {
     expect(io.out()).toBe('');
   });
 
-  it('fails with exit 1 and a timeout error when nothing came back', async () => {
+  it('fails with exit 4 (timeout or unreachable) and the reasons when nothing came back', async () => {
     const io = testIo();
     const base = fixedSummary();
     const summary = { ...base, loss: { ...base.loss, received: 0, lost: 10, lossRatio: 1 } };
-    expect(await main(['sender'], io, { engine: engine(() => Promise.resolve(fixedReport({ summary }))) })).toBe(1);
+    expect(await main(['sender'], io, { engine: engine(() => Promise.resolve(fixedReport({ summary }))) })).toBe(4);
     expect(io.out()).toContain('10 sent');
+    expect(io.err()).toContain('said by:');
     expect(io.err()).toContain('error: timed out after 2000 ms waiting for any reply from 127.0.0.1:862');
     expect(io.err()).toContain('what to do:');
   });

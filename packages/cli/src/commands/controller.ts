@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import type { ControlClientApi, NegotiatedSession } from '@twamp/control';
 import { ConfigError, formatError, isTwampError, TimeoutError } from '@twamp/errors';
+import { reportFailure } from '../errors/index.js';
 import type { SenderOptions, SenderReport, SessionSenderApi } from '@twamp/test-session';
 import type { IpFamily } from '@twamp/udp';
 import type { ControlEngine } from '../control/engine.js';
@@ -342,8 +343,9 @@ async function runControllerLogged(plan: ControllerPlan, context: CommandContext
     out.finish({ report, json: () => controllerJson(report, facts, test), extraText: formatControlFacts(facts) });
     if (signals.signal !== undefined) return exitCodeForSignal(signals.signal);
     if (report.summary.loss.sent > 0 && report.summary.loss.received === 0) {
-      out.warn(formatError(new TimeoutError({ waitingFor: 'any reply', afterMs: test.lossTimeoutMs, peer })));
-      return ExitCode.Failure;
+      const failure = reportFailure(new TimeoutError({ waitingFor: 'any reply', afterMs: test.lossTimeoutMs, peer }), { command: 'controller', reflector: peer });
+      out.warn(failure.text);
+      return failure.exitCode;
     }
     return ExitCode.Ok;
   } catch (error) {

@@ -1,6 +1,7 @@
 // `twamp sender [remote] [local]`: a TWAMP Light or STAMP Session-Sender run that ends with a summary.
 import { type Command, Option } from 'commander';
-import { ConfigError, formatError, TimeoutError } from '@twamp/errors';
+import { ConfigError, TimeoutError } from '@twamp/errors';
+import { reportFailure } from '../errors/index.js';
 import type { SenderOptions, SenderPadding, SenderReport, SessionSenderApi, SessionSenderOptions } from '@twamp/test-session';
 import { DEFAULT_PERCENTILES } from '@twamp/metrics';
 import type { IpFamily } from '@twamp/udp';
@@ -438,10 +439,11 @@ async function runSenderLogged(plan: SenderPlan, context: CommandContext, log: C
     });
     if (interruptedBy !== undefined) return exitCodeForSignal(interruptedBy);
     if (report.summary.loss.sent > 0 && report.summary.loss.received === 0) {
-      // Like ping: a run without a single reply is a failure, with the summary printed all the same.
-      const error = new TimeoutError({ waitingFor: 'any reply', afterMs: plan.lossTimeoutMs, peer });
-      out.warn(formatError(error));
-      return ExitCode.Failure;
+      // Like ping: a run without a single reply is a failure, with the summary printed all the same;
+      // the reflector is unreachable or silent, so exit 4 (timeout or unreachable).
+      const failure = reportFailure(new TimeoutError({ waitingFor: 'any reply', afterMs: plan.lossTimeoutMs, peer }), { command: 'sender', reflector: peer });
+      out.warn(failure.text);
+      return failure.exitCode;
     }
     return ExitCode.Ok;
   } finally {

@@ -29,7 +29,7 @@ export const EXIT_CODES: readonly ExitCodeInfo[] = [
   {
     code: ExitCode.Failure,
     name: 'failure',
-    when: 'something started and failed: a socket could not be opened, nothing listens where we connected, a run got no reply at all, an unexpected error',
+    when: 'something started and failed: a socket could not be opened, nothing listens where we connected, an unexpected error',
   },
   {
     code: ExitCode.Usage,
@@ -44,7 +44,7 @@ export const EXIT_CODES: readonly ExitCodeInfo[] = [
   {
     code: PeerExitCode.TimedOutOrUnreachable,
     name: 'timeout or unreachable',
-    when: 'a wait ran out (the TCP connection, the Server Greeting, a reply, the end of the run), or there is no route to the peer',
+    when: 'a wait ran out (the TCP connection, the Server Greeting, a reply, the end of the run), a run got no reply at all (its summary is printed first), or there is no route to the peer',
   },
   {
     code: ExitCode.Interrupted,
