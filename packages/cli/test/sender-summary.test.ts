@@ -73,7 +73,7 @@ describe('formatSenderSummary', () => {
     expect(text).toMatch(/^round trip +- +- +- +- +- +- +5\/5 \(100\.00%\)$/m);
     expect(text).toContain('hops:       outbound unknown, inbound unknown');
     expect(text).toContain('DSCP/ECN:   outbound unknown; inbound unknown');
-    expect(text).toContain('T1 userspace (event loop), T4 userspace (event loop); node:dgram fallback (missing: kernel receive timestamps');
+    expect(text).toContain('T1 userspace (read by the program, not at the system call), T4 userspace (read by the program, not at the system call); node:dgram fallback (missing: kernel receive timestamps');
     // Nothing shown, nothing to warn about.
     expect(text).not.toContain('warning');
   });

@@ -20,7 +20,7 @@ export function timestampSourceName(source: TimestampSource): string {
     case 'stamp-on-send':
       return 'written just before sendmsg()';
     case 'userspace':
-      return 'userspace (event loop)';
+      return 'userspace (read by the program, not at the system call)';
   }
 }
 
