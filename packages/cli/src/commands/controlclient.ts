@@ -6,7 +6,7 @@ import type { ControlClientApi, NegotiatedSession } from '@twamp/control';
 import { Mode } from '@twamp/wire';
 import type { ControlEngine } from '../control/engine.js';
 import { modeList, type RawClientSecurityOptions } from '../control/options.js';
-import { type ControlJson, controlJson, sidText } from '../control/output.js';
+import { controlFacts, type ControlJson, controlJson, sidText } from '../control/output.js';
 import { resolveSecret } from '../control/secret.js';
 import { ExitCode } from '../io.js';
 import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../options/address.js';
@@ -107,18 +107,7 @@ function sleep(ms: number | undefined): { promise: Promise<void>; cancel: () => 
 
 /** What the server accepted for one session, as the JSON of `--json` and `--jsonl`. */
 function sessionJson(client: ControlClientApi, session: NegotiatedSession, requestedReceiverPort: number): ControlJson {
-  return controlJson({
-    server: client.server,
-    mode: client.mode,
-    serverModes: client.serverModes,
-    sid: session.sid,
-    sender: session.sender,
-    receiver: session.receiver,
-    requestedReceiverPort,
-    paddingLength: session.paddingLength,
-    timeoutSeconds: session.timeoutSeconds,
-    dscp: session.dscp,
-  });
+  return controlJson(controlFacts(client, session, requestedReceiverPort));
 }
 
 export async function runControlClient(plan: ControlClientCommandPlan, context: CommandContext, control: ControlEngine): Promise<number> {

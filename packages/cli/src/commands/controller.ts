@@ -2,7 +2,7 @@
 // session with the server (mode, keys, SID, reflector port), a Session-Sender measures it, and the
 // summary is the sender's plus the facts of the control session.
 import type { Command } from 'commander';
-import type { ControlClientApi, NegotiatedSession } from '@twamp/control';
+import type { ControlClientApi } from '@twamp/control';
 import { ConfigError, formatError, isTwampError, TimeoutError } from '@twamp/errors';
 import { reportFailure } from '../errors/index.js';
 import type { SenderOptions, SenderReport, SessionSenderApi } from '@twamp/test-session';
@@ -20,7 +20,7 @@ import {
   parseClientSecurity,
   type RawClientSecurityOptions,
 } from '../control/options.js';
-import { type ControlFacts, type ControlJson, controlJson, formatControlFacts, sidText } from '../control/output.js';
+import { type ControlFacts, controlFacts, type ControlJson, controlJson, formatControlFacts, sidText } from '../control/output.js';
 import { resolveSecret } from '../control/secret.js';
 import { exitCodeForSignal, ExitCode, type CliSignal } from '../io.js';
 import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../options/address.js';
@@ -172,22 +172,6 @@ function familyOf(address: string): IpFamily {
   return address.includes(':') ? 6 : 4;
 }
 
-/** Facts of the negotiated session, for the summary. */
-function factsOf(client: ControlClientApi, session: NegotiatedSession, requestedReceiverPort: number): ControlFacts {
-  return {
-    server: client.server,
-    mode: client.mode,
-    serverModes: client.serverModes,
-    sid: session.sid,
-    sender: session.sender,
-    receiver: session.receiver,
-    requestedReceiverPort,
-    paddingLength: session.paddingLength,
-    timeoutSeconds: session.timeoutSeconds,
-    dscp: session.dscp,
-  };
-}
-
 /** The --json object of a controller run: the sender's, with `command: "controller"` and the control facts. */
 function controllerJson(report: SenderReport, facts: ControlFacts, test: SenderPlan): SenderJson & { readonly control: ControlJson } {
   const json = senderJson(report, jsonSettings(test, report, facts.paddingLength), missingCapabilities(report.capabilities));
@@ -304,7 +288,7 @@ async function runControllerLogged(plan: ControllerPlan, context: CommandContext
         ...(test.tos === undefined ? {} : { dscp: test.tos >> 2 }),
       }),
     );
-    const facts = factsOf(client, session, plan.server.port);
+    const facts = controlFacts(client, session, plan.server.port);
     await signals.step(client.startSessions());
     const crypto = session.createCrypto();
     const out = new RunOutput(runOutputPlan(test, session.receiver.address), context.io, log);

@@ -1,5 +1,6 @@
 // Text and JSON for the control commands: the facts of a negotiated session (mode, what the server
 // offered, SID, endpoints), the server's listening line and per-session lines. Pure.
+import type { ControlClientApi, NegotiatedSession } from '@twamp/control';
 import type { ControlledSessionEvent, ReflectorPoolStats } from '@twamp/test-session';
 import { modeNames, SECURITY_MODE_MASK } from '@twamp/wire';
 import { formatEndpoint } from '../options/address.js';
@@ -45,6 +46,22 @@ export interface ControlJson {
 
 export function sidText(sid: Uint8Array): string {
   return Buffer.from(sid.buffer, sid.byteOffset, sid.byteLength).toString('hex');
+}
+
+/** Facts of one negotiated session, for the summary and the JSON of controller and controlclient. */
+export function controlFacts(client: ControlClientApi, session: NegotiatedSession, requestedReceiverPort: number): ControlFacts {
+  return {
+    server: client.server,
+    mode: client.mode,
+    serverModes: client.serverModes,
+    sid: session.sid,
+    sender: session.sender,
+    receiver: session.receiver,
+    requestedReceiverPort,
+    paddingLength: session.paddingLength,
+    timeoutSeconds: session.timeoutSeconds,
+    dscp: session.dscp,
+  };
 }
 
 export function controlJson(facts: ControlFacts): ControlJson {

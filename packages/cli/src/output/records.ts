@@ -4,7 +4,7 @@
 // and packages/cli/schema/twamp-record.schema.json. Pure builders; the command writes the lines.
 import type { SessionSummary } from '@twamp/metrics';
 import type { PacketResult } from '@twamp/test-session';
-import { distribution, type DistributionJson, jitter, type JitterJson, oneWay, SENDER_JSON_SCHEMA_VERSION, type SenderJson } from './sender-json.js';
+import { type DelaysJson, distribution, jitter, type JittersJson, oneWay, SENDER_JSON_SCHEMA_VERSION, type SenderJson } from './sender-json.js';
 import { msForJson } from './units.js';
 
 export interface PacketRecord {
@@ -59,18 +59,8 @@ export interface IntervalRecord {
     readonly late: number;
     readonly reordered: number;
   };
-  readonly delayMs: {
-    readonly outbound: DistributionJson & { readonly reliable: boolean };
-    readonly inbound: DistributionJson & { readonly reliable: boolean };
-    readonly roundTrip: DistributionJson;
-    readonly processing: DistributionJson;
-  };
-  readonly jitterMs: {
-    readonly definition: 'rfc3550';
-    readonly outbound: JitterJson;
-    readonly inbound: JitterJson;
-    readonly roundTrip: JitterJson;
-  };
+  readonly delayMs: DelaysJson;
+  readonly jitterMs: JittersJson;
 }
 
 export type SummaryRecord = SenderJson & { readonly record: 'summary' };

@@ -71,18 +71,8 @@ export interface SenderJson {
     readonly malformedReplies: number;
     readonly sendErrors: number;
   };
-  readonly delayMs: {
-    readonly outbound: DistributionJson & { readonly reliable: boolean };
-    readonly inbound: DistributionJson & { readonly reliable: boolean };
-    readonly roundTrip: DistributionJson;
-    readonly processing: DistributionJson;
-  };
-  readonly jitterMs: {
-    readonly definition: 'rfc3550';
-    readonly outbound: JitterJson;
-    readonly inbound: JitterJson;
-    readonly roundTrip: JitterJson;
-  };
+  readonly delayMs: DelaysJson;
+  readonly jitterMs: JittersJson;
   readonly hops: {
     readonly outbound: { readonly mode: number; readonly min: number; readonly max: number } | null;
     readonly inbound: { readonly mode: number; readonly min: number; readonly max: number } | null;
@@ -110,6 +100,22 @@ export interface SenderJson {
     readonly implementation: string;
     readonly missing: readonly string[];
   };
+}
+
+/** Delays per direction, ms (shared by the summary and the interval records). */
+export interface DelaysJson {
+  readonly outbound: DistributionJson & { readonly reliable: boolean };
+  readonly inbound: DistributionJson & { readonly reliable: boolean };
+  readonly roundTrip: DistributionJson;
+  readonly processing: DistributionJson;
+}
+
+/** Jitter per direction, ms, with its definition named. */
+export interface JittersJson {
+  readonly definition: 'rfc3550';
+  readonly outbound: JitterJson;
+  readonly inbound: JitterJson;
+  readonly roundTrip: JitterJson;
 }
 
 export interface JitterJson {

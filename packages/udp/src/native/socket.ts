@@ -65,6 +65,20 @@ const EMPTY = new ArrayBuffer(0);
 /** Up to this length a reply is copied octet by octet: cheaper than making a subarray to set(). */
 const SHORT_COPY = 128;
 
+/**
+ * Copy `length` octets of `data` into a queue slot at `at` of `slab`: a short packet byte by byte
+ * (cheaper than a typed-array call), a longer one with `set` (no subarray when it is the whole view).
+ */
+function copyIntoSlot(slab: Uint8Array, at: number, data: Uint8Array, length: number): void {
+  if (length === data.length) {
+    slab.set(data, at);
+  } else if (length <= SHORT_COPY) {
+    for (let k = 0; k < length; k++) slab[at + k] = data[k] ?? 0;
+  } else {
+    slab.set(data.subarray(0, length), at);
+  }
+}
+
 export const NATIVE_CAPABILITIES: UdpCapabilities = Object.freeze({
   implementation: 'native',
   setTtl: true,
@@ -444,13 +458,7 @@ export class NativeUdpSocket implements UdpSocket {
       q = 0;
     }
     const at = q * this.maxPacketSize;
-    if (length === data.length) {
-      slab.set(data, at);
-    } else if (length <= SHORT_COPY) {
-      for (let k = 0; k < length; k++) slab[at + k] = data[k] ?? 0;
-    } else {
-      slab.set(data.subarray(0, length), at);
-    }
+    copyIntoSlot(slab, at, data, length);
     const meta = this.sendMeta;
     const m = q * TX_STRIDE;
     meta[m + TX_INDEX] = index;
@@ -502,13 +510,7 @@ export class NativeUdpSocket implements UdpSocket {
     if (q >= this.batchSize || q < 0) return -1;
     const destination = address === undefined ? -1 : this.destinationSlot(address, port);
     const at = q * this.maxPacketSize;
-    if (length === data.length) {
-      slab.set(data, at);
-    } else if (length <= SHORT_COPY) {
-      for (let k = 0; k < length; k++) slab[at + k] = data[k] ?? 0;
-    } else {
-      slab.set(data.subarray(0, length), at);
-    }
+    copyIntoSlot(slab, at, data, length);
     const meta = this.queueMeta;
     const m = q * SEND_STRIDE;
     meta[m + SEND_DESTINATION] = destination;
