@@ -1,10 +1,16 @@
-// Runs the real `twamp` executable as a child process (from source through tsx, the way `pnpm twamp`
-// does) and reads its output as it comes.
+// Runs the real `twamp` executable as a child process and reads its output as it comes. With
+// TWAMP_E2E_BUILT=1 (CI, after `pnpm build`) it is the built binary, dist/bin.js, exactly as installed;
+// otherwise the source through tsx, the way `pnpm twamp` runs it, so a contributor needs no build.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const APP = join(import.meta.dirname, '..');
-const BIN = join(APP, 'src', 'bin.ts');
+const BUILT = join(APP, 'dist', 'bin.js');
+const USE_BUILT = process.env['TWAMP_E2E_BUILT'] === '1';
+if (USE_BUILT && !existsSync(BUILT)) throw new Error(`TWAMP_E2E_BUILT=1 but ${BUILT} is missing: run pnpm build first`);
+/** The node arguments that start twamp: the built binary or the source. */
+const ENTRY: readonly string[] = USE_BUILT ? [BUILT] : ['--conditions=@twamp/source', '--import', 'tsx', join(APP, 'src', 'bin.ts')];
 
 export interface TwampProcess {
   readonly child: ChildProcess;
@@ -18,7 +24,7 @@ export interface TwampProcess {
 
 /** Starts `twamp ...args` with its working directory in apps/twamp (where tsx resolves). */
 export function startTwamp(args: readonly string[], env: Readonly<Record<string, string>> = {}): TwampProcess {
-  const child = spawn(process.execPath, ['--conditions=@twamp/source', '--import', 'tsx', BIN, ...args], {
+  const child = spawn(process.execPath, [...ENTRY, ...args], {
     cwd: APP,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
