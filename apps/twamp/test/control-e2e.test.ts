@@ -3,7 +3,8 @@
 // a temporary directory), complete test sessions read from --json; then the failures: a wrong
 // passphrase (exit 3, Accept 1 explained), a mode the server does not offer (refused, exit 3), no
 // server at all (exit 1 with the connectivity checks), a third-party sender set up by `twamp
-// controlclient`, and a graceful SIGTERM (exit 0).
+// controlclient`, Ctrl-C on a controller run (exit 130, Stop-Sessions seen by the server), and a
+// graceful SIGTERM (exit 0).
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -159,6 +160,30 @@ describe('twamp controlclient', () => {
       client.child.kill('SIGKILL');
     }
   }, 90_000);
+});
+
+describe('Ctrl-C during a controller run', () => {
+  it('stops the session (the server sees Stop-Sessions), prints the partial summary and exits 130', async () => {
+    // A server of its own, so every line it prints belongs to this run.
+    const server = await startServer('127.0.0.1', []);
+    const controller = startTwamp(['controller', '127.0.0.1', '--control-port', String(server.port), '-c', '100000', '-i', '10']);
+    try {
+      await server.process.waitFor('stdout', /session [0-9a-f]{32} started/, 30_000);
+      // A few packets in flight first, so the summary is a real partial one.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      controller.child.kill('SIGINT');
+      expect(await controller.exited(30_000)).toBe(130);
+      expect(controller.stdout()).toMatch(/\d+ sent, \d+ received/);
+      const sid = /SID ([0-9a-f]{32})/.exec(controller.stdout())?.[1];
+      expect(sid).toBeDefined();
+      // The server logs Stop-Sessions as the session "stopping" (reflecting for its Timeout).
+      await server.process.waitFor('stdout', new RegExp(`session ${sid ?? '-'} stopping: reflecting for \\d+ ms more`), 10_000);
+    } finally {
+      controller.child.kill('SIGKILL');
+      server.process.child.kill('SIGKILL');
+      await server.process.exited().catch(() => undefined);
+    }
+  }, 60_000);
 });
 
 describe('twamp server', () => {
