@@ -4,7 +4,7 @@
 // and packages/cli/schema/twamp-record.schema.json. Pure builders; the command writes the lines.
 import type { SessionSummary } from '@twamp/metrics';
 import type { PacketResult } from '@twamp/test-session';
-import { type DelaysJson, distribution, jitter, type JittersJson, oneWay, SENDER_JSON_SCHEMA_VERSION, type SenderJson } from './sender-json.js';
+import { type DelaysJson, delaysJson, type JittersJson, jittersJson, SENDER_JSON_SCHEMA_VERSION, type SenderJson } from './sender-json.js';
 import { msForJson } from './units.js';
 
 export interface PacketRecord {
@@ -123,18 +123,8 @@ export function intervalRecord(index: number, summary: SessionSummary, atMs: num
       late: loss.late,
       reordered: reorder.reordered,
     },
-    delayMs: {
-      outbound: oneWay(summary.forward),
-      inbound: oneWay(summary.backward),
-      roundTrip: distribution(summary.roundTrip),
-      processing: distribution(summary.processing),
-    },
-    jitterMs: {
-      definition: 'rfc3550',
-      outbound: jitter(summary.jitter.forward),
-      inbound: jitter(summary.jitter.backward),
-      roundTrip: jitter(summary.jitter.roundTrip),
-    },
+    delayMs: delaysJson(summary),
+    jitterMs: jittersJson(summary),
   };
 }
 

@@ -118,6 +118,26 @@ export interface JittersJson {
   readonly roundTrip: JitterJson;
 }
 
+/** The delays of a summary (session or window) as JSON. */
+export function delaysJson(summary: SessionSummary): DelaysJson {
+  return {
+    outbound: oneWay(summary.forward),
+    inbound: oneWay(summary.backward),
+    roundTrip: distribution(summary.roundTrip),
+    processing: distribution(summary.processing),
+  };
+}
+
+/** The jitter of a summary (session or window) as JSON. */
+export function jittersJson(summary: SessionSummary): JittersJson {
+  return {
+    definition: 'rfc3550',
+    outbound: jitter(summary.jitter.forward),
+    inbound: jitter(summary.jitter.backward),
+    roundTrip: jitter(summary.jitter.roundTrip),
+  };
+}
+
 export interface JitterJson {
   /** RFC 3550 interarrival jitter, final value. */
   readonly rfc3550: number | null;
@@ -188,18 +208,8 @@ export function senderJson(report: SenderReport, settings: SenderJsonSettings, m
     aborted: report.aborted,
     settings,
     packets: packets(summary, report),
-    delayMs: {
-      outbound: oneWay(summary.forward),
-      inbound: oneWay(summary.backward),
-      roundTrip: distribution(summary.roundTrip),
-      processing: distribution(summary.processing),
-    },
-    jitterMs: {
-      definition: 'rfc3550',
-      outbound: jitter(summary.jitter.forward),
-      inbound: jitter(summary.jitter.backward),
-      roundTrip: jitter(summary.jitter.roundTrip),
-    },
+    delayMs: delaysJson(summary),
+    jitterMs: jittersJson(summary),
     hops: { outbound: orNull(hops.forward), inbound: orNull(hops.backward) },
     tos: {
       outboundDscpChanged: orNull(tos.forwardDscpChanged),
