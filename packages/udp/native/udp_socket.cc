@@ -464,6 +464,15 @@ Napi::Value UdpSocket::Send(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, rc);
 }
 
+void* UdpSocket::SharedBuffer(napi_env env, size_t bytes, Napi::Reference<Napi::ArrayBuffer>* ref) {
+  // JavaScript-owned memory the addon also writes: kept alive by `ref` until close; null on failure.
+  napi_value buffer;
+  void* data = nullptr;
+  if (napi_create_arraybuffer(env, bytes, &data, &buffer) != napi_ok) return nullptr;
+  *ref = Napi::Persistent(Napi::ArrayBuffer(env, buffer));
+  return data;
+}
+
 bool UdpSocket::EnsureTransmitBuffers(napi_env env) {
   if (tx_slab_ != nullptr) return true;
   if (closed_) return false;
@@ -471,14 +480,9 @@ bool UdpSocket::EnsureTransmitBuffers(napi_env env) {
   // into a slot and describes them in tx_meta_, so queueing a reply never crosses into the
   // addon. Allocated on the first reply (senders never need it).
   const size_t n = static_cast<size_t>(batch_size_);
-  napi_value slab;
-  void* slab_data = nullptr;
-  if (napi_create_arraybuffer(env, n * max_packet_, &slab_data, &slab) != napi_ok) return false;
-  napi_value meta;
-  void* meta_data = nullptr;
-  if (napi_create_arraybuffer(env, n * kTxStride * sizeof(int32_t), &meta_data, &meta) != napi_ok) return false;
-  tx_slab_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, slab));
-  tx_meta_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, meta));
+  void* slab_data = SharedBuffer(env, n * max_packet_, &tx_slab_ref_);
+  void* meta_data = SharedBuffer(env, n * kTxStride * sizeof(int32_t), &tx_meta_ref_);
+  if (slab_data == nullptr || meta_data == nullptr) return false;
   tx_slab_ = static_cast<uint8_t*>(slab_data);
   tx_meta_ = static_cast<int32_t*>(meta_data);
   tx_msgs_.assign(n, mmsghdr{});
@@ -655,22 +659,11 @@ bool UdpSocket::EnsureSendQueue(napi_env env) {
   if (sq_slab_ != nullptr) return true;
   if (closed_) return false;
   const size_t n = static_cast<size_t>(batch_size_);
-  napi_value slab;
-  void* slab_data = nullptr;
-  if (napi_create_arraybuffer(env, n * max_packet_, &slab_data, &slab) != napi_ok) return false;
-  napi_value meta;
-  void* meta_data = nullptr;
-  if (napi_create_arraybuffer(env, n * kSendStride * sizeof(int32_t), &meta_data, &meta) != napi_ok) return false;
-  napi_value stamps;
-  void* stamps_data = nullptr;
-  if (napi_create_arraybuffer(env, n * 2 * sizeof(uint32_t), &stamps_data, &stamps) != napi_ok) return false;
-  napi_value results;
-  void* results_data = nullptr;
-  if (napi_create_arraybuffer(env, n * sizeof(int32_t), &results_data, &results) != napi_ok) return false;
-  sq_slab_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, slab));
-  sq_meta_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, meta));
-  sq_stamps_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, stamps));
-  sq_results_ref_ = Napi::Persistent(Napi::ArrayBuffer(env, results));
+  void* slab_data = SharedBuffer(env, n * max_packet_, &sq_slab_ref_);
+  void* meta_data = SharedBuffer(env, n * kSendStride * sizeof(int32_t), &sq_meta_ref_);
+  void* stamps_data = SharedBuffer(env, n * 2 * sizeof(uint32_t), &sq_stamps_ref_);
+  void* results_data = SharedBuffer(env, n * sizeof(int32_t), &sq_results_ref_);
+  if (slab_data == nullptr || meta_data == nullptr || stamps_data == nullptr || results_data == nullptr) return false;
   sq_slab_ = static_cast<uint8_t*>(slab_data);
   sq_meta_ = static_cast<int32_t*>(meta_data);
   sq_stamps_ = static_cast<uint32_t*>(stamps_data);

@@ -82,6 +82,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   int32_t FillMeta(int count);
   void ParseControl(int index, msghdr* header, int32_t* meta, bool* kernel_time);
   void PrepareReceive();
+  static void* SharedBuffer(napi_env env, size_t bytes, Napi::Reference<Napi::ArrayBuffer>* ref);
   bool EnsureTransmitBuffers(napi_env env);
   const ReplySource* ReplyFrom(int index) const;
   int QueueReply(int index, const uint8_t* data, size_t length, int stamp_offset, int ttl, int tos);
