@@ -2,10 +2,9 @@
 // kind: `packet` for every reply, `lost` for every request that timed out, `interval` every
 // --interval-report seconds, and finally `summary` (the --json object). Schema: docs/json-schema.md
 // and packages/cli/schema/twamp-record.schema.json. Pure builders; the command writes the lines.
-import type { SessionSummary } from '@twamp/metrics';
+import { type DelaysJson, delaysJson, type JittersJson, jittersJson, msForJson, type SessionSummary } from '@twamp/metrics';
 import type { PacketResult } from '@twamp/test-session';
-import { type DelaysJson, delaysJson, type JittersJson, jittersJson, SENDER_JSON_SCHEMA_VERSION, type SenderJson } from './sender-json.js';
-import { msForJson } from './units.js';
+import { SENDER_JSON_SCHEMA_VERSION, type SenderJson } from './sender-json.js';
 
 export interface PacketRecord {
   readonly schemaVersion: typeof SENDER_JSON_SCHEMA_VERSION;

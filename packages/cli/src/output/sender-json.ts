@@ -1,9 +1,10 @@
 // The sender's `--json` output, schema version 1: documented field by field in docs/json-schema.md and
 // described by packages/cli/schema/twamp-result.schema.json (checked against real runs in tests).
 // Delays are milliseconds as numbers with nanosecond resolution; what was not measured is null, never 0.
-import type { DistributionSummary, JitterSummary, OneWaySummary, SessionSummary } from '@twamp/metrics';
+import { type DelaysJson, delaysJson, type JittersJson, jittersJson, msForJson, type SessionSummary } from '@twamp/metrics';
 import type { SenderReport } from '@twamp/test-session';
-import { msForJson } from './units.js';
+
+export type { DelaysJson, DistributionJson, JitterJson, JittersJson } from '@twamp/metrics';
 
 export const SENDER_JSON_SCHEMA_VERSION = 1;
 
@@ -30,17 +31,6 @@ export interface SenderJsonSettings {
   readonly percentiles: readonly number[];
   /** STAMP TLVs sent with every request (--tlv), by name. */
   readonly tlvs: readonly string[];
-}
-
-export interface DistributionJson {
-  readonly count: number;
-  readonly min: number | null;
-  readonly median: number | null;
-  readonly mean: number | null;
-  readonly max: number | null;
-  readonly stddev: number | null;
-  readonly percentiles: Record<string, number | null>;
-  readonly exact: boolean;
 }
 
 export interface SenderJson {
@@ -100,72 +90,6 @@ export interface SenderJson {
     readonly implementation: string;
     readonly missing: readonly string[];
   };
-}
-
-/** Delays per direction, ms (shared by the summary and the interval records). */
-export interface DelaysJson {
-  readonly outbound: DistributionJson & { readonly reliable: boolean };
-  readonly inbound: DistributionJson & { readonly reliable: boolean };
-  readonly roundTrip: DistributionJson;
-  readonly processing: DistributionJson;
-}
-
-/** Jitter per direction, ms, with its definition named. */
-export interface JittersJson {
-  readonly definition: 'rfc3550';
-  readonly outbound: JitterJson;
-  readonly inbound: JitterJson;
-  readonly roundTrip: JitterJson;
-}
-
-/** The delays of a summary (session or window) as JSON. */
-export function delaysJson(summary: SessionSummary): DelaysJson {
-  return {
-    outbound: oneWay(summary.forward),
-    inbound: oneWay(summary.backward),
-    roundTrip: distribution(summary.roundTrip),
-    processing: distribution(summary.processing),
-  };
-}
-
-/** The jitter of a summary (session or window) as JSON. */
-export function jittersJson(summary: SessionSummary): JittersJson {
-  return {
-    definition: 'rfc3550',
-    outbound: jitter(summary.jitter.forward),
-    inbound: jitter(summary.jitter.backward),
-    roundTrip: jitter(summary.jitter.roundTrip),
-  };
-}
-
-export interface JitterJson {
-  /** RFC 3550 interarrival jitter, final value. */
-  readonly rfc3550: number | null;
-  /** IPDV (RFC 5481 §4.2): differences of consecutive delays, as a distribution. */
-  readonly ipdv: DistributionJson;
-}
-
-export function distribution(d: DistributionSummary): DistributionJson {
-  const percentiles: Record<string, number | null> = {};
-  for (const [key, value] of Object.entries(d.percentiles)) percentiles[key] = msForJson(value);
-  return {
-    count: d.count,
-    min: msForJson(d.min),
-    median: msForJson(d.median),
-    mean: msForJson(d.mean),
-    max: msForJson(d.max),
-    stddev: msForJson(d.stddev),
-    percentiles,
-    exact: d.exact,
-  };
-}
-
-export function oneWay(d: OneWaySummary): DistributionJson & { readonly reliable: boolean } {
-  return { ...distribution(d), reliable: d.reliable };
-}
-
-export function jitter(j: JitterSummary): JitterJson {
-  return { rfc3550: msForJson(j.rfc3550), ipdv: distribution(j.ipdv) };
 }
 
 function orNull<T>(value: T | undefined): T | null {

@@ -11,12 +11,6 @@ export function formatMs(ns: number | undefined): string {
   return text === '-0.000' ? '0.000' : text;
 }
 
-/** Nanoseconds as milliseconds for JSON: full nanosecond resolution, no string formatting. */
-export function msForJson(ns: number | undefined): number | null {
-  if (ns === undefined || !Number.isFinite(ns)) return null;
-  return Math.round(ns) / 1e6;
-}
-
 /** 0..1 as `0.25%` (two decimals). */
 export function formatPercent(ratio: number | undefined): string {
   if (ratio === undefined || !Number.isFinite(ratio)) return NOT_MEASURED;

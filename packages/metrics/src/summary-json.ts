@@ -1,0 +1,88 @@
+// A summary as JSON: delays in milliseconds as numbers with nanosecond resolution, and null (never 0)
+// for what was not measured. One shape for every consumer (the CLI's --json and JSON Lines, the
+// daemon's agent records), so a dashboard or a script reads the same fields everywhere.
+import type { DistributionSummary, JitterSummary, OneWaySummary, SessionSummary } from './types.js';
+
+/** Nanoseconds as milliseconds for JSON: full nanosecond resolution, null when not measured. */
+export function msForJson(ns: number | undefined): number | null {
+  if (ns === undefined || !Number.isFinite(ns)) return null;
+  return Math.round(ns) / 1e6;
+}
+
+export interface DistributionJson {
+  readonly count: number;
+  readonly min: number | null;
+  readonly median: number | null;
+  readonly mean: number | null;
+  readonly max: number | null;
+  readonly stddev: number | null;
+  readonly percentiles: Record<string, number | null>;
+  readonly exact: boolean;
+}
+
+/** Delays per direction, ms (shared by the summary and the interval records). */
+export interface DelaysJson {
+  readonly outbound: DistributionJson & { readonly reliable: boolean };
+  readonly inbound: DistributionJson & { readonly reliable: boolean };
+  readonly roundTrip: DistributionJson;
+  readonly processing: DistributionJson;
+}
+
+/** Jitter per direction, ms, with its definition named. */
+export interface JittersJson {
+  readonly definition: 'rfc3550';
+  readonly outbound: JitterJson;
+  readonly inbound: JitterJson;
+  readonly roundTrip: JitterJson;
+}
+
+/** The delays of a summary (session or window) as JSON. */
+export function delaysJson(summary: SessionSummary): DelaysJson {
+  return {
+    outbound: oneWayJson(summary.forward),
+    inbound: oneWayJson(summary.backward),
+    roundTrip: distributionJson(summary.roundTrip),
+    processing: distributionJson(summary.processing),
+  };
+}
+
+/** The jitter of a summary (session or window) as JSON. */
+export function jittersJson(summary: SessionSummary): JittersJson {
+  return {
+    definition: 'rfc3550',
+    outbound: jitterJson(summary.jitter.forward),
+    inbound: jitterJson(summary.jitter.backward),
+    roundTrip: jitterJson(summary.jitter.roundTrip),
+  };
+}
+
+export interface JitterJson {
+  /** RFC 3550 interarrival jitter, final value. */
+  readonly rfc3550: number | null;
+  /** IPDV (RFC 5481 §4.2): differences of consecutive delays, as a distribution. */
+  readonly ipdv: DistributionJson;
+}
+
+export function distributionJson(d: DistributionSummary): DistributionJson {
+  const percentiles: Record<string, number | null> = {};
+  for (const [key, value] of Object.entries(d.percentiles)) percentiles[key] = msForJson(value);
+  return {
+    count: d.count,
+    min: msForJson(d.min),
+    median: msForJson(d.median),
+    mean: msForJson(d.mean),
+    max: msForJson(d.max),
+    stddev: msForJson(d.stddev),
+    percentiles,
+    exact: d.exact,
+  };
+}
+
+export function oneWayJson(d: OneWaySummary): DistributionJson & { readonly reliable: boolean } {
+  return { ...distributionJson(d), reliable: d.reliable };
+}
+
+export function jitterJson(j: JitterSummary): JitterJson {
+  return { rfc3550: msForJson(j.rfc3550), ipdv: distributionJson(j.ipdv) };
+}
+
