@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+// placeholder until the twampd entry lands (issue 7)

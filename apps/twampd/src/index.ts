@@ -1,0 +1,2 @@
+// The twampd app's programmatic entry (see @twamp/daemon).
+export * from '@twamp/daemon';

@@ -1,0 +1,2 @@
+// @twamp/daemon's public entry: the contract (types.ts) and twampd's parts.
+export type * from './types.js';
