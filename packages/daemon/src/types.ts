@@ -10,7 +10,7 @@
 //   daemon.ts  Daemon: starts the parts from a config, reloads (SIGHUP), stops (SIGTERM)
 //
 // Layering: the daemon meets @twamp/control and @twamp/test-session here; it never imports @twamp/cli.
-import type { ControlServerStats } from '@twamp/control';
+import type { ControlServerStats, KeyStore } from '@twamp/control';
 import type { SessionSummary } from '@twamp/metrics';
 import type { PacketResult, ReflectorPoolStats, ReflectorStats, TestProtocol, TimestampSource } from '@twamp/test-session';
 
@@ -165,13 +165,9 @@ export interface DaemonConfig {
   readonly shutdownGraceMs: number;
 }
 
-/** One mistake in a config file: where (`limits.sessionsTotal`, `agent.targets[3].port`), and what was expected. */
-export interface ConfigIssue {
-  readonly path: string;
-  readonly message: string;
-  /** `file.yaml:12:5` when the YAML position is known. */
-  readonly location?: string;
-}
+// Mistakes in a config file are reported as @twamp/errors' ConfigError: one ConfigIssue per mistake
+// (path such as `agent.targets[3].port`, what is expected there, what was given), plus the YAML
+// position where known (config/ owns the details).
 
 // ---------------------------------------------------------------------------------------------
 // Logging (pino's Logger satisfies this structurally; tests may pass a recorder)
@@ -212,11 +208,20 @@ export interface ListenersSnapshot {
   readonly reflectors: readonly ReflectorListenerSnapshot[];
 }
 
+export interface ListenerEndpoint {
+  readonly name: string;
+  readonly kind: 'control' | 'twamp-light' | 'stamp';
+  readonly address: string;
+  readonly port: number;
+}
+
 /** Implemented by listeners/ (`startListeners(config, deps)`). */
 export interface ListenerSetApi {
   snapshot(): ListenersSnapshot;
+  /** Where each listener is bound (for /healthz and logs). */
+  endpoints(): readonly ListenerEndpoint[];
   /** SIGHUP: new limits, access and keys for new sessions and connections; running sessions are kept. Listeners added or removed by name are opened or closed; a changed address/port/protocol reopens that listener. */
-  reconfigure(config: DaemonConfig): Promise<void>;
+  reconfigure(config: DaemonConfig, keys: KeyStore | undefined): Promise<void>;
   /** Stop accepting; let sessions end until `graceMs`, then close everything. */
   close(graceMs: number): Promise<void>;
 }
@@ -279,7 +284,7 @@ export interface AgentObserver {
 export interface AgentApi {
   start(): void;
   /** SIGHUP: targets added start, removed stop (their last window is written), changed ones restart. */
-  reconfigure(agent: AgentConfig): void;
+  reconfigure(agent: AgentConfig, keys: KeyStore | undefined): void;
   /** Stop every target: last windows are flushed to observers; resolves when every target has ended. */
   stop(graceMs: number): Promise<void>;
   readonly targets: readonly { readonly name: string; readonly state: TargetState }[];
@@ -293,6 +298,6 @@ export interface HealthReport {
   /** `ok`: serving; `stopping`: SIGTERM received (HTTP 503); `failed`: a listener is down (503). */
   readonly status: 'ok' | 'stopping' | 'failed';
   readonly uptimeMs: number;
-  readonly listeners: readonly { readonly name: string; readonly address: string; readonly port: number }[];
+  readonly listeners: readonly ListenerEndpoint[];
   readonly targets: { readonly total: number; readonly running: number; readonly backoff: number };
 }
