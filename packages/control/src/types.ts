@@ -112,10 +112,19 @@ export interface ServerLimits {
   readonly maxConnectionsPerClient?: number;
   /** Sessions per control connection (beyond: Accept 4). Default 64. */
   readonly maxSessionsPerConnection?: number;
-  /** Sessions at once across connections (beyond: Accept 5 — others may end). Default 1024. */
+  /**
+   * Sessions at once across connections (beyond: Accept 4). A configured capacity, so the refusal
+   * is the permanent one, as the error-code reference has it ("maximum number of concurrent sessions
+   * reached"). Default 1024.
+   */
   readonly maxSessionsTotal?: number;
   /** Requests per second per connection (beyond: Accept 5). Default unlimited. */
   readonly requestsPerSecond?: number;
+  /**
+   * Request-TW-Session per second across the server, a token bucket holding one second's worth
+   * (beyond: Accept 5, temporary: the same request succeeds once the rate drops). Default unlimited.
+   */
+  readonly sessionRequestsPerSecond?: number;
 }
 
 export interface ServerTimeouts {

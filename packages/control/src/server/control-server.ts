@@ -17,6 +17,7 @@ import type {
 } from '../types.js';
 import { type ClientFilter, clientFilter, unwrapMappedAddress } from './allowed-clients.js';
 import { type ServerAction, ServerConnection, type ServerTimeoutKind } from './connection.js';
+import { RequestRateBucket } from './request-rate.js';
 
 export interface ControlServerListenOptions extends ControlServerOptions {
   /** Address to listen on. Default: '::' (dual stack) or, with `family: 4`, '0.0.0.0'. */
@@ -33,6 +34,7 @@ export const DEFAULT_LIMITS: Required<ServerLimits> = {
   maxSessionsPerConnection: 64,
   maxSessionsTotal: 1024,
   requestsPerSecond: Number.POSITIVE_INFINITY,
+  sessionRequestsPerSecond: Number.POSITIVE_INFINITY,
 };
 
 export const DEFAULT_TIMEOUTS: Required<ServerTimeouts> = {
@@ -74,8 +76,10 @@ function checkLimits(limits: ServerLimits | undefined): Required<ServerLimits> {
   positiveInteger(merged.maxConnectionsPerClient, 'limits.maxConnectionsPerClient');
   positiveInteger(merged.maxSessionsPerConnection, 'limits.maxSessionsPerConnection');
   positiveInteger(merged.maxSessionsTotal, 'limits.maxSessionsTotal');
-  if (!(merged.requestsPerSecond > 0)) {
-    throw new ConfigError([{ path: 'limits.requestsPerSecond', expected: 'a positive number', received: String(merged.requestsPerSecond) }]);
+  for (const key of ['requestsPerSecond', 'sessionRequestsPerSecond'] as const) {
+    if (!(merged[key] > 0)) {
+      throw new ConfigError([{ path: `limits.${key}`, expected: 'a positive number', received: String(merged[key]) }]);
+    }
   }
   return merged;
 }
@@ -112,6 +116,8 @@ export class ControlServer implements ControlServerApi {
   #timeouts: Required<ServerTimeouts>;
   #filter: ClientFilter;
   #keys: KeyStore | undefined;
+  /** The server-wide request rate (undefined: unlimited); kept across reloads that leave the rate alone. */
+  #requestBucket: RequestRateBucket | undefined;
   readonly #connections = new Set<Tracked>();
   readonly #perClient = new Map<string, number>();
   #served = 0;
@@ -131,6 +137,7 @@ export class ControlServer implements ControlServerApi {
     this.#timeouts = checkTimeouts(options.timeouts);
     this.#filter = clientFilter(options.allowedClients);
     this.#keys = options.keys;
+    this.#requestBucket = this.#bucketFor(this.#limits.sessionRequestsPerSecond);
     checkModes(options.modes, options.keys);
     const count = options.pbkdf2Count ?? DEFAULT_PBKDF2_COUNT;
     try {
@@ -197,6 +204,7 @@ export class ControlServer implements ControlServerApi {
     const keys = 'keys' in options ? options.keys : this.#keys;
     checkModes(this.#options.modes, keys);
     this.#limits = limits;
+    this.#requestBucket = this.#bucketFor(limits.sessionRequestsPerSecond);
     this.#timeouts = timeouts;
     this.#filter = filter;
     this.#keys = keys;
@@ -219,6 +227,12 @@ export class ControlServer implements ControlServerApi {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  #bucketFor(rate: number): RequestRateBucket | undefined {
+    if (!Number.isFinite(rate)) return undefined;
+    if (this.#requestBucket?.rate === rate) return this.#requestBucket;
+    return new RequestRateBucket(rate, this.#now());
+  }
 
   #refusal(clientAddress: string): string | undefined {
     if (this.#closing) return 'the server is closing';
@@ -385,20 +399,27 @@ export class ControlServer implements ControlServerApi {
   #sessionRefusal(tracked: Tracked): SessionOpenResult | undefined {
     let total = 0;
     for (const other of this.#connections) total += other.connection.sessionsInUse;
-    // `total` includes this request (it is pending on its connection).
+    // `total` includes this request (it is pending on its connection). The total is a configured
+    // capacity: permanent (Accept 4), as the error-code reference says of "maximum sessions reached".
     if (total > this.#limits.maxSessionsTotal) {
-      return { accept: AcceptCode.TemporaryResourceLimitation, reason: `${total - 1} sessions on the server (limit ${this.#limits.maxSessionsTotal})` };
+      return { accept: AcceptCode.PermanentResourceLimitation, reason: `${total - 1} sessions on the server (limit ${this.#limits.maxSessionsTotal})` };
     }
+    // Rates are temporary (Accept 5): the same request succeeds a moment later. Both are checked
+    // before either is charged, so a request refused by one does not use up the other.
+    const now = this.#now();
     const rate = this.#limits.requestsPerSecond;
+    const times = tracked.requestTimes;
     if (Number.isFinite(rate)) {
-      const now = this.#now();
-      const times = tracked.requestTimes;
       while (times.length > 0 && now - (times[0] ?? 0) >= 1000) times.shift();
       if (times.length >= rate) {
-        return { accept: AcceptCode.TemporaryResourceLimitation, reason: `more than ${rate} requests per second` };
+        return { accept: AcceptCode.TemporaryResourceLimitation, reason: `more than ${rate} requests per second on this connection` };
       }
-      times.push(now);
     }
+    const bucket = this.#requestBucket;
+    if (bucket !== undefined && !bucket.take(now)) {
+      return { accept: AcceptCode.TemporaryResourceLimitation, reason: `more than ${bucket.rate} requests per second on the server` };
+    }
+    if (Number.isFinite(rate)) times.push(now);
     return undefined;
   }
 

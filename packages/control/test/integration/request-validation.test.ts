@@ -99,13 +99,13 @@ describe('Request-TW-Session validation (RFC 4656 §3.5, RFC 5357 §3.5)', () =>
     expect((await acceptSession(raw)).accept).toBe(AcceptCode.PermanentResourceLimitation);
   });
 
-  it('sessions across connections beyond the limit → Accept 5 (temporary)', async () => {
+  it('sessions across connections beyond the limit → Accept 4 (permanent: a configured capacity)', async () => {
     const first = await openClient({ limits: { maxSessionsTotal: 1 } });
     first.request();
     expect((await acceptSession(first)).accept).toBe(AcceptCode.Ok);
     const second = await openClient();
     second.request();
-    expect((await acceptSession(second)).accept).toBe(AcceptCode.TemporaryResourceLimitation);
+    expect((await acceptSession(second)).accept).toBe(AcceptCode.PermanentResourceLimitation);
     // The first connection ends: its session is released and the second may have one.
     first.destroy();
     await eventually(() => started?.server.stats.sessionsActive === 0, 2000, 'the first connection releasing its session');

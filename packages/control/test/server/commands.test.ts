@@ -119,7 +119,7 @@ describe('Request-TW-Session validation', () => {
     expect(plain.handler.requests[0]?.octetsToBeReflected).toBe(0);
   });
 
-  it('session limits: per connection → Accept 4, total → Accept 5', async () => {
+  it('session limits: per connection → Accept 4, total → Accept 4 (a configured capacity: permanent)', async () => {
     const { raw, server } = await connected(Mode.Unauthenticated, { limits: { maxSessionsPerConnection: 2, maxSessionsTotal: 3 } });
     expect((await raw.request()).accept).toBe(0);
     expect((await raw.request()).accept).toBe(0);
@@ -128,10 +128,10 @@ describe('Request-TW-Session validation', () => {
     clients.push(other);
     await other.handshake(Mode.Unauthenticated);
     expect((await other.request()).accept).toBe(0);
-    expect((await other.request()).accept).toBe(AcceptCode.TemporaryResourceLimitation);
+    expect((await other.request()).accept).toBe(AcceptCode.PermanentResourceLimitation);
     expect(server.stats.sessionsActive).toBe(3);
-    expect(server.stats.acceptsSent[4]).toBe(1);
-    expect(server.stats.acceptsSent[5]).toBe(1);
+    expect(server.stats.acceptsSent[4]).toBe(2);
+    expect(server.stats.acceptsSent[5]).toBeUndefined();
   });
 
   it('requests per second beyond the limit → Accept 5', async () => {
@@ -139,6 +139,54 @@ describe('Request-TW-Session validation', () => {
     expect((await raw.request()).accept).toBe(0);
     expect((await raw.request()).accept).toBe(0);
     expect((await raw.request()).accept).toBe(AcceptCode.TemporaryResourceLimitation);
+  });
+
+  it('server-wide requests per second: a burst of the rate passes, the next request on any connection → Accept 5, and tokens come back', async () => {
+    let clock = 1_000_000;
+    const { raw, server } = await connected(Mode.Unauthenticated, { limits: { sessionRequestsPerSecond: 2 }, now: () => clock });
+    const other = await RawClient.connect(server.port);
+    clients.push(other);
+    await other.handshake(Mode.Unauthenticated);
+    expect((await raw.request()).accept).toBe(0);
+    expect((await other.request()).accept).toBe(0);
+    expect((await other.request()).accept).toBe(AcceptCode.TemporaryResourceLimitation);
+    expect((await raw.request()).accept).toBe(AcceptCode.TemporaryResourceLimitation);
+    // Half a second refills one token (2 per second).
+    clock += 500;
+    expect((await raw.request()).accept).toBe(0);
+    expect((await other.request()).accept).toBe(AcceptCode.TemporaryResourceLimitation);
+    expect(server.stats.acceptsSent[5]).toBe(3);
+  });
+
+  it('a refusal by the per-connection rate does not use up the server-wide rate', async () => {
+    const clock = 1_000_000;
+    const { raw, server } = await connected(Mode.Unauthenticated, { limits: { requestsPerSecond: 1, sessionRequestsPerSecond: 2 }, now: () => clock });
+    expect((await raw.request()).accept).toBe(0);
+    expect((await raw.request()).accept).toBe(AcceptCode.TemporaryResourceLimitation);
+    const other = await RawClient.connect(server.port);
+    clients.push(other);
+    await other.handshake(Mode.Unauthenticated);
+    expect((await other.request()).accept).toBe(0);
+  });
+
+  it('reconfigure: a lower sessionsTotal refuses new requests with Accept 4 and keeps the sessions it has; a new server-wide rate applies at once', async () => {
+    const clock = 1_000_000;
+    const { raw, server } = await connected(Mode.Unauthenticated, { limits: { maxSessionsTotal: 8 }, now: () => clock });
+    expect((await raw.request()).accept).toBe(0);
+    expect((await raw.request()).accept).toBe(0);
+    server.reconfigure({ limits: { maxSessionsTotal: 1 } });
+    expect((await raw.request()).accept).toBe(AcceptCode.PermanentResourceLimitation);
+    expect(server.stats.sessionsActive).toBe(2);
+    server.reconfigure({ limits: { maxSessionsTotal: 8, sessionRequestsPerSecond: 1 } });
+    expect((await raw.request()).accept).toBe(0);
+    expect((await raw.request()).accept).toBe(AcceptCode.TemporaryResourceLimitation);
+  });
+
+  it('a bad sessionRequestsPerSecond is a ConfigError naming it', async () => {
+    await expect(startServer({ modes: Mode.Unauthenticated, limits: { sessionRequestsPerSecond: 0 } })).rejects.toMatchObject({
+      name: 'ConfigError',
+      issues: [{ path: 'limits.sessionRequestsPerSecond' }],
+    });
   });
 
   it('pipelined commands are answered in order while the handler is slow', async () => {
