@@ -250,10 +250,15 @@ export interface AgentWindow {
   readonly startMs: number;
   readonly endMs: number;
   readonly summary: SessionSummary;
-  readonly timestamps: { readonly t1: TimestampSource; readonly t4: TimestampSource };
-  /** Session totals since the target (re)started. */
-  readonly malformedReplies: number;
-  readonly sendErrors: number;
+  /**
+   * Where T1/T4 came from, and the run's totals of malformed replies and send errors (since the
+   * target's session (re)started). The Session-Sender tells these only in the report at the end of
+   * its run, so they are known in the last window of a run (stop, reload, failure) and undefined in
+   * the windows before it: unknown, never a made-up 0.
+   */
+  readonly timestamps: { readonly t1: TimestampSource; readonly t4: TimestampSource } | undefined;
+  readonly malformedReplies: number | undefined;
+  readonly sendErrors: number | undefined;
 }
 
 export interface AgentFailure {
