@@ -1,7 +1,7 @@
 // The failures the issue names, with real processes on loopback, each with its exit code and the
 // text that explains it: nothing listening (exit 1, Accept 1's checks), a mode the server refuses
 // (exit 3), a wrong key (exit 3, Accept 1 in Server-Start), the server's session limit (exit 3,
-// Accept 5 with the retry hint), a server that never answers (exit 4), bad arguments (exit 2), and
+// Accept 4 with the hint to ask for fewer sessions or raise the limit), a server that never answers (exit 4), bad arguments (exit 2), and
 // SIGTERM during a run (exit 143).
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -135,15 +135,17 @@ describe.concurrent('twamp failures, explained', () => {
     expect(stderr).not.toContain('a wrong passphrase');
   }, 60_000);
 
-  it('server limit: the second session gets Accept 5 with the retry hint, exit 3', async () => {
+  it('server limit (--max-sessions): the second session gets Accept 4, fewer sessions or a higher limit, no retry hint, exit 3', async () => {
     const port = String(servers.oneSession?.port);
     const sender = `127.0.0.1:${await closedUdpPort()}`;
     const { code, stderr } = await runTwamp(['controlclient', sender, '127.0.0.1', '--control-port', port, '--sessions', '2'], { timeoutMs: 60_000 });
     expect(code).toBe(3);
-    expect(stderr).toContain('refused in Accept-Session: Accept 5 (Cannot perform request due to temporary resource limitations)');
+    expect(stderr).toContain('refused in Accept-Session: Accept 4 (Cannot perform request due to permanent resource limitations)');
     expect(stderr).toMatch(/said by: the TWAMP server[^\n]*, in its Accept-Session/);
-    expect(stderr).toContain('The peer is busy right now; the same request may succeed later.');
-    expect(stderr).toContain('retry: the same request may succeed later; wait 1 s or more');
+    expect(stderr).toContain('The peer is at a configured limit that will not clear by itself.');
+    expect(stderr).toContain('ask for fewer sessions, or end sessions you no longer need');
+    expect(stderr).toContain('raise the limit in the peer\'s configuration');
+    expect(stderr).not.toContain('retry: the same request may succeed later');
   }, 60_000);
 
   it('a server that never greets: exit 4, no answer from it', async () => {

@@ -224,7 +224,7 @@ export function registerServer(program: Command, context: CommandContext, contro
     .option('--mode <modes>', 'security modes offered: open, auth, encrypted, mixed (repeatable or comma list; default all with --key-file, else open)', collectRepeated)
     .option('--key-file <file>', 'shared secrets by identity (perfSONAR "identity hex", or "identity: passphrase")')
     .option('--count <n>', `PBKDF2 iterations asked of clients, a power of 2 from 1024 (default ${DEFAULT_PBKDF2_COUNT})`)
-    .option('--max-sessions <n>', `test sessions at once, 1-1000000 (default ${DEFAULT_SERVER_MAX_SESSIONS})`)
+    .option('--max-sessions <n>', `test sessions at once, 1-1000000 (default ${DEFAULT_SERVER_MAX_SESSIONS}); beyond it a request gets Accept 4`)
     .option('--allow <cidr>', 'accept control connections only from these clients (repeatable), e.g. 192.0.2.0/24', collectRepeated)
     .option('--port-range <a-b>', `UDP ports for reflectors, or ephemeral (default ${describePorts(DEFAULT_REFLECTOR_PORT_RANGE)}, as perfSONAR)`)
     .option('--no-extensions', 'offer only the security modes, none of RFC 5938 (individual session control), RFC 6038 (reflect octets, symmetrical size), RFC 7750 (DSCP/ECN monitoring)')
