@@ -2,7 +2,7 @@
 // security modes, the key identity and where its secret comes from, PBKDF2 count, reflector ports.
 // Pure: text in, checked values (or the ConfigError naming the option) out.
 import { type PortRange, parsePortRange } from '@twamp/test-session';
-import { Mode, modeNames, SECURITY_MODE_MASK } from '@twamp/wire';
+import { Mode, modeNames, SECURITY_MODE_MASK, securityModeWordBits } from '@twamp/wire';
 import { parseIntegerOption } from '../options/numbers.js';
 import { usageError } from '../options/usage-error.js';
 
@@ -29,16 +29,6 @@ export const SECURED_MODES = Mode.Authenticated | Mode.Encrypted | Mode.Mixed;
  */
 export const DEFAULT_SERVER_EXTENSIONS = Mode.IndividualSessionControl | Mode.ReflectOctets | Mode.SymmetricalSize | Mode.DscpEcnMonitoring;
 
-const MODE_WORDS: Readonly<Record<string, number>> = {
-  open: Mode.Unauthenticated,
-  unauthenticated: Mode.Unauthenticated,
-  auth: Mode.Authenticated,
-  authenticated: Mode.Authenticated,
-  encrypted: Mode.Encrypted,
-  mixed: Mode.Mixed,
-  all: ALL_SECURITY_MODES,
-};
-
 const MODE_EXPECTED = 'open, auth (authenticated), encrypted or mixed; repeat the option or separate with commas';
 
 /** `--mode` values (repeatable, each possibly a comma list) as a set of security-mode bits; undefined when absent. */
@@ -46,9 +36,8 @@ export function parseModesOption(values: readonly string[] | undefined, path = '
   if (values === undefined || values.length === 0) return undefined;
   let modes = 0;
   for (const value of values) {
-    const words = value.split(',').map((word) => word.trim().toLowerCase());
-    for (const word of words) {
-      const bit = MODE_WORDS[word];
+    for (const word of value.split(',')) {
+      const bit = securityModeWordBits(word);
       if (bit === undefined) throw usageError(path, MODE_EXPECTED, value);
       modes |= bit;
     }

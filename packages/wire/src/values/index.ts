@@ -52,9 +52,11 @@ export {
   modesFromNames,
   parseSecurityMode,
   parseSecurityModes,
+  SECURITY_MODE_WORDS,
   securityModeName,
   type SecurityModeName,
   securityModesOffered,
+  securityModeWordBits,
 } from './modes.js';
 export {
   describeDscp,

@@ -155,3 +155,29 @@ export function parseSecurityModes(names: string | readonly string[], path = 'mo
   }
   return mask;
 }
+
+/** Every security mode's bit: what the word `all` stands for. */
+const ALL_SECURITY_MODES = Mode.Unauthenticated | Mode.Authenticated | Mode.Encrypted | Mode.Mixed;
+
+/**
+ * The words people write for security modes in command-line options and configuration files: the
+ * names `parseSecurityMode` accepts, plus `auth` (the usual short form of authenticated) and `all`
+ * (every security mode). Kept here so that the CLI and the daemon read the same words the same way.
+ */
+const SECURITY_MODE_WORD_BITS: ReadonlyMap<string, number> = new Map([
+  ...SECURITY_MODE_BY_NAME,
+  ['auth', Mode.Authenticated],
+  ['all', ALL_SECURITY_MODES],
+]);
+
+/** The accepted security-mode words, for messages and documentation. */
+export const SECURITY_MODE_WORDS: readonly string[] = Object.freeze([...SECURITY_MODE_WORD_BITS.keys()]);
+
+/**
+ * The security-mode bits one word stands for (case-insensitive, surrounding blanks ignored): one bit
+ * for a mode name, all four for `all`. Undefined for any other word, so each caller reports the
+ * mistake in its own terms (an option name, a config path).
+ */
+export function securityModeWordBits(word: string): number | undefined {
+  return SECURITY_MODE_WORD_BITS.get(word.trim().toLowerCase());
+}
