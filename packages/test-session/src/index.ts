@@ -5,3 +5,4 @@ export { clockClaimFromErrorEstimate, errorEstimateForClock } from './shared/clo
 export * from './reflector/index.js';
 export * from './sender/index.js';
 export * from './controlled/index.js';
+export { parseCidr } from './reflector/cidr.js';
