@@ -1,0 +1,146 @@
+// twampd's logger: pino JSON lines (ISO time, level by name, `service: "twampd"`) to stderr, stdout or
+// a file opened for appending. Writes are asynchronous (pino.destination with sync: false, so a slow
+// disk never stalls the data path); pino flushes synchronously on process exit, and `flush()` lets the
+// daemon wait for the file before it exits on SIGTERM. `reopen()` re-opens the file by name after
+// logrotate has moved it (SIGHUP).
+import { closeSync, openSync } from 'node:fs';
+import { ConfigError } from '@twamp/errors';
+import { pino } from 'pino';
+import type { DaemonLog, LoggingConfig, LogLevel } from '../types.js';
+import { redactSecrets } from './redact.js';
+
+export interface DaemonLogger {
+  readonly log: DaemonLog;
+  setLevel(level: LogLevel): void;
+  /** Re-open a file destination by its name (logrotate); a no-op for stderr and stdout. */
+  reopen(): void;
+  /** Resolves once every line logged so far has been handed to the operating system. */
+  flush(): Promise<void>;
+}
+
+/** The value of `service` in every line. */
+export const LOG_SERVICE = 'twampd';
+
+type Destination = ReturnType<typeof pino.destination>;
+
+/** Fields of SonicBoom that say whether a write is still pending (not in its typings; see `idle`). */
+interface SonicBoomProgress {
+  readonly _writing?: unknown;
+  readonly _len?: unknown;
+  readonly fd?: unknown;
+}
+
+export function createLogger(config: LoggingConfig): DaemonLogger {
+  const file = fileDestination(config.destination);
+  if (file !== undefined) assertAppendable(file);
+  const stream = pino.destination({
+    dest: file ?? (config.destination === 'stdout' ? 1 : 2),
+    sync: false,
+    append: true,
+    minLength: 0,
+  });
+  // A failed write (disk full, file removed under us) must not crash the daemon through an
+  // unhandled 'error' event: say it once on stderr and keep serving.
+  let reported = false;
+  stream.on('error', (error: unknown) => {
+    if (reported) return;
+    reported = true;
+    process.stderr.write(`twampd: cannot write the log ${config.destination}: ${String(error)}\n`);
+  });
+  const logger = pino(
+    {
+      level: config.level,
+      base: { service: LOG_SERVICE },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        bindings: (bindings) => redactSecrets(bindings),
+        log: (fields) => redactSecrets(fields),
+      },
+    },
+    stream,
+  );
+  return {
+    log: logger,
+    setLevel(level) {
+      logger.level = level;
+    },
+    reopen() {
+      if (file === undefined) return;
+      stream.reopen();
+    },
+    flush: () => idle(stream),
+  };
+}
+
+/** The file path of a destination, or undefined for the standard streams. */
+function fileDestination(destination: string): string | undefined {
+  return destination === 'stderr' || destination === 'stdout' ? undefined : destination;
+}
+
+/**
+ * SonicBoom opens the file asynchronously and would report a bad path as an 'error' event later; the
+ * daemon must refuse to start instead, with the config path that holds the mistake.
+ */
+function assertAppendable(path: string): void {
+  try {
+    closeSync(openSync(path, 'a', 0o640));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new ConfigError([
+      {
+        path: 'logging.destination',
+        expected: 'stderr, stdout, or a file this user may create or append to',
+        received: `${JSON.stringify(path)} (${typeof code === 'string' ? code : String(error)})`,
+      },
+    ]);
+  }
+}
+
+/**
+ * Resolves when the stream has nothing in flight. SonicBoom's own flush(cb) calls back at once when
+ * minLength is 0 (the lines are "already written", though an fs.write may still be running), and
+ * emits 'drain' only after a write, so we read its progress fields; if a future version renames
+ * them, flushSync() (what pino itself does on exit) still empties the queue.
+ */
+async function idle(stream: Destination): Promise<void> {
+  const progress = stream as unknown as SonicBoomProgress;
+  if (typeof progress.fd === 'number' && progress.fd < 0) {
+    await new Promise<void>((resolve) => {
+      stream.once('ready', () => {
+        resolve();
+      });
+      stream.once('error', () => {
+        resolve();
+      });
+    });
+  }
+  if (typeof progress._writing !== 'boolean' || typeof progress._len !== 'number') {
+    try {
+      stream.flushSync();
+    } catch {
+      // Destroyed or not open: nothing more can be written anyway.
+    }
+    return;
+  }
+  // Each completed fs.write emits 'write'; the last one (nothing queued) also 'drain'. A failed write
+  // ends the wait: what is left cannot be written.
+  while (progress._writing) {
+    if (await nextWrite(stream)) return;
+  }
+}
+
+/** Resolves after the stream's next write (false) or error (true). */
+function nextWrite(stream: Destination): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const done = (error?: unknown): void => {
+      stream.off('drain', done);
+      stream.off('write', done);
+      stream.off('error', done);
+      resolve(error instanceof Error);
+    };
+    stream.on('drain', done);
+    stream.on('write', done);
+    stream.on('error', done);
+  });
+}

@@ -1,0 +1,68 @@
+// twampd's Prometheus registry: the process metrics prom-client collects by default (process_*,
+// nodejs_*), the listeners' counters read at scrape time, and the agent's per-target metrics (the
+// agent calls this object as one of its observers).
+import type { PacketResult } from '@twamp/test-session';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { AgentFailure, AgentObserver, AgentTargetInfo, AgentWindow, ListenersSnapshot, TargetState } from '../types.js';
+import { AgentMetrics } from './agent-metrics.js';
+import { ListenerMetrics } from './listener-metrics.js';
+
+export interface DaemonMetricsOptions {
+  /** The listeners' snapshot, read once per scrape (undefined: no listener series). */
+  readonly listeners: () => ListenersSnapshot | undefined;
+  /** RTT and one-way delay histograms per target (19 series each: turn off for very many targets). */
+  readonly agentHistograms: boolean;
+}
+
+export class DaemonMetrics implements AgentObserver {
+  /** Our own registry, never prom-client's global one: two daemons in one process (tests) stay apart. */
+  readonly registry: Registry;
+  readonly #agent: AgentMetrics;
+
+  constructor(options: DaemonMetricsOptions) {
+    this.registry = new Registry();
+    collectDefaultMetrics({ register: this.registry });
+    // Lives as long as the registry: its metrics' collect callbacks read the listeners at scrape time.
+    new ListenerMetrics(this.registry, options.listeners);
+    this.#agent = new AgentMetrics(this.registry, options.agentHistograms);
+  }
+
+  /** The text exposition (Prometheus 0.0.4) of every metric. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The Content-Type header value for `text()`. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  get agentHistograms(): boolean {
+    return this.#agent.histograms;
+  }
+
+  /** SIGHUP: histograms on or off; off frees every histogram series at once. */
+  setAgentHistograms(on: boolean): void {
+    this.#agent.setHistograms(on);
+  }
+
+  packet(target: AgentTargetInfo, result: PacketResult): void {
+    this.#agent.packet(target, result);
+  }
+
+  window(window: AgentWindow): void {
+    this.#agent.window(window);
+  }
+
+  state(target: AgentTargetInfo, state: TargetState): void {
+    this.#agent.state(target, state);
+  }
+
+  failure(failure: AgentFailure): void {
+    this.#agent.failure(failure);
+  }
+
+  removed(target: AgentTargetInfo): void {
+    this.#agent.removed(target);
+  }
+}

@@ -1,0 +1,201 @@
+// The listeners' metrics, read at scrape time from a ListenersSnapshot: the data path keeps its own
+// plain counters (ReflectorStats, ControlServerStats) and pays nothing for Prometheus; each scrape
+// copies them into prom-client metrics through `collect` callbacks.
+import { ACCEPT_CODES, isKnownAcceptCode } from '@twamp/errors';
+import type { ReflectorStats } from '@twamp/test-session';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ControlListenerSnapshot, ListenersSnapshot } from '../types.js';
+import { CumulativeGroups } from './cumulative.js';
+
+/** The `protocol` label of the TWAMP-Control server's session reflectors. */
+export const CONTROL_PROTOCOL = 'twamp';
+
+/** Accept values always exported (zero until sent) so that dashboards see every one a server sends. */
+const ACCEPTS_SENT_ALWAYS = [0, 1, 2, 3, 4, 5] as const;
+
+export class ListenerMetrics {
+  readonly #source: () => ListenersSnapshot | undefined;
+  readonly #groups = new CumulativeGroups();
+  #fresh = false;
+
+  readonly #packetsReceived: Counter<'listener' | 'protocol'>;
+  readonly #packetsSent: Counter<'listener' | 'protocol'>;
+  readonly #dropped: Counter<'listener' | 'reason'>;
+  readonly #sessionsActive: Gauge<'listener'>;
+  readonly #sessionsCreated: Counter<'listener'>;
+  readonly #connectionsActive: Gauge;
+  readonly #connectionsTotal: Counter;
+  readonly #connectionsRefused: Counter;
+  readonly #acceptsSent: Counter<'code' | 'name'>;
+  readonly #timeouts: Counter<'kind'>;
+  readonly #controlSessionsActive: Gauge;
+
+  constructor(registry: Registry, source: () => ListenersSnapshot | undefined) {
+    this.#source = source;
+    const registers = [registry];
+    const collect = (): void => {
+      this.#refresh();
+    };
+    this.#packetsReceived = new Counter({
+      name: 'twampd_reflector_packets_received_total',
+      help: 'Test packets received by a reflector listener (the control server\'s session reflectors are listener "control").',
+      labelNames: ['listener', 'protocol'],
+      registers,
+      collect,
+    });
+    this.#packetsSent = new Counter({
+      name: 'twampd_reflector_packets_sent_total',
+      help: 'Test packets a reflector listener answered.',
+      labelNames: ['listener', 'protocol'],
+      registers,
+      collect,
+    });
+    this.#dropped = new Counter({
+      name: 'twampd_reflector_packets_dropped_total',
+      help: 'Test packets a reflector listener dropped, by reason.',
+      labelNames: ['listener', 'reason'],
+      registers,
+      collect,
+    });
+    this.#sessionsActive = new Gauge({
+      name: 'twampd_reflector_sessions_active',
+      help: 'Test sessions a reflector listener holds now.',
+      labelNames: ['listener'],
+      registers,
+      collect,
+    });
+    this.#sessionsCreated = new Counter({
+      name: 'twampd_reflector_sessions_created_total',
+      help: 'Test sessions a reflector listener created.',
+      labelNames: ['listener'],
+      registers,
+      collect,
+    });
+    this.#connectionsActive = new Gauge({
+      name: 'twampd_control_connections_active',
+      help: 'TWAMP-Control connections open now.',
+      registers,
+      collect,
+    });
+    this.#connectionsTotal = new Counter({
+      name: 'twampd_control_connections_total',
+      help: 'TWAMP-Control connections accepted.',
+      registers,
+      collect,
+    });
+    this.#connectionsRefused = new Counter({
+      name: 'twampd_control_connections_refused_total',
+      help: 'TWAMP-Control connections refused before the handshake (client not allowed, connection limit).',
+      registers,
+      collect,
+    });
+    this.#acceptsSent = new Counter({
+      name: 'twampd_control_accept_sent_total',
+      help: 'Accept values the control server sent (Server-Start and Accept-Session), by value.',
+      labelNames: ['code', 'name'],
+      registers,
+      collect,
+    });
+    this.#timeouts = new Counter({
+      name: 'twampd_control_timeouts_total',
+      help: 'TWAMP-Control connections closed by a timeout, by which one (handshake, servwait, message).',
+      labelNames: ['kind'],
+      registers,
+      collect,
+    });
+    this.#controlSessionsActive = new Gauge({
+      name: 'twampd_control_sessions_active',
+      help: 'TWAMP test sessions the control server holds now.',
+      registers,
+      collect,
+    });
+  }
+
+  /**
+   * Copies one snapshot into every listener metric. The Registry calls each metric's collect() in
+   * one synchronous pass per scrape; the first call takes the snapshot and the rest of the pass
+   * reuses it (the flag clears in the next microtask), so a scrape reads the listeners once and every
+   * metric shows the same instant.
+   */
+  #refresh(): void {
+    if (this.#fresh) return;
+    this.#fresh = true;
+    queueMicrotask(() => {
+      this.#fresh = false;
+    });
+    for (const metric of this.#all()) metric.reset();
+    const snapshot = this.#source();
+    if (snapshot === undefined) return;
+    for (const reflector of snapshot.reflectors) {
+      this.#reflectorSeries(`reflector:${reflector.name}`, reflector.name, reflector.protocol, reflector.stats);
+    }
+    if (snapshot.control !== undefined) {
+      this.#reflectorSeries('control:reflectors', snapshot.control.name, CONTROL_PROTOCOL, snapshot.control.reflectors);
+      this.#controlSeries(snapshot.control);
+    }
+  }
+
+  #all(): readonly { reset(): void }[] {
+    return [
+      this.#packetsReceived,
+      this.#packetsSent,
+      this.#dropped,
+      this.#sessionsActive,
+      this.#sessionsCreated,
+      this.#connectionsActive,
+      this.#connectionsTotal,
+      this.#connectionsRefused,
+      this.#acceptsSent,
+      this.#timeouts,
+      this.#controlSessionsActive,
+    ];
+  }
+
+  #reflectorSeries(source: string, listener: string, protocol: string, stats: ReflectorStats): void {
+    const reasons = Object.keys(stats.dropped) as (keyof ReflectorStats['dropped'])[];
+    const readings: [string, number][] = [
+      ['in', stats.packetsIn],
+      ['out', stats.packetsOut],
+      ['created', stats.sessionsCreated],
+      ...reasons.map((reason): [string, number] => [`dropped:${reason}`, stats.dropped[reason]]),
+    ];
+    const [packetsIn = 0, packetsOut = 0, created = 0, ...dropped] = this.#groups.group(source).read(readings);
+    this.#packetsReceived.inc({ listener, protocol }, packetsIn);
+    this.#packetsSent.inc({ listener, protocol }, packetsOut);
+    this.#sessionsCreated.inc({ listener }, created);
+    reasons.forEach((reason, i) => {
+      this.#dropped.inc({ listener, reason }, dropped[i] ?? 0);
+    });
+    this.#sessionsActive.set({ listener }, stats.sessionsActive);
+  }
+
+  #controlSeries(control: ControlListenerSnapshot): void {
+    const server = control.server;
+    const codes = new Set<number>(ACCEPTS_SENT_ALWAYS);
+    for (const key of Object.keys(server.acceptsSent)) codes.add(Number(key));
+    const sortedCodes = [...codes].filter((code) => Number.isInteger(code) && code >= 0).sort((a, b) => a - b);
+    const kinds = Object.keys(server.timeouts) as (keyof typeof server.timeouts)[];
+    const readings: [string, number][] = [
+      ['total', server.connectionsTotal],
+      ['refused', server.connectionsRefused],
+      ...sortedCodes.map((code): [string, number] => [`accept:${code}`, server.acceptsSent[code] ?? 0]),
+      ...kinds.map((kind): [string, number] => [`timeout:${kind}`, server.timeouts[kind]]),
+    ];
+    const [total = 0, refused = 0, ...rest] = this.#groups.group('control:server').read(readings);
+    this.#connectionsTotal.inc(total);
+    this.#connectionsRefused.inc(refused);
+    sortedCodes.forEach((code, i) => {
+      this.#acceptsSent.inc({ code: String(code), name: acceptName(code) }, rest[i] ?? 0);
+    });
+    kinds.forEach((kind, i) => {
+      this.#timeouts.inc({ kind }, rest[sortedCodes.length + i] ?? 0);
+    });
+    this.#connectionsActive.set(server.connectionsActive);
+    this.#controlSessionsActive.set(server.sessionsActive);
+  }
+}
+
+/** The stable identifier of an Accept value (@twamp/errors), `unknown` for values it does not know. */
+function acceptName(code: number): string {
+  return isKnownAcceptCode(code) ? (ACCEPT_CODES[code]?.id ?? 'unknown') : 'unknown';
+}
