@@ -1,0 +1,105 @@
+// Limits as a TWAMP client sees them: Accept 4 at limits.sessionsTotal (permanent), Accept 5 at
+// limits.sessionRequestsPerSecond (temporary), a Greeting with Modes 0 for a client outside
+// access.control; and SIGHUP lowering a limit while a session runs: the running session keeps its
+// replies, the next session meets the new limit.
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, httpGet, killAll, sample, scratchDir, start, startTwampd, TWAMP, twamp, type Twampd } from './support.js';
+
+const scratch = scratchDir();
+
+function controlConfig(extra: string): string {
+  return `listeners:
+  control: { address: 127.0.0.1, port: 0, reflectorPorts: ephemeral }
+metrics: { address: 127.0.0.1, port: 0 }
+logging: { level: info, destination: stderr }
+shutdownGrace: 1s
+${extra}`;
+}
+
+const limitedPath = scratch.write('limited.yaml', controlConfig('limits:\n  sessionsTotal: 2\n'));
+const ratePath = scratch.write('rate.yaml', controlConfig('limits:\n  sessionRequestsPerSecond: 1\n'));
+const accessPath = scratch.write('access.yaml', controlConfig('access:\n  control: [192.0.2.0/24, "2001:db8::/32"]\n'));
+
+let limited: Twampd;
+let rate: Twampd;
+let access: Twampd;
+
+beforeAll(async () => {
+  [limited, rate, access] = await Promise.all([startTwampd(limitedPath), startTwampd(ratePath), startTwampd(accessPath)]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled([limited, rate, access].filter((d) => d !== undefined).map((d) => d.stop()));
+  killAll();
+  scratch.remove();
+});
+
+/** `twamp controlclient` asking for `sessions` sessions on one connection, for a sender that need not exist. */
+async function controlclient(daemon: Twampd, sessions: number): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const senderPort = await freePort('udp');
+  return twamp([
+    'controlclient',
+    `127.0.0.1:${senderPort}`,
+    '127.0.0.1',
+    '--control-port',
+    String(daemon.port('control')),
+    '--sessions',
+    String(sessions),
+    '--duration',
+    '1',
+  ]);
+}
+
+/** Polls /metrics until the control server's active sessions satisfy `ok`. */
+async function waitForActiveSessions(daemon: Twampd, ok: (active: number) => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { body } = await httpGet(daemon.metricsPort ?? 0, '/metrics');
+    const active = sample(body, 'twampd_control_sessions_active') ?? 0;
+    if (ok(active)) return;
+    if (Date.now() > deadline) throw new Error(`twampd_control_sessions_active stayed ${active}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe.concurrent('refusals', () => {
+  it('a client outside access.control gets Modes 0 (refused, exit 3)', async () => {
+    const { code, stderr } = await twamp(['controller', '127.0.0.1', '--control-port', String(access.port('control')), '-c', '2']);
+    expect(code).toBe(3);
+    expect(stderr).toContain('Modes 0');
+  });
+
+  it('the request over limits.sessionRequestsPerSecond gets Accept 5 (exit 3)', async () => {
+    const { code, stderr } = await controlclient(rate, 4);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/Accept 5\b/);
+  });
+});
+
+describe('limits.sessionsTotal and SIGHUP', () => {
+  it('the session over limits.sessionsTotal gets Accept 4 (exit 3)', async () => {
+    const { code, stderr } = await controlclient(limited, 3);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/Accept 4\b/);
+  });
+
+  it('a lowered limit on SIGHUP keeps the running session whole and refuses the next one', async () => {
+    // The previous test's sessions end after their Stop-Sessions timeout: start from none.
+    await waitForActiveSessions(limited, (n) => n === 0);
+    // 400 packets 10 ms apart: about 4 s, long enough to reload in the middle.
+    const running = start(TWAMP, ['controller', '127.0.0.1', '--control-port', String(limited.port('control')), '-c', '400', '-i', '10', '--loss-timeout', '1000', '--json']);
+    await waitForActiveSessions(limited, (n) => n >= 1);
+    const reloads = limited.events('reloaded').length;
+    writeFileSync(limitedPath, controlConfig('limits:\n  sessionsTotal: 1\n'));
+    limited.process.child.kill('SIGHUP');
+    await limited.waitForEvent('reloaded', reloads + 1);
+
+    const refused = await controlclient(limited, 1);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/Accept 4\b/);
+
+    expect(await running.exited(60_000)).toBe(0);
+    expect((JSON.parse(running.stdout()) as { packets: unknown }).packets).toEqual({ sent: 400, received: 400, lost: 0 });
+  });
+});
