@@ -107,6 +107,7 @@ export function scriptedEngine(report: (options: SenderOptions) => Promise<Sende
         register: (session) => ({ sid: session.sid, packets: 0, stop: () => undefined }),
         stats: emptyStats(),
         sessions: () => [],
+        reconfigure: () => undefined,
         closed: 0,
         close: () => {
           reflector.closed++;

@@ -191,6 +191,7 @@ function engine(report: (options: SenderOptions) => Promise<SenderReport> = () =
           sessionsExpired: 0,
         },
         sessions: () => [],
+        reconfigure: () => undefined,
         close: () => undefined,
       };
       return Promise.resolve(reflector);

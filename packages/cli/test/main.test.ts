@@ -86,6 +86,7 @@ function engine(script: SenderScript = () => Promise.resolve(fixedReport())): Cl
           sessionsExpired: 1,
         },
         sessions: () => [],
+        reconfigure: () => undefined,
         close: () => {
           closed += 1;
         },

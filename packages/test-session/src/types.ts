@@ -132,6 +132,18 @@ export interface ReflectorSessionInfo {
   readonly lastSeenMs: number;
 }
 
+/**
+ * What `SessionReflectorApi.reconfigure` changes (a reload). An absent member keeps its value; a
+ * member present as undefined goes back to the default (everyone allowed, no rate cap).
+ */
+export interface ReflectorReconfiguration {
+  readonly allowedSources?: readonly string[] | undefined;
+  readonly maxSessions?: number;
+  readonly perSourceRate?: number | undefined;
+  readonly perSessionRate?: number | undefined;
+  readonly idleTimeoutMs?: number;
+}
+
 /** Implemented by `SessionReflector` (static `open(options): Promise<SessionReflector>`). */
 export interface SessionReflectorApi {
   readonly localAddress: string;
@@ -140,6 +152,14 @@ export interface SessionReflectorApi {
   register(session: RegisteredSession): RegisteredSessionHandle;
   readonly stats: ReflectorStats;
   sessions(): ReflectorSessionInfo[];
+  /**
+   * New limits for what comes next, without touching running sessions: allowedSources, maxSessions
+   * and the rate caps apply to sessions created afterwards (a session keeps the rates it started
+   * with; a lower maxSessions refuses new sessions, it evicts none); idleTimeoutMs applies to every
+   * session from the next sweep (an idle session is idle). Throws a ConfigError, changing nothing,
+   * when a value is bad.
+   */
+  reconfigure(changes: ReflectorReconfiguration): void;
   /** Stop and release the socket. Idempotent. */
   close(): void;
 }

@@ -13,6 +13,7 @@ export {
   plainAddress,
   ReflectorPool,
   type ReflectorPoolOptions,
+  type ReflectorPoolReconfiguration,
   type ReflectorPoolStats,
 } from './reflector-pool.js';
 export { checkPortRange, DEFAULT_REFLECTOR_PORT_RANGE, parsePortRange, PortCursor, type PortRange } from './port-range.js';

@@ -7,8 +7,17 @@ import { AcceptCode, ConfigError, NetworkError } from '@twamp/errors';
 import type { IpFamily } from '@twamp/udp';
 import { isUnspecifiedAddress, type TestPacketCrypto, type TwampLayout } from '@twamp/wire';
 import { SessionReflector } from '../reflector/index.js';
-import type { Endpoint, ReflectorOptions, RegisteredSession, RegisteredSessionHandle, SessionReflectorApi } from '../types.js';
-import { DEFAULT_REFLECTOR_PORT_RANGE, PortCursor, type PortRange } from './port-range.js';
+import { REFLECTOR_DROP_REASONS } from '../reflector/reflector.js';
+import type {
+  Endpoint,
+  ReflectorDropReason,
+  ReflectorOptions,
+  ReflectorStats,
+  RegisteredSession,
+  RegisteredSessionHandle,
+  SessionReflectorApi,
+} from '../types.js';
+import { checkPortRange, DEFAULT_REFLECTOR_PORT_RANGE, PortCursor, type PortRange } from './port-range.js';
 
 /** The fields of control's ServerSessionRequest (a NegotiatedSession plus the request) this pool reads. */
 export interface ControlledSessionRequest {
@@ -70,7 +79,12 @@ export interface ReflectorPoolOptions {
    */
   readonly matchSenderAddress?: boolean;
   readonly matchSenderPort?: boolean;
-  /** Bind attempts per request in the range before answering Accept 5. Default 32. */
+  /**
+   * Bind attempts per request in the range. When every port of the range was tried (or is held by
+   * this pool) and none was free, the answer is Accept 4 (the range is too small: permanent); when
+   * the attempts ran out before the whole range was tried, Accept 5 (another request may find one).
+   * Default 32.
+   */
   readonly bindAttempts?: number;
   readonly reflector?: ControlledReflectorOptions;
   /** How reflectors are opened (the CLI passes its engine's). Default SessionReflector.open. */
@@ -108,6 +122,19 @@ export interface ReflectorPoolStats {
   readonly refused: Readonly<Record<ControlledRefusalCode, number>>;
   /** Packets reflected by every session, ended ones included. */
   readonly packetsReflected: number;
+  /**
+   * The session reflectors' own counters summed, ended reflectors included: packets received and
+   * sent, drops by reason (a packet from a stranger, a bad HMAC, a rate cap, ...).
+   */
+  readonly reflectors: ReflectorStats;
+}
+
+/** What `ReflectorPool.reconfigure` changes; an absent member keeps its value. Applies to sessions opened afterwards. */
+export interface ReflectorPoolReconfiguration {
+  readonly maxReflectors?: number;
+  readonly portRange?: PortRange | 'ephemeral';
+  /** Replaces the options every new session's reflector is opened with. */
+  readonly reflector?: ControlledReflectorOptions;
 }
 
 export const DEFAULT_MAX_REFLECTORS = 1024;
@@ -132,6 +159,8 @@ interface Entry {
 
 /** Errors that mean "this port is taken (or not ours to take), try another". */
 const PORT_BUSY = new Set(['EADDRINUSE', 'EACCES']);
+/** Errors that mean "the system is short of something right now": Accept 5, the same request may succeed later. */
+const BIND_TRANSIENT = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EAGAIN', 'EINTR']);
 
 function sidHex(sid: Uint8Array): string {
   return Buffer.from(sid.buffer, sid.byteOffset, sid.byteLength).toString('hex');
@@ -147,6 +176,10 @@ function familyOf(address: string): IpFamily {
   return address.includes(':') ? 6 : 4;
 }
 
+function zeroDrops(): Record<ReflectorDropReason, number> {
+  return Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, 0])) as Record<ReflectorDropReason, number>;
+}
+
 function checkCount(value: number | undefined, path: string, min: number, max: number, issues: { path: string; expected: string; received: string }[]): void {
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < min || value > max) issues.push({ path, expected: `an integer from ${min} to ${max}`, received: String(value) });
@@ -158,8 +191,9 @@ function checkCount(value: number | undefined, path: string, min: number, max: n
  */
 export class ReflectorPool {
   readonly #options: ReflectorPoolOptions;
-  readonly #cursor: PortCursor | undefined;
-  readonly #maxReflectors: number;
+  #cursor: PortCursor | undefined;
+  #maxReflectors: number;
+  #reflectorOptions: ControlledReflectorOptions | undefined;
   readonly #maxStopMs: number;
   readonly #startTimeoutMs: number;
   readonly #bindAttempts: number;
@@ -171,6 +205,12 @@ export class ReflectorPool {
   #closed = false;
   #opened = 0;
   #packetsEnded = 0;
+  /** Counters of reflectors already closed, so totals never go backwards. */
+  #endedIn = 0;
+  #endedOut = 0;
+  #endedCreated = 0;
+  #endedExpired = 0;
+  readonly #endedDrops = zeroDrops();
   readonly #refused: Record<ControlledRefusalCode, number> = { 2: 0, 4: 0, 5: 0 };
 
   constructor(options: ReflectorPoolOptions = {}) {
@@ -184,6 +224,7 @@ export class ReflectorPool {
     this.#cursor = range === 'ephemeral' ? undefined : new PortCursor(range);
     this.#options = options;
     this.#maxReflectors = options.maxReflectors ?? DEFAULT_MAX_REFLECTORS;
+    this.#reflectorOptions = options.reflector;
     this.#maxStopMs = options.maxStopTimeoutMs ?? DEFAULT_MAX_STOP_TIMEOUT_MS;
     this.#startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     this.#bindAttempts = options.bindAttempts ?? DEFAULT_BIND_ATTEMPTS;
@@ -193,9 +234,22 @@ export class ReflectorPool {
   get stats(): ReflectorPoolStats {
     let packets = this.#packetsEnded;
     let running = 0;
+    let packetsIn = this.#endedIn;
+    let packetsOut = this.#endedOut;
+    let sessionsActive = 0;
+    let sessionsCreated = this.#endedCreated;
+    let sessionsExpired = this.#endedExpired;
+    const dropped = { ...this.#endedDrops };
     for (const entry of this.#entries.values()) {
       packets += entry.handle.packets;
       if (entry.started && !entry.stopping) running++;
+      const stats = entry.reflector.stats;
+      packetsIn += stats.packetsIn;
+      packetsOut += stats.packetsOut;
+      sessionsActive += stats.sessionsActive;
+      sessionsCreated += stats.sessionsCreated;
+      sessionsExpired += stats.sessionsExpired;
+      for (const reason of REFLECTOR_DROP_REASONS) dropped[reason] += stats.dropped[reason];
     }
     return {
       reflectorsOpen: this.#entries.size,
@@ -203,7 +257,31 @@ export class ReflectorPool {
       sessionsRunning: running,
       refused: { ...this.#refused },
       packetsReflected: packets,
+      reflectors: { packetsIn, packetsOut, dropped, sessionsActive, sessionsCreated, sessionsExpired },
     };
+  }
+
+  /**
+   * New limits, port range and reflector options for sessions opened from now on (a reload).
+   * Running sessions keep their reflectors, ports and options; a lower maxReflectors refuses new
+   * requests until enough sessions have ended, it never closes one. Everything is checked before
+   * anything changes: a ConfigError leaves the pool as it was.
+   */
+  reconfigure(changes: ReflectorPoolReconfiguration): void {
+    const issues: { path: string; expected: string; received: string }[] = [];
+    checkCount(changes.maxReflectors, 'maxReflectors', 1, 1_000_000, issues);
+    if (issues.length > 0) throw new ConfigError(issues);
+    let cursor = this.#cursor;
+    if (changes.portRange !== undefined) {
+      const range = changes.portRange;
+      if (range !== 'ephemeral') checkPortRange(range);
+      cursor = range === 'ephemeral' ? undefined : new PortCursor(range);
+      // Ports our running sessions hold stay theirs: the new cursor skips them.
+      for (const port of this.#ports) cursor?.hold(port);
+    }
+    this.#cursor = cursor;
+    if (changes.maxReflectors !== undefined) this.#maxReflectors = changes.maxReflectors;
+    if (changes.reflector !== undefined) this.#reflectorOptions = changes.reflector;
   }
 
   sessions(): ControlledSessionInfo[] {
@@ -352,6 +430,7 @@ export class ReflectorPool {
 
   async #bind(sid: string, address: string, requested: number, onGone: (why: 'expired' | 'stopped') => void): Promise<SessionReflectorApi | ControlledOpenResult> {
     const family = familyOf(address);
+    const cursor = this.#cursor;
     let attempts = 0;
     for (const port of this.#candidates(requested)) {
       // A concurrent open may have taken this port while we awaited a previous bind.
@@ -359,7 +438,7 @@ export class ReflectorPool {
       attempts++;
       try {
         return await this.#openReflector({
-          ...this.#options.reflector,
+          ...this.#reflectorOptions,
           family,
           address,
           port,
@@ -371,12 +450,20 @@ export class ReflectorPool {
       } catch (error) {
         if (error instanceof NetworkError && PORT_BUSY.has(error.systemCode)) continue;
         const why = error instanceof Error ? error.message : String(error);
+        if (error instanceof NetworkError && BIND_TRANSIENT.has(error.systemCode)) {
+          return this.#refuse(sid, AcceptCode.TemporaryResourceLimitation, `cannot open a reflector on ${address} right now: ${why}`);
+        }
         return this.#refuse(sid, AcceptCode.InternalError, `cannot open a reflector on ${address}: ${why}`);
       }
     }
+    // The error-code reference: "insufficient port range available" is a permanent limitation.
     if (attempts === 0) {
-      return this.#refuse(sid, AcceptCode.TemporaryResourceLimitation, 'every port of the reflector port range is in use by this server');
+      return this.#refuse(sid, AcceptCode.PermanentResourceLimitation, 'every port of the reflector port range is in use by this server');
     }
+    if (cursor === undefined || this.#bindAttempts >= cursor.size) {
+      return this.#refuse(sid, AcceptCode.PermanentResourceLimitation, `no free port in the reflector port range (${attempts} tried)`);
+    }
+    // Only part of the range was tried: the next request starts where this one stopped.
     return this.#refuse(sid, AcceptCode.TemporaryResourceLimitation, `no free reflector port after ${attempts} attempts`);
   }
 
@@ -393,6 +480,12 @@ export class ReflectorPool {
     entry.timer = undefined;
     const info = this.#info(entry);
     this.#packetsEnded += entry.handle.packets;
+    const stats = entry.reflector.stats;
+    this.#endedIn += stats.packetsIn;
+    this.#endedOut += stats.packetsOut;
+    this.#endedCreated += stats.sessionsCreated;
+    this.#endedExpired += stats.sessionsExpired;
+    for (const reason of REFLECTOR_DROP_REASONS) this.#endedDrops[reason] += stats.dropped[reason];
     entry.reflector.close();
     this.#ports.delete(entry.port);
     this.#cursor?.release(entry.port);

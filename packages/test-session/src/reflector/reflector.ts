@@ -47,6 +47,7 @@ import type {
   RegisteredSessionHandle,
   ReflectorDropReason,
   ReflectorOptions,
+  ReflectorReconfiguration,
   ReflectorSessionEvent,
   ReflectorSessionInfo,
   ReflectorStats,
@@ -200,11 +201,13 @@ export class SessionReflector implements SessionReflectorApi {
   readonly #lightProbe: TestPacketCrypto | undefined;
   readonly #understood: Uint8Array;
   readonly #registeredOnly: boolean;
-  readonly #idleMs: number;
-  readonly #maxSessions: number;
-  readonly #allowed: CidrMatcher | undefined;
-  readonly #sourceLimiter: SourceLimiter | undefined;
-  readonly #sessionRate: number;
+  // Reloadable (reconfigure): read when a session is made, or by the sweep.
+  #idleMs: number;
+  #maxSessions: number;
+  #allowed: CidrMatcher | undefined;
+  #sourceRate: number | undefined;
+  #sourceLimiter: SourceLimiter | undefined;
+  #sessionRate: number;
   readonly #tos: number;
   readonly #canSetTos: boolean;
   readonly #onEvent: ((event: ReflectorSessionEvent) => void) | undefined;
@@ -256,8 +259,8 @@ export class SessionReflector implements SessionReflectorApi {
     this.#idleMs = options.idleTimeoutMs ?? DEFAULT_REFWAIT_MS;
     this.#maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.#allowed = options.allowedSources === undefined ? undefined : new CidrMatcher(options.allowedSources);
-    this.#sourceLimiter =
-      options.perSourceRate === undefined ? undefined : new SourceLimiter(options.perSourceRate, this.#maxSessions + EXTRA_SOURCE_BUCKETS);
+    this.#sourceRate = options.perSourceRate;
+    this.#sourceLimiter = this.#limiterFor(this.#sourceRate, this.#maxSessions);
     this.#sessionRate = options.perSessionRate ?? 0;
     this.#tos = options.tos ?? -1;
     this.#canSetTos = socket.capabilities.setTos;
@@ -274,9 +277,18 @@ export class SessionReflector implements SessionReflectorApi {
     // Asynchronous socket errors (ICMP errors, failed sends reported later) must not crash the
     // process; replies that fail synchronously are counted as 'send-failed'.
     socket.onError(() => undefined);
+    this.#armSweep();
+  }
+
+  #armSweep(): void {
+    if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
     const sweepMs = Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, Math.floor(this.#idleMs / 4)));
     this.#sweepTimer = setInterval(this.#sweep, sweepMs);
     this.#sweepTimer.unref();
+  }
+
+  #limiterFor(rate: number | undefined, maxSessions: number): SourceLimiter | undefined {
+    return rate === undefined ? undefined : new SourceLimiter(rate, maxSessions + EXTRA_SOURCE_BUCKETS);
   }
 
   /**
@@ -409,6 +421,42 @@ export class SessionReflector implements SessionReflectorApi {
       },
       stop,
     };
+  }
+
+  reconfigure(changes: ReflectorReconfiguration): void {
+    // The same checks as open(); nothing changes unless everything is valid.
+    const checked: { -readonly [K in keyof ReflectorOptions]?: ReflectorOptions[K] } = {};
+    if (changes.maxSessions !== undefined) checked.maxSessions = changes.maxSessions;
+    if (changes.idleTimeoutMs !== undefined) checked.idleTimeoutMs = changes.idleTimeoutMs;
+    if (changes.perSourceRate !== undefined) checked.perSourceRate = changes.perSourceRate;
+    if (changes.perSessionRate !== undefined) checked.perSessionRate = changes.perSessionRate;
+    const issues = checkOptions(checked);
+    let allowed = this.#allowed;
+    if ('allowedSources' in changes) {
+      try {
+        allowed = changes.allowedSources === undefined ? undefined : new CidrMatcher(changes.allowedSources);
+      } catch (error) {
+        if (error instanceof ConfigError) issues.push(...error.issues);
+        else throw error;
+      }
+    }
+    if (issues.length > 0) throw new ConfigError(issues);
+
+    this.#allowed = allowed;
+    const maxSessions = changes.maxSessions ?? this.#maxSessions;
+    const sourceRate = 'perSourceRate' in changes ? changes.perSourceRate : this.#sourceRate;
+    if (sourceRate !== this.#sourceRate || (sourceRate !== undefined && maxSessions !== this.#maxSessions)) {
+      // Sessions made before keep the source bucket they hold; new sessions get buckets of the new rate.
+      this.#sourceLimiter?.clear();
+      this.#sourceLimiter = this.#limiterFor(sourceRate, maxSessions);
+      this.#sourceRate = sourceRate;
+    }
+    this.#maxSessions = maxSessions;
+    if ('perSessionRate' in changes) this.#sessionRate = changes.perSessionRate ?? 0;
+    if (changes.idleTimeoutMs !== undefined && changes.idleTimeoutMs !== this.#idleMs) {
+      this.#idleMs = changes.idleTimeoutMs;
+      if (!this.#closed) this.#armSweep();
+    }
   }
 
   /** Stop answering, release the socket and forget every session (no events). Idempotent. */

@@ -146,15 +146,15 @@ describe('ReflectorPool ports', () => {
     expect(portOf(await q.open(request({ requestedReceiverPort: wanted })))).not.toBe(wanted);
   });
 
-  it('walks the port range, skips busy ports, and answers Accept 5 when the range is exhausted', async () => {
+  it('walks the port range, skips busy ports, and answers Accept 4 when no port of the range is free (insufficient port range: permanent)', async () => {
     const first = 40_000 + Math.floor(Math.random() * 20_000);
     const busy = await holdPort(4, first + 1).catch(() => undefined);
     const p = pool({ portRange: { first, last: first + 2 } });
     const ports = [portOf(await p.open(request())), portOf(await p.open(request()))];
     if (busy !== undefined) expect(ports).toEqual([first, first + 2]);
     const refused = await p.open(request());
-    expect(refused).toMatchObject({ accept: 5 });
-    expect(p.stats.refused[5]).toBe(1);
+    expect(refused).toMatchObject({ accept: 4 });
+    expect(p.stats.refused[4]).toBe(1);
     // Released ports come back.
     p.release(p.sessions().map((s) => Buffer.from(s.sid, 'hex')));
     expect(portOf(await p.open(request()))).toBeGreaterThanOrEqual(first);
@@ -168,6 +168,125 @@ describe('ReflectorPool ports', () => {
     const result = await q.open(request({ receiver: { address: '192.0.2.1', port: 0 } }));
     expect(result).toMatchObject({ accept: 2 });
     expect(q.stats.refused).toEqual({ 2: 1, 4: 0, 5: 0 });
+  });
+});
+
+describe('ReflectorPool refusals: permanent (4) or temporary (5)', () => {
+  it('every port of the range held by this pool → Accept 4 without a bind attempt', async () => {
+    const first = 40_000 + Math.floor(Math.random() * 20_000);
+    let binds = 0;
+    const p = pool({
+      portRange: { first, last: first },
+      openReflector: (options) => {
+        binds++;
+        return SessionReflector.open({ ...options, implementation: implementationUnderTest() });
+      },
+    });
+    const port = portOf(await p.open(request()));
+    expect(port).toBe(first);
+    expect(await p.open(request())).toMatchObject({ accept: 4, reason: expect.stringMatching(/every port/) as unknown });
+    expect(binds).toBe(1);
+  });
+
+  it('bind attempts run out before the range was walked → Accept 5 (another request may find a port)', async () => {
+    const first = 40_000 + Math.floor(Math.random() * 20_000);
+    const busy = await holdPort(4, first).catch(() => undefined);
+    if (busy === undefined) return; // someone else holds it: the walk cannot be steered
+    const p = pool({ portRange: { first, last: first + 3 }, bindAttempts: 1 });
+    expect(await p.open(request())).toMatchObject({ accept: 5 });
+    expect(p.stats.refused[5]).toBe(1);
+    // The cursor moved on: the next request tries the next port of the range.
+    expect(portOf(await p.open(request()))).toBe(first + 1);
+  });
+
+  it('a transient bind failure (EMFILE, ENOBUFS) → Accept 5; any other failure → Accept 2', async () => {
+    const { NetworkError } = await import('@twamp/errors');
+    let code = 'ENOBUFS';
+    const p = pool({
+      openReflector: () => Promise.reject(new NetworkError({ operation: 'bind', systemCode: code })),
+    });
+    expect(await p.open(request())).toMatchObject({ accept: 5 });
+    code = 'EMFILE';
+    expect(await p.open(request())).toMatchObject({ accept: 5 });
+    code = 'EINVAL';
+    expect(await p.open(request())).toMatchObject({ accept: 2 });
+    expect(p.stats.refused).toEqual({ 2: 1, 4: 0, 5: 2 });
+  });
+});
+
+describe('ReflectorPool reconfigure', () => {
+  it('a lower maxReflectors refuses new sessions with Accept 4 and keeps the running one reflecting', async () => {
+    const p = pool({ maxReflectors: 4 });
+    const c = await client();
+    const sid = randomBytes(16);
+    const port = portOf(await p.open(request({ sid, sender: { address: LOOPBACK[4], port: c.port } })));
+    p.start([sid]);
+    portOf(await p.open(request()));
+    p.reconfigure({ maxReflectors: 1 });
+    expect(await p.open(request())).toMatchObject({ accept: 4 });
+    expect(p.stats.reflectorsOpen).toBe(2);
+    c.send(packet(OPEN, 1), port);
+    expect(await c.next(2000)).toBeDefined();
+    p.reconfigure({ maxReflectors: 8 });
+    portOf(await p.open(request()));
+  });
+
+  it('a new port range applies to new sessions; ports of running sessions stay theirs', async () => {
+    const first = 40_000 + Math.floor(Math.random() * 20_000);
+    const p = pool({ portRange: { first, last: first + 1 } });
+    const a = portOf(await p.open(request()));
+    p.reconfigure({ portRange: { first: first + 1, last: first + 3 } });
+    const b = portOf(await p.open(request()));
+    // Another process may hold a port of the range: only ours are certain to be skipped.
+    expect([first, first + 1]).toContain(a);
+    expect([first + 1, first + 2, first + 3]).toContain(b);
+    expect(b).not.toBe(a);
+    p.reconfigure({ portRange: 'ephemeral' });
+    expect(portOf(await p.open(request()))).toBeGreaterThan(0);
+    expect(p.stats.reflectorsOpen).toBe(3);
+  });
+
+  it('new reflector options (a per-session rate) apply to sessions opened afterwards', async () => {
+    const p = pool();
+    const [c1, c2] = [await client(), await client()];
+    const before = randomBytes(16);
+    const port1 = portOf(await p.open(request({ sid: before, sender: { address: LOOPBACK[4], port: c1.port } })));
+    p.reconfigure({ reflector: { implementation: implementationUnderTest(), perSessionRate: 1 } });
+    const after = randomBytes(16);
+    const port2 = portOf(await p.open(request({ sid: after, sender: { address: LOOPBACK[4], port: c2.port } })));
+    p.start([before, after]);
+    for (let i = 0; i < 3; i++) {
+      c1.send(packet(OPEN, i), port1);
+      c2.send(packet(OPEN, i), port2);
+    }
+    expect((await c1.collect(3, 2000)).length).toBe(3);
+    expect((await c2.collect(3, 500)).length).toBe(1);
+    expect(p.stats.reflectors).toMatchObject({ packetsIn: 6, packetsOut: 4 });
+    expect(p.stats.reflectors.dropped['session-rate']).toBe(2);
+  });
+
+  it('pool stats sum the reflectors, ended ones included', async () => {
+    const p = pool();
+    const c = await client();
+    const sid = randomBytes(16);
+    const port = portOf(await p.open(request({ sid, sender: { address: LOOPBACK[4], port: c.port } })));
+    p.start([sid]);
+    c.send(packet(OPEN, 1), port);
+    expect(await c.next(2000)).toBeDefined();
+    p.release([sid]);
+    expect(p.stats.reflectors).toMatchObject({ packetsIn: 1, packetsOut: 1, sessionsActive: 0, sessionsCreated: 1 });
+  });
+
+  it('refuses a bad maxReflectors or port range with a ConfigError and changes nothing', async () => {
+    const p = pool({ maxReflectors: 1 });
+    expect(() => {
+      p.reconfigure({ maxReflectors: 0 });
+    }).toThrow(/maxReflectors/);
+    expect(() => {
+      p.reconfigure({ portRange: { first: 10, last: 5 } });
+    }).toThrow(/port range/);
+    portOf(await p.open(request()));
+    expect(await p.open(request())).toMatchObject({ accept: 4 });
   });
 });
 
@@ -248,6 +367,9 @@ describe('ReflectorPool lifecycle', () => {
           },
           register: (session) => reflector.register(session),
           sessions: () => reflector.sessions(),
+          reconfigure: (changes) => {
+            reflector.reconfigure(changes);
+          },
           close: () => {
             closed++;
             reflector.close();
