@@ -1,0 +1,178 @@
+// The multi-target measurement agent: one TargetRunner per configured target, started spread over
+// a short period, reconfigured in place on reload (unchanged targets keep running untouched), and
+// stopped with every last window delivered. Results go to the observers (JSON Lines, Prometheus).
+import type { KeyStore } from '@twamp/control';
+import type { AgentApi, AgentConfig, AgentObserver, AgentTargetConfig, DaemonLog, TargetState } from '../types.js';
+import { ObserverFanout } from './observers.js';
+import { within } from './session-run.js';
+import { TargetRunner } from './target-runner.js';
+import type { HostLookup } from './target-session.js';
+
+export interface AgentDeps {
+  readonly log: DaemonLog;
+  readonly keys: KeyStore | undefined;
+  readonly observers: readonly AgentObserver[];
+  /** How target host names are resolved (default: the system resolver). For tests that must not query DNS. */
+  readonly lookup?: HostLookup;
+}
+
+/** Spread starts over at most this long by default (and never longer than the target's interval). */
+const DEFAULT_MAX_SPREAD_MS = 1000;
+/** A target removed or changed by a reload gets its loss timeout plus this much to drain. */
+const RELOAD_DRAIN_SLACK_MS = 2000;
+
+function sameSecret(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
+}
+
+/** Every field of the target, and the secret its key identity stands for (a rotated key restarts it). */
+export function sameTarget(a: AgentTargetConfig, aKeys: KeyStore | undefined, b: AgentTargetConfig, bKeys: KeyStore | undefined): boolean {
+  return (
+    a.name === b.name &&
+    a.protocol === b.protocol &&
+    a.address === b.address &&
+    a.port === b.port &&
+    a.localAddress === b.localAddress &&
+    a.modes.length === b.modes.length &&
+    a.modes.every((mode, i) => mode === b.modes[i]) &&
+    a.keyId === b.keyId &&
+    a.ssid === b.ssid &&
+    a.schedule === b.schedule &&
+    a.intervalMs === b.intervalMs &&
+    a.padding === b.padding &&
+    a.dscp === b.dscp &&
+    a.ttl === b.ttl &&
+    a.windowMs === b.windowMs &&
+    a.lossTimeoutMs === b.lossTimeoutMs &&
+    a.reflectorStateful === b.reflectorStateful &&
+    sameLabels(a.labels, b.labels) &&
+    (a.keyId === undefined || sameSecret(aKeys?.secret(a.keyId), bKeys?.secret(a.keyId)))
+  );
+}
+
+export class Agent implements AgentApi {
+  #config: AgentConfig;
+  #keys: KeyStore | undefined;
+  readonly #log: DaemonLog;
+  readonly #fanout: ObserverFanout;
+  readonly #lookup: HostLookup | undefined;
+  readonly #runners = new Map<string, TargetRunner>();
+  /** Runners leaving by a reload, still draining; stop waits for them too. */
+  readonly #leaving = new Set<Promise<void>>();
+  #started = false;
+  #stopping: Promise<void> | undefined;
+
+  constructor(config: AgentConfig, deps: AgentDeps) {
+    this.#config = config;
+    this.#keys = deps.keys;
+    this.#log = deps.log;
+    this.#fanout = new ObserverFanout(deps.observers, deps.log);
+    this.#lookup = deps.lookup;
+  }
+
+  get targets(): readonly { readonly name: string; readonly state: TargetState }[] {
+    return [...this.#runners.values()].map((runner) => ({ name: runner.name, state: runner.state }));
+  }
+
+  start(): void {
+    if (this.#started || this.#stopping !== undefined) return;
+    this.#started = true;
+    this.#log.info({ event: 'agent-started', targets: this.#config.targets.length, output: this.#config.output ?? null }, 'agent started');
+    this.#startTargets(this.#config.targets);
+  }
+
+  reconfigure(agent: AgentConfig, keys: KeyStore | undefined): void {
+    if (this.#stopping !== undefined) return;
+    const oldKeys = this.#keys;
+    this.#config = agent;
+    this.#keys = keys;
+    if (!this.#started) return;
+    const wanted = new Map(agent.targets.map((target) => [target.name, target]));
+    const toStart: AgentTargetConfig[] = [];
+    let removed = 0;
+    let changed = 0;
+    for (const [name, runner] of this.#runners) {
+      const next = wanted.get(name);
+      if (next !== undefined && sameTarget(runner.config, oldKeys, next, keys)) continue;
+      this.#runners.delete(name);
+      this.#leave(runner);
+      if (next === undefined) removed += 1;
+      else changed += 1;
+    }
+    for (const target of agent.targets) {
+      if (!this.#runners.has(target.name)) toStart.push(target);
+    }
+    this.#startTargets(toStart);
+    this.#log.info(
+      { event: 'agent-reconfigured', targets: agent.targets.length, started: toStart.length - changed, restarted: changed, removed },
+      'agent reconfigured',
+    );
+  }
+
+  stop(graceMs: number): Promise<void> {
+    this.#stopping ??= this.#stop(graceMs);
+    return this.#stopping;
+  }
+
+  async #stop(graceMs: number): Promise<void> {
+    const runners = [...this.#runners.values()];
+    this.#runners.clear();
+    const stopping = runners.map(async (runner) => {
+      try {
+        await runner.stop(graceMs);
+      } catch (error) {
+        this.#log.error({ event: 'target-stop-failed', target: runner.name, error: String(error) }, 'agent target did not stop cleanly');
+      }
+      this.#fanout.removed(runner.info);
+    });
+    await Promise.all(stopping);
+    // Targets a reload removed are bounded by their own drain; the stop's grace bounds the wait here.
+    await within(Promise.all(this.#leaving), graceMs);
+    this.#log.info({ event: 'agent-stopped', targets: runners.length }, 'agent stopped');
+  }
+
+  /** Stop a target that left the config or changed: its last window is delivered, then its series are forgotten. */
+  #leave(runner: TargetRunner): void {
+    const leaving = runner
+      .stop(runner.config.lossTimeoutMs + RELOAD_DRAIN_SLACK_MS)
+      .then(
+        () => {
+          this.#fanout.removed(runner.info);
+        },
+        (error: unknown) => {
+          this.#log.error({ event: 'target-stop-failed', target: runner.name, error: String(error) }, 'agent target did not stop cleanly');
+        },
+      )
+      .finally(() => {
+        this.#leaving.delete(leaving);
+      });
+    this.#leaving.add(leaving);
+  }
+
+  /**
+   * Start targets spread over startSpreadMs (default: the smaller of the target's interval and 1 s),
+   * so that thousands of targets do not open sockets and send in the same tick.
+   */
+  #startTargets(targets: readonly AgentTargetConfig[]): void {
+    const count = targets.length;
+    targets.forEach((target, i) => {
+      const spread = this.#config.startSpreadMs ?? Math.min(target.intervalMs, DEFAULT_MAX_SPREAD_MS);
+      const runner = new TargetRunner(target, {
+        fanout: this.#fanout,
+        log: this.#log,
+        keys: () => this.#keys,
+        retry: () => this.#config,
+        lookup: this.#lookup,
+      });
+      this.#runners.set(target.name, runner);
+      runner.start(count <= 1 ? 0 : (spread * i) / count);
+    });
+  }
+}
