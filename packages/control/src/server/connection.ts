@@ -280,6 +280,7 @@ export class ServerConnection {
           );
           this.#options.logger?.info('session-accepted', {
             client: `${this.client.address}:${this.client.port}`,
+            mode: this.#mode,
             sid: hex(sid),
             port: result.port,
             requestedPort: pending.request.requestedReceiverPort,
@@ -543,7 +544,7 @@ export class ServerConnection {
   #refuseRequest(accept: number, reason: string, client: Endpoint): void {
     // RFC 5357 §3.5: a refusal carries Port 0 and no SID; the connection stays open (RFC 4656 §3.5).
     this.#sendAccept({ accept, port: 0, sid: new Uint8Array(SID_LENGTH), reflectedOctets: 0 }, 'accept-session');
-    this.#options.logger?.info('session-refused', { client: `${client.address}:${client.port}`, accept, reason });
+    this.#options.logger?.info('session-refused', { client: `${client.address}:${client.port}`, mode: this.#mode, accept, reason });
   }
 
   #sendAccept(fields: { accept: number; port: number; sid: Uint8Array; reflectedOctets: number }, message: 'accept-session'): void {

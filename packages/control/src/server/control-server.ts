@@ -45,6 +45,13 @@ export const DEFAULT_TIMEOUTS: Required<ServerTimeouts> = {
 
 export const DEFAULT_PBKDF2_COUNT = 2048;
 
+/**
+ * The extension bits this server implements, offered by default next to the security modes: RFC 5938
+ * individual session control, RFC 6038 reflect octets and symmetrical size, RFC 7750 DSCP/ECN
+ * monitoring. (RFC 8186 PTP timestamps is left to owners that have a PTP clock to claim.)
+ */
+export const DEFAULT_SERVER_EXTENSIONS = Mode.IndividualSessionControl | Mode.ReflectOctets | Mode.SymmetricalSize | Mode.DscpEcnMonitoring;
+
 /** How long a closed connection may take to flush before its socket is destroyed. */
 const CLOSE_FLUSH_MS = 2_000;
 
@@ -122,6 +129,8 @@ export class ControlServer implements ControlServerApi {
   readonly #perClient = new Map<string, number>();
   #served = 0;
   #closing = false;
+  /** While close() waits for connections to end: called when the last one is gone. */
+  #onDrained: (() => void) | undefined;
   #connectionsTotal = 0;
   #connectionsRefused = 0;
   readonly #acceptsSent: Record<number, number> = {};
@@ -220,10 +229,21 @@ export class ControlServer implements ControlServerApi {
     if (!this.#closing) {
       this.#closing = true;
       this.#logger?.info('server-closing', { connections: this.#connections.size, graceMs });
-      if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
+      if (graceMs > 0 && this.#connections.size > 0) await this.#drained(graceMs);
       for (const tracked of [...this.#connections]) this.#run(tracked, tracked.connection.close());
     }
     await closed;
+  }
+
+  /** Resolves when every connection has ended by itself, or after `graceMs`, whichever comes first. */
+  async #drained(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+      this.#onDrained = resolve;
+    });
+    clearTimeout(timer);
+    this.#onDrained = undefined;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -472,5 +492,6 @@ export class ControlServer implements ControlServerApi {
       if (count <= 0) this.#perClient.delete(tracked.clientAddress);
       else this.#perClient.set(tracked.clientAddress, count);
     }
+    if (this.#connections.size === 0) this.#onDrained?.();
   }
 }

@@ -13,5 +13,6 @@ export {
   type ControlServerListenOptions,
   DEFAULT_LIMITS,
   DEFAULT_PBKDF2_COUNT,
+  DEFAULT_SERVER_EXTENSIONS,
   DEFAULT_TIMEOUTS,
 } from './control-server.js';

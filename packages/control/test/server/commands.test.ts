@@ -354,6 +354,22 @@ describe('bad input', () => {
     await until(() => server.stats.sessionsActive === 0);
   });
 
+  it('server close: the grace ends as soon as the last connection has gone', async () => {
+    const { raw, server } = await connected(Mode.Unauthenticated);
+    await raw.request();
+    servers.splice(servers.indexOf(server), 1);
+    const started = Date.now();
+    let done = false;
+    const closing = server.close(60_000).then(() => {
+      done = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(done).toBe(false);
+    raw.socket.end();
+    await closing;
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it('server close releases every connection', async () => {
     const { raw, handler, server } = await connected(Mode.Unauthenticated);
     const a = await raw.request();
