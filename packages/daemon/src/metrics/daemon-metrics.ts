@@ -7,6 +7,8 @@ import type { AgentFailure, AgentObserver, AgentTargetInfo, AgentWindow, Listene
 import { AgentMetrics } from './agent-metrics.js';
 import { ListenerMetrics } from './listener-metrics.js';
 
+const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
 export interface DaemonMetricsOptions {
   /** The listeners' snapshot, read once per scrape (undefined: no listener series). */
   readonly listeners: () => ListenersSnapshot | undefined;
@@ -22,6 +24,10 @@ export class DaemonMetrics implements AgentObserver {
   constructor(options: DaemonMetricsOptions) {
     this.registry = new Registry();
     collectDefaultMetrics({ register: this.registry });
+    // prom-client names these three gauges with a `_total` suffix, which `promtool check metrics`
+    // rejects (only counters end in _total). They are the sums of nodejs_active_handles{type},
+    // nodejs_active_requests{type} and nodejs_active_resources{type}, which stay.
+    for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
     // Lives as long as the registry: its metrics' collect callbacks read the listeners at scrape time.
     new ListenerMetrics(this.registry, options.listeners);
     this.#agent = new AgentMetrics(this.registry, options.agentHistograms);

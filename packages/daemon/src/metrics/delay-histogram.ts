@@ -87,9 +87,10 @@ export class DelayHistogramFamily extends Histogram<'target'> {
     this.#series.delete(target);
   }
 
-  /** Forget every series. */
+  /** Forget every series. (prom-client's constructor calls reset() before our fields exist.) */
   override reset(): void {
-    this.#series.clear();
+    if (#series in this) this.#series.clear();
+    else super.reset();
   }
 
   get size(): number {

@@ -1,0 +1,416 @@
+// DaemonMetrics fed pure, typed inputs: ListenersSnapshots as the listeners would give them, and the
+// observer calls the agent makes, with window summaries computed by the real SessionStatistics.
+import { AcceptCode } from '@twamp/errors';
+import { type ClockClaim, SessionStatistics } from '@twamp/metrics';
+import type { PacketResult, ReflectorDropReason, ReflectorStats } from '@twamp/test-session';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DaemonMetrics, DELAY_BUCKETS_SECONDS, type HttpServerHandle, startHttpServer } from '../src/metrics/index.js';
+import type { AgentTargetInfo, AgentWindow, DaemonLog, ListenersSnapshot } from '../src/types.js';
+
+const DROP_REASONS: readonly ReflectorDropReason[] = [
+  'too-short',
+  'truncated',
+  'source-not-allowed',
+  'unknown-session',
+  'session-limit',
+  'source-rate',
+  'session-rate',
+  'bad-hmac',
+  'bad-reflect-octets',
+  'send-failed',
+];
+
+function reflectorStats(packetsIn: number, dropped: Partial<Record<ReflectorDropReason, number>> = {}, sessionsActive = 1): ReflectorStats {
+  const all = Object.fromEntries(DROP_REASONS.map((reason) => [reason, dropped[reason] ?? 0])) as Record<ReflectorDropReason, number>;
+  return { packetsIn, packetsOut: packetsIn - Object.values(all).reduce((a, b) => a + b, 0), dropped: all, sessionsActive, sessionsCreated: sessionsActive, sessionsExpired: 0 };
+}
+
+function snapshot(packetsIn: number, connectionsTotal = 3): ListenersSnapshot {
+  return {
+    control: {
+      name: 'control',
+      address: '127.0.0.1',
+      port: 862,
+      server: {
+        connectionsActive: 1,
+        connectionsTotal,
+        connectionsRefused: 1,
+        sessionsActive: 2,
+        acceptsSent: { [AcceptCode.Ok]: 4, [AcceptCode.TemporaryResourceLimitation]: 2 },
+        timeouts: { handshake: 1, servwait: 0, message: 0 },
+      },
+      pool: { reflectorsOpen: 2, sessionsOpened: 4, sessionsRunning: 2, refused: { 2: 0, 4: 0, 5: 2 }, packetsReflected: 10, reflectors: reflectorStats(10) },
+      reflectors: reflectorStats(10),
+    },
+    reflectors: [{ name: 'light', protocol: 'twamp-light', address: '127.0.0.1', port: 8620, stats: reflectorStats(packetsIn, { 'too-short': 2 }) }],
+  };
+}
+
+/** `name{labels} value` lines of a scrape, as a map from the part before the value. */
+function samples(text: string): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    map.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return map;
+}
+
+const TARGET: AgentTargetInfo = { name: 'paris', protocol: 'stamp', address: '192.0.2.1', port: 862, mode: 'open', dscp: 0, labels: {} };
+
+const SYNCED: ClockClaim = { synchronized: true, errorSeconds: 0.000001 };
+const UNSYNCED: ClockClaim = { synchronized: false, errorSeconds: 0.000001 };
+
+/** A counted reply with these delays (ns); the reflector's clock is `offset` ns ahead of ours. */
+function reply(sequence: number, forward: number, backward: number, clocks: { sender?: ClockClaim; reflector?: ClockClaim } = {}): PacketResult {
+  const t1 = 1_000_000_000 + sequence * 1_000_000;
+  const processing = 10_000;
+  const t2 = t1 + forward;
+  const t3 = t2 + processing;
+  const t4 = t3 + backward;
+  return {
+    sequence,
+    reflectorSequence: sequence,
+    t1,
+    t2,
+    t3,
+    t4,
+    senderClock: clocks.sender ?? SYNCED,
+    reflectorClock: clocks.reflector ?? SYNCED,
+    disposition: 'counted',
+    rtt: t4 - t1 - processing,
+    forward,
+    backward,
+    processing,
+  };
+}
+
+/** A window computed by the real SessionStatistics from these replies (and `lost` unanswered requests). */
+function windowOf(target: AgentTargetInfo, replies: readonly PacketResult[], lost = 0): AgentWindow {
+  const statistics = new SessionStatistics({ lossTimeout: 1_000_000_000, reflectorStateful: true });
+  let sequence = 0;
+  for (const r of replies) {
+    statistics.recordSent(r.sequence, r.t1);
+    statistics.recordReply(r);
+    sequence = Math.max(sequence, r.sequence + 1);
+  }
+  for (let i = 0; i < lost; i++) statistics.recordSent(sequence + i, 1_000_000_000 + (sequence + i) * 1_000_000);
+  statistics.expire(Number.MAX_SAFE_INTEGER);
+  return {
+    target,
+    index: 0,
+    startMs: 0,
+    endMs: 60_000,
+    summary: statistics.takeWindow(),
+    timestamps: { t1: 'userspace', t4: 'userspace' },
+    malformedReplies: 0,
+    sendErrors: 0,
+  };
+}
+
+describe('listener metrics, read at scrape time', () => {
+  it('exports reflector and control counters from the snapshot, with every drop reason and Accept value', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => snapshot(100), agentHistograms: true });
+    const s = samples(await metrics.text());
+    expect(s.get('twampd_reflector_packets_received_total{listener="light",protocol="twamp-light"}')).toBe(100);
+    expect(s.get('twampd_reflector_packets_sent_total{listener="light",protocol="twamp-light"}')).toBe(98);
+    expect(s.get('twampd_reflector_packets_dropped_total{listener="light",reason="too-short"}')).toBe(2);
+    expect(s.get('twampd_reflector_packets_dropped_total{listener="light",reason="session-rate"}')).toBe(0);
+    expect(s.get('twampd_reflector_packets_received_total{listener="control",protocol="twamp"}')).toBe(10);
+    expect(s.get('twampd_reflector_sessions_active{listener="light"}')).toBe(1);
+    expect(s.get('twampd_reflector_sessions_created_total{listener="control"}')).toBe(1);
+    expect(s.get('twampd_control_connections_active')).toBe(1);
+    expect(s.get('twampd_control_connections_total')).toBe(3);
+    expect(s.get('twampd_control_connections_refused_total')).toBe(1);
+    expect(s.get('twampd_control_accept_sent_total{code="0",name="ok"}')).toBe(4);
+    expect(s.get('twampd_control_accept_sent_total{code="4",name="permanent-resource-limitation"}')).toBe(0);
+    expect(s.get('twampd_control_accept_sent_total{code="5",name="temporary-resource-limitation"}')).toBe(2);
+    expect(s.get('twampd_control_timeouts_total{kind="handshake"}')).toBe(1);
+    expect(s.get('twampd_control_sessions_active')).toBe(2);
+    // prom-client's process metrics are there, in our own registry.
+    expect([...s.keys()].some((key) => key.startsWith('process_cpu_user_seconds_total'))).toBe(true);
+  });
+
+  it('reads the listeners once per scrape, and shows their latest values', async () => {
+    let reads = 0;
+    let packets = 5;
+    const metrics = new DaemonMetrics({
+      listeners: () => {
+        reads++;
+        return snapshot(packets);
+      },
+      agentHistograms: false,
+    });
+    await metrics.text();
+    expect(reads).toBe(1);
+    packets = 50;
+    const s = samples(await metrics.text());
+    expect(reads).toBe(2);
+    expect(s.get('twampd_reflector_packets_received_total{listener="light",protocol="twamp-light"}')).toBe(50);
+  });
+
+  it('keeps counters monotonic when a listener restarts with fresh stats (SIGHUP reopen)', async () => {
+    let current = snapshot(100, 7);
+    const metrics = new DaemonMetrics({ listeners: () => current, agentHistograms: false });
+    const key = 'twampd_reflector_packets_received_total{listener="light",protocol="twamp-light"}';
+    expect(samples(await metrics.text()).get(key)).toBe(100);
+    // The listener was reopened: its stats start again from zero, the control server's too.
+    current = snapshot(30, 2);
+    const after = samples(await metrics.text());
+    expect(after.get(key)).toBe(130);
+    expect(after.get('twampd_reflector_packets_dropped_total{listener="light",reason="too-short"}')).toBe(4);
+    expect(after.get('twampd_control_connections_total')).toBe(9);
+    // The control server's session reflectors did not restart: no offset for them.
+    expect(after.get('twampd_reflector_packets_received_total{listener="control",protocol="twamp"}')).toBe(10);
+    // Gauges are not counters: they show the new value as it is.
+    current = snapshot(45, 2);
+    const later = samples(await metrics.text());
+    expect(later.get(key)).toBe(145);
+    expect(later.get('twampd_control_connections_active')).toBe(1);
+  });
+
+  it('has no listener series while there are no listeners', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    const text = await metrics.text();
+    expect(text).not.toMatch(/^twampd_reflector_packets_received_total\{/m);
+    expect(text).toMatch(/^# TYPE twampd_reflector_packets_received_total counter$/m);
+  });
+});
+
+describe('agent metrics', () => {
+  it('puts each counted reply in the RTT histogram and, with synchronised clocks, the one-way ones', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    metrics.state(TARGET, 'running');
+    // 300 µs forward, 200 µs backward (RTT 500 µs), clocks synchronised to 1 µs each.
+    for (let i = 0; i < 10; i++) metrics.packet(TARGET, reply(i, 300_000, 200_000));
+    const s = samples(await metrics.text());
+    expect(s.get('twampd_agent_rtt_seconds_count{target="paris"}')).toBe(10);
+    expect(s.get('twampd_agent_rtt_seconds_bucket{target="paris",le="0.00025"}')).toBe(0);
+    expect(s.get('twampd_agent_rtt_seconds_bucket{target="paris",le="0.0005"}')).toBe(10);
+    expect(s.get('twampd_agent_rtt_seconds_bucket{target="paris",le="+Inf"}')).toBe(10);
+    expect(s.get('twampd_agent_rtt_seconds_sum{target="paris"}')).toBeCloseTo(0.005, 9);
+    expect(s.get('twampd_agent_forward_delay_seconds_bucket{target="paris",le="0.00025"}')).toBe(0);
+    expect(s.get('twampd_agent_forward_delay_seconds_bucket{target="paris",le="0.0005"}')).toBe(10);
+    expect(s.get('twampd_agent_backward_delay_seconds_bucket{target="paris",le="0.00025"}')).toBe(10);
+    expect(s.get('twampd_agent_oneway_unreliable_total{target="paris"}')).toBe(0);
+    expect(s.get('twampd_agent_target_up{target="paris"}')).toBe(1);
+    // Every bucket bound is exported, in order.
+    const bounds = [...s.keys()].filter((k) => k.startsWith('twampd_agent_rtt_seconds_bucket')).map((k) => /le="([^"]+)"/.exec(k)?.[1]);
+    expect(bounds).toEqual([...DELAY_BUCKETS_SECONDS.map(String), '+Inf']);
+  });
+
+  it('leaves one-way delays out (and counts them) when the clocks are not synchronised, and never clamps a negative one', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    metrics.packet(TARGET, reply(0, 300_000, 200_000, { reflector: UNSYNCED }));
+    // The reflector's clock is 1 ms behind: forward −700 µs, backward 1.2 ms; both claim sync.
+    metrics.packet(TARGET, reply(1, -700_000, 1_200_000));
+    // Claimed errors of 1 ms each against a 500 µs RTT: more than 10 % of the RTT.
+    metrics.packet(TARGET, reply(2, 300_000, 200_000, { sender: { synchronized: true, errorSeconds: 0.001 }, reflector: { synchronized: true, errorSeconds: 0.001 } }));
+    const s = samples(await metrics.text());
+    expect(s.get('twampd_agent_rtt_seconds_count{target="paris"}')).toBe(3);
+    expect(s.get('twampd_agent_forward_delay_seconds_count{target="paris"}')).toBe(0);
+    expect(s.get('twampd_agent_backward_delay_seconds_count{target="paris"}')).toBe(0);
+    expect(s.get('twampd_agent_oneway_unreliable_total{target="paris"}')).toBe(3);
+  });
+
+  it('follows the latest window verdict: an unreliable window stops one-way observations until a reliable one', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    // A window whose data contradicts the claims (offset from the data ≫ claimed error) says unreliable.
+    const skewed = [reply(0, 400_000, 100_000), reply(1, 400_000, 100_000)];
+    const bad = windowOf(TARGET, skewed);
+    expect(bad.summary.clock.oneWayReliable).toBe(false);
+    metrics.window(bad);
+    metrics.packet(TARGET, reply(2, 250_000, 250_000));
+    let s = samples(await metrics.text());
+    expect(s.get('twampd_agent_oneway_reliable{target="paris"}')).toBe(0);
+    expect(s.get('twampd_agent_clock_synchronized{target="paris"}')).toBe(1);
+    expect(s.get('twampd_agent_forward_delay_seconds_count{target="paris"}')).toBe(0);
+    expect(s.get('twampd_agent_oneway_unreliable_total{target="paris"}')).toBe(1);
+    // A window without a counted reply says nothing about the clocks: the verdict stays.
+    metrics.window(windowOf(TARGET, [], 3));
+    metrics.packet(TARGET, reply(3, 250_000, 250_000));
+    expect(samples(await metrics.text()).get('twampd_agent_forward_delay_seconds_count{target="paris"}')).toBe(0);
+    // A reliable window lets them in again.
+    const good = windowOf(TARGET, [reply(4, 250_000, 250_000), reply(5, 250_000, 250_000)]);
+    expect(good.summary.clock.oneWayReliable).toBe(true);
+    metrics.window(good);
+    metrics.packet(TARGET, reply(6, 250_000, 250_000));
+    s = samples(await metrics.text());
+    expect(s.get('twampd_agent_forward_delay_seconds_count{target="paris"}')).toBe(1);
+    expect(s.get('twampd_agent_oneway_reliable{target="paris"}')).toBe(1);
+  });
+
+  it('sets the window gauges and adds the window counts to the counters', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    const replies = [reply(0, 300_000, 200_000), reply(1, 500_000, 200_000), reply(2, 300_000, 400_000)];
+    metrics.window(windowOf(TARGET, replies, 1));
+    metrics.window(windowOf(TARGET, replies, 0));
+    const s = samples(await metrics.text());
+    expect(s.get('twampd_agent_loss_ratio{target="paris"}')).toBe(0);
+    expect(s.get('twampd_agent_packets_sent_total{target="paris"}')).toBe(7);
+    expect(s.get('twampd_agent_packets_received_total{target="paris"}')).toBe(6);
+    expect(s.get('twampd_agent_packets_lost_total{target="paris"}')).toBe(1);
+    // RFC 3550 jitter of the round trip: |D| of 200 µs then 0 → 200/16 µs then (15/16)·12.5 µs.
+    const jitter = s.get('twampd_agent_jitter_seconds{target="paris",direction="round-trip"}');
+    expect(jitter).toBeGreaterThan(0);
+    expect(jitter).toBeLessThan(0.0002);
+    expect(s.has('twampd_agent_jitter_seconds{target="paris",direction="forward"}')).toBe(true);
+    metrics.window(windowOf(TARGET, [], 0));
+    // A window that decided no request has no loss ratio: the series goes, nothing is invented.
+    expect(samples(await metrics.text()).has('twampd_agent_loss_ratio{target="paris"}')).toBe(false);
+  });
+
+  it('reports the target state and failures', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: false });
+    metrics.state(TARGET, 'running');
+    expect(samples(await metrics.text()).get('twampd_agent_target_up{target="paris"}')).toBe(1);
+    metrics.failure({ target: TARGET, message: 'Accept 5', code: 'PEER_REJECTED', accept: 5, attempt: 1, retryInMs: 1000 });
+    metrics.state(TARGET, 'backoff');
+    const s = samples(await metrics.text());
+    expect(s.get('twampd_agent_target_up{target="paris"}')).toBe(0);
+    expect(s.get('twampd_agent_failures_total{target="paris"}')).toBe(1);
+  });
+
+  it('forgets every series of a removed target', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    const other = { ...TARGET, name: 'tokyo' };
+    for (const target of [TARGET, other]) {
+      metrics.state(target, 'running');
+      metrics.packet(target, reply(0, 300_000, 200_000));
+      metrics.window(windowOf(target, [reply(0, 300_000, 200_000), reply(1, 300_000, 250_000)], 1));
+      metrics.failure({ target, message: 'x', code: undefined, accept: undefined, attempt: 1, retryInMs: 1 });
+    }
+    expect(await metrics.text()).toMatch(/target="paris"/);
+    metrics.removed(TARGET);
+    const text = await metrics.text();
+    expect(text).not.toMatch(/target="paris"/);
+    expect(text).toMatch(/twampd_agent_rtt_seconds_count\{target="tokyo"\} 1/);
+    expect(text).toMatch(/twampd_agent_jitter_seconds\{target="tokyo",direction="round-trip"\}/);
+  });
+
+  it('agentHistograms false keeps no histogram series; turning them on and off at run time', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: false });
+    metrics.packet(TARGET, reply(0, 300_000, 200_000));
+    let text = await metrics.text();
+    expect(text).not.toMatch(/^twampd_agent_rtt_seconds_bucket/m);
+    expect(text).not.toMatch(/^twampd_agent_oneway_unreliable_total\{/m);
+    metrics.setAgentHistograms(true);
+    metrics.packet(TARGET, reply(1, 300_000, 200_000));
+    text = await metrics.text();
+    expect(text).toMatch(/^twampd_agent_rtt_seconds_count\{target="paris"\} 1$/m);
+    metrics.setAgentHistograms(false);
+    text = await metrics.text();
+    expect(text).not.toMatch(/^twampd_agent_rtt_seconds_bucket/m);
+    expect(metrics.agentHistograms).toBe(false);
+  });
+
+  it('ignores replies that were not counted (duplicates, late, unknown)', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    metrics.packet(TARGET, { ...reply(0, 300_000, 200_000), disposition: 'duplicate' });
+    metrics.packet(TARGET, { ...reply(1, 300_000, 200_000), disposition: 'late' });
+    expect(await metrics.text()).not.toMatch(/^twampd_agent_rtt_seconds_count\{target="paris"\}/m);
+  });
+
+  it('keeps two instances apart (own registries, not the global one)', async () => {
+    const a = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    const b = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    a.packet(TARGET, reply(0, 300_000, 200_000));
+    expect(await a.text()).toMatch(/twampd_agent_rtt_seconds_count\{target="paris"\} 1/);
+    expect(await b.text()).not.toMatch(/target="paris"/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Over real HTTP, validated by promtool
+// ---------------------------------------------------------------------------------------------
+
+const PROMTOOL = '/usr/bin/promtool';
+const promtoolMissing = !existsSync(PROMTOOL) && process.env['TWAMP_REQUIRE_PROMTOOL'] !== '1';
+
+/** `promtool check metrics` on the text: its exit code and what it printed. */
+function promtoolCheck(text: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(PROMTOOL, ['check', 'metrics'], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+    child.stdin?.end(text);
+  });
+}
+
+const ignore = (): void => undefined;
+const silent: DaemonLog = { error: ignore, warn: ignore, info: ignore, debug: ignore, child: () => silent };
+const servers: HttpServerHandle[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function scrape(server: HttpServerHandle): Promise<{ status: number; type: string | null; text: string }> {
+  const response = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+  return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+}
+
+describe('/metrics over HTTP', () => {
+  it.skipIf(promtoolMissing)('passes promtool check metrics, and counters and histogram buckets move between scrapes', async () => {
+    let packetsIn = 100;
+    const metrics = new DaemonMetrics({ listeners: () => snapshot(packetsIn), agentHistograms: true });
+    const server = await startHttpServer({
+      address: '127.0.0.1',
+      port: 0,
+      metrics,
+      health: () => ({ status: 'ok', uptimeMs: 1, listeners: [], targets: { total: 1, running: 1, backoff: 0 } }),
+      log: silent,
+    });
+    servers.push(server);
+    metrics.state(TARGET, 'running');
+    metrics.packet(TARGET, reply(0, 300_000, 200_000));
+    metrics.window(windowOf(TARGET, [reply(0, 300_000, 200_000), reply(1, 320_000, 210_000)], 1));
+
+    const first = await scrape(server);
+    expect(first.status).toBe(200);
+    expect(first.type).toBe(metrics.registry.contentType);
+    expect(first.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    const check = await promtoolCheck(first.text);
+    expect(check.output).toBe('');
+    expect(check.code).toBe(0);
+
+    packetsIn = 250;
+    for (let i = 1; i < 5; i++) metrics.packet(TARGET, reply(i, 30_000_000, 20_000_000));
+    metrics.window(windowOf(TARGET, [reply(2, 300_000, 200_000)], 0));
+    const second = await scrape(server);
+    expect((await promtoolCheck(second.text)).code).toBe(0);
+    const before = samples(first.text);
+    const after = samples(second.text);
+    const received = 'twampd_reflector_packets_received_total{listener="light",protocol="twamp-light"}';
+    expect(after.get(received)).toBe(250);
+    expect(after.get(received)).toBeGreaterThan(before.get(received) ?? Infinity);
+    // The four 50 ms replies moved the 50 ms bucket (and every one above it), not the ones below.
+    const bucket = (le: string): string => `twampd_agent_rtt_seconds_bucket{target="paris",le="${le}"}`;
+    expect(after.get(bucket('0.025'))).toBe(before.get(bucket('0.025')));
+    expect(after.get(bucket('0.05'))).toBe((before.get(bucket('0.05')) ?? NaN) + 4);
+    expect(after.get('twampd_agent_packets_sent_total{target="paris"}')).toBe(4);
+  });
+
+  it.skipIf(promtoolMissing)('a removed target\'s series vanish from the scrape, which stays valid', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => snapshot(1), agentHistograms: true });
+    const server = await startHttpServer({
+      address: '127.0.0.1',
+      port: 0,
+      metrics,
+      health: () => ({ status: 'ok', uptimeMs: 1, listeners: [], targets: { total: 0, running: 0, backoff: 0 } }),
+      log: silent,
+    });
+    servers.push(server);
+    metrics.state(TARGET, 'running');
+    metrics.packet(TARGET, reply(0, 300_000, 200_000));
+    metrics.window(windowOf(TARGET, [reply(0, 300_000, 200_000), reply(1, 300_000, 200_000)]));
+    expect((await scrape(server)).text).toContain('target="paris"');
+    metrics.removed(TARGET);
+    const { text } = await scrape(server);
+    expect(text).not.toContain('target="paris"');
+    expect((await promtoolCheck(text)).code).toBe(0);
+  });
+});
