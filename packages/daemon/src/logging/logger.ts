@@ -5,7 +5,7 @@
 // logrotate has moved it (SIGHUP).
 import { closeSync, openSync } from 'node:fs';
 import { ConfigError } from '@twamp/errors';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { DaemonLog, LoggingConfig, LogLevel } from '../types.js';
 import { redactSecrets } from './redact.js';
 
@@ -61,7 +61,7 @@ export function createLogger(config: LoggingConfig): DaemonLogger {
     stream,
   );
   return {
-    log: logger,
+    log: new RedactingLog(logger),
     setLevel(level) {
       logger.level = level;
     },
@@ -71,6 +71,39 @@ export function createLogger(config: LoggingConfig): DaemonLogger {
     },
     flush: () => idle(stream),
   };
+}
+
+/**
+ * The pino logger seen through DaemonLog. Fields of each call are redacted by the root's `log`
+ * formatter, which children inherit; child bindings are not (pino runs the `bindings` formatter for
+ * the root's base only), so child() redacts them here.
+ */
+class RedactingLog implements DaemonLog {
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  error(fields: object, message: string): void {
+    this.#logger.error(fields, message);
+  }
+
+  warn(fields: object, message: string): void {
+    this.#logger.warn(fields, message);
+  }
+
+  info(fields: object, message: string): void {
+    this.#logger.info(fields, message);
+  }
+
+  debug(fields: object, message: string): void {
+    this.#logger.debug(fields, message);
+  }
+
+  child(bindings: Readonly<Record<string, unknown>>): DaemonLog {
+    return new RedactingLog(this.#logger.child(redactSecrets(bindings)));
+  }
 }
 
 /** The file path of a destination, or undefined for the standard streams. */

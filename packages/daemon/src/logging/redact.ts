@@ -17,10 +17,11 @@ const MAX_DEPTH = 8;
  * `derivedKey`, `hmac_key`). Names that only start with "key" (`keyId`, `keyFile`) are identities and
  * paths, which an operator needs in the logs, so they stay.
  */
-const SECRET_NAME = /secret|passphrase|password|passwd|token|(?:^|[a-z0-9_-])(?:key|Key|KEY)s?$/;
+const SECRET_WORD = /secret|passphrase|password|passwd|token/i;
+const KEY_SUFFIX = /(?:^|[a-z0-9_-])(?:key|Key|KEY)s?$/;
 
 export function isSecretFieldName(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return SECRET_WORD.test(name) || KEY_SUFFIX.test(name);
 }
 
 /**
