@@ -171,13 +171,22 @@ export interface ControlServerStats {
   readonly timeouts: Readonly<Record<'handshake' | 'servwait' | 'message', number>>;
 }
 
+/** What a reload may change on a running server (see ControlServerApi.reconfigure). */
+export type ControlServerReconfiguration = {
+  readonly [K in 'limits' | 'timeouts' | 'allowedClients' | 'keys']?: ControlServerOptions[K] | undefined;
+};
+
 /** Implemented by `ControlServer` (static `listen(options & { address?, port? }): Promise<ControlServer>`; port default 862). */
 export interface ControlServerApi {
   readonly address: string;
   readonly port: number;
   readonly stats: ControlServerStats;
-  /** Apply new limits/keys/allowed clients to new connections and new requests (SIGHUP reload). */
-  reconfigure(options: Partial<Pick<ControlServerOptions, 'limits' | 'timeouts' | 'allowedClients' | 'keys'>>): void;
+  /**
+   * Apply new limits/keys/allowed clients to new connections and new requests (SIGHUP reload). A
+   * member left out keeps its value; one given as undefined goes back to the default (every client
+   * allowed, no keys, default limits and timeouts).
+   */
+  reconfigure(options: ControlServerReconfiguration): void;
   /** Stop accepting; close every connection (releasing its sessions) once `graceMs` has passed. */
   close(graceMs?: number): Promise<void>;
 }

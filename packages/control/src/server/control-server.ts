@@ -8,6 +8,7 @@ import type {
   ControlLogger,
   ControlServerApi,
   ControlServerOptions,
+  ControlServerReconfiguration,
   ControlServerStats,
   KeyStore,
   ServerLimits,
@@ -205,7 +206,7 @@ export class ControlServer implements ControlServerApi {
     };
   }
 
-  reconfigure(options: Partial<Pick<ControlServerOptions, 'limits' | 'timeouts' | 'allowedClients' | 'keys'>>): void {
+  reconfigure(options: ControlServerReconfiguration): void {
     // Check everything before changing anything: a bad reload leaves the old configuration in place.
     const limits = 'limits' in options ? checkLimits(options.limits) : this.#limits;
     const timeouts = 'timeouts' in options ? checkTimeouts(options.timeouts) : this.#timeouts;

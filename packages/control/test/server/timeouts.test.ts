@@ -98,6 +98,11 @@ describe('ControlServer.reconfigure', () => {
     s.reconfigure({ allowedClients: ['10.0.0.0/8'] });
     const refused = await client(s.port);
     expect((await refused.next('server-greeting')).modes).toBe(0);
+    // Given as undefined: every client again (left out, it would stay as it is).
+    s.reconfigure({ limits: undefined });
+    expect((await (await client(s.port)).next('server-greeting')).modes).toBe(0);
+    s.reconfigure({ allowedClients: undefined });
+    expect((await (await client(s.port)).next('server-greeting')).modes).not.toBe(0);
   });
 
   it('an invalid reload is refused and changes nothing', async () => {
