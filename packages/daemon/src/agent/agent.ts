@@ -95,21 +95,20 @@ export class Agent implements AgentApi {
     this.#keys = keys;
     if (!this.#started) return;
     const wanted = new Map(agent.targets.map((target) => [target.name, target]));
-    const toStart: AgentTargetConfig[] = [];
+    /** A changed target's new runner starts once the old one has stopped and its series are forgotten. */
+    const predecessors = new Map<string, Promise<void>>();
     let removed = 0;
-    let changed = 0;
     for (const [name, runner] of this.#runners) {
       const next = wanted.get(name);
       if (next !== undefined && sameTarget(runner.config, oldKeys, next, keys)) continue;
       this.#runners.delete(name);
-      this.#leave(runner);
+      const leaving = this.#leave(runner);
       if (next === undefined) removed += 1;
-      else changed += 1;
+      else predecessors.set(name, leaving);
     }
-    for (const target of agent.targets) {
-      if (!this.#runners.has(target.name)) toStart.push(target);
-    }
-    this.#startTargets(toStart);
+    const toStart = agent.targets.filter((target) => !this.#runners.has(target.name));
+    this.#startTargets(toStart, predecessors);
+    const changed = predecessors.size;
     this.#log.info(
       { event: 'agent-reconfigured', targets: agent.targets.length, started: toStart.length - changed, restarted: changed, removed },
       'agent reconfigured',
@@ -139,8 +138,8 @@ export class Agent implements AgentApi {
   }
 
   /** Stop a target that left the config or changed: its last window is delivered, then its series are forgotten. */
-  #leave(runner: TargetRunner): void {
-    const leaving = runner
+  #leave(runner: TargetRunner): Promise<void> {
+    const leaving: Promise<void> = runner
       .stop(runner.config.lossTimeoutMs + RELOAD_DRAIN_SLACK_MS)
       .then(
         () => {
@@ -154,13 +153,14 @@ export class Agent implements AgentApi {
         this.#leaving.delete(leaving);
       });
     this.#leaving.add(leaving);
+    return leaving;
   }
 
   /**
    * Start targets spread over startSpreadMs (default: the smaller of the target's interval and 1 s),
    * so that thousands of targets do not open sockets and send in the same tick.
    */
-  #startTargets(targets: readonly AgentTargetConfig[]): void {
+  #startTargets(targets: readonly AgentTargetConfig[], predecessors: ReadonlyMap<string, Promise<void>> = new Map()): void {
     const count = targets.length;
     targets.forEach((target, i) => {
       const spread = this.#config.startSpreadMs ?? Math.min(target.intervalMs, DEFAULT_MAX_SPREAD_MS);
@@ -172,7 +172,13 @@ export class Agent implements AgentApi {
         lookup: this.#lookup,
       });
       this.#runners.set(target.name, runner);
-      runner.start(count <= 1 ? 0 : (spread * i) / count);
+      const delayMs = count <= 1 ? 0 : (spread * i) / count;
+      const predecessor = predecessors.get(target.name);
+      // After the old runner's last window and `removed`, so observers never see the two overlap.
+      if (predecessor === undefined) runner.start(delayMs);
+      else void predecessor.then(() => {
+        runner.start(delayMs);
+      });
     });
   }
 }
