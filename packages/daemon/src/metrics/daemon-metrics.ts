@@ -2,10 +2,14 @@
 // nodejs_*), the listeners' counters read at scrape time, and the agent's per-target metrics (the
 // agent calls this object as one of its observers).
 import type { PacketResult } from '@twamp/test-session';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { AgentFailure, AgentObserver, AgentTargetInfo, AgentWindow, ListenersSnapshot, TargetState } from '../types.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { ListenerMetrics } from './listener-metrics.js';
+
+/** This package's version, for twampd_info (package.json sits two levels up from src/ and dist/ alike). */
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
 
@@ -28,6 +32,8 @@ export class DaemonMetrics implements AgentObserver {
     // rejects (only counters end in _total). They are the sums of nodejs_active_handles{type},
     // nodejs_active_requests{type} and nodejs_active_resources{type}, which stay.
     for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    // Always present, so that dashboards can tell twampd processes from other Node.js ones.
+    new Gauge({ name: 'twampd_info', help: 'Always 1; the version label says which twampd this is.', labelNames: ['version'], registers: [this.registry] }).set({ version: VERSION }, 1);
     // Lives as long as the registry: its metrics' collect callbacks read the listeners at scrape time.
     new ListenerMetrics(this.registry, options.listeners);
     this.#agent = new AgentMetrics(this.registry, options.agentHistograms);
