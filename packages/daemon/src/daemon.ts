@@ -83,6 +83,7 @@ export class Daemon {
       const sinkRelay = new ObserverRelay(sink);
       const metricsRelay = new ObserverRelay(metrics);
       const agent = new Agent(config.agent, { log: log.child({ component: 'agent' }), keys, observers: [sinkRelay, metricsRelay] });
+      started.push(() => agent.stop(0));
 
       const parts: Parts = { config, logger, listeners, agent, sinkRelay, metricsRelay, sink, metrics, http: undefined };
       const daemon = new Daemon(parts, options.configPath);

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, NetworkError } from '@twamp/errors';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Daemon, type DaemonConfig, type DaemonLog, type DaemonLogger, type LogLevel } from '../src/index.js';
+import { Daemon, type DaemonConfig, type DaemonLog, type LogLevel } from '../src/index.js';
+import type { DaemonLogger } from '../src/logging/index.js';
 
 const work = mkdtempSync(join(tmpdir(), 'twampd-daemon-'));
 const keyFile = join(work, 'keys.pfs');
