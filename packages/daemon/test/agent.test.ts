@@ -144,4 +144,49 @@ describe('Agent against real reflectors', () => {
     await waitFor('the server to see Stop-Sessions', () => events.some((event) => event.type === 'stopping'));
     expect(observer.failures).toEqual([]);
   });
+
+  it('delivers the partial window on stop when the window is far from over', async () => {
+    const light = await reflector('twamp-light');
+    const observer = new RecordingObserver();
+    const agent = new Agent(agentConfig([target({ name: 'long', port: light.localPort, windowMs: 60_000 })]), {
+      log: recordingLog(),
+      keys: undefined,
+      observers: [observer],
+    });
+    agent.start();
+    await waitFor('replies', () => (observer.packets.get('long') ?? 0) >= 10);
+    await agent.stop(5000);
+    const windows = observer.windowsOf('long');
+    expect(windows).toHaveLength(1);
+    const [window] = windows;
+    expect(window?.index).toBe(0);
+    expect(window?.endMs).toBeDefined();
+    expect((window?.endMs ?? 0) - (window?.startMs ?? 0)).toBeLessThan(60_000);
+    expect(window?.summary.loss.received).toBe(observer.packets.get('long'));
+    expect(window?.summary.loss.sent).toBe((window?.summary.loss.received ?? 0) + (window?.summary.loss.lost ?? 0));
+    expect(window?.sendErrors).toBe(0);
+  });
+
+  it('stops within the grace when the loss timeout is longer, dropping the unfinished window', async () => {
+    // Nobody answers: every request waits out its 30 s loss timeout, far beyond the 300 ms grace.
+    const silent = await reflector('twamp-light');
+    const port = silent.localPort;
+    silent.close();
+    const observer = new RecordingObserver();
+    const log = recordingLog();
+    const agent = new Agent(agentConfig([target({ name: 'slow', port, lossTimeoutMs: 30_000, windowMs: 60_000 })]), {
+      log,
+      keys: undefined,
+      observers: [observer],
+    });
+    agent.start();
+    await waitFor('running', () => agent.targets[0]?.state === 'running');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const before = Date.now();
+    await agent.stop(300);
+    expect(Date.now() - before).toBeLessThan(5000);
+    expect(observer.statesOf('slow').at(-1)).toBe('stopped');
+    expect(observer.windowsOf('slow')).toEqual([]);
+    expect(log.lines.some((line) => (line.fields as { event?: string }).event === 'target-window-dropped')).toBe(true);
+  });
 });

@@ -9,6 +9,10 @@ import type { AgentFailure, AgentObserver, AgentTargetInfo, AgentWindow, TargetS
 import { droppedRecord, failureRecord, stateRecord, windowRecord } from './jsonl-records.js';
 
 export interface JsonlSink extends AgentObserver {
+  /** One line per window, failure and state change (packets are not written: that is the CLI's --jsonl). */
+  window(window: AgentWindow): void;
+  failure(failure: AgentFailure): void;
+  state(target: AgentTargetInfo, state: TargetState): void;
   /** Close the file and open it again at the same path (after logrotate moved it). No-op for stdout. */
   reopen(): void;
   /** Write what is buffered and close the file (stdout stays open). */
