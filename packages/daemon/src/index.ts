@@ -5,6 +5,41 @@ export type * from './types.js';
 export { Daemon, type DaemonEndpoints, type DaemonStartOptions } from './daemon.js';
 export { DaemonExitCode, exitCodeForFailure, formatDaemonFailure } from './daemon/failure.js';
 
+// config: YAML → DaemonConfig (every mistake one ConfigFileIssue with path and line:column), keys, reference
+export {
+  CONFIG_REFERENCE,
+  type ConfigFileIssue,
+  type ConfigKeyDoc,
+  DEFAULT_CONFIG_PATH,
+  DEFAULT_CONTROL_ADDRESS,
+  DEFAULT_CONTROL_PORT,
+  DEFAULT_DAEMON_LIMITS,
+  DEFAULT_LOG_DESTINATION,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_METRICS_ADDRESS,
+  DEFAULT_METRICS_PORT,
+  DEFAULT_PBKDF2,
+  DEFAULT_REFLECTOR_ADDRESS,
+  DEFAULT_REFLECTOR_PORT,
+  DEFAULT_REFLECTOR_PORTS,
+  DEFAULT_RETRY_INITIAL_MS,
+  DEFAULT_RETRY_MAX_MS,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_TARGET_INTERVAL_MS,
+  DEFAULT_TARGET_LOSS_TIMEOUT_MS,
+  DEFAULT_TARGET_PORT,
+  DEFAULT_TARGET_TTL,
+  DEFAULT_TARGET_WINDOW_MS,
+  formatConfigError,
+  formatDuration,
+  loadConfig,
+  loadConfigKeys,
+  parseConfig,
+  parseDuration,
+  renderConfigReference,
+  withConfigReference,
+} from './config/index.js';
+
 // agent: the multi-target measurement agent (one runner per target, retried with backoff) and its JSON Lines output
 export {
   Agent,

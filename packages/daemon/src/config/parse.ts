@@ -41,10 +41,9 @@ function withoutEmptyValues(value: unknown, path: readonly PropertyKey[], ancest
     const map: PlainMap = {};
     for (const [key, item] of Object.entries(value)) {
       // defineProperty: a key such as `__proto__` stays an own key (and is reported as unknown).
-      if (item !== null) {
-        const cleaned = withoutEmptyValues(item, [...path, key], ancestors, issues);
-        Object.defineProperty(map, key, { value: cleaned, enumerable: true, writable: true, configurable: true });
-      }
+      const cleaned = item === null ? undefined : withoutEmptyValues(item, [...path, key], ancestors, issues);
+      // A cycle is reported once, where it closes: the key is dropped so nothing else trips over it.
+      if (cleaned !== undefined) Object.defineProperty(map, key, { value: cleaned, enumerable: true, writable: true, configurable: true });
     }
     result = map;
   }
@@ -73,6 +72,10 @@ function parseTargets(agent: unknown, issues: PendingIssue[]): (ParsedTarget | u
     }
     const merged: PlainMap = { ...defaults };
     for (const [key, value] of Object.entries(target)) Object.defineProperty(merged, key, { value, enumerable: true, writable: true, configurable: true });
+    // Labels add up: a target's own labels join (and override) the default ones.
+    const defaultLabels = defaults['labels'];
+    const ownLabels = target['labels'];
+    if (isPlainMap(defaultLabels) && isPlainMap(ownLabels)) merged['labels'] = { ...defaultLabels, ...ownLabels };
     const own: PendingIssue[] = [];
     const parsed = parseWith(targetSchema, merged, ['agent', 'targets', index], own);
     const inherited = new Set(Object.keys(defaults).filter((key) => !Object.hasOwn(target, key)));

@@ -36,7 +36,7 @@ function cell(text: string): string {
 }
 
 function row(entry: ConfigKeyDoc): string {
-  const shown = entry.default === '' ? '' : entry.default === 'required' ? '**required**' : `\`${entry.default}\``;
+  const shown = entry.default === 'required' ? '**required**' : entry.default;
   return `| \`${entry.key}\` | ${cell(entry.type)} | ${cell(shown)} | ${cell(entry.meaning)} |`;
 }
 

@@ -1,0 +1,87 @@
+// loadConfigKeys: the key file named by security.keyFile, read with @twamp/control's loader, and every
+// keyId the config uses checked against it; each failure is a ConfigError naming the config path.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@twamp/errors';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfigKeys, parseConfig } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'twampd-config-keys-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function keyFile(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text, { mode: 0o600 });
+  return path;
+}
+
+async function failure(promise: Promise<unknown>): Promise<ConfigError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfigKeys', () => {
+  it('is undefined when no key file is named and none is needed', async () => {
+    expect(await loadConfigKeys(parseConfig(''))).toBeUndefined();
+  });
+
+  it('loads the store and checks every identity used', async () => {
+    const path = keyFile('good.keys', '# fleet keys\nfleet 00112233445566778899aabbccddeeff\nstamp-fleet 0102030405060708\n');
+    const config = parseConfig(`
+security: {keyFile: ${path}}
+listeners: {reflectors: [{name: s, protocol: stamp, security: authenticated, keyId: stamp-fleet}]}
+agent: {targets: [{name: t, protocol: twamp, address: 192.0.2.1, keyId: fleet}]}
+`);
+    const store = await loadConfigKeys(config);
+    expect(store?.size).toBe(2);
+    expect(Buffer.from(store?.secret('fleet') ?? []).toString('hex')).toBe('00112233445566778899aabbccddeeff');
+  });
+
+  it('names security.keyFile when the file cannot be read', async () => {
+    const error = await failure(loadConfigKeys(parseConfig(`security: {keyFile: ${join(dir, 'missing.keys')}}`)));
+    expect(error.issues).toEqual([{ path: 'security.keyFile', expected: `a readable key file (${join(dir, 'missing.keys')})`, received: 'ENOENT' }]);
+  });
+
+  it('names security.keyFile, the file and its line when the file is malformed, never the secret', async () => {
+    const path = keyFile('bad.keys', 'fleet 0011\nbroken zz-not-hex-secret\n');
+    const error = await failure(loadConfigKeys(parseConfig(`security: {keyFile: ${path}}`)));
+    expect(error.issues[0]?.path).toBe('security.keyFile');
+    expect(error.issues[0]?.expected).toContain(`${path}:2`);
+    expect(JSON.stringify(error.issues)).not.toContain('zz-not-hex-secret');
+  });
+
+  it('names every reflector and target whose keyId the file lacks', async () => {
+    const path = keyFile('one.keys', 'fleet 0011\n');
+    const config = parseConfig(`
+security: {keyFile: ${path}}
+listeners: {reflectors: [{name: s, protocol: stamp, security: authenticated, keyId: other}]}
+agent: {targets: [{name: t, protocol: stamp, address: 192.0.2.1, keyId: fleet}, {name: u, protocol: twamp, address: 192.0.2.2, keyId: nobody}]}
+`);
+    const error = await failure(loadConfigKeys(config));
+    expect(error.issues).toEqual([
+      { path: 'listeners.reflectors[0].keyId', expected: `an identity present in the key file ${path}`, received: '"other"' },
+      { path: 'agent.targets[1].keyId', expected: `an identity present in the key file ${path}`, received: '"nobody"' },
+    ]);
+  });
+
+  it('refuses an empty key file when secured modes are offered', async () => {
+    const path = keyFile('empty.keys', '# nothing yet\n');
+    const error = await failure(loadConfigKeys(parseConfig(`security: {keyFile: ${path}}`)));
+    expect(error.issues[0]).toMatchObject({ path: 'security.keyFile', received: `an empty file (${path})` });
+    expect(await loadConfigKeys(parseConfig(`security: {keyFile: ${path}, modes: open}`))).toMatchObject({ size: 0 });
+  });
+
+  it('refuses a hand-made config that uses keys without a key file', async () => {
+    const config = parseConfig('');
+    const error = await failure(loadConfigKeys({ ...config, security: { ...config.security, modes: ['open', 'encrypted'] } }));
+    expect(error.issues[0]).toMatchObject({ path: 'security.keyFile', expected: 'a key file for the encrypted mode(s) in security.modes' });
+  });
+});
