@@ -58,3 +58,6 @@ export {
   type StateRecord,
   type WindowRecord,
 } from './agent/index.js';
+
+// listeners: the TWAMP-Control server (ControlServer + ReflectorPool) and the Light/STAMP reflectors, reloadable
+export { type ListenerDeps, offeredModes, securityModeName, startListeners } from './listeners/index.js';

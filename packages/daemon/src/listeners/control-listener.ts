@@ -1,0 +1,112 @@
+// The TWAMP-Control listener: @twamp/control's ControlServer, with a test-session ReflectorPool as
+// its session handler (one registered-only reflector per accepted session, on a port of
+// listeners.control.reflectorPorts). Limits, access and keys come from the config and are reloadable;
+// the Modes offered, the PBKDF2 count, the address and the port are read once, at open.
+import { ControlServer, type KeyStore } from '@twamp/control';
+import { ReflectorPool } from '@twamp/test-session';
+import type { ControlListenerConfig, ControlListenerSnapshot, DaemonConfig, DaemonLog, ListenerEndpoint } from '../types.js';
+import { listenerError } from './bind-error.js';
+import { controlLogger, poolEventLogger } from './log-events.js';
+import { offeredModes } from './modes.js';
+import { allowedFor, controlLimits, controlTimeouts, poolReconfiguration, sessionReflectorOptions } from './options.js';
+
+export class ControlListener {
+  readonly config: ControlListenerConfig;
+  readonly #server: ControlServer;
+  readonly #pool: ReflectorPool;
+  /** The security part of the config this listener was opened with (a change needs a reopen). */
+  readonly #modes: number;
+  readonly #pbkdf2Count: number;
+  #closing: Promise<void> | undefined;
+
+  private constructor(config: ControlListenerConfig, server: ControlServer, pool: ReflectorPool, modes: number, pbkdf2Count: number) {
+    this.config = config;
+    this.#server = server;
+    this.#pool = pool;
+    this.#modes = modes;
+    this.#pbkdf2Count = pbkdf2Count;
+  }
+
+  /** Listen. Throws a NetworkError naming the listener (port taken, address not local) or a ConfigError. */
+  static async open(config: ControlListenerConfig, daemon: DaemonConfig, keys: KeyStore | undefined, log: DaemonLog): Promise<ControlListener> {
+    const { limits, security } = daemon;
+    const modes = offeredModes(security.modes, config.extensions);
+    const pool = new ReflectorPool({
+      portRange: config.reflectorPorts,
+      // The pool's capacity is the server's session total, so both refuse with the same Accept 4.
+      maxReflectors: limits.sessionsTotal,
+      // A session accepted but never started is released after SERVWAIT, as an idle connection is.
+      startTimeoutMs: limits.idleTimeoutMs,
+      reflector: sessionReflectorOptions(limits),
+      onEvent: poolEventLogger(log),
+    });
+    const allowedClients = allowedFor(daemon.access, config.name);
+    let server: ControlServer;
+    try {
+      server = await ControlServer.listen({
+        address: config.address,
+        port: config.port,
+        modes,
+        ...(keys === undefined ? {} : { keys }),
+        pbkdf2Count: security.pbkdf2Count,
+        limits: controlLimits(limits),
+        timeouts: controlTimeouts(limits),
+        ...(allowedClients === undefined ? {} : { allowedClients }),
+        handler: pool,
+        logger: controlLogger(log),
+      });
+    } catch (error) {
+      pool.close();
+      throw listenerError(config.name, config.address, config.port, error);
+    }
+    return new ControlListener(config, server, pool, modes, security.pbkdf2Count);
+  }
+
+  get port(): number {
+    return this.#server.port;
+  }
+
+  snapshot(): ControlListenerSnapshot {
+    const pool = this.#pool.stats;
+    return { name: 'control', address: this.config.address, port: this.#server.port, server: this.#server.stats, pool, reflectors: pool.reflectors };
+  }
+
+  endpoint(): ListenerEndpoint {
+    return { name: 'control', kind: 'control', address: this.config.address, port: this.#server.port };
+  }
+
+  /** Can a reload keep this server? Not when it moves, or offers other Modes or another PBKDF2 count (read once, at listen). */
+  keeps(config: ControlListenerConfig, daemon: DaemonConfig): boolean {
+    if (config.address !== this.config.address) return false;
+    if (config.port !== 0 && config.port !== this.#server.port) return false;
+    return offeredModes(daemon.security.modes, config.extensions) === this.#modes && daemon.security.pbkdf2Count === this.#pbkdf2Count;
+  }
+
+  /**
+   * New limits, timeouts, allowed clients and keys for new connections and requests; the pool's
+   * new capacity, port range and reflector options for sessions opened afterwards. Running
+   * sessions and connections are kept. Both parts check before they change anything.
+   */
+  reconfigure(config: ControlListenerConfig, daemon: DaemonConfig, keys: KeyStore | undefined): void {
+    const allowedClients = allowedFor(daemon.access, config.name);
+    this.#server.reconfigure({
+      limits: controlLimits(daemon.limits),
+      timeouts: controlTimeouts(daemon.limits),
+      allowedClients,
+      keys,
+    });
+    this.#pool.reconfigure(poolReconfiguration(config, daemon.limits));
+  }
+
+  /**
+   * Stop accepting at once; connections get `graceMs` to end (less when the last one ends sooner),
+   * then every connection is closed and every reflector released. Idempotent.
+   */
+  close(graceMs: number): Promise<void> {
+    this.#closing ??= this.#server.close(graceMs).finally(() => {
+      // Stopped sessions may still linger for their Timeout: the daemon is going, they go now.
+      this.#pool.close();
+    });
+    return this.#closing;
+  }
+}

@@ -1,0 +1,160 @@
+// One Light/STAMP listener of the config: a SessionReflector on its address and port. `::` means
+// dual-stack, as for the control listener; @twamp/udp sockets are one family each (IPv6 ones are
+// IPV6_V6ONLY), so `::` opens two reflectors on the same port, `::` and `0.0.0.0`, read as one.
+import type { KeyStore } from '@twamp/control';
+import { ConfigError, NetworkError } from '@twamp/errors';
+import { REFLECTOR_DROP_REASONS, type ReflectorOptions, type ReflectorStats, SessionReflector } from '@twamp/test-session';
+import { isUnspecifiedAddress, StampSecurity } from '@twamp/wire';
+import type { AccessConfig, DaemonLog, LimitsConfig, ListenerEndpoint, ReflectorListenerConfig, ReflectorListenerSnapshot } from '../types.js';
+import { listenerError } from './bind-error.js';
+import { reflectorEventLogger } from './log-events.js';
+import { reflectorReconfiguration } from './options.js';
+
+/** With port 0 and two families, the IPv4 bind may find the IPv6 socket's port taken: try again this often. */
+const DUAL_STACK_ATTEMPTS = 8;
+
+export interface ReflectorListenerContext {
+  readonly access: AccessConfig;
+  readonly limits: LimitsConfig;
+  readonly keys: KeyStore | undefined;
+  readonly log: DaemonLog;
+}
+
+/** The STAMP HMAC key a listener uses, or undefined (open, or TWAMP Light). */
+export function stampKeyFor(config: ReflectorListenerConfig, keys: KeyStore | undefined): Uint8Array | undefined {
+  if (config.protocol !== 'stamp' || config.stampSecurity !== 'authenticated') return undefined;
+  const key = config.keyId === undefined ? undefined : keys?.secret(config.keyId);
+  if (key === undefined || key.length === 0) {
+    throw new ConfigError([
+      {
+        path: `listeners.reflectors.${config.name}.keyId`,
+        expected: 'the identity of a key in security.keyFile (authenticated STAMP)',
+        received: config.keyId === undefined ? 'none' : JSON.stringify(config.keyId),
+      },
+    ]);
+  }
+  return key;
+}
+
+function sameKey(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
+/** Counters of several reflectors as one. */
+export function sumReflectorStats(all: readonly ReflectorStats[]): ReflectorStats {
+  const dropped = Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, 0])) as Record<(typeof REFLECTOR_DROP_REASONS)[number], number>;
+  let packetsIn = 0;
+  let packetsOut = 0;
+  let sessionsActive = 0;
+  let sessionsCreated = 0;
+  let sessionsExpired = 0;
+  for (const stats of all) {
+    packetsIn += stats.packetsIn;
+    packetsOut += stats.packetsOut;
+    sessionsActive += stats.sessionsActive;
+    sessionsCreated += stats.sessionsCreated;
+    sessionsExpired += stats.sessionsExpired;
+    for (const reason of REFLECTOR_DROP_REASONS) dropped[reason] += stats.dropped[reason];
+  }
+  return { packetsIn, packetsOut, dropped, sessionsActive, sessionsCreated, sessionsExpired };
+}
+
+export class ReflectorListener {
+  readonly config: ReflectorListenerConfig;
+  readonly #sockets: readonly SessionReflector[];
+  readonly #stampKey: Uint8Array | undefined;
+  readonly #port: number;
+  #closed = false;
+
+  private constructor(config: ReflectorListenerConfig, sockets: readonly SessionReflector[], stampKey: Uint8Array | undefined) {
+    this.config = config;
+    this.#sockets = sockets;
+    this.#stampKey = stampKey;
+    this.#port = sockets[0]?.localPort ?? config.port;
+  }
+
+  /** Bind the listener (both families for `::`). Throws a NetworkError naming it, or a ConfigError. */
+  static async open(config: ReflectorListenerConfig, context: ReflectorListenerContext): Promise<ReflectorListener> {
+    const stampKey = stampKeyFor(config, context.keys);
+    const reload = reflectorReconfiguration(config.name, context.access, context.limits);
+    const base: ReflectorOptions = {
+      protocol: config.protocol,
+      stateful: config.stateful,
+      stampSecurity: stampKey === undefined ? StampSecurity.Open : StampSecurity.Authenticated,
+      ...(stampKey === undefined ? {} : { stampKey }),
+      ...(reload.allowedSources === undefined ? {} : { allowedSources: reload.allowedSources }),
+      ...(reload.maxSessions === undefined ? {} : { maxSessions: reload.maxSessions }),
+      ...(reload.perSourceRate === undefined ? {} : { perSourceRate: reload.perSourceRate }),
+      ...(reload.perSessionRate === undefined ? {} : { perSessionRate: reload.perSessionRate }),
+      ...(reload.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: reload.idleTimeoutMs }),
+      onSessionEvent: reflectorEventLogger(context.log, config.name),
+    };
+    let sockets: SessionReflector[];
+    try {
+      sockets = await openSockets(config, base);
+    } catch (error) {
+      throw listenerError(config.name, config.address, config.port, error);
+    }
+    return new ReflectorListener(config, sockets, stampKey);
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get stats(): ReflectorStats {
+    return sumReflectorStats(this.#sockets.map((socket) => socket.stats));
+  }
+
+  snapshot(): ReflectorListenerSnapshot {
+    return { name: this.config.name, protocol: this.config.protocol, address: this.config.address, port: this.#port, stats: this.stats };
+  }
+
+  endpoint(): ListenerEndpoint {
+    return { name: this.config.name, kind: this.config.protocol, address: this.config.address, port: this.#port };
+  }
+
+  /**
+   * Can a reload keep this listener's sockets for `config`? Not when it moves (address, port),
+   * changes what it answers (protocol, stateful, STAMP security) or its STAMP key changed: the
+   * reflector reads those once, when it opens.
+   */
+  keeps(config: ReflectorListenerConfig, keys: KeyStore | undefined): boolean {
+    const old = this.config;
+    if (old.address !== config.address || old.protocol !== config.protocol || old.stateful !== config.stateful) return false;
+    // Port 0 (tests) asks for any port: the one we have is one.
+    if (config.port !== 0 && config.port !== this.#port) return false;
+    if (old.stampSecurity !== config.stampSecurity || old.keyId !== config.keyId) return false;
+    return sameKey(this.#stampKey, stampKeyFor(config, keys));
+  }
+
+  /** New access list and limits for new sessions (running sessions are kept). */
+  reconfigure(access: AccessConfig, limits: LimitsConfig): void {
+    const changes = reflectorReconfiguration(this.config.name, access, limits);
+    for (const socket of this.#sockets) socket.reconfigure(changes);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const socket of this.#sockets) socket.close();
+  }
+}
+
+async function openSockets(config: ReflectorListenerConfig, base: ReflectorOptions): Promise<SessionReflector[]> {
+  const family = config.address.includes(':') ? 6 : 4;
+  const dualStack = family === 6 && isUnspecifiedAddress(config.address);
+  if (!dualStack) return [await SessionReflector.open({ ...base, family, address: config.address, port: config.port })];
+  for (let attempt = 1; ; attempt++) {
+    const v6 = await SessionReflector.open({ ...base, family: 6, address: config.address, port: config.port });
+    try {
+      const v4 = await SessionReflector.open({ ...base, family: 4, address: '0.0.0.0', port: v6.localPort });
+      return [v6, v4];
+    } catch (error) {
+      v6.close();
+      const retry = config.port === 0 && attempt < DUAL_STACK_ATTEMPTS && error instanceof NetworkError && error.systemCode === 'EADDRINUSE';
+      if (!retry) throw error;
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// The Light/STAMP reflector listeners on real loopback sockets: TWAMP Light stateful and stateless,
+// STAMP open and authenticated (the HMAC key from the key store), `::` for both families, the access
+// list and the session limit, the log lines of their sessions and the snapshot.
+import { createKeyStore } from '@twamp/control';
+import { ConfigError } from '@twamp/errors';
+import { StampSecurity } from '@twamp/wire';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startListeners } from '../src/listeners/index.js';
+import type { ListenerSetApi } from '../src/types.js';
+import { endpointOf, probe, RecordingLog, reflectorListener, STAMP_KEY_ID, STAMP_SECRET, testConfig, testKeys } from './listeners-support.js';
+
+const open: ListenerSetApi[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((set) => set.close(0)));
+});
+
+async function start(...args: Parameters<typeof testConfig>): Promise<{ set: ListenerSetApi; log: RecordingLog }> {
+  const log = new RecordingLog();
+  const set = await startListeners(testConfig(...args), { log, keys: testKeys() });
+  open.push(set);
+  return { set, log };
+}
+
+const STAMP_AUTH = reflectorListener('stamp-auth', { protocol: 'stamp', stampSecurity: 'authenticated', keyId: STAMP_KEY_ID });
+
+describe('reflector listeners answer', () => {
+  it('TWAMP Light stateful and stateless, STAMP open and authenticated, side by side', async () => {
+    const { set, log } = await start({
+      control: undefined,
+      reflectors: [
+        reflectorListener('light'),
+        reflectorListener('light-stateless', { stateful: false }),
+        reflectorListener('stamp', { protocol: 'stamp' }),
+        STAMP_AUTH,
+      ],
+    });
+    expect(set.endpoints().map((endpoint) => [endpoint.name, endpoint.kind])).toEqual([
+      ['light', 'twamp-light'],
+      ['light-stateless', 'twamp-light'],
+      ['stamp', 'stamp'],
+      ['stamp-auth', 'stamp'],
+    ]);
+    const [light, stateless, stamp, stampAuth] = await Promise.all([
+      probe(endpointOf(set, 'light'), { protocol: 'twamp-light' }),
+      probe(endpointOf(set, 'light-stateless'), { protocol: 'twamp-light', reflectorStateful: false }),
+      probe(endpointOf(set, 'stamp'), { protocol: 'stamp', ssid: 7 }),
+      probe(endpointOf(set, 'stamp-auth'), { protocol: 'stamp', ssid: 8, stampSecurity: StampSecurity.Authenticated, stampKey: Buffer.from(STAMP_SECRET) }),
+    ]);
+    for (const report of [light, stateless, stamp, stampAuth]) expect(report.summary.loss).toMatchObject({ sent: 5, received: 5, lost: 0 });
+    // Stateful: the reflector's own counter tells the directions apart; stateless: it cannot.
+    expect(light.summary.loss.forwardLost).toBe(0);
+    const snapshot = set.snapshot();
+    expect(snapshot.control).toBeUndefined();
+    expect(snapshot.reflectors.find((reflector) => reflector.name === 'stamp-auth')?.stats).toMatchObject({ packetsIn: 5, packetsOut: 5, sessionsActive: 1 });
+    const created = log.events('reflector-session-created');
+    expect(created).toHaveLength(4);
+    expect(created.find((fields) => fields['listener'] === 'stamp')).toMatchObject({ protocol: 'stamp', ssid: 7, peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as unknown });
+    expect(JSON.stringify(log.records)).not.toContain(STAMP_SECRET);
+  });
+
+  it('authenticated STAMP with the wrong key: nothing answered, counted as bad-hmac', async () => {
+    const { set } = await start({ control: undefined, reflectors: [STAMP_AUTH] });
+    const report = await probe(endpointOf(set, 'stamp-auth'), { protocol: 'stamp', count: 3, stampSecurity: StampSecurity.Authenticated, stampKey: Buffer.from('wrong') });
+    expect(report.summary.loss.received).toBe(0);
+    expect(set.snapshot().reflectors[0]?.stats.dropped['bad-hmac']).toBe(3);
+  });
+
+  it('authenticated STAMP whose keyId is not in the key store: a ConfigError, nothing left open', async () => {
+    const error: unknown = await startListeners(testConfig({ control: undefined, reflectors: [STAMP_AUTH] }), {
+      log: new RecordingLog(),
+      keys: createKeyStore([['someone-else', 'x']]),
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]?.path).toContain('stamp-auth');
+  });
+
+  it(':: answers IPv4 and IPv6 senders on one port', async () => {
+    const { set } = await start({ control: undefined, reflectors: [reflectorListener('light', { address: '::' })] });
+    const { port } = endpointOf(set, 'light');
+    const [v4, v6] = await Promise.all([
+      probe({ address: '127.0.0.1', port }, { protocol: 'twamp-light', count: 3 }),
+      probe({ address: '::1', port }, { protocol: 'twamp-light', count: 3 }),
+    ]);
+    expect(v4.summary.loss.received).toBe(3);
+    expect(v6.summary.loss.received).toBe(3);
+    expect(set.snapshot().reflectors[0]?.stats).toMatchObject({ packetsIn: 6, packetsOut: 6, sessionsActive: 2 });
+  });
+});
+
+describe('reflector listener access and limits', () => {
+  it('a source outside access[name] is not answered (source-not-allowed); other listeners are not affected', async () => {
+    const { set } = await start({
+      control: undefined,
+      reflectors: [reflectorListener('closed'), reflectorListener('open')],
+      access: { closed: ['192.0.2.0/24'] },
+    });
+    const [closed, opened] = await Promise.all([
+      probe(endpointOf(set, 'closed'), { protocol: 'twamp-light', count: 2 }),
+      probe(endpointOf(set, 'open'), { protocol: 'twamp-light', count: 2 }),
+    ]);
+    expect(closed.summary.loss.received).toBe(0);
+    expect(opened.summary.loss.received).toBe(2);
+    expect(set.snapshot().reflectors[0]?.stats.dropped['source-not-allowed']).toBe(2);
+  });
+
+  it('reflectorSessions caps sessions per listener; packetsPerSecondPerSession caps a session', async () => {
+    const { set } = await start({
+      control: undefined,
+      reflectors: [reflectorListener('light')],
+      limits: { reflectorSessions: 1, packetsPerSecondPerSession: 1 },
+    });
+    const endpoint = endpointOf(set, 'light');
+    const first = await probe(endpoint, { protocol: 'twamp-light', count: 3, burst: 3 });
+    // The bucket holds one packet and refills one a second: of three sent in one burst, one is answered.
+    expect(first.summary.loss.received).toBe(1);
+    const second = await probe(endpoint, { protocol: 'twamp-light', count: 2 });
+    expect(second.summary.loss.received).toBe(0);
+    const stats = set.snapshot().reflectors[0]?.stats;
+    expect(stats?.dropped['session-rate']).toBe(2);
+    expect(stats?.dropped['session-limit']).toBe(2);
+  });
+});
