@@ -171,6 +171,13 @@ describe('Agent failures', () => {
     const indexes = observer.windowsOf('dropped').map((w) => w.index);
     expect(indexes).toEqual(indexes.map((_, i) => i));
     expect(server.stats.sessionsActive).toBe(1);
+
+    // The windows after the reconnect were healthy: the next failure starts the backoff over.
+    const failuresBefore = observer.failuresOf('dropped').length;
+    await server.close(0);
+    await waitFor('the next failure', () => observer.failuresOf('dropped').length > failuresBefore);
+    expect(observer.failuresOf('dropped')[failuresBefore]?.attempt).toBe(1);
+    expect(observer.failuresOf('dropped')[failuresBefore]?.retryInMs).toBeLessThanOrEqual(120);
   });
 
   it('backs off a target whose host name does not resolve', async () => {

@@ -133,7 +133,7 @@ class JsonLinesSink implements JsonlSink {
   #write(line: string): void {
     if (this.#closed) return;
     const stream = this.#stream;
-    if (this.#failed || stream.destroyed || stream.writableLength + line.length + 1 > this.#maxBytes) {
+    if (this.#failed || stream.destroyed || stream.writableLength + Buffer.byteLength(line) + 1 > this.#maxBytes) {
       this.#dropped += 1;
       this.#unreported += 1;
       return;
