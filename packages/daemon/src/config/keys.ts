@@ -1,8 +1,7 @@
 // loadConfigKeys: the key file a config names, read with @twamp/control's loadKeyFile, and every
 // identity the config uses checked against it, so a missing key is a ConfigError at start (or on
 // SIGHUP, keeping the old config) rather than a session failing later.
-import type { KeyStore } from '@twamp/control';
-import { loadKeyFile } from '@twamp/control';
+import { type KeyStore, loadKeyFile } from '@twamp/control';
 import { ConfigError } from '@twamp/errors';
 import type { DaemonConfig } from '../types.js';
 import { type ConfigFileIssue, formatPath } from './issues.js';
