@@ -1,0 +1,182 @@
+// Reload and shutdown of the listener set on real loopback sockets: a lower sessionsTotal refuses new
+// requests with Accept 4 while the running session keeps reflecting; reflector listeners removed,
+// added and moved by name; a new access list; close(grace) lets a running session finish, cuts one
+// that does not, and is idempotent.
+import { createSocket } from 'node:dgram';
+import { AcceptCode, PeerRejectedError } from '@twamp/errors';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startListeners } from '../src/listeners/index.js';
+import type { DaemonConfig, ListenerSetApi } from '../src/types.js';
+import {
+  type ConfigParts,
+  connect,
+  endpointOf,
+  measure,
+  probe,
+  RecordingLog,
+  reflectorListener,
+  requestSession,
+  testConfig,
+  testKeys,
+  until,
+} from './listeners-support.js';
+
+const open: ListenerSetApi[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((set) => set.close(0)));
+});
+
+async function start(parts: ConfigParts): Promise<{ set: ListenerSetApi; log: RecordingLog; config: DaemonConfig }> {
+  const log = new RecordingLog();
+  const config = testConfig(parts);
+  const set = await startListeners(config, { log, keys: testKeys() });
+  open.push(set);
+  return { set, log, config };
+}
+
+function controlPort(set: ListenerSetApi): number {
+  return endpointOf(set, 'control').port;
+}
+
+/** Can this process bind UDP `port` on 127.0.0.1 (nobody holds it)? */
+async function udpPortFree(port: number): Promise<boolean> {
+  const socket = createSocket('udp4');
+  const free = await new Promise<boolean>((resolve) => {
+    socket.once('error', () => {
+      resolve(false);
+    });
+    socket.bind(port, '127.0.0.1', () => {
+      resolve(true);
+    });
+  });
+  socket.close();
+  return free;
+}
+
+describe('reconfigure: limits', () => {
+  it('a lower sessionsTotal: the running session keeps reflecting, a new request gets Accept 4', async () => {
+    const { set, config } = await start({ limits: { sessionsTotal: 4 } });
+    const port = controlPort(set);
+    const running = await connect(port);
+    const session = await requestSession(running);
+    await running.startSessions();
+    const measuring = measure(session, 40, 25);
+    await until(() => (set.snapshot().control?.reflectors.packetsOut ?? 0) >= 3);
+
+    await set.reconfigure({ ...config, limits: { ...config.limits, sessionsTotal: 1 } }, testKeys());
+    const late = await connect(port);
+    const error: unknown = await requestSession(late).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PeerRejectedError);
+    expect((error as PeerRejectedError).acceptCode).toBe(AcceptCode.PermanentResourceLimitation);
+
+    const report = await measuring;
+    expect(report.summary.loss).toMatchObject({ sent: 40, received: 40, lost: 0 });
+    // Once the running session is gone, the new limit has room again.
+    await running.stopSessions();
+    running.close();
+    await until(() => set.snapshot().control?.pool.reflectorsOpen === 0);
+    await expect(requestSession(late)).resolves.toBeDefined();
+    late.close();
+  });
+
+  it('a new access list: a connection made before keeps working, a new one from outside gets Modes 0; dropping the list lets it in again', async () => {
+    const { set, config } = await start({});
+    const port = controlPort(set);
+    const before = await connect(port);
+    await set.reconfigure({ ...config, access: { control: ['192.0.2.0/24'] } }, testKeys());
+    const refused: unknown = await connect(port).catch((caught: unknown) => caught);
+    expect((refused as PeerRejectedError).stage).toMatch(/Modes 0/);
+    await expect(requestSession(before)).resolves.toBeDefined();
+    before.close();
+    await set.reconfigure(config, testKeys());
+    const after = await connect(port);
+    after.close();
+  });
+
+  it('new limits reach the Light/STAMP listeners for new sessions (reflectorSessions)', async () => {
+    const { set, config } = await start({ control: undefined, reflectors: [reflectorListener('light')] });
+    const endpoint = endpointOf(set, 'light');
+    expect((await probe(endpoint, { protocol: 'twamp-light', count: 2 })).summary.loss.received).toBe(2);
+    await set.reconfigure({ ...config, limits: { ...config.limits, reflectorSessions: 1 } }, testKeys());
+    // The first sender's session is still there (idle timeout 900 s): a second one is over the limit.
+    expect((await probe(endpoint, { protocol: 'twamp-light', count: 2 })).summary.loss.received).toBe(0);
+    expect(set.snapshot().reflectors[0]?.stats.dropped['session-limit']).toBe(2);
+  });
+});
+
+describe('reconfigure: listeners by name', () => {
+  it('a removed reflector listener closes its port, an added one answers, one left alone keeps its socket and counters', async () => {
+    const { set, log, config } = await start({ control: undefined, reflectors: [reflectorListener('gone'), reflectorListener('kept')] });
+    const gone = endpointOf(set, 'gone');
+    const kept = endpointOf(set, 'kept');
+    expect((await probe(kept, { protocol: 'twamp-light', count: 2 })).summary.loss.received).toBe(2);
+
+    await set.reconfigure(
+      { ...config, listeners: { ...config.listeners, reflectors: [reflectorListener('kept'), reflectorListener('added', { protocol: 'stamp' })] } },
+      testKeys(),
+    );
+    expect(set.endpoints().map((endpoint) => endpoint.name)).toEqual(['kept', 'added']);
+    expect(endpointOf(set, 'kept').port).toBe(kept.port);
+    expect(await udpPortFree(gone.port)).toBe(true);
+    expect((await probe(endpointOf(set, 'added'), { protocol: 'stamp', count: 3 })).summary.loss.received).toBe(3);
+    expect((await probe(kept, { protocol: 'twamp-light', count: 2 })).summary.loss.received).toBe(2);
+    expect(set.snapshot().reflectors.find((reflector) => reflector.name === 'kept')?.stats.packetsOut).toBe(4);
+    expect(log.events('listener-closed').map((fields) => fields['name'])).toEqual(['gone']);
+    expect(log.events('listener-started').map((fields) => fields['name'])).toEqual(['gone', 'kept', 'added']);
+  });
+
+  it('a changed protocol reopens that listener with a warning', async () => {
+    const { set, log, config } = await start({ control: undefined, reflectors: [reflectorListener('switch')] });
+    await set.reconfigure({ ...config, listeners: { ...config.listeners, reflectors: [reflectorListener('switch', { protocol: 'stamp' })] } }, testKeys());
+    expect(endpointOf(set, 'switch').kind).toBe('stamp');
+    expect(log.records.find((record) => record.fields['event'] === 'listener-reopened')).toMatchObject({ level: 'warn', fields: { name: 'switch', protocol: 'stamp' } });
+    expect((await probe(endpointOf(set, 'switch'), { protocol: 'stamp', count: 2 })).summary.loss.received).toBe(2);
+  });
+
+  it('the control listener removed and added back by a reload', async () => {
+    const { set, config } = await start({});
+    await set.reconfigure({ ...config, listeners: { ...config.listeners, control: undefined } }, testKeys());
+    expect(set.endpoints()).toEqual([]);
+    expect(set.snapshot().control).toBeUndefined();
+    await set.reconfigure(config, testKeys());
+    const client = await connect(controlPort(set));
+    client.close();
+  });
+});
+
+describe('close(grace)', () => {
+  it('a running session finishes within the grace, then close() resolves without waiting the whole grace; new connections are refused', async () => {
+    const { set } = await start({});
+    const port = controlPort(set);
+    const client = await connect(port);
+    const session = await requestSession(client);
+    await client.startSessions();
+    const measuring = measure(session, 20, 25);
+    await until(() => (set.snapshot().control?.reflectors.packetsOut ?? 0) >= 2);
+
+    const startedAt = Date.now();
+    const closing = set.close(60_000);
+    expect(set.close(60_000)).toBe(closing);
+    await expect(connect(port)).rejects.toThrow();
+    const report = await measuring;
+    expect(report.summary.loss).toMatchObject({ sent: 20, received: 20, lost: 0 });
+    await client.stopSessions();
+    client.close();
+    await closing;
+    expect(Date.now() - startedAt).toBeLessThan(45_000);
+    expect(set.snapshot().control?.pool.reflectorsOpen).toBe(0);
+  });
+
+  it('a session still running when the grace ends is closed with its connection and its reflector', async () => {
+    const { set } = await start({ reflectors: [reflectorListener('light')] });
+    const client = await connect(controlPort(set));
+    const session = await requestSession(client);
+    await client.startSessions();
+    const light = endpointOf(set, 'light');
+    await set.close(300);
+    await client.closed.catch(() => undefined);
+    expect(set.snapshot().control?.pool.reflectorsOpen).toBe(0);
+    expect(await udpPortFree(session.receiver.port)).toBe(true);
+    expect(await udpPortFree(light.port)).toBe(true);
+  });
+});
