@@ -86,6 +86,13 @@ describe('wrong types and out of range', () => {
     }
   });
 
+  it('rejects target addresses that are neither an IP address nor a host name', () => {
+    for (const address of ['10.0.1', '"999.1.1.1"', '"-bad.example"', '"a b"', '"2001:db8::g"']) {
+      expect(only(`agent: {targets: [{name: a, protocol: stamp, address: ${address}}]}`)).toMatchObject({ path: 'agent.targets[0].address', expected: 'an IP address or a host name' });
+    }
+    expect(parseConfig('agent: {targets: [{name: a, protocol: stamp, address: peer-1.example.net}]}').agent.targets[0]?.address).toBe('peer-1.example.net');
+  });
+
   it('rejects bad DSCP values with wire\'s words', () => {
     expect(only('agent: {defaults: {dscp: AF99}}')).toMatchObject({ path: 'agent.defaults.dscp', received: '"AF99"' });
     expect(only('agent: {defaults: {dscp: 64}}').expected).toContain('0 to 63');

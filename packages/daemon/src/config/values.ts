@@ -74,7 +74,9 @@ const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?
 export const host = leaf((value) => {
   if (typeof value !== 'string') return new Invalid();
   const text = value.trim();
-  return tryParseIpAddress(text) !== undefined || HOST_NAME.test(text) ? text : new Invalid();
+  if (tryParseIpAddress(text) !== undefined) return text;
+  // A name whose last label is all digits is a mistyped address (`10.0.1`), not a host (RFC 3696 §2).
+  return HOST_NAME.test(text) && !/(^|\.)\d+\.?$/.test(text) ? text : new Invalid();
 });
 
 export const name = leaf((value) => (typeof value === 'string' && NAME_PATTERN.test(value) ? value : new Invalid()));
