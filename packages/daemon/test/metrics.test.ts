@@ -314,6 +314,35 @@ describe('agent metrics', () => {
     expect(await metrics.text()).not.toMatch(/^twampd_agent_rtt_seconds_count\{target="paris"\}/m);
   });
 
+  it('says the same through prom-client\'s Registry as through the fast path of text()', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => snapshot(3), agentHistograms: true });
+    metrics.state(TARGET, 'running');
+    metrics.packet(TARGET, reply(0, 300_000, 200_000));
+    metrics.window(windowOf(TARGET, [reply(0, 300_000, 200_000), reply(1, 300_000, 250_000)], 1));
+    const agentLines = (text: string): string[] =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith('twampd_agent_'))
+        .sort();
+    const fast = agentLines(await metrics.text());
+    expect(fast.length).toBeGreaterThan(60);
+    expect(agentLines(await metrics.registry.metrics())).toEqual(fast);
+    const json = await metrics.registry.getMetricsAsJSON();
+    expect(json.find((metric) => metric.name === 'twampd_agent_rtt_seconds')?.values).toContainEqual(
+      expect.objectContaining({ metricName: 'twampd_agent_rtt_seconds_count', labels: { target: 'paris' }, value: 1 }),
+    );
+  });
+
+  it('escapes a target name that needs it, and the scrape stays valid', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    const odd = { ...TARGET, name: 'a "quoted" \\ name\nwith a newline' };
+    metrics.state(odd, 'running');
+    metrics.packet(odd, reply(0, 300_000, 200_000));
+    const text = await metrics.text();
+    expect(text).toContain('twampd_agent_target_up{target="a \\"quoted\\" \\\\ name\\nwith a newline"} 1');
+    if (!promtoolMissing) expect((await promtoolCheck(text)).code).toBe(0);
+  });
+
   it('keeps two instances apart (own registries, not the global one)', async () => {
     const a = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
     const b = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
@@ -392,6 +421,32 @@ describe('/metrics over HTTP', () => {
     expect(after.get(bucket('0.025'))).toBe(before.get(bucket('0.025')));
     expect(after.get(bucket('0.05'))).toBe((before.get(bucket('0.05')) ?? NaN) + 4);
     expect(after.get('twampd_agent_packets_sent_total{target="paris"}')).toBe(4);
+  });
+
+  it('writes a large exposition (3000 targets: many slices) whole, with the right length', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    for (let i = 0; i < 3000; i++) {
+      const target = { ...TARGET, name: `t${i}` };
+      metrics.state(target, 'running');
+      metrics.packet(target, reply(0, 300_000, 200_000));
+    }
+    const server = await startHttpServer({
+      address: '127.0.0.1',
+      port: 0,
+      metrics,
+      health: () => ({ status: 'ok', uptimeMs: 1, listeners: [], targets: { total: 3000, running: 3000, backoff: 0 } }),
+      log: silent,
+    });
+    servers.push(server);
+    const response = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+    const body = Buffer.from(await response.arrayBuffer());
+    expect(Number(response.headers.get('content-length'))).toBe(body.length);
+    const text = body.toString('utf8');
+    expect(text.match(/^twampd_agent_target_up\{/gm)).toHaveLength(3000);
+    expect(text.match(/^twampd_agent_rtt_seconds_count\{/gm)).toHaveLength(3000);
+    const agentPart = (all: string): string => all.split('\n').filter((line) => line.includes('twampd_agent_')).join('\n');
+    expect(agentPart(text)).toBe(agentPart(await metrics.text()));
+    if (!promtoolMissing) expect((await promtoolCheck(text)).code).toBe(0);
   });
 
   it.skipIf(promtoolMissing)('a removed target\'s series vanish from the scrape, which stays valid', async () => {

@@ -129,8 +129,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   }
   const metrics = options.metrics;
   if (metrics === undefined) return;
-  const text = await metrics.text();
-  send(response, head, 200, metrics.contentType, text);
+  const chunks = await metrics.chunks();
+  await sendChunks(response, head, metrics.contentType, chunks);
 }
 
 function send(response: ServerResponse, head: boolean, status: number, contentType: string, body: string): void {
@@ -140,6 +140,38 @@ function send(response: ServerResponse, head: boolean, status: number, contentTy
     'cache-control': 'no-store',
   });
   response.end(head ? undefined : body);
+}
+
+/**
+ * A large exposition (10 000 targets with histograms: ≈ 45 MiB) written chunk by chunk, waiting for
+ * 'drain' when the socket's buffer is full: never one string of it all, never all of it buffered.
+ */
+async function sendChunks(response: ServerResponse, head: boolean, contentType: string, chunks: readonly string[]): Promise<void> {
+  let length = 0;
+  for (const chunk of chunks) length += Buffer.byteLength(chunk);
+  response.writeHead(200, { 'content-type': contentType, 'content-length': length, 'cache-control': 'no-store' });
+  if (head) {
+    response.end();
+    return;
+  }
+  for (const chunk of chunks) {
+    if (response.destroyed) return;
+    if (!response.write(chunk)) await drained(response);
+  }
+  response.end();
+}
+
+/** Resolves on 'drain', or when the client went away (then nothing more is written). */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
 }
 
 function endpoint(address: string, port: number): string {

@@ -40,8 +40,26 @@ export class DaemonMetrics implements AgentObserver {
   }
 
   /** The text exposition (Prometheus 0.0.4) of every metric. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    return (await this.chunks()).join('');
+  }
+
+  /**
+   * The text exposition as chunks, each ending with a newline, in registration order (what the HTTP
+   * server writes, without ever building one string of it). The agent's per-target families are
+   * rendered by their own fast path, which yields to the event loop (see target-family.ts); every
+   * other metric the Registry's way. All collect callbacks run in the first synchronous pass, so the
+   * listeners are read once per scrape.
+   */
+  async chunks(): Promise<string[]> {
+    const families: readonly unknown[] = this.#agent.families;
+    const parts = await Promise.all(
+      this.registry.getMetricsAsArray().map(async (metric): Promise<string[]> => {
+        const family = this.#agent.families[families.indexOf(metric)];
+        return family === undefined ? [`${await this.registry.getSingleMetricAsString(metric.name)}\n`] : family.slices();
+      }),
+    );
+    return parts.flat();
   }
 
   /** The Content-Type header value for `text()`. */
