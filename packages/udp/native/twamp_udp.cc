@@ -90,6 +90,8 @@ void KeepKernelTimestampsOn() {
 static Napi::Object InitTwampUdp(Napi::Env env, Napi::Object exports) {
   using namespace twamp_udp;
   KeepKernelTimestampsOn();
+  // The environment's shared receive areas (UdpSocket's sharedReceive); freed with it.
+  env.SetInstanceData<AddonData>(new AddonData());
   exports.Set("layoutVersion", Napi::Number::New(env, kLayoutVersion));
   exports.Set("UdpSocket", UdpSocket::Define(env));
   exports.Set("clockStatus", Napi::Function::New(env, ClockStatus, "clockStatus"));

@@ -130,20 +130,13 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info)
   batch_size_ = batch;
   max_packet_ = static_cast<size_t>(max_packet);
 
-  // JavaScript-owned memory: V8 never moves an ArrayBuffer's backing store, and the references
-  // below keep it alive while the addon writes into it.
-  Napi::ArrayBuffer slab = Napi::ArrayBuffer::New(env, static_cast<size_t>(batch_size_) * max_packet_);
-  if (env.IsExceptionPending()) { closed_ = true; return; }
-  Napi::ArrayBuffer meta = Napi::ArrayBuffer::New(env, static_cast<size_t>(batch_size_) * kMetaStride * sizeof(int32_t));
-  if (env.IsExceptionPending()) { closed_ = true; return; }
+  shared_receive_ = IntArg(info, 5, 0) != 0;
+  rx_ = AcquireReceiveArea(env, batch_size_, max_packet_, shared_receive_);
+  if (rx_ == nullptr) { closed_ = true; return; }
   Napi::ArrayBuffer ctl = Napi::ArrayBuffer::New(env, kCtlBytes);
   if (env.IsExceptionPending()) { closed_ = true; return; }
-  slab_ = static_cast<uint8_t*>(slab.Data());
-  meta_ = static_cast<int32_t*>(meta.Data());
   stats_ = static_cast<double*>(ctl.Data());
   stamp_ = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(ctl.Data()) + kStampByteOffset);
-  slab_ref_ = Napi::Persistent(slab);
-  meta_ref_ = Napi::Persistent(meta);
   ctl_ref_ = Napi::Persistent(ctl);
   on_batch_ = Napi::Persistent(info[3].As<Napi::Function>());
   on_error_ = Napi::Persistent(info[4].As<Napi::Function>());
@@ -151,23 +144,58 @@ UdpSocket::UdpSocket(const Napi::CallbackInfo& info)
   tx_count_ = reinterpret_cast<int32_t*>(static_cast<uint8_t*>(ctl.Data()) + kTxCountByteOffset);
   sq_count_ = reinterpret_cast<int32_t*>(static_cast<uint8_t*>(ctl.Data()) + kSendCountByteOffset);
   sq_refused_ = reinterpret_cast<int32_t*>(static_cast<uint8_t*>(ctl.Data()) + kSendRefusedByteOffset);
+}
 
-  const size_t n = static_cast<size_t>(batch_size_);
-  rx_dirty_ = batch_size_;
-  rx_msgs_.assign(n, mmsghdr{});
-  rx_iov_.assign(n, iovec{});
-  rx_names_.assign(n, sockaddr_storage{});
-  rx_control_.assign(n * kRxControlBytes / sizeof(uint64_t), 0);
-  rx_reply_from_.assign(n, ReplySource{});
+ReceiveArea::ReceiveArea(Napi::Env env, int batch, size_t max_packet_size)
+    : batch_size(batch), max_packet(max_packet_size) {
+  // JavaScript-owned memory: V8 never moves an ArrayBuffer's backing store, and the references
+  // below keep it alive while the addon writes into it.
+  const size_t n = static_cast<size_t>(batch_size);
+  Napi::ArrayBuffer slab_buffer = Napi::ArrayBuffer::New(env, n * max_packet);
+  if (env.IsExceptionPending()) return;
+  Napi::ArrayBuffer meta_buffer = Napi::ArrayBuffer::New(env, n * kMetaStride * sizeof(int32_t));
+  if (env.IsExceptionPending()) return;
+  slab_ref = Napi::Persistent(slab_buffer);
+  meta_ref = Napi::Persistent(meta_buffer);
+  meta = static_cast<int32_t*>(meta_buffer.Data());
+  dirty = batch_size;
+  msgs.assign(n, mmsghdr{});
+  iov.assign(n, iovec{});
+  names.assign(n, sockaddr_storage{});
+  control.assign(n * kRxControlBytes / sizeof(uint64_t), 0);
+  reply_from.assign(n, ReplySource{});
+  uint8_t* base = static_cast<uint8_t*>(slab_buffer.Data());
   for (size_t i = 0; i < n; ++i) {
-    rx_iov_[i].iov_base = slab_ + i * max_packet_;
-    rx_iov_[i].iov_len = max_packet_;
-    msghdr& header = rx_msgs_[i].msg_hdr;
-    header.msg_name = &rx_names_[i];
-    header.msg_iov = &rx_iov_[i];
+    iov[i].iov_base = base + i * max_packet;
+    iov[i].iov_len = max_packet;
+    msghdr& header = msgs[i].msg_hdr;
+    header.msg_name = &names[i];
+    header.msg_iov = &iov[i];
     header.msg_iovlen = 1;
-    header.msg_control = reinterpret_cast<uint8_t*>(rx_control_.data()) + i * kRxControlBytes;
+    header.msg_control = reinterpret_cast<uint8_t*>(control.data()) + i * kRxControlBytes;
   }
+  slab = base;  // last: ok() means complete
+}
+
+std::shared_ptr<ReceiveArea> UdpSocket::AcquireReceiveArea(Napi::Env env, int batch_size, size_t max_packet,
+                                                           bool shared) {
+  AddonData* data = shared ? env.GetInstanceData<AddonData>() : nullptr;
+  if (data != nullptr) {
+    auto& areas = data->shared_areas;
+    for (auto it = areas.begin(); it != areas.end();) {
+      std::shared_ptr<ReceiveArea> area = it->lock();
+      if (area == nullptr) {
+        it = areas.erase(it);  // every socket of that size has closed
+        continue;
+      }
+      if (area->batch_size == batch_size && area->max_packet == max_packet) return area;
+      ++it;
+    }
+  }
+  auto area = std::make_shared<ReceiveArea>(env, batch_size, max_packet);
+  if (!area->ok()) return nullptr;
+  if (data != nullptr) data->shared_areas.push_back(area);
+  return area;
 }
 
 UdpSocket::~UdpSocket() {
@@ -507,7 +535,7 @@ Napi::Value UdpSocket::ReplyBuffers(const Napi::CallbackInfo& info) {
 }
 
 const ReplySource* UdpSocket::ReplyFrom(int index) const {
-  const ReplySource& source = rx_reply_from_[static_cast<size_t>(index)];
+  const ReplySource& source = rx_->reply_from[static_cast<size_t>(index)];
   return source.known && reply_from_arrival_ ? &source : nullptr;
 }
 
@@ -515,7 +543,7 @@ int UdpSocket::QueueReply(int index, const uint8_t* data, size_t length, int sta
   if (length > max_packet_) {
     // Larger than a slot: send it now, behind what is queued, so replies keep their order.
     FlushReplies();
-    const msghdr& received = rx_msgs_[static_cast<size_t>(index)].msg_hdr;
+    const msghdr& received = rx_->msgs[static_cast<size_t>(index)].msg_hdr;
     return SendDirect(const_cast<uint8_t*>(data), length, static_cast<const sockaddr*>(received.msg_name),
                       received.msg_namelen, ReplyFrom(index), stamp_offset, false, ttl, tos);
   }
@@ -556,7 +584,7 @@ Napi::Value UdpSocket::Reply(const Napi::CallbackInfo& info) {
 void UdpSocket::FlushReplies() {
   int32_t queued = *tx_count_;
   *tx_count_ = 0;
-  if (queued <= 0 || fd_ < 0 || tx_slab_ == nullptr) return;
+  if (queued <= 0 || fd_ < 0 || tx_slab_ == nullptr || rx_ == nullptr) return;
   if (queued > batch_size_) queued = batch_size_;  // the metadata is shared memory: never trust it blindly
   // Entries are written by JavaScript: each is checked against the batch it answers (whose
   // receive slots stay untouched until the next recvmmsg(), which always comes after this).
@@ -582,7 +610,7 @@ void UdpSocket::FlushReplies() {
     tx_iov_[m].iov_base = slot;
     tx_iov_[m].iov_len = static_cast<size_t>(length);
     msghdr& header = tx_msgs_[m].msg_hdr;
-    const msghdr& received = rx_msgs_[static_cast<size_t>(index)].msg_hdr;
+    const msghdr& received = rx_->msgs[static_cast<size_t>(index)].msg_hdr;
     header.msg_name = received.msg_name;
     header.msg_namelen = received.msg_namelen;
     const ReplySource* from = ReplyFrom(index);
@@ -826,10 +854,11 @@ Napi::Value UdpSocket::FlushSends(const Napi::CallbackInfo& info) {
 void UdpSocket::PrepareReceive() {
   // recvmmsg() overwrites these per message it fills (only those): everything else was set up
   // once, so only the slots of the last batch need resetting.
-  const int dirty = rx_dirty_;
-  rx_dirty_ = 0;
+  ReceiveArea& rx = *rx_;
+  const int dirty = rx.dirty;
+  rx.dirty = 0;
   for (int i = 0; i < dirty; ++i) {
-    msghdr& header = rx_msgs_[static_cast<size_t>(i)].msg_hdr;
+    msghdr& header = rx.msgs[static_cast<size_t>(i)].msg_hdr;
     header.msg_namelen = sizeof(sockaddr_storage);
     header.msg_controllen = kRxControlBytes;
     header.msg_flags = 0;
@@ -837,7 +866,7 @@ void UdpSocket::PrepareReceive() {
 }
 
 void UdpSocket::ParseControl(int index, msghdr* header, int32_t* meta, bool* kernel_time) {
-  ReplySource& reply = rx_reply_from_[static_cast<size_t>(index)];
+  ReplySource& reply = rx_->reply_from[static_cast<size_t>(index)];
   int32_t flags = 0;
   for (cmsghdr* c = CMSG_FIRSTHDR(header); c != nullptr; c = CMSG_NXTHDR(header, c)) {
     const uint8_t* data = CMSG_DATA(c);
@@ -916,8 +945,8 @@ int32_t UdpSocket::FillMeta(int count) {
   timespec now{};
   double bytes = 0;
   for (int i = 0; i < count; ++i) {
-    mmsghdr& message = rx_msgs_[static_cast<size_t>(i)];
-    int32_t* meta = meta_ + static_cast<size_t>(i) * kMetaStride;
+    mmsghdr& message = rx_->msgs[static_cast<size_t>(i)];
+    int32_t* meta = rx_->meta + static_cast<size_t>(i) * kMetaStride;
     std::memset(meta, 0, kMetaStride * sizeof(int32_t));
     size_t length = message.msg_len;
     if (length > max_packet_) length = max_packet_;
@@ -946,7 +975,7 @@ int32_t UdpSocket::FillMeta(int count) {
       meta[kMetaPort] = ntohs(sin6->sin6_port);
     }
     meta[kMetaFlags] = flags;
-    rx_reply_from_[static_cast<size_t>(i)].known = false;
+    rx_->reply_from[static_cast<size_t>(i)].known = false;
     bool kernel_time = false;
     ParseControl(i, &message.msg_hdr, meta, &kernel_time);
     if (kernel_time) {
@@ -1002,7 +1031,7 @@ void UdpSocket::OnReadable(int status) {
   for (int round = 0; round < kMaxRoundsPerWakeup; ++round) {
     if (closed_) return;
     PrepareReceive();
-    const int count = recvmmsg(fd_, rx_msgs_.data(), static_cast<unsigned>(batch_size_), MSG_DONTWAIT, nullptr);
+    const int count = recvmmsg(fd_, rx_->msgs.data(), static_cast<unsigned>(batch_size_), MSG_DONTWAIT, nullptr);
     if (count < 0) {
       const int error = errno;
       if (error == EINTR) continue;
@@ -1012,7 +1041,7 @@ void UdpSocket::OnReadable(int status) {
       continue;
     }
     if (count == 0) return;
-    rx_dirty_ = count;
+    rx_->dirty = count;
     const int32_t batch_flags = FillMeta(count);
     current_count_ = count;
     reply_count_ = count;
@@ -1031,10 +1060,10 @@ void UdpSocket::OnReadable(int status) {
       StopPolling();
       return;
     }
-    if (!closed_) {
-      FlushReplies();
-      DeliverPendingErrors();
-    }
+    if (!closed_) FlushReplies();
+    // A shared area is the next socket's once this returns: nothing may name its slots later.
+    if (shared_receive_) reply_count_ = 0;
+    if (!closed_) DeliverPendingErrors();
     if (exception != nullptr) {
       napi_fatal_exception(env, exception);
       return;
@@ -1127,9 +1156,9 @@ Napi::Value UdpSocket::Close(const Napi::CallbackInfo& info) {
 Napi::Value UdpSocket::Buffers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array result = Napi::Array::New(env, 3);
-  if (closed_ || slab_ref_.IsEmpty()) return result;
-  result.Set(0u, slab_ref_.Value());
-  result.Set(1u, meta_ref_.Value());
+  if (closed_ || rx_ == nullptr) return result;
+  result.Set(0u, rx_->slab_ref.Value());
+  result.Set(1u, rx_->meta_ref.Value());
   result.Set(2u, ctl_ref_.Value());
   return result;
 }
@@ -1182,8 +1211,6 @@ void UdpSocket::CloseNow(napi_async_cleanup_hook_handle teardown) {
     fd_ = -1;
   }
   // JavaScript-owned memory goes back to the garbage collector; nothing below writes to it again.
-  slab_ = nullptr;
-  meta_ = nullptr;
   stats_ = dummy_stats_;
   stamp_ = dummy_stamp_;
   if (!in_destructor_) {
@@ -1192,8 +1219,6 @@ void UdpSocket::CloseNow(napi_async_cleanup_hook_handle teardown) {
     if (js_depth_ == 0) async_context_.reset();  // else when the running callback returns
     on_batch_.Reset();
     on_error_.Reset();
-    slab_ref_.Reset();
-    meta_ref_.Reset();
     ctl_ref_.Reset();
     tx_slab_ref_.Reset();
     tx_meta_ref_.Reset();
@@ -1210,11 +1235,8 @@ void UdpSocket::CloseNow(napi_async_cleanup_hook_handle teardown) {
 }
 
 void UdpSocket::ReleaseBuffers() {
-  std::vector<mmsghdr>().swap(rx_msgs_);
-  std::vector<iovec>().swap(rx_iov_);
-  std::vector<sockaddr_storage>().swap(rx_names_);
-  std::vector<uint64_t>().swap(rx_control_);
-  std::vector<ReplySource>().swap(rx_reply_from_);
+  // A shared area stays with the sockets still using it; the last one to let go frees it.
+  rx_.reset();
   std::vector<mmsghdr>().swap(tx_msgs_);
   std::vector<iovec>().swap(tx_iov_);
   std::vector<uint64_t>().swap(tx_control_);

@@ -20,14 +20,6 @@ namespace twamp_udp {
 
 class UdpSocket;
 
-// The libuv handle lives in its own allocation: libuv keeps using it until the close callback,
-// which may run after the JavaScript wrapper (and so UdpSocket) has been garbage-collected.
-struct PollBox {
-  uv_poll_t handle;
-  UdpSocket* owner;                          // null once the socket let go of the handle
-  napi_async_cleanup_hook_handle teardown;   // set when closing for environment teardown
-};
-
 // What the reply path needs of each received packet: the local address to answer from.
 struct ReplySource {
   bool known;
@@ -36,11 +28,53 @@ struct ReplySource {
   in6_addr v6;    // ipi6_addr: the destination address (unspecified for multicast)
 };
 
+// The receive side of a socket: the slab and metadata shared with JavaScript, and the mmsghdrs
+// of recvmmsg() addressed into them. A socket owns one, or, opened with sharedReceive, uses the
+// one of its environment for its (batch size, max packet) pair. Sharing is safe because a batch
+// is only valid during its callback and sockets are read one at a time on the loop's thread:
+// OnReadable() fills the area, calls JavaScript, sends the replies that name the area's source
+// addresses, and returns before any other socket's OnReadable() can run. (JavaScript cannot
+// re-enter the loop; a worker has its own environment and so its own areas.)
+struct ReceiveArea {
+  ReceiveArea(Napi::Env env, int batch_size, size_t max_packet);
+  ReceiveArea(const ReceiveArea&) = delete;
+  ReceiveArea& operator=(const ReceiveArea&) = delete;
+
+  bool ok() const { return slab != nullptr; }
+
+  const int batch_size;
+  const size_t max_packet;
+  Napi::Reference<Napi::ArrayBuffer> slab_ref;
+  Napi::Reference<Napi::ArrayBuffer> meta_ref;
+  uint8_t* slab = nullptr;
+  int32_t* meta = nullptr;
+  std::vector<mmsghdr> msgs;
+  std::vector<iovec> iov;
+  std::vector<sockaddr_storage> names;
+  std::vector<uint64_t> control;   // uint64_t for cmsghdr alignment
+  std::vector<ReplySource> reply_from;
+  int dirty = 0;   // slots the last recvmmsg() filled (PrepareReceive resets them)
+};
+
+// Per environment (the main thread, each worker): the shared receive areas still in use.
+struct AddonData {
+  std::vector<std::weak_ptr<ReceiveArea>> shared_areas;
+};
+
+// The libuv handle lives in its own allocation: libuv keeps using it until the close callback,
+// which may run after the JavaScript wrapper (and so UdpSocket) has been garbage-collected.
+struct PollBox {
+  uv_poll_t handle;
+  UdpSocket* owner;                          // null once the socket let go of the handle
+  napi_async_cleanup_hook_handle teardown;   // set when closing for environment teardown
+};
+
 class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
  public:
   static Napi::Function Define(Napi::Env env);
 
-  // new UdpSocket(family 4|6, batchSize, maxPacketSize, onBatch(count, flags), onError(errno, op, endpoint?))
+  // new UdpSocket(family 4|6, batchSize, maxPacketSize, onBatch(count, flags), onError(errno, op, endpoint?),
+  //               sharedReceive 0|1)
   explicit UdpSocket(const Napi::CallbackInfo& info);
   ~UdpSocket() override;
 
@@ -82,6 +116,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   int32_t FillMeta(int count);
   void ParseControl(int index, msghdr* header, int32_t* meta, bool* kernel_time);
   void PrepareReceive();
+  static std::shared_ptr<ReceiveArea> AcquireReceiveArea(Napi::Env env, int batch_size, size_t max_packet, bool shared);
   static void* SharedBuffer(napi_env env, size_t bytes, Napi::Reference<Napi::ArrayBuffer>* ref);
   bool EnsureTransmitBuffers(napi_env env);
   const ReplySource* ReplyFrom(int index) const;
@@ -114,9 +149,9 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   bool in_destructor_ = false;
   bool dispatching_ = false;   // inside the batch callback: reply() is allowed, memory stays
   bool connected_ = false;
+  bool shared_receive_ = false;
   bool reply_from_arrival_ = true;   // bound to a wildcard: replies name their source address
   int current_count_ = 0;      // packets in the batch being dispatched
-  int rx_dirty_ = 0;           // receive slots the last recvmmsg() filled (PrepareReceive resets them)
   int js_depth_ = 0;           // calls into JavaScript on the stack (close() may happen inside)
 
   PollBox* box_ = nullptr;
@@ -127,20 +162,12 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   Napi::FunctionReference on_error_;
   // The shared ArrayBuffers stay referenced while open, so their backing stores (which the raw
   // pointers below point into) cannot be collected under the addon.
-  Napi::Reference<Napi::ArrayBuffer> slab_ref_;
-  Napi::Reference<Napi::ArrayBuffer> meta_ref_;
   Napi::Reference<Napi::ArrayBuffer> ctl_ref_;
-  uint8_t* slab_ = nullptr;
-  int32_t* meta_ = nullptr;
   double* stats_ = nullptr;
   uint32_t* stamp_ = nullptr;
 
-  // Receive side: one mmsghdr per batch slot, addressed into the slab.
-  std::vector<mmsghdr> rx_msgs_;
-  std::vector<iovec> rx_iov_;
-  std::vector<sockaddr_storage> rx_names_;
-  std::vector<uint64_t> rx_control_;   // uint64_t for cmsghdr alignment
-  std::vector<ReplySource> rx_reply_from_;
+  // Receive side (own or shared, see ReceiveArea); null once closed.
+  std::shared_ptr<ReceiveArea> rx_;
 
   // Transmit side for replies, allocated on the first reply (senders never need it). The queue
   // itself is shared with JavaScript: octets in the send slab (slot q at q * max_packet_),

@@ -47,6 +47,15 @@ export interface UdpSocketOptions {
   readonly maxPacketSize?: number;
   /** Packets per receive batch (recvmmsg vlen). Default 64. */
   readonly batchSize?: number;
+  /**
+   * Receive into buffers shared by every socket of this thread that sets this option with the same
+   * batchSize and maxPacketSize (the ReceiveBatch object is shared too). A batch is valid only during
+   * its callback anyway, and sockets are read one at a time, so thousands of mostly idle sockets (an
+   * agent's slow sessions) need one set of receive buffers instead of one each: native, about
+   * batchSize × (maxPacketSize + 0.6 KiB) saved per socket. Default false. The fallback has no
+   * receive buffers and ignores it.
+   */
+  readonly sharedReceive?: boolean;
   /** Which implementation to use; default `auto` (native when it loads). Env TWAMP_UDP_IMPL overrides `auto`. */
   readonly implementation?: UdpImplementation | 'auto';
 }

@@ -51,7 +51,7 @@ export function checkSocketOptions(options: UdpSocketOptions): void {
   checkInteger(issues, 'sendBufferSize', options.sendBufferSize, 1, MAX_BUFFER_SIZE);
   checkInteger(issues, 'maxPacketSize', options.maxPacketSize, 1, 65_535);
   checkInteger(issues, 'batchSize', options.batchSize, 1, MAX_BATCH_SIZE);
-  for (const flag of ['reuseAddress', 'dontFragment'] as const) {
+  for (const flag of ['reuseAddress', 'dontFragment', 'sharedReceive'] as const) {
     const value: unknown = options[flag];
     if (value !== undefined && typeof value !== 'boolean') {
       issues.push({ path: flag, expected: 'true or false', received: describe(value) });

@@ -60,6 +60,8 @@ export type NativeHandleConstructor = new (
   maxPacketSize: number,
   onBatch: BatchCallback,
   onError: ErrorCallback,
+  /** 1: receive into the environment's shared area for this batchSize × maxPacketSize (see UdpSocketOptions.sharedReceive). */
+  sharedReceive: number,
 ) => NativeHandle;
 
 export interface NativeBinding {

@@ -26,6 +26,7 @@ export interface ResolvedOptions {
   readonly sendBufferSize: number | undefined;
   readonly maxPacketSize: number;
   readonly batchSize: number;
+  readonly sharedReceive: boolean;
 }
 
 function show(value: unknown): string {
@@ -75,6 +76,7 @@ export function resolveOptions(options: UdpSocketOptions): ResolvedOptions {
   checkInteger(issues, 'sendBufferSize', options.sendBufferSize, 1, MAX_BUFFER_SIZE);
   checkInteger(issues, 'maxPacketSize', options.maxPacketSize, MIN_PACKET_SIZE, MAX_PACKET_SIZE);
   checkInteger(issues, 'batchSize', options.batchSize, MIN_BATCH_SIZE, MAX_BATCH_SIZE);
+  checkBoolean(issues, 'sharedReceive', options.sharedReceive);
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     family: fam,
@@ -88,5 +90,6 @@ export function resolveOptions(options: UdpSocketOptions): ResolvedOptions {
     sendBufferSize: options.sendBufferSize,
     maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
     batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+    sharedReceive: options.sharedReceive ?? false,
   };
 }

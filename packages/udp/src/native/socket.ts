@@ -62,6 +62,10 @@ import { addressExpectation, isAddressOf, isInteger, type ResolvedOptions } from
 const TWO_POW_32 = 4_294_967_296;
 const ECONNREFUSED = constants.errno.ECONNREFUSED;
 const EMPTY = new ArrayBuffer(0);
+// Stand-ins for the queues' views until they are attached (and after close): shared, as nothing
+// can be written into an empty array, so an idle socket carries no arrays of its own.
+const NO_INT32 = new Int32Array(0);
+const NO_UINT32 = new Uint32Array(0);
 /** Up to this length a reply is copied octet by octet: cheaper than making a subarray to set(). */
 const SHORT_COPY = 128;
 
@@ -78,6 +82,13 @@ function copyIntoSlot(slab: Uint8Array, at: number, data: Uint8Array, length: nu
     slab.set(data.subarray(0, length), at);
   }
 }
+
+/**
+ * The batch object of each shared receive area (sharedReceive), keyed by the area's slab: sockets
+ * on one area read the same memory, so they share the object that reads it (one address cache,
+ * one set of views) as well. Weak: it goes with the area.
+ */
+const sharedBatches = new WeakMap<ArrayBuffer, NativeReceiveBatch>();
 
 export const NATIVE_CAPABILITIES: UdpCapabilities = Object.freeze({
   implementation: 'native',
@@ -163,8 +174,8 @@ export class NativeReceiveBatch implements ReceiveBatch {
   release(): void {
     this.count = 0;
     this.slab = EMPTY;
-    this.meta = new Int32Array(0);
-    this.metaUnsigned = new Uint32Array(0);
+    this.meta = NO_INT32;
+    this.metaUnsigned = NO_UINT32;
     this.metaBytes = new Uint8Array(0);
     this.views = [];
   }
@@ -267,6 +278,8 @@ export class NativeUdpSocket implements UdpSocket {
   private readonly binding: NativeBinding;
   private readonly handle: NativeHandle;
   private readonly batch: NativeReceiveBatch;
+  /** The batch (and the memory it reads) is shared with other sockets: never released by this one. */
+  private readonly sharedBatch: boolean;
   private receiveHandler: ((batch: ReceiveBatch) => void) | undefined;
   private errorHandler: ((error: Error) => void) | undefined;
   private dispatching = false;
@@ -278,35 +291,69 @@ export class NativeUdpSocket implements UdpSocket {
   private connectedTo: string | undefined;
   private readonly batchSize: number;
   private readonly maxPacketSize: number;
+  /**
+   * Called by the addon once per received batch, and for asynchronous errors (from the loop, never
+   * inside another call). Made in the constructor rather than as arrow-function fields: a
+   * transpiler that keeps function names (tsx) would give each field's function a `name` property
+   * and with it a 256-octet property store, per socket.
+   */
+  private readonly onBatch: (count: number, flags: number) => void;
+  private readonly onNativeError: (errno: number, operation: string, endpoint: string | undefined) => void;
   /** The reply queue shared with the addon, attached on the first reply. */
   private sendSlab: Uint8Array | undefined;
-  private sendMeta = new Int32Array(0);
+  private sendMeta = NO_INT32;
   private readonly sendCount: Int32Array;
   /** The send queue of queue()/flushSends(), attached on the first queue(). */
   private queueSlab: Uint8Array | undefined;
-  private queueMeta = new Int32Array(0);
-  private queueStamps = new Uint32Array(0);
-  private queueResults = new Int32Array(0);
+  private queueMeta = NO_INT32;
+  private queueStamps = NO_UINT32;
+  private queueResults = NO_INT32;
   private readonly queueCount: Int32Array;
   private readonly queueRefused: Int32Array;
   /**
    * The addon's destination table, mirrored: slot k holds destAddress[k]:destPort[k]. Each
    * destination is parsed once (setDestination); queued packets name their slot. destQueued[k]
    * is the flush generation that last queued to slot k: a slot still named by the queue is never
-   * reused, and as there are as many slots as queue entries, a free one always exists.
+   * reused, and as there are as many slots as queue entries, a free one always exists. Made with
+   * the queue (attachQueue): a socket that never queues carries none of it.
    */
-  private readonly destAddress: (string | undefined)[];
-  private readonly destPort: Int32Array;
-  private readonly destQueued: Int32Array;
+  private destAddress: (string | undefined)[] = [];
+  private destPort = NO_INT32;
+  private destQueued = NO_INT32;
   private destNext = 0;
   private lastDestination = -1;
   private flushGeneration = 1;
 
   private constructor(binding: NativeBinding, options: ResolvedOptions) {
+    this.onBatch = (count: number, flags: number): void => {
+      const batch = this.batch;
+      batch.count = count;
+      batch.timeSource = (flags & BATCH_KERNEL_TIME) !== 0 ? 'kernel' : 'userspace';
+      const handler = this.receiveHandler;
+      if (handler === undefined) return;
+      this.dispatching = true;
+      try {
+        handler(batch);
+      } finally {
+        this.dispatching = false;
+      }
+    };
+    this.onNativeError = (errno: number, operation: string, endpoint: string | undefined): void => {
+      const handler = this.errorHandler;
+      if (handler === undefined) return;
+      handler(networkError(this.binding, errno, operation, endpoint ?? this.connectedTo));
+    };
     this.binding = binding;
     this.family = options.family;
     this.boundAddress = options.address;
-    this.handle = new binding.UdpSocket(options.family, options.batchSize, options.maxPacketSize, this.onBatch, this.onNativeError);
+    this.handle = new binding.UdpSocket(
+      options.family,
+      options.batchSize,
+      options.maxPacketSize,
+      this.onBatch,
+      this.onNativeError,
+      options.sharedReceive ? 1 : 0,
+    );
     const [slab, meta, ctl] = this.handle.buffers();
     if (slab === undefined || meta === undefined || ctl === undefined) throw new Error('twamp_udp: the addon returned no buffers');
     this.batchSize = options.batchSize;
@@ -315,11 +362,12 @@ export class NativeUdpSocket implements UdpSocket {
     this.sendCount = new Int32Array(ctl, TX_COUNT_BYTE_OFFSET, 1);
     this.queueCount = new Int32Array(ctl, SEND_COUNT_BYTE_OFFSET, 1);
     this.queueRefused = new Int32Array(ctl, SEND_REFUSED_BYTE_OFFSET, 1);
-    this.destAddress = new Array<string | undefined>(options.batchSize).fill(undefined);
-    this.destPort = new Int32Array(options.batchSize).fill(-1);
-    this.destQueued = new Int32Array(options.batchSize);
     this.stats = new NativeStats(new Float64Array(ctl, 0, STAMP_BYTE_OFFSET / 8));
-    this.batch = new NativeReceiveBatch(slab, meta, options.maxPacketSize, new AddressCache());
+    // An addon without shared areas hands each socket its own slab: then nothing is shared here either.
+    const shared = options.sharedReceive ? sharedBatches.get(slab) : undefined;
+    this.sharedBatch = options.sharedReceive;
+    this.batch = shared ?? new NativeReceiveBatch(slab, meta, options.maxPacketSize, new AddressCache());
+    if (options.sharedReceive && shared === undefined) sharedBatches.set(slab, this.batch);
   }
 
   /** Opens, configures, binds and starts a socket; on any failure nothing stays open. */
@@ -550,6 +598,9 @@ export class NativeUdpSocket implements UdpSocket {
     this.queueMeta = new Int32Array(meta);
     this.queueStamps = new Uint32Array(stamps);
     this.queueResults = new Int32Array(results);
+    this.destAddress = new Array<string | undefined>(this.batchSize).fill(undefined);
+    this.destPort = new Int32Array(this.batchSize).fill(-1);
+    this.destQueued = new Int32Array(this.batchSize);
     return this.queueSlab;
   }
 
@@ -637,39 +688,17 @@ export class NativeUdpSocket implements UdpSocket {
     this.isClosed = true;
     this.handle.close();
     this.sendSlab = undefined;
-    this.sendMeta = new Int32Array(0);
+    this.sendMeta = NO_INT32;
     this.queueSlab = undefined;
-    this.queueMeta = new Int32Array(0);
-    this.queueStamps = new Uint32Array(0);
-    this.queueResults = new Int32Array(0);
+    this.queueMeta = NO_INT32;
+    this.queueStamps = NO_UINT32;
+    this.queueResults = NO_INT32;
     this.receiveHandler = undefined;
     this.errorHandler = undefined;
-    this.batch.release();
+    if (!this.sharedBatch) this.batch.release();
   }
 
   // ---- internals
-
-  /** Called by the addon once per received batch. */
-  private readonly onBatch = (count: number, flags: number): void => {
-    const batch = this.batch;
-    batch.count = count;
-    batch.timeSource = (flags & BATCH_KERNEL_TIME) !== 0 ? 'kernel' : 'userspace';
-    const handler = this.receiveHandler;
-    if (handler === undefined) return;
-    this.dispatching = true;
-    try {
-      handler(batch);
-    } finally {
-      this.dispatching = false;
-    }
-  };
-
-  /** Called by the addon (from the loop, never inside another call) for asynchronous errors. */
-  private readonly onNativeError = (errno: number, operation: string, endpoint: string | undefined): void => {
-    const handler = this.errorHandler;
-    if (handler === undefined) return;
-    handler(networkError(this.binding, errno, operation, endpoint ?? this.connectedTo));
-  };
 
   private deferError(error: NetworkError): void {
     process.nextTick(() => {
