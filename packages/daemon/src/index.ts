@@ -61,3 +61,17 @@ export {
 
 // listeners: the TWAMP-Control server (ControlServer + ReflectorPool) and the Light/STAMP reflectors, reloadable
 export { type ListenerDeps, offeredModes, securityModeName, startListeners } from './listeners/index.js';
+
+// logging, metrics, http (metrics): pino JSON lines with secrets redacted; Prometheus registry (listener counters read at scrape time, agent histograms); /metrics and /healthz
+export { createLogger, type DaemonLogger, isSecretFieldName, LOG_SERVICE, REDACTED, redactSecrets } from './logging/index.js';
+export { CONTROL_PROTOCOL, DaemonMetrics, type DaemonMetricsOptions, DELAY_BUCKETS_SECONDS, JITTER_DIRECTIONS } from './metrics/index.js';
+export {
+  HEADERS_TIMEOUT_MS,
+  type HttpServerHandle,
+  type HttpServerOptions,
+  KEEP_ALIVE_TIMEOUT_MS,
+  MAX_CONNECTIONS,
+  MAX_HEADER_BYTES,
+  REQUEST_TIMEOUT_MS,
+  startHttpServer,
+} from './http/index.js';
