@@ -146,7 +146,7 @@ describe('reconfigure: listeners by name', () => {
 
 describe('close(grace)', () => {
   it('a running session finishes within the grace, then close() resolves without waiting the whole grace; new connections are refused', async () => {
-    const { set } = await start({});
+    const { set, log } = await start({});
     const port = controlPort(set);
     const client = await connect(port);
     const session = await requestSession(client);
@@ -165,6 +165,8 @@ describe('close(grace)', () => {
     await closing;
     expect(Date.now() - startedAt).toBeLessThan(45_000);
     expect(set.snapshot().control?.pool.reflectorsOpen).toBe(0);
+    expect(log.events('session-ended')).toHaveLength(1);
+    expect(log.events('listener-closed')).toEqual([expect.objectContaining({ name: 'control', port })]);
   });
 
   it('a session still running when the grace ends is closed with its connection and its reflector', async () => {

@@ -17,6 +17,8 @@ export class ControlListener {
   /** The security part of the config this listener was opened with (a change needs a reopen). */
   readonly #modes: number;
   readonly #pbkdf2Count: number;
+  /** The bound port, kept: a closed server no longer has one, and logs name it after the close. */
+  readonly #port: number;
   #closing: Promise<void> | undefined;
 
   private constructor(config: ControlListenerConfig, server: ControlServer, pool: ReflectorPool, modes: number, pbkdf2Count: number) {
@@ -25,6 +27,7 @@ export class ControlListener {
     this.#pool = pool;
     this.#modes = modes;
     this.#pbkdf2Count = pbkdf2Count;
+    this.#port = server.port;
   }
 
   /** Listen. Throws a NetworkError naming the listener (port taken, address not local) or a ConfigError. */
@@ -63,22 +66,22 @@ export class ControlListener {
   }
 
   get port(): number {
-    return this.#server.port;
+    return this.#port;
   }
 
   snapshot(): ControlListenerSnapshot {
     const pool = this.#pool.stats;
-    return { name: 'control', address: this.config.address, port: this.#server.port, server: this.#server.stats, pool, reflectors: pool.reflectors };
+    return { name: 'control', address: this.config.address, port: this.#port, server: this.#server.stats, pool, reflectors: pool.reflectors };
   }
 
   endpoint(): ListenerEndpoint {
-    return { name: 'control', kind: 'control', address: this.config.address, port: this.#server.port };
+    return { name: 'control', kind: 'control', address: this.config.address, port: this.#port };
   }
 
   /** Can a reload keep this server? Not when it moves, or offers other Modes or another PBKDF2 count (read once, at listen). */
   keeps(config: ControlListenerConfig, daemon: DaemonConfig): boolean {
     if (config.address !== this.config.address) return false;
-    if (config.port !== 0 && config.port !== this.#server.port) return false;
+    if (config.port !== 0 && config.port !== this.#port) return false;
     return offeredModes(daemon.security.modes, config.extensions) === this.#modes && daemon.security.pbkdf2Count === this.#pbkdf2Count;
   }
 
