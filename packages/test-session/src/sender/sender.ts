@@ -5,7 +5,7 @@
 // → T1 (written by the socket immediately before sendmsg() when nothing covers it, else by us
 // right before protection) → send → recordSent. Per reply: source check → unprotect/verify → read
 // the fields into a reused record → T4 from the kernel when the socket has it → recordReply.
-import type { ClockClaim, LossReason, SessionStatisticsOptions } from '@twamp/metrics';
+import type { ClockClaim, SessionStatisticsOptions } from '@twamp/metrics';
 import { MAX_IN_FLIGHT_CAPACITY, roundTripTime, SessionStatistics } from '@twamp/metrics';
 import { clockStatus, type ClockStatus, type ReceiveBatch, type SendOptions, type UdpSocket, openUdpSocket } from '@twamp/udp';
 import { clockClaimFromErrorEstimate, errorEstimateForClock } from '../shared/clock.js';
@@ -76,8 +76,13 @@ const CLOCK_REFRESH_MS = 1000;
 const DRAIN_GRACE_MS = 1000;
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 const DEFAULT_RECEIVE_PACKET = 2048;
-/** The in-flight ring never goes below this (a slow session needs a handful of slots: rate × loss timeout). */
-const MIN_IN_FLIGHT = 16;
+/**
+ * The in-flight ring never goes below this. A slow session needs a handful of slots (rate × (loss
+ * timeout + 200 ms) × 2 is 4.4 at 1 packet/s and 2 s), and at 8 the rings stay small enough for
+ * V8 to keep them inside the object (an 8-slot Float64Array is 64 octets) rather than in a
+ * separately allocated backing store, which counts for an agent's thousands of sessions.
+ */
+const MIN_IN_FLIGHT = 8;
 /**
  * Receive batch sizes: a fast session takes replies 64 at a time (one callback per batch); a slow one
  * (under 1 packet/ms) rarely has more than a burst waiting, and each batch slot holds a receive buffer,
@@ -92,6 +97,15 @@ const FAST_RECEIVE_BATCH = 64;
 const EXACT_RUN_LIMIT = 10_000;
 const EXACT_CONTINUOUS_LIMIT = 256;
 const SLOW_RECEIVE_BATCH = 8;
+/**
+ * At or below this rate (one packet per 10 ms, bursts counted) a session is "slow": the kind an
+ * agent runs by the thousand. Its socket receives into the receive buffers the process's slow
+ * sockets share (sharedReceive: a batch is read and recorded before the callback returns), and
+ * it sends each packet with send() instead of the send queue (one packet per tick has nothing to
+ * batch), so a slow socket carries no buffers of its own. Faster sessions keep their own buffers
+ * and the batched path unchanged. A slow session with bursts keeps the queue for its bursts.
+ */
+const SLOW_PACKETS_PER_MS = 0.1;
 
 type MutableResult = { -readonly [K in keyof PacketResult]: PacketResult[K] };
 
@@ -226,10 +240,23 @@ export class SessionSender implements SessionSenderApi {
   /** The sample handed to metrics when nobody asked for events (reused: metrics copies what it keeps). */
   readonly #scratch: MutableResult;
 
+  // Callbacks handed to timers, the socket and metrics: one closure each per sender, made in the
+  // constructor around the #run… methods. (Arrow-function class fields would do the same, but a
+  // transpiler keeping function names, as tsx does, gives each of those a `name` property and
+  // with it a 256-octet property store: 1.8 KiB per sender, 18 MiB for an agent's 10 000.)
+  readonly #begin: () => void;
+  readonly #tick: () => void;
+  readonly #onBatch: (batch: ReceiveBatch) => void;
+  readonly #onLost: (sequence: number) => void;
+  readonly #onLossTimer: () => void;
+  readonly #forceComplete: () => void;
+  readonly #emitInterval: () => void;
+
   /** Validate, open the socket, start sending. Bad options: ConfigError; socket failures: NetworkError. */
   static async open(options: SessionSenderOptions): Promise<SessionSender> {
     const resolved = resolveSenderOptions(options);
     const largest = Math.max(...resolved.sizes);
+    const rate = packetsPerMs(resolved);
     const socket = await openUdpSocket({
       family: resolved.family,
       ...(resolved.localAddress === undefined ? {} : { address: resolved.localAddress }),
@@ -239,7 +266,8 @@ export class SessionSender implements SessionSenderApi {
       ...(resolved.dontFragment === undefined ? {} : { dontFragment: resolved.dontFragment }),
       // Replies are as long as the request (or the reflector base): room for the largest, plus slack.
       maxPacketSize: Math.min(65_535, Math.max(DEFAULT_RECEIVE_PACKET, largest + 64)),
-      batchSize: packetsPerMs(resolved) >= 1 ? FAST_RECEIVE_BATCH : SLOW_RECEIVE_BATCH,
+      batchSize: rate >= 1 ? FAST_RECEIVE_BATCH : SLOW_RECEIVE_BATCH,
+      sharedReceive: rate <= SLOW_PACKETS_PER_MS,
       receiveBufferSize: RECEIVE_BUFFER_BYTES,
       sendBufferSize: RECEIVE_BUFFER_BYTES,
       implementation: resolved.implementation,
@@ -248,6 +276,27 @@ export class SessionSender implements SessionSenderApi {
   }
 
   private constructor(options: ResolvedSenderOptions, socket: UdpSocket) {
+    this.#begin = (): void => {
+      this.#runBegin();
+    };
+    this.#tick = (): void => {
+      this.#runTick();
+    };
+    this.#onBatch = (batch: ReceiveBatch): void => {
+      this.#runOnBatch(batch);
+    };
+    this.#onLost = (sequence: number): void => {
+      this.#runOnLost(sequence);
+    };
+    this.#onLossTimer = (): void => {
+      this.#runOnLossTimer();
+    };
+    this.#forceComplete = (): void => {
+      this.#runForceComplete();
+    };
+    this.#emitInterval = (): void => {
+      this.#runEmitInterval();
+    };
     this.#options = options;
     this.#socket = socket;
     this.#clock = new WallClock();
@@ -266,8 +315,8 @@ export class SessionSender implements SessionSenderApi {
     const caps = socket.capabilities;
     this.#t1Source = this.#builder.t1Writer === 'sender' || !caps.stampOnSend ? 'userspace' : 'stamp-on-send';
     this.#t4Source = caps.kernelTimestamps ? 'kernel' : 'userspace';
-    this.#batched = caps.batching;
-    const queueCapacity = caps.batching ? socket.sendQueueCapacity : 0;
+    this.#batched = caps.batching && !(packetsPerMs(options) <= SLOW_PACKETS_PER_MS && options.burst === 1);
+    const queueCapacity = this.#batched ? socket.sendQueueCapacity : 0;
     this.#queuedSequence = new Uint32Array(queueCapacity);
     this.#queuedPlannedMs = new Float64Array(queueCapacity);
     this.#queuedT1 = new Float64Array(queueCapacity);
@@ -357,15 +406,15 @@ export class SessionSender implements SessionSenderApi {
 
   // ---- sending --------------------------------------------------------------------------------
 
-  readonly #begin = (): void => {
+  #runBegin(): void {
     this.#sendImmediate = undefined;
     if (this.#sendingDone) return;
     this.#startMs = this.#clock.monotonicMs();
     this.#started = true;
     this.#tick();
-  };
+  }
 
-  readonly #tick = (): void => {
+  #runTick(): void {
     this.#sendTimer = undefined;
     this.#sendImmediate = undefined;
     if (this.#sendingDone) return;
@@ -388,7 +437,7 @@ export class SessionSender implements SessionSenderApi {
     }
     if (!this.#sendDue(now)) return;
     this.#arm(this.#startMs + timeline.nextMs - clock.monotonicMs());
-  };
+  }
 
   /**
    * Send every slot due by `now`, queued and flushed once on a batching socket. False when sending
@@ -646,7 +695,7 @@ export class SessionSender implements SessionSenderApi {
 
   // ---- receiving ------------------------------------------------------------------------------
 
-  readonly #onBatch = (batch: ReceiveBatch): void => {
+  #runOnBatch(batch: ReceiveBatch): void {
     if (this.#complete) return;
     if (batch.timeSource === 'userspace') this.#t4Source = 'userspace';
     const count = batch.count;
@@ -674,7 +723,7 @@ export class SessionSender implements SessionSenderApi {
     }
     this.#inBatch = false;
     if (this.#sendingDone) this.#checkDone();
-  };
+  }
 
   #record(batch: ReceiveBatch, index: number, replyLength: number, t4: number): void {
     const f = this.#reader.fields;
@@ -721,9 +770,9 @@ export class SessionSender implements SessionSenderApi {
 
   // ---- loss and completion --------------------------------------------------------------------
 
-  readonly #onLost = (sequence: number, _reason: LossReason): void => {
+  #runOnLost(sequence: number): void {
     if (this.#handler !== undefined || this.#queue !== undefined) this.#emit({ type: 'lost', sequence });
-  };
+  }
 
   #armLossTimer(): void {
     const deadline = this.#metrics.nextDeadline;
@@ -733,30 +782,30 @@ export class SessionSender implements SessionSenderApi {
     this.#lossTimer = setTimeout(this.#onLossTimer, Math.max(0, Math.ceil(waitMs)) + 1);
   }
 
-  readonly #onLossTimer = (): void => {
+  #runOnLossTimer(): void {
     this.#lossTimer = undefined;
     this.#metrics.expire(this.#clock.nowRelativeNanos());
     if (this.#sendingDone) this.#checkDone();
     if (!this.#complete) this.#armLossTimer();
-  };
+  }
 
   #checkDone(): void {
     if (!this.#complete && this.#sendingDone && this.#metrics.pending === 0) this.#finish();
   }
 
-  readonly #forceComplete = (): void => {
+  #runForceComplete(): void {
     this.#drainTimer = undefined;
     if (this.#complete) return;
     // Everything still pending has had its loss timeout and more: declare it lost.
     this.#metrics.expire(Number.MAX_SAFE_INTEGER);
     this.#finish();
-  };
+  }
 
-  readonly #emitInterval = (): void => {
+  #runEmitInterval(): void {
     const summary = this.#metrics.takeWindow();
     this.#emit({ type: 'interval', index: this.#intervalIndex, summary });
     this.#intervalIndex += 1;
-  };
+  }
 
   #finish(): void {
     this.#complete = true;

@@ -11,6 +11,11 @@
 import { monotonicClockReader } from '@twamp/udp';
 
 const NANOS_PER_MILLI = 1_000_000;
+/**
+ * One reader for every sender of the process: a reading is taken and used synchronously, so the
+ * reader's cell is never shared across an await, and thousands of senders need no cell each.
+ */
+let sharedMonotonic: (() => number) | undefined;
 /** Bound on the wait for Date.now() to tick while anchoring (it ticks every millisecond). */
 const ANCHOR_SPIN_LIMIT_MS = 3;
 
@@ -25,7 +30,8 @@ export class WallClock {
   #anchorRelNs: number;
 
   constructor() {
-    const monotonic = monotonicClockReader();
+    // Made on first use, not at import: importing the package loads no addon.
+    const monotonic = (sharedMonotonic ??= monotonicClockReader());
     this.#monotonic = monotonic;
     const start = monotonic();
     const first = Date.now();
