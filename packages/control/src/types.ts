@@ -187,7 +187,10 @@ export interface ControlServerApi {
    * allowed, no keys, default limits and timeouts).
    */
   reconfigure(options: ControlServerReconfiguration): void;
-  /** Stop accepting; close every connection (releasing its sessions) once `graceMs` has passed. */
+  /**
+   * Stop accepting; close every connection (releasing its sessions) once `graceMs` has passed or
+   * the last connection has ended. Calling again while closing may shorten the grace, never extend it.
+   */
   close(graceMs?: number): Promise<void>;
 }
 

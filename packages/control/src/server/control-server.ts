@@ -232,6 +232,10 @@ export class ControlServer implements ControlServerApi {
       this.#logger?.info('server-closing', { connections: this.#connections.size, graceMs });
       if (graceMs > 0 && this.#connections.size > 0) await this.#drained(graceMs);
       for (const tracked of [...this.#connections]) this.#run(tracked, tracked.connection.close());
+    } else {
+      // Closing already: a shorter grace (a reopened server's, then the daemon's stop) cuts the wait.
+      const endGrace = this.#onDrained;
+      if (endGrace !== undefined) setTimeout(endGrace, graceMs).unref();
     }
     await closed;
   }

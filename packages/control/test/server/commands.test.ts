@@ -370,6 +370,19 @@ describe('bad input', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
+  it('server close: a second close with a shorter grace cuts the first one\'s wait', async () => {
+    const { raw, server } = await connected(Mode.Unauthenticated);
+    await raw.request();
+    servers.splice(servers.indexOf(server), 1);
+    const started = Date.now();
+    const first = server.close(120_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await server.close(0);
+    await first;
+    await raw.closed;
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
   it('server close releases every connection', async () => {
     const { raw, handler, server } = await connected(Mode.Unauthenticated);
     const a = await raw.request();
