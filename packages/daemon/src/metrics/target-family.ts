@@ -94,6 +94,10 @@ class ValueSink implements SampleSink {
   }
 }
 
+/**
+ * Registered like a prom-client metric (it extends Gauge only to be one for the Registry's types):
+ * its values come from the store, so Gauge's own set()/inc() are not used and would not show.
+ */
 export class TargetFamily<E extends TargetEntry> extends Gauge {
   readonly #spec: TargetFamilySpec<E>;
   readonly #entries: () => Iterable<E>;
