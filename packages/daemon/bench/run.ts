@@ -18,7 +18,7 @@
  *
  * Prints a markdown table, the exact commands, the machine, and one JSON line.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,6 +62,8 @@ const { values: opts } = parseArgs({
     'control-clients': { type: 'string', default: '4' },
     'step-seconds': { type: 'string' },
     'loss-pct': { type: 'string', default: '0.1' },
+    /** Run twampd from src through tsx even when apps/twampd/dist/bin.js is built. */
+    source: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -96,7 +98,11 @@ const log = (line: string): void => {
 
 const workDir = mkdtempSync(join(tmpdir(), 'twampd-bench-'));
 const tsx: readonly string[] = [process.execPath, '--conditions=@twamp/source', '--import', 'tsx'];
-const twampdCommand = (configPath: string): string[] => [...tsx, resolve(repoRoot, 'apps/twampd/src/bin.ts'), '--config', configPath];
+// The built twampd is what operators run (no transpiler in memory); from source only when asked or not built.
+const builtTwampd = resolve(repoRoot, 'apps/twampd/dist/bin.js');
+const TWAMPD_BUILT = !opts.source && existsSync(builtTwampd);
+const twampdCommand = (configPath: string): string[] =>
+  TWAMPD_BUILT ? [process.execPath, builtTwampd, '--config', configPath] : [...tsx, resolve(repoRoot, 'apps/twampd/src/bin.ts'), '--config', configPath];
 const twampCommand = (args: readonly string[]): string[] => [...tsx, resolve(repoRoot, 'apps/twamp/src/bin.ts'), ...args];
 const KEY_ID = 'bench';
 const KEY_SECRET = 'a bench passphrase, not a secret';
@@ -446,7 +452,7 @@ const loadAfter = loadavg();
 const cpu = cpus();
 process.stdout.write(`\n## twampd benchmarks (${new Date().toISOString()})\n\n`);
 process.stdout.write(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Linux ${release()}, Node ${process.version}; load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}.\n\n`);
-process.stdout.write(`Command: pnpm --filter @twamp/daemon bench -- ${argv.join(' ')}\n\n`);
+process.stdout.write(`Command: pnpm --filter @twamp/daemon bench -- ${argv.join(' ')} (twampd ${TWAMPD_BUILT ? 'built: apps/twampd/dist/bin.js' : 'from source through tsx'}; references from source through tsx)\n\n`);
 process.stdout.write('| section | measure | ours | reference | ratio | target |\n|---|---|---|---|---|---|\n');
 for (const row of rows) process.stdout.write(`| ${row.section} | ${row.measure} | ${row.ours} | ${row.reference} | ${row.ratio} | ${row.target} |\n`);
 if (errors.length > 0) process.stdout.write(`\nErrors:\n${errors.map((e) => `- ${e}`).join('\n')}\n`);
