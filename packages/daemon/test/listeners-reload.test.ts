@@ -3,19 +3,25 @@
 // added and moved by name; a new access list; close(grace) lets a running session finish, cuts one
 // that does not, and is idempotent.
 import { createSocket } from 'node:dgram';
+import { createKeyStore } from '@twamp/control';
 import { AcceptCode, PeerRejectedError } from '@twamp/errors';
+import { StampSecurity } from '@twamp/wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startListeners } from '../src/listeners/index.js';
 import type { DaemonConfig, ListenerSetApi } from '../src/types.js';
 import {
   type ConfigParts,
   connect,
+  controlListener,
   endpointOf,
+  KEY_ID,
   measure,
   probe,
   RecordingLog,
   reflectorListener,
   requestSession,
+  STAMP_KEY_ID,
+  STAMP_SECRET,
   testConfig,
   testKeys,
   until,
@@ -104,6 +110,56 @@ describe('reconfigure: limits', () => {
   });
 });
 
+describe('reconfigure: keys and modes', () => {
+  it('a rotated key: new connections need the new passphrase, a connection made before keeps its session', async () => {
+    const { set, config } = await start({ modes: ['authenticated'], keyFile: '/unused/keys' });
+    const port = controlPort(set);
+    const before = await connect(port, { mode: 'authenticated' });
+    await set.reconfigure(config, createKeyStore([[KEY_ID, 'the rotated passphrase']]));
+    const old: unknown = await connect(port, { mode: 'authenticated' }).catch((caught: unknown) => caught);
+    expect((old as PeerRejectedError).acceptCode).toBe(AcceptCode.Failure);
+    const fresh = await connect(port, { mode: 'authenticated', passphrase: 'the rotated passphrase' });
+    await expect(requestSession(before)).resolves.toBeDefined();
+    await expect(requestSession(fresh)).resolves.toBeDefined();
+    before.close();
+    fresh.close();
+  });
+
+  it('other modes offered: the control listener reopens on its port; a session of the old server keeps reflecting through the grace', async () => {
+    const { set, log, config } = await start({ shutdownGraceMs: 30_000 });
+    const port = controlPort(set);
+    const client = await connect(port);
+    const session = await requestSession(client);
+    await client.startSessions();
+    const measuring = measure(session, 30, 25);
+    await until(() => (set.snapshot().control?.reflectors.packetsOut ?? 0) >= 2);
+
+    const next = { ...config, security: { ...config.security, modes: ['open', 'authenticated'] as const }, listeners: { ...config.listeners, control: controlListener({ port }) } };
+    await set.reconfigure(next, testKeys());
+    expect(log.records.find((record) => record.fields['event'] === 'listener-reopened')).toMatchObject({ level: 'warn', fields: { name: 'control' } });
+    const fresh = await connect(port, { mode: 'authenticated' });
+    expect(fresh.securityMode).toBe(2);
+    fresh.close();
+    expect((await measuring).summary.loss).toMatchObject({ sent: 30, received: 30 });
+    await client.stopSessions();
+    client.close();
+  });
+
+  it('a new STAMP key reopens the authenticated STAMP listener with it', async () => {
+    const stamp = reflectorListener('stamp-auth', { protocol: 'stamp', stampSecurity: 'authenticated', keyId: STAMP_KEY_ID });
+    const { set, log, config } = await start({ control: undefined, reflectors: [stamp] });
+    await set.reconfigure(config, createKeyStore([[STAMP_KEY_ID, 'a new stamp key']]));
+    expect(log.events('listener-reopened')).toHaveLength(1);
+    const endpoint = endpointOf(set, 'stamp-auth');
+    const options = { protocol: 'stamp', count: 2, stampSecurity: StampSecurity.Authenticated } as const;
+    expect((await probe(endpoint, { ...options, stampKey: Buffer.from('a new stamp key') })).summary.loss.received).toBe(2);
+    expect((await probe(endpoint, { ...options, stampKey: Buffer.from(STAMP_SECRET) })).summary.loss.received).toBe(0);
+    // The same keys again: nothing to reopen.
+    await set.reconfigure(config, createKeyStore([[STAMP_KEY_ID, 'a new stamp key']]));
+    expect(log.events('listener-reopened')).toHaveLength(1);
+  });
+});
+
 describe('reconfigure: listeners by name', () => {
   it('a removed reflector listener closes its port, an added one answers, one left alone keeps its socket and counters', async () => {
     const { set, log, config } = await start({ control: undefined, reflectors: [reflectorListener('gone'), reflectorListener('kept')] });
@@ -167,6 +223,19 @@ describe('close(grace)', () => {
     expect(set.snapshot().control?.pool.reflectorsOpen).toBe(0);
     expect(log.events('session-ended')).toHaveLength(1);
     expect(log.events('listener-closed')).toEqual([expect.objectContaining({ name: 'control', port })]);
+  });
+
+  it('the stop\'s grace also bounds a control listener retired by a reload with a longer one', async () => {
+    const { set, config } = await start({ shutdownGraceMs: 120_000 });
+    const port = controlPort(set);
+    const client = await connect(port);
+    await requestSession(client);
+    const next = { ...config, security: { ...config.security, modes: ['open', 'mixed'] as const }, listeners: { ...config.listeners, control: controlListener({ port }) } };
+    await set.reconfigure(next, testKeys());
+    const startedAt = Date.now();
+    await set.close(200);
+    await client.closed.catch(() => undefined);
+    expect(Date.now() - startedAt).toBeLessThan(60_000);
   });
 
   it('a session still running when the grace ends is closed with its connection and its reflector', async () => {

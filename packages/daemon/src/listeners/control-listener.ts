@@ -103,13 +103,18 @@ export class ControlListener {
 
   /**
    * Stop accepting at once; connections get `graceMs` to end (less when the last one ends sooner),
-   * then every connection is closed and every reflector released. Idempotent.
+   * then every connection is closed and every reflector released. Calling again while closing may
+   * shorten the grace (a reopened listener's grace is cut by the daemon's stop), never extend it.
    */
   close(graceMs: number): Promise<void> {
-    this.#closing ??= this.#server.close(graceMs).finally(() => {
-      // Stopped sessions may still linger for their Timeout: the daemon is going, they go now.
-      this.#pool.close();
-    });
+    if (this.#closing === undefined) {
+      this.#closing = this.#server.close(graceMs).finally(() => {
+        // Stopped sessions may still linger for their Timeout: the listener is going, they go now.
+        this.#pool.close();
+      });
+    } else {
+      void this.#server.close(graceMs);
+    }
     return this.#closing;
   }
 }

@@ -31,8 +31,8 @@ class ListenerSet implements ListenerSetApi {
   #control: ControlListener | undefined;
   /** By name, in config order. */
   #reflectors = new Map<string, ReflectorListener>();
-  /** Control servers replaced by a reload, still closing (their connections get the grace). */
-  readonly #retiring = new Set<Promise<void>>();
+  /** Control listeners replaced by a reload, still closing (their connections get the grace). */
+  readonly #retiring = new Set<ControlListener>();
   #graceMs = 0;
   #closing: Promise<void> | undefined;
 
@@ -98,7 +98,8 @@ class ListenerSet implements ListenerSetApi {
     const control = this.#control;
     // The control side stops accepting at once and gets the grace; the Light/STAMP reflectors,
     // whose sessions have no end message, answer until the control side is done.
-    await Promise.all([control?.close(graceMs), ...this.#retiring]);
+    // Replaced control listeners get no more than this grace either.
+    await Promise.all([control?.close(graceMs), ...[...this.#retiring].map((retired) => retired.close(graceMs))]);
     for (const listener of this.#reflectors.values()) listener.close();
     for (const endpoint of this.endpoints()) this.#log.info({ event: 'listener-closed', ...endpoint }, 'listener closed');
   }
@@ -138,11 +139,15 @@ class ListenerSet implements ListenerSetApi {
 
   /** Stop a replaced control listener accepting at once; its running connections get the grace. */
   #retire(listener: ControlListener): void {
-    const closing = listener.close(this.#graceMs).finally(() => {
-      this.#retiring.delete(closing);
-      this.#log.info({ event: 'listener-closed', ...listener.endpoint() }, 'listener closed');
-    });
-    this.#retiring.add(closing);
+    this.#retiring.add(listener);
+    const closed = (error?: unknown): void => {
+      this.#retiring.delete(listener);
+      if (error === undefined) this.#log.info({ event: 'listener-closed', ...listener.endpoint() }, 'listener closed');
+      else this.#log.warn({ event: 'listener-closed', ...listener.endpoint(), error: error instanceof Error ? error.message : 'unknown' }, 'listener closed with an error');
+    };
+    listener.close(this.#graceMs).then(() => {
+      closed();
+    }, closed);
   }
 
   async #reconfigureReflectors(config: DaemonConfig, keys: KeyStore | undefined): Promise<void> {
