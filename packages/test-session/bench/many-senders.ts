@@ -4,9 +4,13 @@
 //   node --conditions=@twamp/source --import tsx bench/many-senders.ts --port PORT --sessions 10000 --seconds 20
 //
 // Opens the senders with their starts spread over one second, prints `ready {openMs}` when all
-// run, and one JSON line when all are done. Bounded: every sender has a count, and a guard aborts
-// them all after twice the planned time.
+// run, `sample {memory}` on SIGUSR2 (process.memoryUsage() and the resident size of the malloc
+// heap, to tell JavaScript from native memory), and one JSON line when all are done. Bounded: every
+// sender has a count; opening is given OPEN_LIMIT_MS (a loaded machine opens slowly), and from
+// `ready` a guard aborts them all after twice the planned time.
 
+import { setMaxListeners } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SessionSender } from '../src/index.js';
 
@@ -22,9 +26,32 @@ const { values } = parseArgs({
 const sessions = Number(values.sessions);
 const seconds = Number(values.seconds);
 const controller = new AbortController();
-const guard = setTimeout(() => {
-  controller.abort();
-}, seconds * 2000 + 30_000);
+// One abort listener per sender on the one signal: expected here, not a leak.
+setMaxListeners(sessions + 16, controller.signal);
+const OPEN_LIMIT_MS = 600_000;
+const openGuard = setTimeout(() => {
+  process.stderr.write(`many-senders: opening took more than ${OPEN_LIMIT_MS} ms, giving up\n`);
+  process.exit(1);
+}, OPEN_LIMIT_MS);
+
+/** Resident kB of the brk heap ([heap] in smaps): where glibc malloc keeps the addon's and V8's small native allocations. */
+function mallocHeapKb(): number {
+  try {
+    const smaps = readFileSync('/proc/self/smaps', 'utf8');
+    let inHeap = false;
+    let kb = 0;
+    for (const line of smaps.split('\n')) {
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inHeap = line.endsWith('[heap]');
+      else if (inHeap && line.startsWith('Rss:')) kb += Number(line.split(/\s+/)[1] ?? 0);
+    }
+    return kb;
+  } catch {
+    return Number.NaN;
+  }
+}
+process.on('SIGUSR2', () => {
+  process.stdout.write(`sample ${JSON.stringify({ memory: process.memoryUsage(), mallocHeapBytes: mallocHeapKb() * 1024 })}\n`);
+});
 
 const started = performance.now();
 const senders: SessionSender[] = [];
@@ -43,6 +70,10 @@ for (let i = 0; i < sessions; i += 1) {
   // Spread the first sends over about a second, so the load is 10 000 packets/s evenly, not in one burst.
   if (i % Math.max(1, Math.floor(sessions / 100)) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
 }
+clearTimeout(openGuard);
+const guard = setTimeout(() => {
+  controller.abort();
+}, seconds * 2000 + 30_000);
 process.stdout.write(`ready ${JSON.stringify({ sessions, openMs: performance.now() - started })}\n`);
 const reports = await Promise.all(senders.map((sender) => sender.done));
 clearTimeout(guard);

@@ -537,21 +537,42 @@ async function reflectorScale(key: 'ours' | 'c'): Promise<Footprint> {
   }
 }
 
-async function senderScale(): Promise<Footprint> {
+/** Where a process's memory is, from its own `sample` line (process.memoryUsage() and the malloc heap). */
+interface MemoryBreakdown {
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly mallocHeap: number;
+}
+
+async function senderScale(): Promise<Footprint & { readonly breakdown: MemoryBreakdown | undefined }> {
   const target = await startBlastReflector();
   try {
     const senders = start([...tsxNode, 'bench/many-senders.ts', '--port', String(target.port), '--sessions', String(SCALE_SESSIONS), '--seconds', String(SCALE_SECONDS)]);
-    await waitFor(senders, /^ready /m, 120_000);
+    // Opening 10 000 sessions takes 10-20 s on a quiet machine, minutes on a loaded one.
+    await waitFor(senders, /^ready /m, 600_000);
     const pid = senders.process.pid;
     await sleep(1000);
     const cpuShare = await cpuShareOver(pid, Math.max(1000, (SCALE_SECONDS - 4) * 1000));
     const mem = memory(pid);
+    const before = senders.stdout().length;
+    senders.process.kill('SIGUSR2');
+    let breakdown: MemoryBreakdown | undefined;
+    try {
+      const sample = await waitFor({ ...senders, stdout: () => senders.stdout().slice(before) }, /^sample (\{.*\})$/m, 5000);
+      const parsed = JSON.parse(sample[1] ?? '{}') as { memory: NodeJS.MemoryUsage; mallocHeapBytes: number };
+      const { heapUsed, heapTotal, external, arrayBuffers } = parsed.memory;
+      breakdown = { heapUsed, heapTotal, external, arrayBuffers, mallocHeap: parsed.mallocHeapBytes };
+    } catch {
+      breakdown = undefined;
+    }
     const timer = setTimeout(() => senders.process.kill('SIGKILL'), (SCALE_SECONDS * 2 + 60) * 1000);
     const { code } = await senders.exited;
     clearTimeout(timer);
     const result = lastJson(senders.stdout()) as { lossPct: number } | undefined;
     if (code !== 0 || result === undefined) throw new Error(`many-senders failed: ${senders.output().slice(-2000)}`);
-    return { rss: mem.rss, peak: mem.peak, cpuShare, lossPct: result.lossPct };
+    return { rss: mem.rss, peak: mem.peak, cpuShare, lossPct: result.lossPct, breakdown };
   } finally {
     await stop(target.child);
   }
@@ -573,11 +594,13 @@ async function scaleSection(): Promise<void> {
     target: '—',
   });
   const senders = await senderScale();
-  log(`  ${SCALE_SESSIONS} senders: ${describe(senders)}`);
+  const b = senders.breakdown;
+  const where = b === undefined ? '' : `; JS heap ${mib(b.heapUsed)} used of ${mib(b.heapTotal)}, array buffers ${mib(b.arrayBuffers)}, malloc heap ${mib(b.mallocHeap)}`;
+  log(`  ${SCALE_SESSIONS} senders: ${describe(senders)}${where}`);
   rows.push({
     section: 'scale',
-    measure: `${SCALE_SESSIONS} SessionSenders at 1 packet/s, one process, against blast reflect, ${SCALE_SECONDS} s`,
-    ours: describe(senders),
+    measure: `${SCALE_SESSIONS} SessionSenders at 1 packet/s, one process, against blast reflect, ${SCALE_SECONDS} s (RSS ≤ 300 MB; reflector row above for comparison)`,
+    ours: `${describe(senders)}${where}`,
     reference: 'n/a (blast send runs one session)',
     ratio: '—',
     target: '—',

@@ -18,6 +18,36 @@ const NANOS_PER_MILLI = 1_000_000;
 let sharedMonotonic: (() => number) | undefined;
 /** Bound on the wait for Date.now() to tick while anchoring (it ticks every millisecond). */
 const ANCHOR_SPIN_LIMIT_MS = 3;
+/**
+ * A clock made within this long of the process's last anchor reuses it: taking one spins up to a
+ * millisecond for Date.now() to tick, which made opening an agent's 10 000 senders take 10 s of CPU
+ * and more. The monotonic clock and the wall clock drift apart by parts per million, and each clock
+ * follow()s the wall clock on its own afterwards (the sender does every second), so a reused anchor
+ * is as good as a fresh one.
+ */
+const ANCHOR_REUSE_MS = 1000;
+
+interface Anchor {
+  /** The monotonic clock just after Date.now() ticked, ms. */
+  readonly monotonicMs: number;
+  /** Date.now() at that tick (an integer millisecond edge). */
+  readonly wallMs: number;
+}
+
+let sharedAnchor: Anchor | undefined;
+
+/** Wait for Date.now() to tick and read the monotonic clock at the edge. */
+function takeAnchor(monotonic: () => number): Anchor {
+  const start = monotonic();
+  const first = Date.now();
+  let wall = first;
+  let perf = start;
+  while (wall === first && perf - start < ANCHOR_SPIN_LIMIT_MS) {
+    wall = Date.now();
+    perf = monotonic();
+  }
+  return { monotonicMs: perf, wallMs: wall };
+}
 
 export class WallClock {
   /** Integer Unix seconds every relative time counts from. */
@@ -33,17 +63,14 @@ export class WallClock {
     // Made on first use, not at import: importing the package loads no addon.
     const monotonic = (sharedMonotonic ??= monotonicClockReader());
     this.#monotonic = monotonic;
-    const start = monotonic();
-    const first = Date.now();
-    let wall = first;
-    let perf = start;
-    while (wall === first && perf - start < ANCHOR_SPIN_LIMIT_MS) {
-      wall = Date.now();
-      perf = monotonic();
+    let anchor = sharedAnchor;
+    if (anchor === undefined || monotonic() - anchor.monotonicMs >= ANCHOR_REUSE_MS) {
+      anchor = takeAnchor(monotonic);
+      sharedAnchor = anchor;
     }
-    this.epochUnixSeconds = Math.floor(wall / 1000);
-    this.#anchorPerfMs = perf;
-    this.#anchorRelNs = (wall - this.epochUnixSeconds * 1000) * NANOS_PER_MILLI;
+    this.epochUnixSeconds = Math.floor(Date.now() / 1000);
+    this.#anchorPerfMs = anchor.monotonicMs;
+    this.#anchorRelNs = (anchor.wallMs - this.epochUnixSeconds * 1000) * NANOS_PER_MILLI;
   }
 
   /** Monotonic milliseconds, the schedule's timeline. */
