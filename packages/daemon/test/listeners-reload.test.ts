@@ -238,6 +238,16 @@ describe('close(grace)', () => {
     expect(Date.now() - startedAt).toBeLessThan(60_000);
   });
 
+  it('close() right after a reload waits for it: a listener the reload opened is closed too', async () => {
+    const { set, log, config } = await start({ control: undefined, reflectors: [reflectorListener('first')] });
+    const reloading = set.reconfigure({ ...config, listeners: { ...config.listeners, reflectors: [reflectorListener('first'), reflectorListener('second')] } }, testKeys());
+    await set.close(0);
+    await reloading;
+    const ports = log.events('listener-started').map((fields) => Number(fields['port']));
+    expect(ports).toHaveLength(2);
+    for (const port of ports) expect(await udpPortFree(port)).toBe(true);
+  });
+
   it('a session still running when the grace ends is closed with its connection and its reflector', async () => {
     const { set } = await start({ reflectors: [reflectorListener('light')] });
     const client = await connect(controlPort(set));

@@ -35,6 +35,8 @@ class ListenerSet implements ListenerSetApi {
   readonly #retiring = new Set<ControlListener>();
   #graceMs = 0;
   #closing: Promise<void> | undefined;
+  /** The reload in progress, if any: reloads run one at a time, and close() waits for one to finish. */
+  #reloading: Promise<void> = Promise.resolve();
 
   constructor(log: DaemonLog) {
     this.#log = log;
@@ -66,7 +68,21 @@ class ListenerSet implements ListenerSetApi {
     return out;
   }
 
-  async reconfigure(config: DaemonConfig, keys: KeyStore | undefined): Promise<void> {
+  reconfigure(config: DaemonConfig, keys: KeyStore | undefined): Promise<void> {
+    const run = this.#reloading.then(() => this.#reconfigure(config, keys));
+    // The next reload waits for this one whether it succeeded or not.
+    this.#reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  close(graceMs: number): Promise<void> {
+    this.#closing ??= this.#reloading.then(() => this.#closeAll(graceMs));
+    return this.#closing;
+  }
+
+  // ---- internals
+
+  async #reconfigure(config: DaemonConfig, keys: KeyStore | undefined): Promise<void> {
     if (this.#closing !== undefined) return;
     this.#graceMs = config.shutdownGraceMs;
     // Each part is tried even when the other failed; the first failure is thrown at the end.
@@ -86,13 +102,6 @@ class ListenerSet implements ListenerSetApi {
     this.#log.info({ event: 'listeners-reconfigured', listeners: this.endpoints().map((endpoint) => endpoint.name) }, 'listeners reconfigured');
     if (failure !== undefined) throw failure;
   }
-
-  close(graceMs: number): Promise<void> {
-    this.#closing ??= this.#closeAll(graceMs);
-    return this.#closing;
-  }
-
-  // ---- internals
 
   async #closeAll(graceMs: number): Promise<void> {
     const control = this.#control;
