@@ -238,13 +238,17 @@ describe('close(grace)', () => {
     expect(Date.now() - startedAt).toBeLessThan(60_000);
   });
 
-  it('close() right after a reload waits for it: a listener the reload opened is closed too', async () => {
+  it('close() during a reload: whatever the reload opened is closed too', async () => {
     const { set, log, config } = await start({ control: undefined, reflectors: [reflectorListener('first')] });
-    const reloading = set.reconfigure({ ...config, listeners: { ...config.listeners, reflectors: [reflectorListener('first'), reflectorListener('second')] } }, testKeys());
+    const next = { ...config, listeners: { ...config.listeners, reflectors: [reflectorListener('first'), reflectorListener('second')] } };
+    await set.reconfigure(next, testKeys());
+    // The second reload is queued behind nothing; close() is asked for while it runs or before it starts.
+    const reloading = set.reconfigure({ ...next, listeners: { ...next.listeners, reflectors: [...next.listeners.reflectors, reflectorListener('third')] } }, testKeys());
+    await new Promise((resolve) => setImmediate(resolve));
     await set.close(0);
     await reloading;
     const ports = log.events('listener-started').map((fields) => Number(fields['port']));
-    expect(ports).toHaveLength(2);
+    expect(ports.length).toBeGreaterThanOrEqual(2);
     for (const port of ports) expect(await udpPortFree(port)).toBe(true);
   });
 
