@@ -92,11 +92,17 @@ function checkLimits(limits: ServerLimits | undefined): Required<ServerLimits> {
   return merged;
 }
 
+/** setTimeout's longest delay (about 24.8 days); Node fires a longer one after 1 ms instead. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 function checkTimeouts(timeouts: ServerTimeouts | undefined): Required<ServerTimeouts> {
   const merged = { ...DEFAULT_TIMEOUTS, ...timeouts };
-  positiveInteger(merged.handshakeMs, 'timeouts.handshakeMs');
-  positiveInteger(merged.servwaitMs, 'timeouts.servwaitMs');
-  positiveInteger(merged.messageMs, 'timeouts.messageMs');
+  for (const key of ['handshakeMs', 'servwaitMs', 'messageMs'] as const) {
+    const value = merged[key];
+    if (!Number.isSafeInteger(value) || value < 1 || value > MAX_TIMEOUT_MS) {
+      throw new ConfigError([{ path: `timeouts.${key}`, expected: `an integer number of ms from 1 to ${MAX_TIMEOUT_MS}`, received: String(value) }]);
+    }
+  }
   return merged;
 }
 

@@ -15,4 +15,5 @@ export {
   DEFAULT_PBKDF2_COUNT,
   DEFAULT_SERVER_EXTENSIONS,
   DEFAULT_TIMEOUTS,
+  MAX_TIMEOUT_MS,
 } from './control-server.js';

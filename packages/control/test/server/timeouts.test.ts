@@ -105,6 +105,16 @@ describe('ControlServer.reconfigure', () => {
     expect((await (await client(s.port)).next('server-greeting')).modes).not.toBe(0);
   });
 
+  it('a timeout beyond setTimeout\'s range (which Node would fire after 1 ms) is a ConfigError', async () => {
+    const { server: s } = await server();
+    expect(() => {
+      s.reconfigure({ timeouts: { servwaitMs: 2 ** 31 } });
+    }).toThrow(/timeouts\.servwaitMs/);
+    expect(() => {
+      s.reconfigure({ timeouts: { handshakeMs: 1.5 } });
+    }).toThrow(/timeouts\.handshakeMs/);
+  });
+
   it('an invalid reload is refused and changes nothing', async () => {
     const { server: s } = await server();
     expect(() => {
