@@ -109,8 +109,12 @@ class Service {
     // Handlers first: a signal during start must not kill the process with Node's default action.
     this.#unsubscribe.push(
       io.onSignal('SIGHUP', () => void this.#reload()),
-      io.onSignal('SIGTERM', () => this.#stop('SIGTERM')),
-      io.onSignal('SIGINT', () => this.#stop('SIGINT')),
+      io.onSignal('SIGTERM', () => {
+        this.#stop('SIGTERM');
+      }),
+      io.onSignal('SIGINT', () => {
+        this.#stop('SIGINT');
+      }),
       io.onCrash((error, origin) => void this.#crash(error, origin)),
     );
     Daemon.start(config, { logger: this.#logger, configPath: this.#path }).then(

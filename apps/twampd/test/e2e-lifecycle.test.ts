@@ -1,11 +1,11 @@
-// twampd as a process: its command line, config mistakes (exit 2, each with its path and what is
-// expected), a taken port (exit 1, what and what to do), SIGHUP with a broken file (logged, keeps
+// twampd as a process: config mistakes (exit 2, each with its path and what is expected), a taken port (exit 1, what and what to do), SIGHUP with a broken file (logged, keeps
 // running), SIGTERM while a session runs (the session ends, results flushed, exit 0), and a second
 // stop signal (exit 1 at once).
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LOOPBACK, MISTAKES } from './configs.js';
 import { freePort, httpGet, killAll, runToEnd, sample, scratchDir, start, startTwampd, TWAMP, TWAMPD, type Twampd } from './support.js';
 
 const scratch = scratchDir();
@@ -15,61 +15,10 @@ afterAll(() => {
   scratch.remove();
 });
 
-const LOOPBACK = `listeners:
-  control: { address: 127.0.0.1, port: 0, reflectorPorts: ephemeral }
-  reflectors:
-    - { name: light, protocol: twamp-light, address: 127.0.0.1, port: 0 }
-metrics: { address: 127.0.0.1, port: 0 }
-logging: { level: info, destination: stderr }
-`;
-
-describe.concurrent('the command line', () => {
-  it('--version names twampd, the engine and Node.js', async () => {
-    const { code, stdout } = await runToEnd(TWAMPD, ['--version']);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^twampd \d+\.\d+\.\d+\n@twamp\/daemon \d+\.\d+\.\d+\nNode\.js v\d+/);
-  });
-
-  it('--help has the options, signals, examples and exit codes', async () => {
-    const { code, stdout } = await runToEnd(TWAMPD, ['--help']);
-    expect(code).toBe(0);
-    for (const text of ['--check-config [FILE]', '/etc/twampd/twampd.yaml', 'SIGHUP', 'SIGTERM', 'Examples:', 'Exit codes:']) expect(stdout).toContain(text);
-  });
-
-  it('an unknown option is a usage mistake (exit 2)', async () => {
-    const { code, stderr } = await runToEnd(TWAMPD, ['--frobnicate']);
-    expect(code).toBe(2);
-    expect(stderr).toContain('--frobnicate: expected one of -c/--config FILE');
-  });
-
-  it('--check-config with a good file prints ok with the counts (exit 0) and starts nothing', async () => {
-    const path = scratch.write('good.yaml', LOOPBACK);
-    const { code, stdout } = await runToEnd(TWAMPD, ['--check-config', path]);
-    expect(code).toBe(0);
-    expect(stdout).toBe(`${path}: ok (2 listeners, 0 targets)\n`);
-  });
-});
-
-// Each class of mistake, through --check-config and through a start: exit 2, the path, what is expected.
-const MISTAKES = [
-  ['YAML syntax', 'listeners: [control\nlimits: {', /line \d+/i],
-  ['an unknown key', `${LOOPBACK}limits:\n  sessionsTotall: 3\n`, /limits\.sessionsTotall/],
-  ['a wrong type', `${LOOPBACK}limits:\n  sessionsTotal: many\n`, /limits\.sessionsTotal.*expected/],
-  ['a bad CIDR', `${LOOPBACK}access:\n  control: [10.0.0.0/33]\n`, /access\.control\[0\].*expected/],
-  ['a missing key file', `${LOOPBACK}security:\n  modes: [authenticated]\n  keyFile: /nonexistent/twampd.keys\n`, /security\.keyFile/],
-] as const;
-
+// --check-config is tested in-process (main.test.ts); here the real process, its exit code and stderr.
 describe.concurrent.each(MISTAKES)('a config with %s', (name, text, message) => {
-  const path = scratch.write(`${name.replaceAll(' ', '-')}.yaml`, text);
-
-  it('fails --check-config with exit 2 and the mistake', async () => {
-    const { code, stdout, stderr } = await runToEnd(TWAMPD, ['--check-config', path]);
-    expect(code, stderr).toBe(2);
-    expect(stdout).toBe('');
-    expect(stderr).toMatch(message);
-  });
-
   it('starts nothing: exit 2 and the mistake', async () => {
+    const path = scratch.write(`${name.replaceAll(' ', '-')}.yaml`, text);
     const { code, stderr } = await runToEnd(TWAMPD, ['--config', path]);
     expect(code, stderr).toBe(2);
     expect(stderr).toMatch(message);
@@ -142,7 +91,7 @@ agent:
     await waitForSession(daemon);
     expect(await daemon.stop(45_000)).toBe(0);
     expect(await controller.exited(45_000)).toBe(0);
-    expect((JSON.parse(controller.stdout()) as { packets: unknown }).packets).toEqual({ sent: 150, received: 150, lost: 0 });
+    expect((JSON.parse(controller.stdout()) as { packets: unknown }).packets).toMatchObject({ sent: 150, received: 150, lost: 0 });
 
     const records = readFileSync(results, 'utf8')
       .split('\n')

@@ -276,7 +276,7 @@ export function sample(text: string, name: string, labels: Readonly<Record<strin
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line);
-    if (match === null || match[1] !== name) continue;
+    if (match?.[1] !== name) continue;
     const have = new Map([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
     if (Object.entries(labels).every(([key, value]) => have.get(key) === value)) return Number(match[3]);
   }
