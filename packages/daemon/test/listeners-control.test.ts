@@ -2,7 +2,7 @@
 // one dual-stack listener for IPv4 and IPv6 clients, the limits and the Accept code each one sends
 // (4 permanent, 5 temporary), Modes 0 for a client outside the access list, the log lines (never a
 // secret) and the snapshot the metrics read.
-import { AcceptCode, NetworkError, PeerRejectedError } from '@twamp/errors';
+import { AcceptCode, ConfigError, NetworkError, PeerRejectedError } from '@twamp/errors';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startListeners } from '../src/listeners/index.js';
 import type { ListenerSetApi } from '../src/types.js';
@@ -190,6 +190,19 @@ describe('startListeners failing halfway', () => {
       });
     });
     expect(refused).toBe('ECONNREFUSED');
+  });
+
+  it('values the libraries refuse are ConfigErrors naming the config key, and nothing is left open', async () => {
+    const paths = async (parts: Parameters<typeof testConfig>[0]): Promise<string[]> => {
+      const error: unknown = await startListeners(testConfig(parts), { log: new RecordingLog(), keys: undefined }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).issues.map((issue) => issue.path);
+    };
+    // Beyond setTimeout's range: Node would fire it after 1 ms.
+    expect(await paths({ limits: { idleTimeoutMs: 2 ** 31 } })).toEqual(['limits.idleTimeout']);
+    expect(await paths({ access: { control: ['not-a-cidr'] } })).toEqual(['access.control[0]']);
+    expect(await paths({ control: undefined, reflectors: [reflectorListener('light')], access: { light: ['10.0.0.0/8', 'nope'] } })).toEqual(['access.light[1]']);
+    expect(await paths({ modes: ['authenticated'] })).toEqual(['security.keyFile']);
   });
 
   it('the control port in use: NetworkError naming the control listener', async () => {

@@ -4,7 +4,7 @@
 // that does not, and is idempotent.
 import { createSocket } from 'node:dgram';
 import { createKeyStore } from '@twamp/control';
-import { AcceptCode, PeerRejectedError } from '@twamp/errors';
+import { AcceptCode, ConfigError, PeerRejectedError } from '@twamp/errors';
 import { StampSecurity } from '@twamp/wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startListeners } from '../src/listeners/index.js';
@@ -97,6 +97,19 @@ describe('reconfigure: limits', () => {
     await set.reconfigure(config, testKeys());
     const after = await connect(port);
     after.close();
+  });
+
+  it('a reload with a value the server refuses: a ConfigError naming the config key, and the running config stays', async () => {
+    const { set, config } = await start({ reflectors: [reflectorListener('light')] });
+    const error: unknown = await set
+      .reconfigure({ ...config, access: { control: ['192.0.2.0/24', 'bad'], light: ['also bad'] } }, testKeys())
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((issue) => issue.path)).toEqual(['access.control[1]']);
+    // Nothing changed: 127.0.0.1 is still served by both listeners.
+    const client = await connect(controlPort(set));
+    client.close();
+    expect((await probe(endpointOf(set, 'light'), { protocol: 'twamp-light', count: 1 })).summary.loss.received).toBe(1);
   });
 
   it('new limits reach the Light/STAMP listeners for new sessions (reflectorSessions)', async () => {

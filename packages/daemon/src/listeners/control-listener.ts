@@ -6,6 +6,7 @@ import { ControlServer, type KeyStore } from '@twamp/control';
 import { ReflectorPool } from '@twamp/test-session';
 import type { ControlListenerConfig, ControlListenerSnapshot, DaemonConfig, DaemonLog, ListenerEndpoint } from '../types.js';
 import { listenerError } from './bind-error.js';
+import { controlConfigError } from './config-paths.js';
 import { controlLogger, poolEventLogger } from './log-events.js';
 import { offeredModes } from './modes.js';
 import { allowedFor, controlLimits, controlTimeouts, poolReconfiguration, sessionReflectorOptions } from './options.js';
@@ -34,7 +35,7 @@ export class ControlListener {
   static async open(config: ControlListenerConfig, daemon: DaemonConfig, keys: KeyStore | undefined, log: DaemonLog): Promise<ControlListener> {
     const { limits, security } = daemon;
     const modes = offeredModes(security.modes, config.extensions);
-    const pool = new ReflectorPool({
+    const pool = inConfigTerms(() => new ReflectorPool({
       portRange: config.reflectorPorts,
       // The pool's capacity is the server's session total, so both refuse with the same Accept 4.
       maxReflectors: limits.sessionsTotal,
@@ -42,7 +43,7 @@ export class ControlListener {
       startTimeoutMs: limits.idleTimeoutMs,
       reflector: sessionReflectorOptions(limits),
       onEvent: poolEventLogger(log),
-    });
+    }));
     const allowedClients = allowedFor(daemon.access, config.name);
     let server: ControlServer;
     try {
@@ -60,7 +61,7 @@ export class ControlListener {
       });
     } catch (error) {
       pool.close();
-      throw listenerError(config.name, config.address, config.port, error);
+      throw listenerError(config.name, config.address, config.port, controlConfigError(error));
     }
     return new ControlListener(config, server, pool, modes, security.pbkdf2Count);
   }
@@ -92,13 +93,15 @@ export class ControlListener {
    */
   reconfigure(config: ControlListenerConfig, daemon: DaemonConfig, keys: KeyStore | undefined): void {
     const allowedClients = allowedFor(daemon.access, config.name);
-    this.#server.reconfigure({
-      limits: controlLimits(daemon.limits),
-      timeouts: controlTimeouts(daemon.limits),
-      allowedClients,
-      keys,
+    inConfigTerms(() => {
+      this.#server.reconfigure({
+        limits: controlLimits(daemon.limits),
+        timeouts: controlTimeouts(daemon.limits),
+        allowedClients,
+        keys,
+      });
+      this.#pool.reconfigure(poolReconfiguration(config, daemon.limits));
     });
-    this.#pool.reconfigure(poolReconfiguration(config, daemon.limits));
   }
 
   /**
@@ -116,5 +119,14 @@ export class ControlListener {
       void this.#server.close(graceMs);
     }
     return this.#closing;
+  }
+}
+
+/** Run `step`; a ConfigError it throws names config keys instead of the libraries' options. */
+function inConfigTerms<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    throw controlConfigError(error);
   }
 }

@@ -7,6 +7,7 @@ import { REFLECTOR_DROP_REASONS, type ReflectorOptions, type ReflectorStats, Ses
 import { isUnspecifiedAddress, StampSecurity } from '@twamp/wire';
 import type { AccessConfig, DaemonLog, LimitsConfig, ListenerEndpoint, ReflectorListenerConfig, ReflectorListenerSnapshot } from '../types.js';
 import { listenerError } from './bind-error.js';
+import { reflectorConfigError } from './config-paths.js';
 import { reflectorEventLogger } from './log-events.js';
 import { reflectorReconfiguration } from './options.js';
 
@@ -94,7 +95,7 @@ export class ReflectorListener {
     try {
       sockets = await openSockets(config, base);
     } catch (error) {
-      throw listenerError(config.name, config.address, config.port, error);
+      throw listenerError(config.name, config.address, config.port, reflectorConfigError(error, config.name));
     }
     return new ReflectorListener(config, sockets, stampKey);
   }
@@ -132,7 +133,12 @@ export class ReflectorListener {
   /** New access list and limits for new sessions (running sessions are kept). */
   reconfigure(access: AccessConfig, limits: LimitsConfig): void {
     const changes = reflectorReconfiguration(this.config.name, access, limits);
-    for (const socket of this.#sockets) socket.reconfigure(changes);
+    try {
+      for (const socket of this.#sockets) socket.reconfigure(changes);
+    } catch (error) {
+      // Every socket checks the same values first, so the first one refused them and none changed.
+      throw reflectorConfigError(error, this.config.name);
+    }
   }
 
   close(): void {
