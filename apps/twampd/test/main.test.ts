@@ -1,10 +1,11 @@
-// main() in-process with an injected process: --version, --help, usage mistakes, and --check-config
-// on a good file and on each class of mistake (the real process is in the e2e-*.test.ts files).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// main() in-process with an injected process: --version, --help, usage mistakes, --check-config on a
+// good file and on each class of mistake, and what signals and a crash do to a running twampd (the
+// real process is in the e2e-*.test.ts files).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, type TwampdIo } from '../src/main.js';
+import { main, type TwampdIo, type TwampdSignal } from '../src/main.js';
 import { LOOPBACK, MISTAKES } from './configs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twampd-main-'));
@@ -89,5 +90,87 @@ describe.each(MISTAKES)('--check-config with %s', (name, text, message) => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(message);
+  });
+});
+
+/** A process whose signals and crashes the test raises itself. */
+function fakeProcess(): { io: TwampdIo; raise(signal: TwampdSignal): void; crash(error: unknown): void; stderr(): string } {
+  const signals = new Map<TwampdSignal, () => void>();
+  let onCrash: ((error: unknown, origin: string) => void) | undefined;
+  let stderr = '';
+  return {
+    io: {
+      stdout: { write: () => true },
+      stderr: { write: (text: string) => (stderr += text) },
+      onSignal: (signal, handler) => {
+        signals.set(signal, handler);
+        return () => signals.delete(signal);
+      },
+      onCrash: (handler) => {
+        onCrash = handler;
+        return () => (onCrash = undefined);
+      },
+    },
+    raise: (signal) => signals.get(signal)?.(),
+    crash: (error) => onCrash?.(error, 'uncaughtException'),
+    stderr: () => stderr,
+  };
+}
+
+/** Log lines of `path` with this event, once there are `count` of them. */
+async function waitForLog(path: string, event: string, count = 1): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      // not created yet
+    }
+    const lines = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line['event'] === event);
+    if (lines.length >= count) return lines;
+    if (Date.now() > deadline) throw new Error(`no ${event} ×${count} in ${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('a running twampd (in-process)', () => {
+  function runningConfig(name: string): { config: string; log: string } {
+    const log = join(dir, `${name}.log`);
+    return { config: file(`${name}.yaml`, LOOPBACK.replace('destination: stderr', `destination: ${log}`)), log };
+  }
+
+  it('SIGHUP reloads, a bad file on SIGHUP is logged and ignored, SIGTERM stops with 0', async () => {
+    const { config, log } = runningConfig('signals');
+    const fake = fakeProcess();
+    const exit = main(['--config', config], fake.io);
+    await waitForLog(log, 'ready');
+    fake.raise('SIGHUP');
+    await waitForLog(log, 'reloaded');
+    writeFileSync(config, `${LOOPBACK}limits:\n  sessionsTotal: 0\n`);
+    fake.raise('SIGHUP');
+    const [failed] = await waitForLog(log, 'reload-failed');
+    expect(failed?.['stage']).toBe('config');
+    fake.raise('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(await waitForLog(log, 'reloaded')).toHaveLength(1);
+    await waitForLog(log, 'stopped');
+  });
+
+  it('an uncaught exception is logged with its stack and exits 1, never silently', async () => {
+    const { config, log } = runningConfig('crash');
+    const fake = fakeProcess();
+    const exit = main(['--config', config], fake.io);
+    await waitForLog(log, 'ready');
+    fake.crash(new Error('something broke'));
+    expect(await exit).toBe(1);
+    const [crash] = await waitForLog(log, 'crash');
+    expect(crash).toMatchObject({ level: 'error', origin: 'uncaughtException', error: 'something broke' });
+    expect(String(crash?.['stack'])).toContain('main.test.ts');
+    expect(fake.stderr()).toContain('twampd: unexpected error (uncaughtException): Error: something broke');
   });
 });

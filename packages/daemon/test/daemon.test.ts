@@ -236,6 +236,26 @@ describe('Daemon.reload', () => {
     expect(daemon.health().status).toBe('ok');
   });
 
+  it('says failed on /healthz when the listeners cannot apply a reload (a port taken), until one succeeds', async () => {
+    const { daemon, logger } = await startDaemon(baseConfig());
+    const taken = await bindUdp();
+    try {
+      const base = baseConfig();
+      const light = base.listeners.reflectors[0];
+      if (light === undefined) throw new Error('no reflector');
+      const clash: DaemonConfig = { ...base, listeners: { ...base.listeners, reflectors: [{ ...light, port: taken.address().port }] } };
+      await expect(daemon.reload(clash)).rejects.toBeInstanceOf(NetworkError);
+      expect(logger.events('reload-failed')[0]?.fields['stage']).toBe('listeners');
+      expect(daemon.health().status).toBe('failed');
+      const port = daemon.endpoints.metrics?.port ?? 0;
+      expect((await get(port, '/healthz')).status).toBe(503);
+    } finally {
+      taken.close();
+    }
+    await daemon.reload(baseConfig());
+    expect(daemon.health().status).toBe('ok');
+  });
+
   it('moves the HTTP endpoint only when its address or port changes', async () => {
     const { daemon } = await startDaemon(baseConfig());
     const first = daemon.endpoints.metrics?.port ?? 0;
