@@ -265,6 +265,26 @@ describe('close(grace)', () => {
     for (const port of ports) expect(await udpPortFree(port)).toBe(true);
   });
 
+  it('a Light/STAMP sender mid-run is answered through the grace; the listener closes once it has gone quiet', async () => {
+    const { set } = await start({ control: undefined, reflectors: [reflectorListener('light')] });
+    const endpoint = endpointOf(set, 'light');
+    const running = probe(endpoint, { protocol: 'twamp-light', count: 40, schedule: { kind: 'periodic', intervalMs: 25 } });
+    await until(() => (set.snapshot().reflectors[0]?.stats.packetsIn ?? 0) >= 2);
+    const startedAt = Date.now();
+    const closing = set.close(60_000);
+    expect((await running).summary.loss).toMatchObject({ sent: 40, received: 40 });
+    await closing;
+    expect(Date.now() - startedAt).toBeLessThan(30_000);
+    expect(await udpPortFree(endpoint.port)).toBe(true);
+  });
+
+  it('listeners with nothing running close without waiting for the grace', async () => {
+    const { set } = await start({ reflectors: [reflectorListener('light'), reflectorListener('stamp', { protocol: 'stamp' })] });
+    const startedAt = Date.now();
+    await set.close(120_000);
+    expect(Date.now() - startedAt).toBeLessThan(60_000);
+  });
+
   it('a session still running when the grace ends is closed with its connection and its reflector', async () => {
     const { set } = await start({ reflectors: [reflectorListener('light')] });
     const client = await connect(controlPort(set));

@@ -105,10 +105,14 @@ class ListenerSet implements ListenerSetApi {
 
   async #closeAll(graceMs: number): Promise<void> {
     const control = this.#control;
-    // The control side stops accepting at once and gets the grace; the Light/STAMP reflectors,
-    // whose sessions have no end message, answer until the control side is done.
-    // Replaced control listeners get no more than this grace either.
-    await Promise.all([control?.close(graceMs), ...[...this.#retiring].map((retired) => retired.close(graceMs))]);
+    // The control side stops accepting at once and gets the grace (replaced control listeners get
+    // no more than this grace either). The Light/STAMP reflectors, whose sessions have no end
+    // message, answer as long as packets keep coming, within the same grace.
+    await Promise.all([
+      control?.close(graceMs),
+      ...[...this.#retiring].map((retired) => retired.close(graceMs)),
+      ...[...this.#reflectors.values()].map((listener) => listener.drain(graceMs)),
+    ]);
     for (const listener of this.#reflectors.values()) listener.close();
     for (const endpoint of this.endpoints()) this.#log.info({ event: 'listener-closed', ...endpoint }, 'listener closed');
   }

@@ -13,6 +13,12 @@ import { reflectorReconfiguration } from './options.js';
 
 /** With port 0 and two families, the IPv4 bind may find the IPv6 socket's port taken: try again this often. */
 const DUAL_STACK_ATTEMPTS = 8;
+/**
+ * At a graceful stop, a Light/STAMP listener whose packet counter has not moved for this long has
+ * no sender left mid-run (their sessions have no end message: silence is the end).
+ */
+export const DRAIN_QUIET_MS = 1000;
+const DRAIN_POLL_MS = 100;
 
 export interface ReflectorListenerContext {
   readonly access: AccessConfig;
@@ -138,6 +144,30 @@ export class ReflectorListener {
     } catch (error) {
       // Every socket checks the same values first, so the first one refused them and none changed.
       throw reflectorConfigError(error, this.config.name);
+    }
+  }
+
+  /**
+   * Keep answering while senders are still sending: resolves once no packet has arrived for
+   * DRAIN_QUIET_MS, or when `graceMs` has passed. The caller closes the listener afterwards.
+   */
+  async drain(graceMs: number): Promise<void> {
+    const started = Date.now();
+    let seen = this.stats.packetsIn;
+    // Quiet since the last packet any session saw (a listener idle for long closes at once).
+    let quietSince = Number.NEGATIVE_INFINITY;
+    for (const socket of this.#sockets) {
+      for (const session of socket.sessions()) quietSince = Math.max(quietSince, session.lastSeenMs);
+    }
+    while (!this.#closed) {
+      const now = Date.now();
+      if (now - started >= graceMs || now - quietSince >= DRAIN_QUIET_MS) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, graceMs - (now - started))));
+      const packets = this.stats.packetsIn;
+      if (packets !== seen) {
+        seen = packets;
+        quietSince = Date.now();
+      }
     }
   }
 
