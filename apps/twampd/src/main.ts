@@ -1,7 +1,7 @@
 // twampd's process logic: read the command line, load the config, run the Daemon, and turn signals
 // into reloads and a graceful stop. The process itself (streams, signals, crashes, exit) is injected,
 // so bin.ts is only wiring.
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   createLogger,
@@ -9,6 +9,7 @@ import {
   type DaemonConfig,
   DaemonExitCode,
   type DaemonLogger,
+  daemonVersion,
   exitCodeForFailure,
   formatDaemonFailure,
   loadConfig,
@@ -206,9 +207,7 @@ function plural(n: number, noun: string): string {
 
 /** `--version`: twampd's, the engine's and Node's versions. */
 function versionText(): string {
-  const require = createRequire(import.meta.url);
   // ../package.json is the app's from both src/ (source runs) and dist/ (the published build).
-  const app = require('../package.json') as { version: string };
-  const engine = require('@twamp/daemon/package.json') as { version: string };
-  return `twampd ${app.version}\n@twamp/daemon ${engine.version}\nNode.js ${process.version}\n`;
+  const app = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `twampd ${app.version}\n@twamp/daemon ${daemonVersion()}\nNode.js ${process.version}\n`;
 }

@@ -1,13 +1,12 @@
 // Runs the real `twampd` and `twamp` executables as child processes and reads their output as it
 // comes. With TWAMP_E2E_BUILT=1 (CI, after `pnpm build`) both are the built binaries (dist/bin.js),
 // exactly as installed; otherwise their sources through tsx, the way `pnpm twampd` and `pnpm twamp`
-// run them, so a contributor needs no build. The twamp CLI is found through its package.json (it is
-// a devDependency of this app), never through a relative path into another app.
+// run them, so a contributor needs no build. The twamp CLI is found through this app's node_modules
+// (it is a devDependency) and its package.json's bin, never through a relative path into another app.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 const USE_BUILT = process.env['TWAMP_E2E_BUILT'] === '1';
 
@@ -27,12 +26,12 @@ function program(name: string, dir: string, bin: string): Program {
 }
 
 const APP = join(import.meta.dirname, '..');
-const require = createRequire(import.meta.url);
-const twampManifest = require.resolve('twamp/package.json');
-const twampBin = (require('twamp/package.json') as { bin: { twamp: string } }).bin.twamp;
+// The twamp CLI is this app's devDependency: its directory is the node_modules link, its bin is what its package.json says.
+const TWAMP_DIR = realpathSync(join(APP, 'node_modules', 'twamp'));
+const twampBin = (JSON.parse(readFileSync(join(TWAMP_DIR, 'package.json'), 'utf8')) as { bin: { twamp: string } }).bin.twamp;
 
 export const TWAMPD = program('twampd', APP, 'dist/bin.js');
-export const TWAMP = program('twamp', dirname(twampManifest), twampBin);
+export const TWAMP = program('twamp', TWAMP_DIR, twampBin);
 
 export interface RunningProcess {
   readonly child: ChildProcess;

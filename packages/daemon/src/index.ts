@@ -4,6 +4,7 @@ export type * from './types.js';
 // daemon (ops): the parts started, reloaded and stopped together; twampd's failure text and exit codes
 export { Daemon, type DaemonEndpoints, type DaemonStartOptions } from './daemon.js';
 export { DaemonExitCode, exitCodeForFailure, formatDaemonFailure } from './daemon/failure.js';
+export { daemonVersion } from './daemon/version.js';
 
 // config: YAML → DaemonConfig (every mistake one ConfigFileIssue with path and line:column), keys, reference
 export {
