@@ -1,7 +1,7 @@
 // Limits as a TWAMP client sees them: Accept 4 at limits.sessionsTotal (permanent), Accept 5 at
 // limits.sessionRequestsPerSecond (temporary), a Greeting with Modes 0 for a client outside
-// access.control; and SIGHUP lowering a limit while a session runs: the running session keeps its
-// replies, the next session meets the new limit.
+// access.control; and SIGHUP lowering the limits while a TWAMP and a TWAMP Light session run: both
+// keep every reply, the next sessions meet the new limits.
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, httpGet, killAll, sample, scratchDir, start, startTwampd, TWAMP, twamp, type Twampd } from './support.js';
@@ -17,7 +17,15 @@ shutdownGrace: 1s
 ${extra}`;
 }
 
-const limitedPath = scratch.write('limited.yaml', controlConfig('limits:\n  sessionsTotal: 2\n'));
+/** The limited twampd: a TWAMP Light reflector too, so a reload can lower its session limit as well. */
+function limitedConfig(sessions: number): string {
+  return controlConfig(`limits:
+  sessionsTotal: ${sessions}
+  reflectorSessions: ${sessions}
+`).replace('metrics:', '  reflectors:\n    - { name: light, protocol: twamp-light, address: 127.0.0.1, port: 0 }\nmetrics:');
+}
+
+const limitedPath = scratch.write('limited.yaml', limitedConfig(2));
 const ratePath = scratch.write('rate.yaml', controlConfig('limits:\n  sessionRequestsPerSecond: 1\n'));
 const accessPath = scratch.write('access.yaml', controlConfig('access:\n  control: [192.0.2.0/24, "2001:db8::/32"]\n'));
 
@@ -62,6 +70,18 @@ async function waitForActiveSessions(daemon: Twampd, ok: (active: number) => boo
   }
 }
 
+/** Polls /metrics until the Light reflector's active sessions satisfy `ok`. */
+async function waitForLightSessions(daemon: Twampd, ok: (active: number) => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { body } = await httpGet(daemon.metricsPort ?? 0, '/metrics');
+    const active = sample(body, 'twampd_reflector_sessions_active', { listener: 'light' }) ?? 0;
+    if (ok(active)) return;
+    if (Date.now() > deadline) throw new Error(`twampd_reflector_sessions_active{listener="light"} stayed ${active}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe.concurrent('refusals', () => {
   it('a client outside access.control gets Modes 0 (refused, exit 3)', async () => {
     const { code, stderr } = await twamp(['controller', '127.0.0.1', '--control-port', String(access.port('control')), '-c', '2']);
@@ -83,22 +103,33 @@ describe('limits.sessionsTotal and SIGHUP', () => {
     expect(stderr).toMatch(/Accept 4\b/);
   });
 
-  it('a lowered limit on SIGHUP keeps the running session whole and refuses the next one', async () => {
+  it('a lowered limit on SIGHUP keeps the running sessions whole and refuses the next ones', async () => {
     // The previous test's sessions end after their Stop-Sessions timeout: start from none.
     await waitForActiveSessions(limited, (n) => n === 0);
-    // 400 packets 10 ms apart: about 4 s, long enough to reload in the middle.
-    const running = start(TWAMP, ['controller', '127.0.0.1', '--control-port', String(limited.port('control')), '-c', '400', '-i', '10', '--loss-timeout', '1000', '--json']);
+    // 400 packets 10 ms apart: about 4 s, long enough to reload in the middle. One TWAMP session
+    // through the control server, one TWAMP Light session on the reflector.
+    const run = ['-c', '400', '-i', '10', '--loss-timeout', '1000', '--json'];
+    const controller = start(TWAMP, ['controller', '127.0.0.1', '--control-port', String(limited.port('control')), ...run]);
+    const sender = start(TWAMP, ['sender', `127.0.0.1:${limited.port('light')}`, ...run]);
     await waitForActiveSessions(limited, (n) => n >= 1);
+    await waitForLightSessions(limited, (n) => n >= 1);
+
     const reloads = limited.events('reloaded').length;
-    writeFileSync(limitedPath, controlConfig('limits:\n  sessionsTotal: 1\n'));
+    writeFileSync(limitedPath, limitedConfig(1));
     limited.process.child.kill('SIGHUP');
     await limited.waitForEvent('reloaded', reloads + 1);
 
+    // New sessions meet the new limit: Accept 4 from the server, no answer from the full reflector.
     const refused = await controlclient(limited, 1);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/Accept 4\b/);
+    const unanswered = await twamp(['sender', `127.0.0.1:${limited.port('light')}`, '-c', '5', '-i', '10', '--loss-timeout', '500', '--json']);
+    expect(unanswered.code, unanswered.stderr).toBe(4);
 
-    expect(await running.exited(60_000)).toBe(0);
-    expect((JSON.parse(running.stdout()) as { packets: unknown }).packets).toMatchObject({ sent: 400, received: 400, lost: 0 });
+    // The running ones were not dropped.
+    expect(await controller.exited(60_000), controller.stderr()).toBe(0);
+    expect((JSON.parse(controller.stdout()) as { packets: unknown }).packets).toMatchObject({ sent: 400, received: 400, lost: 0 });
+    expect(await sender.exited(60_000), sender.stderr()).toBe(0);
+    expect((JSON.parse(sender.stdout()) as { packets: unknown }).packets).toMatchObject({ sent: 400, received: 400, lost: 0 });
   });
 });
