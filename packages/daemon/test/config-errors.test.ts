@@ -57,7 +57,7 @@ describe('wrong types and out of range', () => {
   it('says what is expected in words, and what was given', () => {
     expect(only('limits:\n  sessionsTotal: "many"\n')).toEqual({
       path: 'limits.sessionsTotal',
-      expected: 'a positive integer',
+      expected: 'an integer from 1 to 1000000',
       received: '"many"',
       file: 'twampd.yaml',
       line: 2,
@@ -118,10 +118,11 @@ describe('bad CIDRs and durations', () => {
   });
 
   it('reports durations without a number, with an unknown unit, or out of range', () => {
-    for (const value of ['soon', '"10 days"', '-1', '1.5.2s', '[1]']) {
+    // 30 days is more than a Node timer can wait (it would fire after 1 ms).
+    for (const value of ['soon', '"10 days"', '-1', '1.5.2s', '[1]', '30d', '2592000']) {
       const issue = only(`limits: {handshakeTimeout: ${value}}`);
       expect(issue.path).toBe('limits.handshakeTimeout');
-      expect(issue.expected).toBe('a duration: seconds as a number, or a number with a unit (250ms, 30s, 15m, 1h), more than 0');
+      expect(issue.expected).toBe('a duration: seconds as a number, or a number with a unit (250ms, 30s, 15m, 1h), more than 0, at most 2147483647 ms (24.8 days)');
     }
     expect(only('limits: {idleTimeout: 0}').path).toBe('limits.idleTimeout');
     expect(only('agent: {defaults: {interval: 2d}}').path).toBe('agent.defaults.interval');
@@ -225,7 +226,7 @@ describe('every mistake at once', () => {
     expect(lines).toHaveLength(6);
     expect(lines[0]).toBe('site.yaml:3:11: listeners.control.port: expected a port number from 1 to 65535, or 0 for any free port, got 99999');
     expect(lines[1]).toBe('site.yaml:4:1: lmits: expected a known key (did you mean limits?), got an unknown key');
-    expect(lines[2]).toBe('site.yaml:6:18: limits.sessionsTotal: expected a positive integer, got 0');
+    expect(lines[2]).toBe('site.yaml:6:18: limits.sessionsTotal: expected an integer from 1 to 1000000, got 0');
     expect(lines[3]).toMatch(/^site\.yaml:9:\d+: agent\.targets\[0\]\.protocol: expected twamp, twamp-light or stamp, got "smtp"$/);
     expect(lines[4]).toMatch(/^site\.yaml:10:\d+: agent\.targets\[1\]\.dscp: expected a DSCP name .*, got "XX"$/);
     expect(lines[5]).toBe('site.yaml:11:17: metrics.port: expected a port number from 1 to 65535, or 0 for any free port, got "x"');

@@ -1,6 +1,7 @@
 // Options shared by the TWAMP-Control commands (controller, controlclient, server): the control port,
 // security modes, the key identity and where its secret comes from, PBKDF2 count, reflector ports.
 // Pure: text in, checked values (or the ConfigError naming the option) out.
+import { DEFAULT_SERVER_EXTENSIONS } from '@twamp/control';
 import { type PortRange, parsePortRange } from '@twamp/test-session';
 import { Mode, modeNames, SECURITY_MODE_MASK, securityModeWordBits } from '@twamp/wire';
 import { parseIntegerOption } from '../options/numbers.js';
@@ -21,13 +22,8 @@ const ALL_SECURITY_MODES = Mode.Unauthenticated | Mode.Authenticated | Mode.Encr
 /** Modes that need a shared secret. */
 export const SECURED_MODES = Mode.Authenticated | Mode.Encrypted | Mode.Mixed;
 
-/**
- * Extensions a server offers unless told otherwise. Each is used only when the client selects it,
- * and the reflector implements each one: RFC 5938 individual session control, RFC 6038 reflect
- * octets and symmetrical size, RFC 7750 DSCP/ECN monitoring. Not RFC 8186 (PTP timestamps): our
- * timestamps are NTP-format.
- */
-export const DEFAULT_SERVER_EXTENSIONS = Mode.IndividualSessionControl | Mode.ReflectOctets | Mode.SymmetricalSize | Mode.DscpEcnMonitoring;
+/** Extensions a server offers unless told otherwise: @twamp/control's choice (RFC 5938, 6038, 7750; not RFC 8186). */
+export { DEFAULT_SERVER_EXTENSIONS };
 
 const MODE_EXPECTED = 'open, auth (authenticated), encrypted or mixed; repeat the option or separate with commas';
 

@@ -2,6 +2,8 @@
 // schema takes the words of a mistake from here (the `type` column is the `expected` of a ConfigIssue),
 // scripts/gen-config-doc.ts renders it into docs/daemon.md, and a test holds it to the schema's keys,
 // so the reference, the messages and the parser cannot drift apart.
+import { MAX_TIMEOUT_MS } from '@twamp/control';
+import { MAX_REFLECTORS } from '@twamp/test-session';
 import { SECURITY_MODE_WORDS } from '@twamp/wire';
 import {
   DEFAULT_CONTROL_ADDRESS,
@@ -46,6 +48,8 @@ const NAME_WORDS = 'a name of 1 to 63 letters, digits, `.`, `_` or `-`, starting
 const PORT_OR_ANY = 'a port number from 1 to 65535, or 0 for any free port';
 const PORT = 'a port number from 1 to 65535';
 const COUNT = 'a positive integer';
+/** Timers: more than 0 and at most what setTimeout can wait. */
+const TIMER_RANGE = `more than 0, at most ${MAX_TIMEOUT_MS} ms (24.8 days)`;
 const RATE = 'a positive number, or unlimited';
 const IP = 'an IP address (IPv4 or IPv6 literal)';
 const BOOLEAN = 'true or false';
@@ -88,13 +92,13 @@ export const CONFIG_REFERENCE: readonly ConfigKeyDoc[] = Object.freeze([
   { key: 'limits.controlConnections', type: COUNT, default: lit(String(DEFAULT_DAEMON_LIMITS.controlConnections)), meaning: 'Control connections at once, all clients; beyond it a client gets a Server Greeting with Modes 0.' },
   { key: 'limits.controlConnectionsPerClient', type: COUNT, default: lit(String(DEFAULT_DAEMON_LIMITS.controlConnectionsPerClient)), meaning: 'Control connections at once from one client address.' },
   { key: 'limits.sessionsPerConnection', type: COUNT, default: lit(String(DEFAULT_DAEMON_LIMITS.sessionsPerConnection)), meaning: 'TWAMP sessions one control connection may hold (beyond: Accept 4).' },
-  { key: 'limits.sessionsTotal', type: COUNT, default: lit(String(DEFAULT_DAEMON_LIMITS.sessionsTotal)), meaning: 'TWAMP sessions at once across all connections (beyond: Accept 4, permanent).' },
+  { key: 'limits.sessionsTotal', type: `an integer from 1 to ${MAX_REFLECTORS}`, default: lit(String(DEFAULT_DAEMON_LIMITS.sessionsTotal)), meaning: 'TWAMP sessions at once across all connections (beyond: Accept 4, permanent).' },
   { key: 'limits.sessionRequestsPerSecond', type: RATE, default: lit('unlimited'), meaning: 'Request-TW-Session messages per second across the server (beyond: Accept 5, temporary).' },
   { key: 'limits.reflectorSessions', type: COUNT, default: lit(String(DEFAULT_DAEMON_LIMITS.reflectorSessions)), meaning: 'TWAMP Light / STAMP sessions at once per reflector; packets of further sessions are dropped and counted.' },
   { key: 'limits.packetsPerSecondPerSession', type: RATE, default: lit('unlimited'), meaning: 'Test packets answered per second per session (token bucket, one second of burst).' },
   { key: 'limits.packetsPerSecondPerSource', type: RATE, default: lit('unlimited'), meaning: 'Test packets answered per second per source address.' },
-  { key: 'limits.idleTimeout', type: duration('more than 0'), default: lit(formatDuration(DEFAULT_DAEMON_LIMITS.idleTimeoutMs)), meaning: 'REFWAIT for Light/STAMP sessions and SERVWAIT for idle control connections (RFC 5357 recommends 900 s).' },
-  { key: 'limits.handshakeTimeout', type: duration('more than 0'), default: lit(formatDuration(DEFAULT_DAEMON_LIMITS.handshakeTimeoutMs)), meaning: 'From accepting a control connection to its Set-Up-Response.' },
+  { key: 'limits.idleTimeout', type: duration(TIMER_RANGE), default: lit(formatDuration(DEFAULT_DAEMON_LIMITS.idleTimeoutMs)), meaning: 'REFWAIT for Light/STAMP sessions and SERVWAIT for idle control connections (RFC 5357 recommends 900 s).' },
+  { key: 'limits.handshakeTimeout', type: duration(TIMER_RANGE), default: lit(formatDuration(DEFAULT_DAEMON_LIMITS.handshakeTimeoutMs)), meaning: 'From accepting a control connection to its Set-Up-Response.' },
   // --- agent ------------------------------------------------------------------------------------
   { key: 'agent', type: 'a map with output, retry, startSpread, defaults, targets', default: 'no targets', meaning: 'Continuous measurement of many peers from this node.' },
   { key: 'agent.output', type: 'a file path, or - for standard output', default: none, meaning: 'JSON Lines results, one record per target and window (appended; reopened on SIGHUP for logrotate).' },

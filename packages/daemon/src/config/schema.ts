@@ -1,6 +1,8 @@
 // The YAML shape of twampd's config as zod schemas: strict maps (an unknown key is a mistake), the
 // leaf values of values.ts. What these produce is still the file's shape (camelCase YAML keys, values
 // checked and converted); resolve.ts applies defaults and cross-field checks and builds DaemonConfig.
+import { MAX_TIMEOUT_MS } from '@twamp/control';
+import { MAX_REFLECTORS } from '@twamp/test-session';
 import { z } from 'zod';
 import { MAX_INTERVAL_MS, MAX_LOSS_TIMEOUT_MS, MAX_TARGET_PADDING } from './defaults.js';
 import {
@@ -26,6 +28,8 @@ import {
 
 const positiveDuration = duration({ min: 0, minExclusive: true });
 const anyDuration = duration({ min: 0, minExclusive: false });
+/** What a Node timer can wait (longer ones would fire after 1 ms): control's bound. */
+const timerDuration = duration({ min: 0, minExclusive: true, max: MAX_TIMEOUT_MS });
 
 export const controlListenerSchema = z.strictObject({
   enabled: boolean.optional(),
@@ -62,13 +66,13 @@ export const limitsSchema = z.strictObject({
   controlConnections: count.optional(),
   controlConnectionsPerClient: count.optional(),
   sessionsPerConnection: count.optional(),
-  sessionsTotal: count.optional(),
+  sessionsTotal: z.int().min(1).max(MAX_REFLECTORS).optional(),
   sessionRequestsPerSecond: rate.optional(),
   reflectorSessions: count.optional(),
   packetsPerSecondPerSession: rate.optional(),
   packetsPerSecondPerSource: rate.optional(),
-  idleTimeout: positiveDuration.optional(),
-  handshakeTimeout: positiveDuration.optional(),
+  idleTimeout: timerDuration.optional(),
+  handshakeTimeout: timerDuration.optional(),
 });
 
 /** Every key a target may set; `agent.defaults` takes them all but name and address. */

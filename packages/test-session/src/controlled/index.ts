@@ -8,6 +8,7 @@ export {
   type ControlledSessionInfo,
   type ControlledSessionRequest,
   DEFAULT_MAX_REFLECTORS,
+  MAX_REFLECTORS,
   DEFAULT_MAX_STOP_TIMEOUT_MS,
   DEFAULT_START_TIMEOUT_MS,
   plainAddress,

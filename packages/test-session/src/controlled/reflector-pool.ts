@@ -138,6 +138,8 @@ export interface ReflectorPoolReconfiguration {
 }
 
 export const DEFAULT_MAX_REFLECTORS = 1024;
+/** The most reflectors (sessions) a pool may be allowed. */
+export const MAX_REFLECTORS = 1_000_000;
 export const DEFAULT_MAX_STOP_TIMEOUT_MS = 60_000;
 export const DEFAULT_START_TIMEOUT_MS = 900_000;
 const DEFAULT_BIND_ATTEMPTS = 32;
@@ -215,7 +217,7 @@ export class ReflectorPool {
 
   constructor(options: ReflectorPoolOptions = {}) {
     const issues: { path: string; expected: string; received: string }[] = [];
-    checkCount(options.maxReflectors, 'maxReflectors', 1, 1_000_000, issues);
+    checkCount(options.maxReflectors, 'maxReflectors', 1, MAX_REFLECTORS, issues);
     checkCount(options.maxStopTimeoutMs, 'maxStopTimeoutMs', 0, MAX_TIMER_MS, issues);
     checkCount(options.startTimeoutMs, 'startTimeoutMs', 1, MAX_TIMER_MS, issues);
     checkCount(options.bindAttempts, 'bindAttempts', 1, 65535, issues);
@@ -269,7 +271,7 @@ export class ReflectorPool {
    */
   reconfigure(changes: ReflectorPoolReconfiguration): void {
     const issues: { path: string; expected: string; received: string }[] = [];
-    checkCount(changes.maxReflectors, 'maxReflectors', 1, 1_000_000, issues);
+    checkCount(changes.maxReflectors, 'maxReflectors', 1, MAX_REFLECTORS, issues);
     if (issues.length > 0) throw new ConfigError(issues);
     let cursor = this.#cursor;
     if (changes.portRange !== undefined) {
