@@ -1,5 +1,5 @@
-// One twampd with every listener (TWAMP-Control, TWAMP Light stateful and stateless, STAMP open and
-// authenticated) and agent targets measuring its own listeners; the twamp CLI runs against it in
+// One twampd with every listener (TWAMP-Control dual-stack, TWAMP Light stateful and stateless, STAMP
+// open and authenticated) and agent targets measuring its own listeners; the twamp CLI runs against it in
 // every mode and on every listener, all with 0 % loss. /metrics is scraped over HTTP, checked by
 // promtool, and its counters and histograms move as sessions run.
 import { readFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ beforeAll(async () => {
     `# every listener on loopback, targets measuring them
 listeners:
   control:
-    address: 127.0.0.1
+    address: "::"
     port: ${controlPort}
     reflectorPorts: ephemeral
   reflectors:
@@ -94,6 +94,28 @@ describe.concurrent('twamp controller against the TWAMP-Control listener', () =>
     expect(json.control?.securityMode).toBe(name);
     expect(json.packets).toMatchObject({ sent: 20, received: 20, lost: 0 });
     expect(stderr).not.toContain(KEY_HEX);
+  });
+});
+
+describe('twamp controller over IPv6', () => {
+  it('the dual-stack control listener serves ::1 too (encrypted), no packet lost', async () => {
+    const { code, stdout, stderr } = await twamp([
+      'controller',
+      '::1',
+      '--control-port',
+      String(daemon.port('control')),
+      '--mode',
+      'encrypted',
+      '--user',
+      KEY_ID,
+      '--key-file',
+      keyFile,
+      ...SHORT_RUN,
+    ]);
+    expect(code, stderr).toBe(0);
+    const json = JSON.parse(stdout) as RunJson;
+    expect(json.control?.securityMode).toBe('encrypted');
+    expect(json.packets).toMatchObject({ sent: 20, received: 20, lost: 0 });
   });
 });
 
