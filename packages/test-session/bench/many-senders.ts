@@ -5,9 +5,12 @@
 //
 // Opens the senders with their starts spread over one second, prints `ready {openMs}` when all
 // run, `sample {memory}` on SIGUSR2 (process.memoryUsage() and the resident size of the malloc
-// heap, to tell JavaScript from native memory), and one JSON line when all are done. Bounded: every
-// sender has a count; opening is given OPEN_LIMIT_MS (a loaded machine opens slowly), and from
-// `ready` a guard aborts them all after twice the planned time.
+// heap, to tell JavaScript from native memory), and one JSON line when all are done. Every sender
+// runs from its open until --seconds after the last one opened, then all are stopped together
+// (their requests in flight still get the loss timeout): whatever the opening took, the whole
+// measurement window sees all of them running, none finished with its report held. Bounded:
+// opening gets OPEN_LIMIT_MS (a loaded machine opens slowly), every sender has a count, and a
+// guard exits if the stopped senders do not finish.
 
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -62,7 +65,8 @@ for (let i = 0; i < sessions; i += 1) {
       family: 4,
       protocol: 'twamp-light',
       schedule: { kind: 'periodic', intervalMs: 1000 },
-      count: seconds,
+      // Only a bound: the stop below ends every run first.
+      count: OPEN_LIMIT_MS / 1000 + 2 * seconds,
       lossTimeoutMs: 2000,
       signal: controller.signal,
     }),
@@ -71,11 +75,16 @@ for (let i = 0; i < sessions; i += 1) {
   if (i % Math.max(1, Math.floor(sessions / 100)) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 clearTimeout(openGuard);
-const guard = setTimeout(() => {
+const stop = setTimeout(() => {
   controller.abort();
-}, seconds * 2000 + 30_000);
+}, seconds * 1000);
+const guard = setTimeout(() => {
+  process.stderr.write('many-senders: the senders did not finish after the stop, giving up\n');
+  process.exit(1);
+}, seconds * 1000 + 60_000);
 process.stdout.write(`ready ${JSON.stringify({ sessions, openMs: performance.now() - started })}\n`);
 const reports = await Promise.all(senders.map((sender) => sender.done));
+clearTimeout(stop);
 clearTimeout(guard);
 let sent = 0;
 let received = 0;

@@ -22,7 +22,8 @@ import { resolveSenderOptions, type ResolvedSenderOptions, type SessionSenderOpt
 import { RequestBuilder } from './packets.js';
 import { NtpToRelative, ReplyProblem, ReplyReader } from './reply-reader.js';
 import { Timeline } from './schedule.js';
-import { WallClock } from './wall-clock.js';
+import { TimerQueue } from './timer-queue.js';
+import { sharedMonotonicReader, WallClock } from './wall-clock.js';
 
 /** What the schedule did, beyond the contract's SenderReport (see the README). */
 export interface SenderScheduleReport {
@@ -106,6 +107,17 @@ const SLOW_RECEIVE_BATCH = 8;
  * and the batched path unchanged. A slow session with bursts keeps the queue for its bursts.
  */
 const SLOW_PACKETS_PER_MS = 0.1;
+
+/**
+ * The send and loss timers of every slow sender of the process, on one Node.js timer (see
+ * timer-queue.ts: a setTimeout per packet made old-space garbage at agent scale). Fast sessions
+ * keep their own setTimeout calls.
+ */
+let slowTimers: TimerQueue | undefined;
+
+/** Stand-ins for the send-queue records of a sender without the queue (nothing is ever written to them). */
+const NO_UINT32 = new Uint32Array(0);
+const NO_FLOAT64 = new Float64Array(0);
 
 type MutableResult = { -readonly [K in keyof PacketResult]: PacketResult[K] };
 
@@ -224,6 +236,12 @@ export class SessionSender implements SessionSenderApi {
   #complete = false;
   #endedAtMs = 0;
   #lossTimer: NodeJS.Timeout | undefined;
+  /** A loss deadline is armed (on #lossTimer, or in the slow senders' queue). */
+  #lossArmed = false;
+  /** Slow sessions: the shared timer queue and this sender's two slots in it (send, loss). */
+  readonly #timers: TimerQueue | undefined;
+  #sendTimerSlot = -1;
+  #lossTimerSlot = -1;
   #drainTimer: NodeJS.Timeout | undefined;
   #intervalTimer: NodeJS.Timeout | undefined;
   #intervalIndex = 0;
@@ -315,11 +333,19 @@ export class SessionSender implements SessionSenderApi {
     const caps = socket.capabilities;
     this.#t1Source = this.#builder.t1Writer === 'sender' || !caps.stampOnSend ? 'userspace' : 'stamp-on-send';
     this.#t4Source = caps.kernelTimestamps ? 'kernel' : 'userspace';
-    this.#batched = caps.batching && !(packetsPerMs(options) <= SLOW_PACKETS_PER_MS && options.burst === 1);
+    const slow = packetsPerMs(options) <= SLOW_PACKETS_PER_MS;
+    this.#batched = caps.batching && !(slow && options.burst === 1);
+    if (slow) {
+      const timers = (slowTimers ??= new TimerQueue(sharedMonotonicReader()));
+      this.#timers = timers;
+      this.#sendTimerSlot = timers.register(this.#tick);
+      this.#lossTimerSlot = timers.register(this.#onLossTimer);
+    }
+    // Without the queue, shared empty arrays: even an empty typed array is ~180 octets of objects.
     const queueCapacity = this.#batched ? socket.sendQueueCapacity : 0;
-    this.#queuedSequence = new Uint32Array(queueCapacity);
-    this.#queuedPlannedMs = new Float64Array(queueCapacity);
-    this.#queuedT1 = new Float64Array(queueCapacity);
+    this.#queuedSequence = queueCapacity === 0 ? NO_UINT32 : new Uint32Array(queueCapacity);
+    this.#queuedPlannedMs = queueCapacity === 0 ? NO_FLOAT64 : new Float64Array(queueCapacity);
+    this.#queuedT1 = queueCapacity === 0 ? NO_FLOAT64 : new Float64Array(queueCapacity);
     const interval = this.#timeline.meanIntervalMs;
     this.#catchUpSlots = Math.max(MIN_CATCH_UP_SLOTS, Math.ceil(CATCH_UP_WINDOW_MS / interval));
 
@@ -482,11 +508,15 @@ export class SessionSender implements SessionSenderApi {
   }
 
   #arm(waitMs: number): void {
+    const timers = this.#timers;
     if (!this.#options.precise) {
       // Timer only: Node may fire up to ~1 ms early by our clock; #tick then re-arms for the rest.
-      this.#sendTimer = setTimeout(this.#tick, Math.max(0, waitMs));
+      // (The queue fires on our clock, never early.)
+      if (timers !== undefined) timers.arm(this.#sendTimerSlot, this.#startMs + this.#timeline.nextMs);
+      else this.#sendTimer = setTimeout(this.#tick, Math.max(0, waitMs));
     } else if (waitMs > TIMER_THRESHOLD_MS) {
-      this.#sendTimer = setTimeout(this.#tick, waitMs - TIMER_MARGIN_MS);
+      if (timers !== undefined) timers.arm(this.#sendTimerSlot, this.#startMs + this.#timeline.nextMs - TIMER_MARGIN_MS);
+      else this.#sendTimer = setTimeout(this.#tick, waitMs - TIMER_MARGIN_MS);
     } else {
       this.#sendImmediate = setImmediate(this.#tick);
     }
@@ -655,7 +685,7 @@ export class SessionSender implements SessionSenderApi {
     this.#t1Ring[slot] = t1;
     this.#sequenceRing[slot] = sequence;
     this.#metrics.recordSent(sequence, t1);
-    if (this.#lossTimer === undefined) this.#armLossTimer();
+    if (!this.#lossArmed) this.#armLossTimer();
   }
 
   #sendTiming(plannedMs: number, actualMs: number): void {
@@ -684,6 +714,7 @@ export class SessionSender implements SessionSenderApi {
     // Requests already queued in this tick go out: their sequences are taken.
     this.#flushQueue();
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
+    this.#timers?.cancel(this.#sendTimerSlot);
     if (this.#sendImmediate !== undefined) clearImmediate(this.#sendImmediate);
     this.#sendTimer = undefined;
     this.#sendImmediate = undefined;
@@ -777,13 +808,19 @@ export class SessionSender implements SessionSenderApi {
   #armLossTimer(): void {
     const deadline = this.#metrics.nextDeadline;
     if (deadline === undefined || this.#complete) return;
-    const waitMs = (deadline - this.#clock.nowRelativeNanos()) / 1_000_000;
+    const nowMs = this.#clock.monotonicMs();
+    const waitMs = (deadline - this.#clock.relativeNanosAt(nowMs)) / 1_000_000;
     // +1 ms: setTimeout may fire a little early by our clock, and an early expire() finds nothing.
-    this.#lossTimer = setTimeout(this.#onLossTimer, Math.max(0, Math.ceil(waitMs)) + 1);
+    const delayMs = Math.max(0, Math.ceil(waitMs)) + 1;
+    this.#lossArmed = true;
+    const timers = this.#timers;
+    if (timers !== undefined) timers.arm(this.#lossTimerSlot, nowMs + delayMs);
+    else this.#lossTimer = setTimeout(this.#onLossTimer, delayMs);
   }
 
   #runOnLossTimer(): void {
     this.#lossTimer = undefined;
+    this.#lossArmed = false;
     this.#metrics.expire(this.#clock.nowRelativeNanos());
     if (this.#sendingDone) this.#checkDone();
     if (!this.#complete) this.#armLossTimer();
@@ -813,6 +850,12 @@ export class SessionSender implements SessionSenderApi {
     for (const timer of [this.#lossTimer, this.#drainTimer, this.#sendTimer]) {
       if (timer !== undefined) clearTimeout(timer);
     }
+    this.#lossArmed = false;
+    // Freed for other senders: this one never arms again (a freed slot number is -1, which the queue ignores).
+    this.#timers?.release(this.#sendTimerSlot);
+    this.#timers?.release(this.#lossTimerSlot);
+    this.#sendTimerSlot = -1;
+    this.#lossTimerSlot = -1;
     if (this.#intervalTimer !== undefined) {
       clearInterval(this.#intervalTimer);
       // The last, partial window, so that the windows add up to the run.

@@ -94,8 +94,17 @@ describe('onEvent()', () => {
       );
       const report = await sender.done;
       // A batching socket sends a slot's burst with one flush and runs the hook after it: the stop
-      // takes effect after that flush (the burst already left). Otherwise after the third packet.
-      expect(report.summary.loss.sent).toBe(report.capabilities.batching ? 5 : 3);
+      // takes effect after that flush (the burst already left; on a loaded machine two slots can
+      // fall due in one tick and share the flush, so whole bursts, never a part of one, and far from
+      // the count). Otherwise after the third packet.
+      const sent = report.summary.loss.sent;
+      if (report.capabilities.batching) {
+        expect(sent % 5).toBe(0);
+        expect(sent).toBeGreaterThanOrEqual(5);
+        expect(sent).toBeLessThan(50);
+      } else {
+        expect(sent).toBe(3);
+      }
       expect(sends).toBe(report.summary.loss.sent);
       expect(report.aborted).toBe(true);
     });
