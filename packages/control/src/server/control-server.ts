@@ -224,7 +224,7 @@ export class ControlServer implements ControlServerApi {
     this.#timeouts = timeouts;
     this.#filter = filter;
     this.#keys = keys;
-    this.#logger?.info('server-reconfigured', { keys: keys?.size ?? 0, limits });
+    this.#logger?.info('server-reconfigured', { keyCount: keys?.size ?? 0, limits });
   }
 
   async close(graceMs = 0): Promise<void> {
