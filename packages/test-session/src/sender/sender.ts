@@ -115,6 +115,22 @@ const SLOW_PACKETS_PER_MS = 0.1;
  */
 let slowTimers: TimerQueue | undefined;
 
+/**
+ * The kernel's clock state is the same for every sender of the process: read (adjtimex, one small
+ * object) at most once per CLOCK_REFRESH_MS for all of them, not once per sender per second.
+ * Times are on the shared monotonic clock every sender's WallClock reads.
+ */
+let sharedEstimateAtMs = Number.NEGATIVE_INFINITY;
+let sharedEstimate = 0;
+
+function currentErrorEstimate(nowMs: number): number {
+  if (nowMs - sharedEstimateAtMs >= CLOCK_REFRESH_MS || nowMs < sharedEstimateAtMs) {
+    sharedEstimate = errorEstimateForClock(clockStatus());
+    sharedEstimateAtMs = nowMs;
+  }
+  return sharedEstimate;
+}
+
 /** Stand-ins for the send-queue records of a sender without the queue (nothing is ever written to them). */
 const NO_UINT32 = new Uint32Array(0);
 const NO_FLOAT64 = new Float64Array(0);
@@ -699,7 +715,7 @@ export class SessionSender implements SessionSenderApi {
   #refreshClock(nowMs: number): void {
     this.#lastClockRefreshMs = nowMs;
     this.#clock.follow();
-    const estimate = errorEstimateForClock(clockStatus());
+    const estimate = currentErrorEstimate(nowMs);
     if (estimate !== this.#errorEstimate) {
       this.#errorEstimate = estimate;
       this.#senderClaim = clockClaimFromErrorEstimate(estimate);
