@@ -2,12 +2,23 @@
 import type { Command } from 'commander';
 import type { ReflectorOptions, ReflectorSessionEvent, ReflectorStats } from '@twamp/test-session';
 import type { IpFamily } from '@twamp/udp';
+import { type ControlEngine, defaultControlEngine } from '../control/engine.js';
 import { ExitCode, type CliSignal } from '../io.js';
 import { type EndpointArgument, parseEndpoint } from '../options/address.js';
 import { addLoggingOptions, debugRequested, type LoggingPlan, parseLoggingOptions, parseRecordFormat, type RawLoggingOptions, type RecordFormat } from '../options/logging.js';
 import { chooseFamily, parseCidrOption } from '../options/network.js';
 import { parseIntervalReportOption } from '../options/interval-report.js';
 import { parseIntegerOption } from '../options/numbers.js';
+import {
+  addStampAuthOptions,
+  parseStampAuth,
+  type RawStampAuthOptions,
+  resolveStampKey,
+  type StampAuthPlan,
+  stampAuthLabel,
+  stampSecurityOptions,
+  stampSecuritySetting,
+} from '../options/stamp-security.js';
 import { missingCapabilities } from '../output/names.js';
 import { formatListening, formatResponderStats } from '../output/responder-lines.js';
 import {
@@ -31,7 +42,7 @@ export const DEFAULT_IDLE_TIMEOUT_S = 900;
 export const VERBOSE_RATE_PERIOD_MS = 1000;
 export const RESPONDER_JSON_SCHEMA_VERSION = 1;
 
-export interface RawResponderOptions extends RawLoggingOptions {
+export interface RawResponderOptions extends RawLoggingOptions, RawStampAuthOptions {
   readonly stamp?: boolean;
   readonly stateless?: boolean;
   readonly allow?: readonly string[];
@@ -48,6 +59,8 @@ export interface ResponderPlan {
   readonly local: EndpointArgument;
   readonly family: IpFamily;
   readonly protocol: 'twamp-light' | 'stamp';
+  /** --auth: STAMP authenticated mode (requests without the right HMAC are dropped as bad-hmac); undefined: open. */
+  readonly stampAuth: StampAuthPlan | undefined;
   readonly stateful: boolean;
   readonly allowedSources: readonly string[] | undefined;
   readonly maxSessions: number;
@@ -67,6 +80,7 @@ export function parseResponderArguments(localText: string | undefined, raw: RawR
     local,
     family,
     protocol: raw.stamp === true ? 'stamp' : 'twamp-light',
+    stampAuth: parseStampAuth(raw, raw.stamp === true),
     stateful: raw.stateless !== true,
     allowedSources: allowedSources === undefined || allowedSources.length === 0 ? undefined : allowedSources,
     maxSessions:
@@ -83,7 +97,8 @@ export function parseResponderArguments(localText: string | undefined, raw: RawR
   };
 }
 
-export function reflectorOptionsFor(plan: ResponderPlan, address: string): ReflectorOptions {
+/** The engine's options; `stampKey` is the --auth key (read by `resolveStampKey`), undefined in open mode. */
+export function reflectorOptionsFor(plan: ResponderPlan, address: string, stampKey?: Uint8Array): ReflectorOptions {
   return {
     family: plan.family,
     address,
@@ -93,6 +108,7 @@ export function reflectorOptionsFor(plan: ResponderPlan, address: string): Refle
     idleTimeoutMs: plan.idleTimeoutMs,
     maxSessions: plan.maxSessions,
     ...(plan.allowedSources === undefined ? {} : { allowedSources: plan.allowedSources }),
+    ...stampSecurityOptions(stampKey),
   };
 }
 
@@ -101,8 +117,14 @@ function snapshot(stats: ReflectorStats): ReflectorStats {
   return { ...stats, dropped: { ...stats.dropped } };
 }
 
-/** Opens the reflector, prints the listening line, waits for a signal, prints the statistics. */
-export async function runResponder(plan: ResponderPlan, context: CommandContext): Promise<number> {
+/**
+ * Reads the --auth key, opens the reflector, prints the listening line, waits for a signal, prints
+ * the statistics. `control` reads the key file, the environment or the terminal for --auth.
+ */
+export async function runResponder(plan: ResponderPlan, context: CommandContext, control: ControlEngine = defaultControlEngine): Promise<number> {
+  // Before the log opens and before any socket: a key that cannot be read is a usage error (exit 2).
+  const stampKey = await resolveStampKey(plan.stampAuth, control, context, 'responder');
+  if (stampKey.kind === 'interrupted') return ExitCode.Interrupted;
   // Opened first: a log file that cannot be written is a usage error, before any socket exists.
   const log = new CommandLog(plan.logging, plan.format, context.io).open();
   let stop: ((signal: CliSignal) => void) | undefined;
@@ -119,8 +141,9 @@ export async function runResponder(plan: ResponderPlan, context: CommandContext)
       log.detail(formatReflectorSessionEvent('responder', event));
       log.record(reflectorSessionEventJson(event, now(context)));
     };
-    const options = { ...reflectorOptionsFor(plan, address), ...(wantsEvents ? { onSessionEvent } : {}) };
-    log.debug(`responder: opening a reflector with ${JSON.stringify({ ...options, onSessionEvent: undefined })}`);
+    const options = { ...reflectorOptionsFor(plan, address, stampKey.key), ...(wantsEvents ? { onSessionEvent } : {}) };
+    // Never the key itself in the debug line.
+    log.debug(`responder: opening a reflector with ${JSON.stringify({ ...options, onSessionEvent: undefined, stampKey: undefined })}`);
     const reflector = await context.engine.openReflector(options);
     const startedAt = now(context);
     let stats: ReflectorStats;
@@ -132,13 +155,17 @@ export async function runResponder(plan: ResponderPlan, context: CommandContext)
         stateful: plan.stateful,
         capabilities: reflector.capabilities,
       };
-      log.result(formatListening(listening));
+      // formatListening says a STAMP reflector also answers TWAMP Light: not in authenticated mode,
+      // which drops every request without the HMAC, so the suffix says so.
+      const auth = plan.stampAuth === undefined ? '' : `${stampAuthLabel(plan.stampAuth)}: requests without its HMAC (open STAMP, TWAMP Light) are dropped`;
+      log.result(`${formatListening(listening)}${auth}`);
       log.record({
         type: 'listening',
         time: new Date(startedAt).toISOString(),
         address: listening.address,
         port: listening.port,
         protocol: plan.protocol,
+        stampSecurity: stampSecuritySetting(plan.protocol, plan.stampAuth),
         stateful: plan.stateful,
         implementation: reflector.capabilities.implementation,
         missing: missingCapabilities(reflector.capabilities),
@@ -170,7 +197,14 @@ export async function runResponder(plan: ResponderPlan, context: CommandContext)
       const json = {
         schemaVersion: RESPONDER_JSON_SCHEMA_VERSION,
         command: 'responder',
-        listening: { address: reflector.localAddress, port: reflector.localPort, protocol: plan.protocol, stateful: plan.stateful, implementation: reflector.capabilities.implementation },
+        listening: {
+          address: reflector.localAddress,
+          port: reflector.localPort,
+          protocol: plan.protocol,
+          stampSecurity: stampSecuritySetting(plan.protocol, plan.stampAuth),
+          stateful: plan.stateful,
+          implementation: reflector.capabilities.implementation,
+        },
         uptimeMs,
         stats: reflectorStatsJson(stats),
       };
@@ -189,7 +223,7 @@ function collectRepeated(value: string, previous: readonly string[] | undefined)
   return [...(previous ?? []), value];
 }
 
-export function registerResponder(program: Command, context: CommandContext): void {
+export function registerResponder(program: Command, context: CommandContext, control: ControlEngine = defaultControlEngine): void {
   const command = program
     .command('responder')
     .description('answer TWAMP Light (or STAMP) test packets until SIGINT/SIGTERM, then print statistics')
@@ -207,6 +241,7 @@ export function registerResponder(program: Command, context: CommandContext): vo
     .option('--interval-report <s>', 'print a statistics line (packets in/out, rates, sessions, drops) every this many seconds, 0.01-86400')
     .option('--json', `print the listening line on stderr and one JSON object (schema version ${RESPONDER_JSON_SCHEMA_VERSION}) with the statistics at the end`)
     .option('--jsonl', 'print JSON Lines: listening, session events, --interval-report statistics, stopped');
+  addStampAuthOptions(command);
   addLoggingOptions(command, `also print a line per session event (created, expired) and a packet-rate line every ${VERBOSE_RATE_PERIOD_MS / 1000} s`)
     .addHelpText(
       'after',
@@ -214,6 +249,6 @@ export function registerResponder(program: Command, context: CommandContext): vo
     )
     .action(async (local: string | undefined, raw: RawResponderOptions, self: Command) => {
       const plan = parseResponderArguments(local, raw, debugRequested(self));
-      context.exitCode = await runResponder(plan, context);
+      context.exitCode = await runResponder(plan, context, control);
     });
 }

@@ -6,6 +6,7 @@ import type { SenderOptions, SenderPadding, SenderReport, SessionSenderApi, Sess
 import { DEFAULT_PERCENTILES } from '@twamp/metrics';
 import type { IpFamily } from '@twamp/udp';
 import { dscpOfTos, parseDscp, SENDER_TLV_FLAGS, type StampTlv } from '@twamp/wire';
+import { type ControlEngine, defaultControlEngine } from '../control/engine.js';
 import { collectRepeated } from '../control/options.js';
 import { exitCodeForSignal, ExitCode, type CliSignal } from '../io.js';
 import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../options/address.js';
@@ -13,6 +14,17 @@ import { addLoggingOptions, debugRequested, type LoggingPlan, parseLoggingOption
 import { MAX_INTERVAL_REPORT_S, MIN_INTERVAL_REPORT_S, parseIntervalReportOption } from '../options/interval-report.js';
 import { chooseFamily, parseTosOptions, parseTtlOption } from '../options/network.js';
 import { parseDecimalOption, parseIntegerOption, parsePercentilesOption } from '../options/numbers.js';
+import {
+  addStampAuthOptions,
+  parseStampAuth,
+  type RawStampAuthOptions,
+  resolveStampKey,
+  type StampAuthPlan,
+  stampAuthLabel,
+  stampSecurityOptions,
+  type StampSecuritySetting,
+  stampSecuritySetting,
+} from '../options/stamp-security.js';
 import { usageError } from '../options/usage-error.js';
 import { missingCapabilities, protocolName } from '../output/names.js';
 import { type OutputFormat, RunOutput, type RunOutputPlan } from '../output/run-output.js';
@@ -44,7 +56,7 @@ export interface SenderTlvChoice {
 }
 
 /** Options as commander hands them over: text, checked by `parseSenderArguments`. */
-export interface RawSenderOptions {
+export interface RawSenderOptions extends RawStampAuthOptions {
   readonly stamp?: boolean;
   readonly ssid?: string;
   readonly count?: string;
@@ -81,6 +93,8 @@ export interface SenderPlan {
   readonly family: IpFamily;
   readonly protocol: 'twamp-light' | 'stamp';
   readonly ssid: number | undefined;
+  /** --auth: STAMP authenticated mode and where its key comes from; undefined: open mode. */
+  readonly stampAuth: StampAuthPlan | undefined;
   /** Packets to send; undefined when --duration bounds the run, or when it runs until stopped. */
   readonly count: number | undefined;
   /** --duration in ms. */
@@ -171,6 +185,7 @@ export function parseSenderArguments(remoteText: string | undefined, localText: 
     family,
     protocol: stamp ? 'stamp' : 'twamp-light',
     ssid: raw.ssid === undefined ? undefined : parseIntegerOption(raw.ssid, { path: '--ssid', min: 1, max: 65535 }, { hex: true }),
+    stampAuth: parseStampAuth(raw, stamp),
     count: count ?? (durationMs === undefined && !continuous ? DEFAULT_COUNT : undefined),
     durationMs,
     intervalMs:
@@ -268,7 +283,11 @@ function scheduleSeed(report: SenderReport): number | null {
 }
 
 /** The `settings` of the --json object. `padding` is what was asked for (the controller: the Padding Length). */
-export function jsonSettings(plan: SenderPlan, report: SenderReport, padding: number | string = plan.padding ?? 'symmetric'): SenderJsonSettings {
+export function jsonSettings(
+  plan: SenderPlan,
+  report: SenderReport,
+  padding: number | string = plan.padding ?? 'symmetric',
+): SenderJsonSettings & { readonly stampSecurity: StampSecuritySetting } {
   return {
     count: plan.count ?? null,
     intervalMs: plan.intervalMs,
@@ -285,6 +304,7 @@ export function jsonSettings(plan: SenderPlan, report: SenderReport, padding: nu
     reflectorStateful: plan.reflectorStateful,
     percentiles: [...(plan.percentiles ?? DEFAULT_PERCENTILES)],
     tlvs: plan.tlvs.map(tlvLabel),
+    stampSecurity: stampSecuritySetting(plan.protocol, plan.stampAuth),
   };
 }
 
@@ -374,17 +394,23 @@ function withOptionNames(error: ConfigError, plan: SenderPlan): ConfigError {
 
 type RunOutcome = { readonly kind: 'done'; readonly report: SenderReport } | { readonly kind: 'forced'; readonly signal: CliSignal };
 
-/** Runs a checked plan: resolve, send, wait (interruptible), print. Returns the exit code. */
-export async function runSender(plan: SenderPlan, context: CommandContext): Promise<number> {
+/**
+ * Runs a checked plan: read the --auth key, resolve, send, wait (interruptible), print. Returns the
+ * exit code. `control` reads the key file, the environment or the terminal for --auth.
+ */
+export async function runSender(plan: SenderPlan, context: CommandContext, control: ControlEngine = defaultControlEngine): Promise<number> {
+  // Before the log opens and before any socket: a key that cannot be read is a usage error (exit 2).
+  const stampKey = await resolveStampKey(plan.stampAuth, control, context, 'sender');
+  if (stampKey.kind === 'interrupted') return ExitCode.Interrupted;
   const log = commandLogFor(plan, context).open();
   try {
-    return await runSenderLogged(plan, context, log);
+    return await runSenderLogged(plan, context, log, stampKey.key);
   } finally {
     log.close();
   }
 }
 
-async function runSenderLogged(plan: SenderPlan, context: CommandContext, log: CommandLog): Promise<number> {
+async function runSenderLogged(plan: SenderPlan, context: CommandContext, log: CommandLog, stampKey: Uint8Array | undefined): Promise<number> {
   const controller = new AbortController();
   let interruptedBy: CliSignal | undefined;
   let forceStop: ((signal: CliSignal) => void) | undefined;
@@ -416,13 +442,14 @@ async function runSenderLogged(plan: SenderPlan, context: CommandContext, log: C
     const local = plan.local.address === undefined ? undefined : await resolveAddress(plan.local, plan.family, '', context);
     const out = new RunOutput(runOutputPlan(plan, target), context.io, log);
     output = out;
-    sender = await context.engine.openSender(senderOptionsFor(plan, target, local, controller.signal, out.onSent)).catch((error: unknown) => {
+    const options = { ...senderOptionsFor(plan, target, local, controller.signal, out.onSent), ...stampSecurityOptions(stampKey) };
+    sender = await context.engine.openSender(options).catch((error: unknown) => {
       throw error instanceof ConfigError ? withOptionNames(error, plan) : error;
     });
     out.attach(sender);
     // On stderr, so that stdout holds only the summary (or the JSON object, the records).
     out.info(
-      `twamp sender: ${protocolName(plan.protocol)} from ${formatEndpoint(sender.localAddress, sender.localPort)} to ${formatEndpoint(target, plan.remote.port)}, ${describeSchedule(plan)} (Ctrl-C stops and prints the summary so far)`,
+      `twamp sender: ${protocolName(plan.protocol)}${stampAuthLabel(plan.stampAuth)} from ${formatEndpoint(sender.localAddress, sender.localPort)} to ${formatEndpoint(target, plan.remote.port)}, ${describeSchedule(plan)} (Ctrl-C stops and prints the summary so far)`,
     );
     const runBound = runDeadlineMs(plan);
     watchdog.arm(runBound, () => new TimeoutError({ waitingFor: 'the end of the sender run', afterMs: runBound, peer }));
@@ -443,6 +470,7 @@ async function runSenderLogged(plan: SenderPlan, context: CommandContext, log: C
       // the reflector is unreachable or silent, so exit 4 (timeout or unreachable).
       const failure = reportFailure(new TimeoutError({ waitingFor: 'any reply', afterMs: plan.lossTimeoutMs, peer }), { command: 'sender', reflector: peer });
       out.warn(failure.text);
+      if (plan.stampAuth !== undefined) out.warn(authenticatedSilenceHint(report, plan.stampAuth));
       return failure.exitCode;
     }
     return ExitCode.Ok;
@@ -452,6 +480,17 @@ async function runSenderLogged(plan: SenderPlan, context: CommandContext, log: C
     unsubscribe?.();
     sender?.stop();
   }
+}
+
+/**
+ * Why an authenticated run may get no reply, as far as the sender can tell: replies that failed to
+ * authenticate were counted; otherwise a reflector with another key drops requests without a word.
+ */
+export function authenticatedSilenceHint(report: SenderReport, auth: StampAuthPlan): string {
+  if (report.malformedReplies > 0) {
+    return `twamp sender: ${report.malformedReplies} replies failed to decode or authenticate: the reflector may use a key other than ${auth.keyId}'s, or open mode`;
+  }
+  return `twamp sender: with --auth, a reflector whose key differs from ${auth.keyId}'s drops every request without answering (its bad-hmac counter shows them)`;
 }
 
 const ADDRESS_HELP = 'forms: ip, ip:port, [ipv6]:port, [ipv6], ipv6 (no port), :port, host[:port]';
@@ -490,7 +529,7 @@ a terminal, never with --no-color or NO_COLOR. --json, --jsonl and --csv are des
 in docs/json-schema.md (schema files in the package's schema/ folder).`;
 
 /** Adds `sender` to the program. */
-export function registerSender(program: Command, context: CommandContext): void {
+export function registerSender(program: Command, context: CommandContext, control: ControlEngine = defaultControlEngine): void {
   const command = program
     .command('sender')
     .description('send TWAMP Light (or STAMP) test packets to a reflector and print per-direction statistics')
@@ -503,10 +542,11 @@ export function registerSender(program: Command, context: CommandContext): void 
     .option('--tlv <name>', `STAMP TLV to add to every request (with --stamp; repeatable): ${SENDER_TLV_NAMES.join(', ')}; class-of-service=<dscp> asks for that DSCP on replies`, collectRepeated)
     .option('--stateless', 'the reflector is stateless (copies our sequence numbers, RFC 8762 §4.2): loss per direction is unknown')
     .addOption(new Option('--stateless-reflector').hideHelp());
+  addStampAuthOptions(command);
   addTestOptions(command, { imix: true })
     .addHelpText('after', OUTPUT_HELP)
     .action(async (remote: string | undefined, local: string | undefined, raw: RawSenderOptions, self: Command) => {
       const plan = parseSenderArguments(remote, local, raw, debugRequested(self));
-      context.exitCode = await runSender(plan, context);
+      context.exitCode = await runSender(plan, context, control);
     });
 }
