@@ -16,6 +16,11 @@ const NANOS_PER_MILLI = 1_000_000;
  * reader's cell is never shared across an await, and thousands of senders need no cell each.
  */
 let sharedMonotonic: (() => number) | undefined;
+
+/** The process's monotonic clock reader (ms), made on first use: importing the package loads no addon. */
+export function sharedMonotonicReader(): () => number {
+  return (sharedMonotonic ??= monotonicClockReader());
+}
 /** Bound on the wait for Date.now() to tick while anchoring (it ticks every millisecond). */
 const ANCHOR_SPIN_LIMIT_MS = 3;
 /**
@@ -60,8 +65,7 @@ export class WallClock {
   #anchorRelNs: number;
 
   constructor() {
-    // Made on first use, not at import: importing the package loads no addon.
-    const monotonic = (sharedMonotonic ??= monotonicClockReader());
+    const monotonic = sharedMonotonicReader();
     this.#monotonic = monotonic;
     let anchor = sharedAnchor;
     if (anchor === undefined || monotonic() - anchor.monotonicMs >= ANCHOR_REUSE_MS) {
