@@ -129,6 +129,14 @@ describe.concurrent('twamp sender against the reflector listeners', () => {
     expect(code, stderr).toBe(0);
     expect((JSON.parse(stdout) as RunJson).packets).toMatchObject({ sent: 20, received: 20, lost: 0 });
   });
+
+  it('stamp-auth: `twamp sender --stamp --auth` with the key file twampd reads, every packet answered', async () => {
+    const { code, stdout, stderr } = await twamp(['sender', `127.0.0.1:${daemon.port('stamp-auth')}`, '--stamp', '--auth', '--user', KEY_ID, '--key-file', keyFile, ...SHORT_RUN]);
+    expect(code, stderr).toBe(0);
+    const json = JSON.parse(stdout) as RunJson & { readonly settings: { readonly stampSecurity: string } };
+    expect(json.settings.stampSecurity).toBe('authenticated');
+    expect(json.packets).toMatchObject({ sent: 20, received: 20, lost: 0 });
+  });
 });
 
 interface WindowRecordJson {
