@@ -7,4 +7,19 @@ export { REORDER_HISTORY, ReorderTracker } from './reorder.js';
 export { CLAIMED_ERROR_RTT_FRACTION, CLOCK_REASONS } from './clock-verdict.js';
 export { DEFAULT_EXACT_SAMPLE_LIMIT, DEFAULT_IN_FLIGHT_CAPACITY, DEFAULT_PERCENTILES, MAX_EXACT_SAMPLE_LIMIT, MAX_IN_FLIGHT_CAPACITY } from './options.js';
 export { SessionStatistics } from './session-statistics.js';
-export { type DelaysJson, type DistributionJson, type JitterJson, type JittersJson, delaysJson, distributionJson, jitterJson, jittersJson, msForJson, oneWayJson } from './summary-json.js';
+export {
+  type ClockVerdictJson,
+  clockVerdictJson,
+  type DelaysJson,
+  delaysJson,
+  type DistributionJson,
+  distributionJson,
+  type JitterJson,
+  jitterJson,
+  type JittersJson,
+  jittersJson,
+  msForJson,
+  oneWayJson,
+  type PacketCountsJson,
+  packetCountsJson,
+} from './summary-json.js';

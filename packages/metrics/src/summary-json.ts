@@ -1,7 +1,7 @@
 // A summary as JSON: delays in milliseconds as numbers with nanosecond resolution, and null (never 0)
 // for what was not measured. One shape for every consumer (the CLI's --json and JSON Lines, the
 // daemon's agent records), so a dashboard or a script reads the same fields everywhere.
-import type { DistributionSummary, JitterSummary, OneWaySummary, SessionSummary } from './types.js';
+import type { ClockVerdict, DistributionSummary, JitterSummary, OneWaySummary, SessionSummary } from './types.js';
 
 /** Nanoseconds as milliseconds for JSON: full nanosecond resolution, null when not measured. */
 export function msForJson(ns: number | undefined): number | null {
@@ -86,3 +86,52 @@ export function jitterJson(j: JitterSummary): JitterJson {
   return { rfc3550: msForJson(j.rfc3550), ipdv: distributionJson(j.ipdv) };
 }
 
+
+/** The packet counts of a summary (session or window); per-direction loss null when unknown (stateless reflector). */
+export interface PacketCountsJson {
+  readonly sent: number;
+  readonly received: number;
+  readonly lost: number;
+  readonly lossRatio: number | null;
+  readonly outboundLost: number | null;
+  readonly inboundLost: number | null;
+  readonly duplicates: number;
+  readonly late: number;
+  readonly reordered: number;
+}
+
+export function packetCountsJson(summary: SessionSummary): PacketCountsJson {
+  const { loss, reorder } = summary;
+  return {
+    sent: loss.sent,
+    received: loss.received,
+    lost: loss.lost,
+    lossRatio: loss.lossRatio ?? null,
+    outboundLost: loss.forwardLost ?? null,
+    inboundLost: loss.backwardLost ?? null,
+    duplicates: loss.duplicates,
+    late: loss.late,
+    reordered: reorder.reordered,
+  };
+}
+
+/** What the clocks allow (ClockVerdict) as JSON: milliseconds, null when not known. */
+export interface ClockVerdictJson {
+  readonly bothSynchronized: boolean;
+  readonly claimedErrorMs: number | null;
+  readonly offsetEstimateMs: number | null;
+  readonly offsetBoundMs: number | null;
+  readonly oneWayReliable: boolean;
+  readonly reasons: readonly string[];
+}
+
+export function clockVerdictJson(clock: ClockVerdict): ClockVerdictJson {
+  return {
+    bothSynchronized: clock.bothSynchronized,
+    claimedErrorMs: clock.claimedErrorSeconds === undefined ? null : clock.claimedErrorSeconds * 1000,
+    offsetEstimateMs: msForJson(clock.offsetEstimate),
+    offsetBoundMs: msForJson(clock.offsetBound),
+    oneWayReliable: clock.oneWayReliable,
+    reasons: clock.reasons,
+  };
+}

@@ -2,7 +2,7 @@
 // kind: `packet` for every reply, `lost` for every request that timed out, `interval` every
 // --interval-report seconds, and finally `summary` (the --json object). Schema: docs/json-schema.md
 // and packages/cli/schema/twamp-record.schema.json. Pure builders; the command writes the lines.
-import { type DelaysJson, delaysJson, type JittersJson, jittersJson, msForJson, type SessionSummary } from '@twamp/metrics';
+import { type DelaysJson, delaysJson, type JittersJson, jittersJson, msForJson, type PacketCountsJson, packetCountsJson, type SessionSummary } from '@twamp/metrics';
 import type { PacketResult } from '@twamp/test-session';
 import { SENDER_JSON_SCHEMA_VERSION, type SenderJson } from './sender-json.js';
 
@@ -47,17 +47,7 @@ export interface IntervalRecord {
   readonly index: number;
   /** When the window closed. */
   readonly at: string;
-  readonly packets: {
-    readonly sent: number;
-    readonly received: number;
-    readonly lost: number;
-    readonly lossRatio: number | null;
-    readonly outboundLost: number | null;
-    readonly inboundLost: number | null;
-    readonly duplicates: number;
-    readonly late: number;
-    readonly reordered: number;
-  };
+  readonly packets: PacketCountsJson;
   readonly delayMs: DelaysJson;
   readonly jitterMs: JittersJson;
 }
@@ -105,23 +95,12 @@ export function lostRecord(sequence: number, atMs: number): LostRecord {
 }
 
 export function intervalRecord(index: number, summary: SessionSummary, atMs: number): IntervalRecord {
-  const { loss, reorder } = summary;
   return {
     schemaVersion: SENDER_JSON_SCHEMA_VERSION,
     record: 'interval',
     index,
     at: new Date(atMs).toISOString(),
-    packets: {
-      sent: loss.sent,
-      received: loss.received,
-      lost: loss.lost,
-      lossRatio: orNull(loss.lossRatio),
-      outboundLost: orNull(loss.forwardLost),
-      inboundLost: orNull(loss.backwardLost),
-      duplicates: loss.duplicates,
-      late: loss.late,
-      reordered: reorder.reordered,
-    },
+    packets: packetCountsJson(summary),
     delayMs: delaysJson(summary),
     jitterMs: jittersJson(summary),
   };

@@ -1,7 +1,7 @@
 // The sender's `--json` output, schema version 1: documented field by field in docs/json-schema.md and
 // described by packages/cli/schema/twamp-result.schema.json (checked against real runs in tests).
 // Delays are milliseconds as numbers with nanosecond resolution; what was not measured is null, never 0.
-import { type DelaysJson, delaysJson, type JittersJson, jittersJson, msForJson, type SessionSummary } from '@twamp/metrics';
+import { type ClockVerdictJson, clockVerdictJson, type DelaysJson, delaysJson, type JittersJson, jittersJson, type SessionSummary } from '@twamp/metrics';
 import type { SenderReport } from '@twamp/test-session';
 
 export type { DelaysJson, DistributionJson, JitterJson, JittersJson } from '@twamp/metrics';
@@ -76,15 +76,9 @@ export interface SenderJson {
     readonly inboundLast: { readonly sent: number; readonly received: number } | null;
   };
   readonly timestamps: { readonly t1: string; readonly t4: string };
-  readonly clock: {
+  readonly clock: ClockVerdictJson & {
     readonly senderSynchronized: boolean;
     readonly senderSource: string;
-    readonly bothSynchronized: boolean;
-    readonly claimedErrorMs: number | null;
-    readonly offsetEstimateMs: number | null;
-    readonly offsetBoundMs: number | null;
-    readonly oneWayReliable: boolean;
-    readonly reasons: readonly string[];
   };
   readonly socket: {
     readonly implementation: string;
@@ -147,12 +141,7 @@ export function senderJson(report: SenderReport, settings: SenderJsonSettings, m
     clock: {
       senderSynchronized: report.clock.synchronized,
       senderSource: report.clock.source,
-      bothSynchronized: clock.bothSynchronized,
-      claimedErrorMs: clock.claimedErrorSeconds === undefined ? null : clock.claimedErrorSeconds * 1000,
-      offsetEstimateMs: msForJson(clock.offsetEstimate),
-      offsetBoundMs: msForJson(clock.offsetBound),
-      oneWayReliable: clock.oneWayReliable,
-      reasons: clock.reasons,
+      ...clockVerdictJson(clock),
     },
     socket: { implementation: report.capabilities.implementation, missing },
   };

@@ -2,7 +2,7 @@
 // `failure` when a target fails, `state` when it changes state, `dropped` when the sink had to drop
 // lines. Delays and jitter in the shape the CLI prints (@twamp/metrics' delaysJson/jittersJson).
 // Pure builders; docs/daemon.md (section agent) lists every field.
-import { type DelaysJson, delaysJson, type JittersJson, jittersJson, msForJson } from '@twamp/metrics';
+import { type ClockVerdictJson, clockVerdictJson, type DelaysJson, delaysJson, type JittersJson, jittersJson, type PacketCountsJson, packetCountsJson } from '@twamp/metrics';
 import type { ClockStatus } from '@twamp/udp';
 import type { AgentFailure, AgentTargetInfo, AgentWindow, TargetState } from '../types.js';
 
@@ -24,30 +24,15 @@ export interface WindowRecord extends TargetFields {
   /** When the window closed (ISO 8601, UTC). */
   readonly time: string;
   readonly window: { readonly index: number; readonly start: string; readonly end: string; readonly durationMs: number };
-  readonly packets: {
-    readonly sent: number;
-    readonly received: number;
-    readonly lost: number;
-    readonly lossRatio: number | null;
-    readonly outboundLost: number | null;
-    readonly inboundLost: number | null;
-    readonly duplicates: number;
-    readonly late: number;
-    readonly reordered: number;
+  readonly packets: PacketCountsJson & {
     readonly malformedReplies: number | null;
     readonly sendErrors: number | null;
   };
   readonly delayMs: DelaysJson;
   readonly jitterMs: JittersJson;
-  readonly clock: {
+  readonly clock: ClockVerdictJson & {
     readonly senderSynchronized: boolean | null;
     readonly senderSource: ClockStatus['source'] | null;
-    readonly bothSynchronized: boolean;
-    readonly claimedErrorMs: number | null;
-    readonly offsetEstimateMs: number | null;
-    readonly offsetBoundMs: number | null;
-    readonly oneWayReliable: boolean;
-    readonly reasons: readonly string[];
   };
   readonly timestamps: { readonly t1: string; readonly t4: string } | null;
 }
@@ -101,7 +86,7 @@ function targetFields(target: AgentTargetInfo): TargetFields {
 /** `senderClock`: this host's clock when the window closed, or undefined when not known. */
 export function windowRecord(window: AgentWindow, senderClock: ClockStatus | undefined): WindowRecord {
   const { summary } = window;
-  const { loss, reorder, clock } = summary;
+  const { clock } = summary;
   return {
     schemaVersion: AGENT_RECORD_SCHEMA_VERSION,
     record: 'window',
@@ -109,15 +94,7 @@ export function windowRecord(window: AgentWindow, senderClock: ClockStatus | und
     ...targetFields(window.target),
     window: { index: window.index, start: iso(window.startMs), end: iso(window.endMs), durationMs: window.endMs - window.startMs },
     packets: {
-      sent: loss.sent,
-      received: loss.received,
-      lost: loss.lost,
-      lossRatio: orNull(loss.lossRatio),
-      outboundLost: orNull(loss.forwardLost),
-      inboundLost: orNull(loss.backwardLost),
-      duplicates: loss.duplicates,
-      late: loss.late,
-      reordered: reorder.reordered,
+      ...packetCountsJson(summary),
       malformedReplies: orNull(window.malformedReplies),
       sendErrors: orNull(window.sendErrors),
     },
@@ -126,12 +103,7 @@ export function windowRecord(window: AgentWindow, senderClock: ClockStatus | und
     clock: {
       senderSynchronized: senderClock === undefined ? null : senderClock.synchronized,
       senderSource: senderClock === undefined ? null : senderClock.source,
-      bothSynchronized: clock.bothSynchronized,
-      claimedErrorMs: clock.claimedErrorSeconds === undefined ? null : clock.claimedErrorSeconds * 1000,
-      offsetEstimateMs: msForJson(clock.offsetEstimate),
-      offsetBoundMs: msForJson(clock.offsetBound),
-      oneWayReliable: clock.oneWayReliable,
-      reasons: clock.reasons,
+      ...clockVerdictJson(clock),
     },
     timestamps: window.timestamps === undefined ? null : { t1: window.timestamps.t1, t4: window.timestamps.t4 },
   };

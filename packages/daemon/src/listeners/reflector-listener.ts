@@ -3,7 +3,7 @@
 // IPV6_V6ONLY), so `::` opens two reflectors on the same port, `::` and `0.0.0.0`, read as one.
 import type { KeyStore } from '@twamp/control';
 import { ConfigError, NetworkError } from '@twamp/errors';
-import { REFLECTOR_DROP_REASONS, type ReflectorOptions, type ReflectorStats, SessionReflector } from '@twamp/test-session';
+import { type ReflectorOptions, type ReflectorStats, SessionReflector, sumReflectorStats } from '@twamp/test-session';
 import { isUnspecifiedAddress, StampSecurity } from '@twamp/wire';
 import type { AccessConfig, DaemonLog, LimitsConfig, ListenerEndpoint, ReflectorListenerConfig, ReflectorListenerSnapshot } from '../types.js';
 import { listenerError } from './bind-error.js';
@@ -46,25 +46,6 @@ export function stampKeyFor(config: ReflectorListenerConfig, keys: KeyStore | un
 function sameKey(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
-}
-
-/** Counters of several reflectors as one. */
-export function sumReflectorStats(all: readonly ReflectorStats[]): ReflectorStats {
-  const dropped = Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, 0])) as Record<(typeof REFLECTOR_DROP_REASONS)[number], number>;
-  let packetsIn = 0;
-  let packetsOut = 0;
-  let sessionsActive = 0;
-  let sessionsCreated = 0;
-  let sessionsExpired = 0;
-  for (const stats of all) {
-    packetsIn += stats.packetsIn;
-    packetsOut += stats.packetsOut;
-    sessionsActive += stats.sessionsActive;
-    sessionsCreated += stats.sessionsCreated;
-    sessionsExpired += stats.sessionsExpired;
-    for (const reason of REFLECTOR_DROP_REASONS) dropped[reason] += stats.dropped[reason];
-  }
-  return { packetsIn, packetsOut, dropped, sessionsActive, sessionsCreated, sessionsExpired };
 }
 
 export class ReflectorListener {

@@ -6,11 +6,9 @@
 import { AcceptCode, ConfigError, NetworkError } from '@twamp/errors';
 import type { IpFamily } from '@twamp/udp';
 import { isUnspecifiedAddress, type TestPacketCrypto, type TwampLayout } from '@twamp/wire';
-import { SessionReflector } from '../reflector/index.js';
-import { REFLECTOR_DROP_REASONS } from '../reflector/reflector.js';
+import { SessionReflector, sumReflectorStats } from '../reflector/index.js';
 import type {
   Endpoint,
-  ReflectorDropReason,
   ReflectorOptions,
   ReflectorStats,
   RegisteredSession,
@@ -178,10 +176,6 @@ function familyOf(address: string): IpFamily {
   return address.includes(':') ? 6 : 4;
 }
 
-function zeroDrops(): Record<ReflectorDropReason, number> {
-  return Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, 0])) as Record<ReflectorDropReason, number>;
-}
-
 function checkCount(value: number | undefined, path: string, min: number, max: number, issues: { path: string; expected: string; received: string }[]): void {
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < min || value > max) issues.push({ path, expected: `an integer from ${min} to ${max}`, received: String(value) });
@@ -208,11 +202,8 @@ export class ReflectorPool {
   #opened = 0;
   #packetsEnded = 0;
   /** Counters of reflectors already closed, so totals never go backwards. */
-  #endedIn = 0;
-  #endedOut = 0;
-  #endedCreated = 0;
-  #endedExpired = 0;
-  readonly #endedDrops = zeroDrops();
+  /** Counters of the reflectors of ended sessions (their sessions no longer active). */
+  #ended: ReflectorStats = sumReflectorStats([]);
   readonly #refused: Record<ControlledRefusalCode, number> = { 2: 0, 4: 0, 5: 0 };
 
   constructor(options: ReflectorPoolOptions = {}) {
@@ -236,22 +227,11 @@ export class ReflectorPool {
   get stats(): ReflectorPoolStats {
     let packets = this.#packetsEnded;
     let running = 0;
-    let packetsIn = this.#endedIn;
-    let packetsOut = this.#endedOut;
-    let sessionsActive = 0;
-    let sessionsCreated = this.#endedCreated;
-    let sessionsExpired = this.#endedExpired;
-    const dropped = { ...this.#endedDrops };
+    const live: ReflectorStats[] = [this.#ended];
     for (const entry of this.#entries.values()) {
       packets += entry.handle.packets;
       if (entry.started && !entry.stopping) running++;
-      const stats = entry.reflector.stats;
-      packetsIn += stats.packetsIn;
-      packetsOut += stats.packetsOut;
-      sessionsActive += stats.sessionsActive;
-      sessionsCreated += stats.sessionsCreated;
-      sessionsExpired += stats.sessionsExpired;
-      for (const reason of REFLECTOR_DROP_REASONS) dropped[reason] += stats.dropped[reason];
+      live.push(entry.reflector.stats);
     }
     return {
       reflectorsOpen: this.#entries.size,
@@ -259,7 +239,7 @@ export class ReflectorPool {
       sessionsRunning: running,
       refused: { ...this.#refused },
       packetsReflected: packets,
-      reflectors: { packetsIn, packetsOut, dropped, sessionsActive, sessionsCreated, sessionsExpired },
+      reflectors: sumReflectorStats(live),
     };
   }
 
@@ -482,12 +462,7 @@ export class ReflectorPool {
     entry.timer = undefined;
     const info = this.#info(entry);
     this.#packetsEnded += entry.handle.packets;
-    const stats = entry.reflector.stats;
-    this.#endedIn += stats.packetsIn;
-    this.#endedOut += stats.packetsOut;
-    this.#endedCreated += stats.sessionsCreated;
-    this.#endedExpired += stats.sessionsExpired;
-    for (const reason of REFLECTOR_DROP_REASONS) this.#endedDrops[reason] += stats.dropped[reason];
+    this.#ended = sumReflectorStats([this.#ended, { ...entry.reflector.stats, sessionsActive: 0 }]);
     entry.reflector.close();
     this.#ports.delete(entry.port);
     this.#cursor?.release(entry.port);

@@ -7,3 +7,4 @@ export {
   REFLECTOR_MAX_PACKET,
   SessionReflector,
 } from './reflector.js';
+export { sumReflectorStats } from './stats.js';
