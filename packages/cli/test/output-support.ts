@@ -18,6 +18,7 @@ export const JSON_SETTINGS: SenderJsonSettings = {
   reflectorStateful: true,
   percentiles: [50, 90, 99],
   tlvs: [],
+  stampSecurity: null,
 };
 
 /** A sender whose events a test emits by hand; `done` resolves with `finish(report)`. */

@@ -18,6 +18,7 @@ const SETTINGS = {
   reflectorStateful: true,
   percentiles: [50, 90, 99],
   tlvs: [],
+  stampSecurity: null,
 };
 
 describe('senderJson (schema version 1)', () => {

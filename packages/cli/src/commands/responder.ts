@@ -15,7 +15,6 @@ import {
   type RawStampAuthOptions,
   resolveStampKey,
   type StampAuthPlan,
-  stampAuthLabel,
   stampSecurityOptions,
   stampSecuritySetting,
 } from '../options/stamp-security.js';
@@ -154,11 +153,9 @@ export async function runResponder(plan: ResponderPlan, context: CommandContext,
         protocol: plan.protocol,
         stateful: plan.stateful,
         capabilities: reflector.capabilities,
+        ...(plan.stampAuth === undefined ? {} : { authenticatedKeyId: plan.stampAuth.keyId }),
       };
-      // formatListening says a STAMP reflector also answers TWAMP Light: not in authenticated mode,
-      // which drops every request without the HMAC, so the suffix says so.
-      const auth = plan.stampAuth === undefined ? '' : `${stampAuthLabel(plan.stampAuth)}: requests without its HMAC (open STAMP, TWAMP Light) are dropped`;
-      log.result(`${formatListening(listening)}${auth}`);
+      log.result(formatListening(listening));
       log.record({
         type: 'listening',
         time: new Date(startedAt).toISOString(),

@@ -22,7 +22,6 @@ import {
   type StampAuthPlan,
   stampAuthLabel,
   stampSecurityOptions,
-  type StampSecuritySetting,
   stampSecuritySetting,
 } from '../options/stamp-security.js';
 import { usageError } from '../options/usage-error.js';
@@ -287,7 +286,7 @@ export function jsonSettings(
   plan: SenderPlan,
   report: SenderReport,
   padding: number | string = plan.padding ?? 'symmetric',
-): SenderJsonSettings & { readonly stampSecurity: StampSecuritySetting } {
+): SenderJsonSettings {
   return {
     count: plan.count ?? null,
     intervalMs: plan.intervalMs,

@@ -12,11 +12,20 @@ export interface ListeningInfo {
   readonly protocol: 'twamp-light' | 'stamp';
   readonly stateful: boolean;
   readonly capabilities: UdpCapabilities;
+  /** STAMP authenticated mode (RFC 8762 §4.3) with this key identity; open when undefined. */
+  readonly authenticatedKeyId?: string;
+}
+
+function protocolDescription(info: ListeningInfo): string {
+  if (info.protocol !== 'stamp') return 'TWAMP Light';
+  // An authenticated reflector drops whatever lacks its HMAC: open STAMP and TWAMP Light alike.
+  if (info.authenticatedKeyId !== undefined) return `STAMP, authenticated (key ${info.authenticatedKeyId}): requests without its HMAC are dropped`;
+  return 'STAMP (also answers TWAMP Light)';
 }
 
 /** `twamp responder: listening on 0.0.0.0:862/udp, TWAMP Light, stateful, native socket`. */
 export function formatListening(info: ListeningInfo): string {
-  const protocol = info.protocol === 'stamp' ? 'STAMP (also answers TWAMP Light)' : 'TWAMP Light';
+  const protocol = protocolDescription(info);
   const state = info.stateful ? 'stateful' : 'stateless';
   return `twamp responder: listening on ${formatEndpoint(info.address, info.port)}/udp, ${protocol}, ${state}, ${implementationDescription(info.capabilities)}`;
 }

@@ -31,6 +31,8 @@ export interface SenderJsonSettings {
   readonly percentiles: readonly number[];
   /** STAMP TLVs sent with every request (--tlv), by name. */
   readonly tlvs: readonly string[];
+  /** STAMP security mode (RFC 8762 §4.3): `open` or `authenticated`; null outside STAMP (TWAMP Light, the controller). */
+  readonly stampSecurity: 'open' | 'authenticated' | null;
 }
 
 export interface SenderJson {
