@@ -16,6 +16,7 @@ export interface ResolvedOptions {
   readonly exactSampleLimit: number;
   readonly reflectorStateful: boolean;
   readonly onLost: ((sequence: number, reason: LossReason) => void) | undefined;
+  readonly sessionDistributions: boolean;
 }
 
 function nextPowerOfTwo(n: number): number {
@@ -52,5 +53,6 @@ export function resolveOptions(options: SessionStatisticsOptions): ResolvedOptio
     exactSampleLimit,
     reflectorStateful: options.reflectorStateful ?? false,
     onLost: options.onLost,
+    sessionDistributions: options.sessionDistributions ?? true,
   };
 }

@@ -194,8 +194,11 @@ export class PeriodAccumulator {
     this.clock.reset();
   }
 
-  /** Add a later period's counts to this one (the session absorbing a finished window). */
-  mergeFrom(other: PeriodAccumulator): void {
+  /**
+   * Add a later period's counts to this one (the session absorbing a finished window); its
+   * distributions too unless `distributions` is false (a session that keeps only counts).
+   */
+  mergeFrom(other: PeriodAccumulator, distributions = true): void {
     this.sent += other.sent;
     this.received += other.received;
     this.lost += other.lost;
@@ -206,8 +209,10 @@ export class PeriodAccumulator {
     this.reordered += other.reordered;
     if (other.maxExtent > this.maxExtent) this.maxExtent = other.maxExtent;
     this.jitterUpdates += other.jitterUpdates;
-    const mine = this.distributions;
-    other.distributions.forEach((distribution, i) => mine[i]?.mergeFrom(distribution));
+    if (distributions) {
+      const mine = this.distributions;
+      other.distributions.forEach((distribution, i) => mine[i]?.mergeFrom(distribution));
+    }
     this.hopsForward.mergeFrom(other.hopsForward);
     this.hopsBackward.mergeFrom(other.hopsBackward);
     this.tosForward.mergeFrom(other.tosForward);

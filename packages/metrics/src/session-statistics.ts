@@ -196,7 +196,7 @@ export class SessionStatistics implements SessionStatisticsApi {
 
   takeWindow(): SessionSummary {
     const window = this.#window;
-    this.#settled.mergeFrom(window);
+    this.#settled.mergeFrom(window, this.#options.sessionDistributions);
     const sessionForward = this.#sessionForwardLost(this.#settled.lost);
     // The window's share of the session's (bounded) forward loss, so that windows add up to the session.
     const windowForward = sessionForward === undefined ? undefined : sessionForward - this.#windowForwardStart;
@@ -210,7 +210,7 @@ export class SessionStatistics implements SessionStatisticsApi {
   #sessionPeriod(): PeriodAccumulator {
     const session = new PeriodAccumulator(this.#options.exactSampleLimit);
     session.mergeFrom(this.#settled);
-    session.mergeFrom(this.#window);
+    session.mergeFrom(this.#window, this.#options.sessionDistributions);
     return session;
   }
 

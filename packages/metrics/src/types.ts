@@ -219,6 +219,14 @@ export interface SessionStatisticsOptions extends StatisticsOptions {
    * slot ('evicted'). Lets the sender emit per-packet loss events without a second table.
    */
   readonly onLost?: (sequence: number, reason: LossReason) => void;
+  /**
+   * Keep the whole session's delay and IPDV distributions (default true). False for continuous runs
+   * read window by window (twampd's agent, thousands of targets): a finished window then adds only
+   * its counts to the session (loss, duplicates, reordering, hops, TOS, clock evidence) and the
+   * session summary's distributions are empty (count 0: not kept, never made up). Saves up to seven
+   * histograms per session; windows are unchanged.
+   */
+  readonly sessionDistributions?: boolean;
 }
 
 /** Why a request was declared lost. */

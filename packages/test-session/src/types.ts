@@ -207,6 +207,13 @@ export interface SenderOptions {
   readonly percentiles?: readonly number[];
   /** Emit an interval summary every this many ms (continuous runs). */
   readonly intervalReportMs?: number;
+  /**
+   * Keep the whole run's delay and IPDV distributions for the final summary (default true). False
+   * for continuous runs read through their interval summaries (twampd's agent): intervals are whole,
+   * the final summary keeps the run's counts but reports no distributions (count 0), and each session
+   * holds one window's samples instead of growing to seven histograms.
+   */
+  readonly sessionDistributions?: boolean;
   /** Whether the peer reflector is stateful (enables per-direction loss). Default true. */
   readonly reflectorStateful?: boolean;
   /** Stop sending; in-flight packets still get their loss timeout and the summary is complete. */

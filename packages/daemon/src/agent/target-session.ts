@@ -108,6 +108,9 @@ function commonSenderOptions(target: AgentTargetConfig, family: IpFamily): Omit<
     ttl: target.ttl,
     lossTimeoutMs: target.lossTimeoutMs,
     intervalReportMs: target.windowMs,
+    // Targets are read window by window: a run-long copy of every distribution would only cost memory
+    // (up to seven histograms per target, thousands of targets).
+    sessionDistributions: false,
     reflectorStateful: target.reflectorStateful,
     // Timer-only waits: thousands of targets must leave the CPU idle between packets. T1 is still
     // read at the real send, so only the schedule moves (by about a millisecond), never the measurement.

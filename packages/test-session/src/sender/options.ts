@@ -99,6 +99,7 @@ export interface ResolvedSenderOptions {
   readonly percentiles: readonly number[] | undefined;
   readonly intervalReportMs: number | undefined;
   readonly reflectorStateful: boolean;
+  readonly sessionDistributions: boolean;
   readonly signal: AbortSignal | undefined;
   readonly implementation: UdpImplementation | 'auto';
   readonly eventQueueLimit: number;
@@ -388,6 +389,8 @@ export function resolveSenderOptions(options: SessionSenderOptions): ResolvedSen
   if (options.intervalReportMs !== undefined) issues.number('intervalReportMs', options.intervalReportMs, MIN_INTERVAL_REPORT_MS, MAX_INTERVAL_MS);
   const reflectorStateful = options.reflectorStateful ?? true;
   if (typeof reflectorStateful !== 'boolean') issues.add('reflectorStateful', 'true or false', reflectorStateful);
+  const sessionDistributions = options.sessionDistributions ?? true;
+  if (typeof sessionDistributions !== 'boolean') issues.add('sessionDistributions', 'true or false', sessionDistributions);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) issues.add('signal', 'an AbortSignal', options.signal);
   const implementation = options.implementation ?? 'auto';
   const chosen: unknown = implementation;
@@ -424,6 +427,7 @@ export function resolveSenderOptions(options: SessionSenderOptions): ResolvedSen
     percentiles: options.percentiles,
     intervalReportMs: options.intervalReportMs,
     reflectorStateful,
+    sessionDistributions,
     signal: options.signal,
     implementation,
     eventQueueLimit,

@@ -374,6 +374,7 @@ export class SessionSender implements SessionSenderApi {
       inFlightCapacity: capacity,
       exactSampleLimit: options.count <= EXACT_RUN_LIMIT ? options.count : EXACT_CONTINUOUS_LIMIT,
       reflectorStateful: options.reflectorStateful,
+      sessionDistributions: options.sessionDistributions,
       ...(options.percentiles === undefined ? {} : { percentiles: options.percentiles }),
       onLost: this.#onLost,
     };

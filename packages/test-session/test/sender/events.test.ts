@@ -123,6 +123,24 @@ describe('onEvent()', () => {
       expect(intervals.reduce((sum, i) => sum + i.sent, 0)).toBe(report.summary.loss.sent);
     });
   });
+
+  it('sessionDistributions: false keeps the intervals whole and reports no run-long distribution', async () => {
+    await withReflector(async (port) => {
+      const sender = await SessionSender.open(options(port, { count: 30, schedule: { kind: 'periodic', intervalMs: 5 }, intervalReportMs: 40, sessionDistributions: false }));
+      const received: number[] = [];
+      sender.onEvent((event) => {
+        if (event.type === 'interval') {
+          expect(event.summary.roundTrip.count).toBe(event.summary.loss.received);
+          received.push(event.summary.loss.received);
+        }
+      });
+      const report = await sender.done;
+      expect(report.summary.loss.received).toBe(30);
+      expect(received.reduce((sum, n) => sum + n, 0)).toBe(30);
+      expect(report.summary.roundTrip.count).toBe(0);
+      expect(report.summary.roundTrip.median).toBeUndefined();
+    });
+  });
 });
 
 describe('BoundedEventQueue', () => {
