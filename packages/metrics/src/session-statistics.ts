@@ -22,8 +22,8 @@ const DEFAULT_REFLECTOR_TTL = 255;
 export class SessionStatistics implements SessionStatisticsApi {
   readonly #options: ResolvedOptions;
   readonly #table: InFlightTable;
-  /** Every finished window. */
-  readonly #settled: PeriodAccumulator;
+  /** Every finished window; made by the first takeWindow() (a run without windows never needs it). */
+  #settled: PeriodAccumulator | undefined;
   /** The current window. */
   readonly #window: PeriodAccumulator;
   readonly #jitterRoundTrip = new InterarrivalJitter();
@@ -56,7 +56,6 @@ export class SessionStatistics implements SessionStatisticsApi {
     this.#table = new InFlightTable(this.#options.capacity, 2 * this.#options.lossTimeout);
     this.#tableSize = this.#table.size;
     this.#reorder = new ReorderTracker(Math.min(REORDER_HISTORY, 2 * this.#tableSize));
-    this.#settled = new PeriodAccumulator(this.#options.exactSampleLimit);
     this.#window = new PeriodAccumulator(this.#options.exactSampleLimit);
     this.#evict = (sequence) => {
       this.#window.lost++;
@@ -76,7 +75,7 @@ export class SessionStatistics implements SessionStatisticsApi {
 
   /** Bytes of typed arrays held now: in-flight table, reorder history, and both periods' distributions and hop counters. */
   get byteLength(): number {
-    return this.#table.byteLength + this.#reorder.byteLength + this.#settled.byteLength + this.#window.byteLength;
+    return this.#table.byteLength + this.#reorder.byteLength + (this.#settled?.byteLength ?? 0) + this.#window.byteLength;
   }
 
   /**
@@ -196,8 +195,9 @@ export class SessionStatistics implements SessionStatisticsApi {
 
   takeWindow(): SessionSummary {
     const window = this.#window;
-    this.#settled.mergeFrom(window, this.#options.sessionDistributions);
-    const sessionForward = this.#sessionForwardLost(this.#settled.lost);
+    const settled = (this.#settled ??= new PeriodAccumulator(this.#options.exactSampleLimit));
+    settled.mergeFrom(window, this.#options.sessionDistributions);
+    const sessionForward = this.#sessionForwardLost(settled.lost);
     // The window's share of the session's (bounded) forward loss, so that windows add up to the session.
     const windowForward = sessionForward === undefined ? undefined : sessionForward - this.#windowForwardStart;
     const summary = window.summary(this.#context(windowForward));
@@ -209,7 +209,7 @@ export class SessionStatistics implements SessionStatisticsApi {
   /** The whole session so far, without disturbing either period. */
   #sessionPeriod(): PeriodAccumulator {
     const session = new PeriodAccumulator(this.#options.exactSampleLimit);
-    session.mergeFrom(this.#settled);
+    if (this.#settled !== undefined) session.mergeFrom(this.#settled);
     session.mergeFrom(this.#window, this.#options.sessionDistributions);
     return session;
   }
