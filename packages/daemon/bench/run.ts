@@ -288,7 +288,8 @@ async function oneSession(port: number, encrypted: boolean): Promise<void> {
     ...(encrypted ? { keyId: KEY_ID, secret: new TextEncoder().encode(KEY_SECRET) } : {}),
   });
   try {
-    await client.requestSession({ timeoutSeconds: 0 });
+    // No test packets flow: the sender port only has to be a valid one.
+    await client.requestSession({ sender: { port: 50_000 }, timeoutSeconds: 0 });
     await client.startSessions();
     await client.stopSessions();
   } finally {
@@ -305,7 +306,8 @@ async function sessionsPerMinute(port: number, encrypted: boolean): Promise<{ re
       try {
         await oneSession(port, encrypted);
         done += 1;
-      } catch {
+      } catch (error) {
+        if (failures === 0) log(`  first failure: ${error instanceof Error ? error.message : String(error)}`);
         failures += 1;
       }
     }
