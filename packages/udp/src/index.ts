@@ -18,3 +18,4 @@ export {
   udpImplementationStatus,
   type UdpImplementationStatus,
 } from './open.js';
+export { reserveUdpPort } from './reserve-port.js';

@@ -1,10 +1,9 @@
 // What the TWAMP-Control commands need beyond the measurement engine: @twamp/control's client and
 // server, key files, the environment, a passphrase prompt on the terminal, and a free UDP port to
 // name in Request-TW-Session. An interface so that command tests can script every piece.
-import { createSocket } from 'node:dgram';
 import { ControlClient, type ControlClientApi, type ControlClientOptions, ControlServer, type ControlServerApi, type ControlServerOptions, type KeyStore, loadKeyFile } from '@twamp/control';
 import { NetworkError, TimeoutError } from '@twamp/errors';
-import type { IpFamily } from '@twamp/udp';
+import { type IpFamily, reserveUdpPort } from '@twamp/udp';
 import type { CliWriter } from '../io.js';
 
 export interface ControlListenOptions extends ControlServerOptions {
@@ -95,22 +94,6 @@ function promptSecret(prompt: string, stderr: CliWriter): Promise<string | undef
   });
 }
 
-function reservePort(family: IpFamily, address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6' });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      socket.close();
-      reject(new NetworkError({ operation: 'bind (to pick a sender port)', systemCode: error.code ?? 'EINVAL', endpoint: address, detail: error.message }));
-    });
-    socket.bind({ address, port: 0, exclusive: true }, () => {
-      const { port } = socket.address();
-      socket.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
-
 /** A listen failure (EADDRINUSE, EACCES) as the NetworkError every command renders. */
 function listenError(error: unknown, options: ControlListenOptions): unknown {
   if (error instanceof NetworkError || !(error instanceof Error)) return error;
@@ -133,5 +116,5 @@ export const defaultControlEngine: ControlEngine = {
   loadKeys: (path) => loadKeyFile(path),
   env: (name) => process.env[name],
   promptSecret,
-  reservePort,
+  reservePort: reserveUdpPort,
 };

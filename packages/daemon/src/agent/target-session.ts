@@ -2,13 +2,12 @@
 // reflector, or, for TWAMP, a TWAMP-Control client first (connect, Request-TW-Session, Start-Sessions)
 // and then a sender with the negotiated layout and keys to the negotiated receiver. The same steps
 // as the CLI's `twamp controller`, without its terminal and signal handling.
-import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ControlClient, type ControlClientApi, type KeyStore } from '@twamp/control';
 import { ConfigError, NetworkError } from '@twamp/errors';
 import { type SenderEvent, type SenderSchedule, SessionSender, type SessionSenderOptions } from '@twamp/test-session';
-import type { IpFamily } from '@twamp/udp';
+import { type IpFamily, reserveUdpPort } from '@twamp/udp';
 import { Mode, parseSecurityMode, type SecurityMode, StampSecurity } from '@twamp/wire';
 import type { AgentTargetConfig, SecurityModeName } from '../types.js';
 
@@ -151,26 +150,6 @@ async function openReflectorSession(target: AgentTargetConfig, address: string, 
   return { sender, mode: configuredMode(target), control: undefined };
 }
 
-/**
- * A UDP port free on `address` right now (bound, then released), to name in Request-TW-Session
- * before the sender's socket exists. (The CLI's control engine has the same helper; it is not
- * exported below layer 3, so the daemon keeps its own minimal copy.)
- */
-function reserveUdpPort(family: IpFamily, address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6' });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      socket.close();
-      reject(new NetworkError({ operation: 'bind (to pick a sender port)', systemCode: error.code ?? 'EINVAL', endpoint: address, detail: error.message }));
-    });
-    socket.bind({ address, port: 0, exclusive: true }, () => {
-      const { port } = socket.address();
-      socket.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
 
 function allowedModes(target: AgentTargetConfig): { readonly bits: number; readonly preference: SecurityMode[] } {
   const preference = target.modes.map((name) => parseSecurityMode(name, `agent.targets (${target.name}).modes`));
