@@ -15,14 +15,28 @@
  *
  * blast.c lives in the shared folder beside the repository (<repo>/../shared/tools/blast.c).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { cpus, loadavg, release, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { cpus, loadavg, release } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import {
+  blast,
+  type BlastResult,
+  blastSend as blastSendKit,
+  type Child,
+  compileBlast,
+  compileCommand,
+  cpuNanos,
+  freePort,
+  HOST,
+  probe,
+  setChildDirectory,
+  start,
+  stop,
+  tsxNode,
+  waitFor,
+} from '@twamp/bench-kit';
 
 // ---------------------------------------------------------------- options
 
@@ -64,7 +78,6 @@ const BUDGET_MS = positiveInt(opts.budget, 'budget') * 1000;
 /** A step passes only when the sender really offered this share of the nominal rate. */
 const OFFERED_SHARE = 0.95;
 const SETTLE_MS = 300;
-const HOST = '127.0.0.1';
 
 function positiveInt(text: string, name: string): number {
   const n = Number(text);
@@ -77,87 +90,9 @@ function positiveInt(text: string, name: string): number {
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const packageDir = resolve(benchDir, '..');
 
-function findRepoRoot(from: string): string {
-  let dir = from;
-  for (let i = 0; i < 20; i++) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  throw new Error(`no pnpm-workspace.yaml above ${from}`);
-}
-
-const repoRoot = findRepoRoot(packageDir);
-const blastSource = resolve(repoRoot, '..', 'shared', 'tools', 'blast.c');
-if (!existsSync(blastSource)) {
-  process.stderr.write(
-    `bench: ${blastSource} is missing.\n` +
-      `The shared folder must sit beside the repository (<repo>/../shared/tools/blast.c), here and in CI.\n`,
-  );
-  process.exit(2);
-}
-
-const workDir = mkdtempSync(join(tmpdir(), 'twamp-udp-bench-'));
-const blast = join(workDir, 'blast');
-const compileCommand = ['cc', '-O2', '-pthread', blastSource, '-o', blast];
-
-// ---------------------------------------------------------------- child bookkeeping
-
-const children = new Set<ChildProcess>();
-
-function killAll(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-}
-process.on('exit', () => {
-  killAll();
-  rmSync(workDir, { recursive: true, force: true });
-});
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    process.stderr.write(`bench: ${signal}, killing children\n`);
-    killAll();
-    process.exit(130);
-  });
-}
-
-interface Exited {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-function track(child: ChildProcess): Promise<Exited> {
-  children.add(child);
-  return new Promise((done) => {
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      done({ code, signal });
-    });
-    child.once('error', () => {
-      children.delete(child);
-      done({ code: -1, signal: null });
-    });
-  });
-}
-
-/** Run a command to completion, bounded in time; returns stdout. */
-async function run(command: readonly string[], timeoutMs: number): Promise<string> {
-  const [file, ...rest] = command;
-  const child = spawn(file!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = track(child);
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const { code, signal } = await exited;
-  clearTimeout(timer);
-  if (code !== 0) throw new Error(`${command.join(' ')} failed (${signal ?? code}): ${err.trim()}`);
-  return out;
-}
+setChildDirectory(packageDir);
+/** Where blast was compiled (printed as $TMP in the commands). */
+const workDir = dirname(blast);
 
 // ---------------------------------------------------------------- reflectors
 
@@ -173,7 +108,6 @@ interface ReflectorSpec {
 }
 
 const node = process.execPath;
-const tsxNode = [node, '--conditions=@twamp/source', '--import', 'tsx'];
 const ALL: readonly ReflectorSpec[] = [
   { key: 'c', label: 'C `blast reflect` (recvmmsg/sendmmsg)', command: [blast, 'reflect', 'PORT'], announces: false },
   {
@@ -205,107 +139,37 @@ if (SPECS.length === 0) throw new Error(`--only names none of ${ALL.map((s) => s
 interface Reflector {
   readonly spec: ReflectorSpec;
   readonly port: number;
-  readonly child: ChildProcess;
-  readonly exited: Promise<Exited>;
-  readonly output: () => string;
-}
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((ok, fail) => {
-    s.once('error', fail);
-    s.bind(0, HOST, ok);
-  });
-  const { port } = s.address();
-  await new Promise<void>((ok) => s.close(ok));
-  return port;
-}
-
-/** Send probe packets until one comes back: the reflector really answers. Bounded: 10 s. */
-async function probe(port: number, exited: Promise<Exited>): Promise<void> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((ok) => s.bind(0, HOST, ok));
-  const state = { answered: false, dead: false };
-  s.on('message', () => (state.answered = true));
-  void exited.then(() => (state.dead = true));
-  const packet = Buffer.alloc(SIZE);
-  try {
-    for (let i = 0; i < 100 && !state.answered && !state.dead; i++) {
-      s.send(packet, port, HOST);
-      await sleep(100);
-    }
-  } finally {
-    s.close();
-  }
-  if (!state.answered) {
-    throw new Error(state.dead ? 'reflector exited before answering' : `no reply on port ${port} within 10 s`);
-  }
+  readonly child: Child;
 }
 
 async function startReflector(spec: ReflectorSpec): Promise<Reflector> {
   const port = spec.announces ? 0 : await freePort();
   const command = spec.command.map((a) => (a === 'PORT' ? String(port) : a));
-  const [file, ...rest] = command;
-  const child = spawn(file!, rest, { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = track(child);
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const output = (): string => out + (err === '' ? '' : `\n[stderr] ${err.trim()}`);
+  const child = start(command);
   try {
     let bound = port;
     if (spec.announces) {
-      const deadline = Date.now() + 20_000;
-      const state = { dead: false };
-      void exited.then(() => (state.dead = true));
-      let match: RegExpExecArray | null = null;
-      while (match === null && !state.dead && Date.now() < deadline) {
-        match = /^listening (\S+):(\d+) (\S+)$/m.exec(out);
-        if (match === null) await sleep(50);
-      }
-      if (match === null) throw new Error(`did not announce itself: ${output().trim()}`);
+      const match = await waitFor(child, /^listening (\S+):(\d+) (\S+)$/m, 20_000);
       if (spec.expect !== undefined && match[3] !== spec.expect) {
         throw new Error(`asked for ${spec.expect}, got ${match[3]}`);
       }
       bound = Number(match[2]);
     }
-    await probe(bound, exited);
-    return { spec, port: bound, child, exited, output };
+    await probe(bound);
+    return { spec, port: bound, child };
   } catch (error) {
-    child.kill('SIGKILL');
-    await exited;
-    throw new Error(`${spec.key}: ${(error as Error).message} (${command.join(' ')}) ${err.trim()}`);
+    child.process.kill('SIGKILL');
+    await child.exited;
+    throw new Error(`${spec.key}: ${(error as Error).message} (${command.join(' ')}) ${child.output().trim()}`);
   }
 }
 
 /** SIGTERM (stats are printed), then SIGKILL after 3 s. Returns the stats line when there is one. */
 async function stopReflector(r: Reflector): Promise<Record<string, unknown> | undefined> {
-  if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
-  const timer = setTimeout(() => r.child.kill('SIGKILL'), 3000);
-  await r.exited;
-  clearTimeout(timer);
-  const line = /^stats (\{.*\})$/m.exec(r.output());
+  await stop(r.child);
+  const line = /^stats (\{.*\})$/m.exec(r.child.output());
   if (line?.[1] === undefined) return undefined;
   return JSON.parse(line[1]) as Record<string, unknown>;
-}
-
-/** On-CPU time of every thread of a process, nanoseconds (/proc/PID/task/TID/schedstat, summed). */
-function cpuNanos(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    let total = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {
-        // the thread ended between the listing and the read
-      }
-    }
-    return total;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 interface Sample {
@@ -315,13 +179,13 @@ interface Sample {
 }
 
 async function sample(r: Reflector): Promise<Sample> {
-  const cpuNs = cpuNanos(r.child.pid);
-  if (!r.spec.announces || r.child.exitCode !== null) return { cpuNs, stats: undefined };
-  const count = (): number => r.output().split('\nsample ').length;
+  const cpuNs = cpuNanos(r.child.process.pid);
+  if (!r.spec.announces || r.child.process.exitCode !== null) return { cpuNs, stats: undefined };
+  const count = (): number => r.child.output().split('\nsample ').length;
   const before = count();
-  r.child.kill('SIGUSR2');
+  r.child.process.kill('SIGUSR2');
   for (let i = 0; i < 40 && count() === before; i++) await sleep(25);
-  const lines = [...r.output().matchAll(/^sample (\{.*\})$/gm)];
+  const lines = [...r.child.output().matchAll(/^sample (\{.*\})$/gm)];
   const last = lines.at(-1)?.[1];
   if (count() === before || last === undefined) return { cpuNs, stats: undefined };
   return { cpuNs, stats: JSON.parse(last) as Record<string, unknown> };
@@ -362,23 +226,10 @@ async function measured(r: Reflector, rate: number, seconds: number): Promise<Me
 
 // ---------------------------------------------------------------- blast send
 
-interface Blast {
-  readonly sent: number;
-  readonly received: number;
-  readonly loss_pct: number;
-  readonly offered_pps: number;
-  readonly reflected_pps: number;
-  readonly rtt_us: { readonly min: number; readonly p50: number; readonly p99: number };
-  readonly short_replies: number;
-}
+type Blast = BlastResult;
 
-async function blastSend(port: number, rate: number, seconds: number): Promise<Blast> {
-  const out = await run([blast, 'send', HOST, String(port), String(rate), String(seconds), String(SIZE)], (seconds + 10) * 1000);
-  const parsed = JSON.parse(out.trim()) as Partial<Blast> | null;
-  if (typeof parsed?.loss_pct !== 'number' || typeof parsed.offered_pps !== 'number' || parsed.rtt_us === undefined) {
-    throw new Error(`unexpected blast output: ${out}`);
-  }
-  return parsed as Blast;
+function blastSend(port: number, rate: number, seconds: number): Promise<Blast> {
+  return blastSendKit(port, rate, seconds, SIZE);
 }
 
 interface Step extends Measured {
@@ -470,7 +321,7 @@ const outcomes = new Map<string, Outcome>(
 
 const loadBefore = loadavg();
 log(`compiling: ${compileCommand.join(' ')}`);
-await run(compileCommand, 60_000);
+await compileBlast();
 
 let skipped = 0;
 for (let round = 1; round <= ROUNDS; round++) {

@@ -1,7 +1,7 @@
 // Shared machinery of the benchmarks (`pnpm bench` in packages/udp, test-session, control, daemon):
 // child processes that are always killed, the C reference tool (blast.c) compiled into a temporary
 // directory, per-process CPU and memory from /proc, the doubling-then-bisecting rate search, and
-// small statistics helpers. Children run in the directory of the benchmark that started them.
+// small statistics helpers. Children run in the process's directory, or the one setChildDirectory names.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -50,10 +50,18 @@ export interface Child {
   stdout(): string;
 }
 
+/** Where children run (relative paths in their commands resolve from it); the process's cwd until set. */
+let childDirectory = process.cwd();
+
+/** Run children in `dir` (a benchmark names its helper scripts relative to its package). */
+export function setChildDirectory(dir: string): void {
+  childDirectory = dir;
+}
+
 export function start(command: readonly string[]): Child {
   const [file, ...args] = command;
   if (file === undefined) throw new Error('start: empty command');
-  const child = spawn(file, args, { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, args, { cwd: childDirectory, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const exited = new Promise<Exited>((done) => {
     child.once('exit', (code, signal) => {
