@@ -103,7 +103,10 @@ const builtTwampd = resolve(repoRoot, 'apps/twampd/dist/bin.js');
 const TWAMPD_BUILT = !opts.source && existsSync(builtTwampd);
 const twampdCommand = (configPath: string): string[] =>
   TWAMPD_BUILT ? [process.execPath, builtTwampd, '--config', configPath] : [...tsx, resolve(repoRoot, 'apps/twampd/src/bin.ts'), '--config', configPath];
-const twampCommand = (args: readonly string[]): string[] => [...tsx, resolve(repoRoot, 'apps/twamp/src/bin.ts'), ...args];
+// The reference CLI runs the same way as twampd (built when built), so neither pays for tsx alone.
+const builtTwamp = resolve(repoRoot, 'apps/twamp/dist/bin.js');
+const twampCommand = (args: readonly string[]): string[] =>
+  TWAMPD_BUILT && existsSync(builtTwamp) ? [process.execPath, builtTwamp, ...args] : [...tsx, resolve(repoRoot, 'apps/twamp/src/bin.ts'), ...args];
 const KEY_ID = 'bench';
 const KEY_SECRET = 'a bench passphrase, not a secret';
 const keyFile = join(workDir, 'keys.txt');
@@ -454,7 +457,7 @@ const loadAfter = loadavg();
 const cpu = cpus();
 process.stdout.write(`\n## twampd benchmarks (${new Date().toISOString()})\n\n`);
 process.stdout.write(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Linux ${release()}, Node ${process.version}; load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}.\n\n`);
-process.stdout.write(`Command: pnpm --filter @twamp/daemon bench -- ${argv.join(' ')} (twampd ${TWAMPD_BUILT ? 'built: apps/twampd/dist/bin.js' : 'from source through tsx'}; references from source through tsx)\n\n`);
+process.stdout.write(`Command: pnpm --filter @twamp/daemon bench -- ${argv.join(' ')} (twampd and twamp server ${TWAMPD_BUILT ? 'built (apps/*/dist/bin.js)' : 'from source through tsx'}; the bare-sender reference from source through tsx)\n\n`);
 process.stdout.write('| section | measure | ours | reference | ratio | target |\n|---|---|---|---|---|---|\n');
 for (const row of rows) process.stdout.write(`| ${row.section} | ${row.measure} | ${row.ours} | ${row.reference} | ${row.ratio} | ${row.target} |\n`);
 if (errors.length > 0) process.stdout.write(`\nErrors:\n${errors.map((e) => `- ${e}`).join('\n')}\n`);
