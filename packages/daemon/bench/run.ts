@@ -24,14 +24,12 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import {
-  blast,
   type BlastResult,
   blastSend,
   type Child,
   compileBlast,
   compileCommand,
   cpuShareOver,
-  freePort,
   HOST,
   median,
   memory,
@@ -40,6 +38,7 @@ import {
   repoRoot,
   searchRate,
   start,
+  startBlastReflector,
   stop,
   waitFor,
 } from '@twamp/bench-kit';
@@ -140,18 +139,6 @@ function listenerPort(twampd: Twampd, name: string): number {
   const port = twampd.ready.listeners.find((listener) => listener.name === name)?.port;
   if (port === undefined) throw new Error(`twampd has no listener ${name}: ${JSON.stringify(twampd.ready)}`);
   return port;
-}
-
-async function startBlastReflector(): Promise<{ readonly child: Child; readonly port: number }> {
-  const port = await freePort();
-  const child = start([blast, 'reflect', String(port)]);
-  try {
-    await probe(port);
-    return { child, port };
-  } catch (error) {
-    await stop(child);
-    throw error;
-  }
 }
 
 async function scrape(metrics: { readonly address: string; readonly port: number }): Promise<{ readonly text: string; readonly ms: number }> {

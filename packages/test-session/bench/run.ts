@@ -35,7 +35,6 @@ import {
   compileCommand,
   cpuNanos,
   cpuShareOver,
-  freePort,
   HOST,
   lastJson,
   median,
@@ -48,6 +47,7 @@ import {
   stop,
   tsxNode,
   waitFor,
+  startBlastReflector as startCReflector,
 } from './harness.js';
 
 // ------------------------------------------------------------------------------ options
@@ -156,15 +156,7 @@ async function startOurReflector(protocol: 'twamp-light' | 'stamp'): Promise<Ref
 }
 
 async function startBlastReflector(): Promise<Reflector> {
-  const port = await freePort();
-  const child = start([blast, 'reflect', String(port)]);
-  try {
-    await probe(port);
-    return { child, port, label: 'C blast reflect' };
-  } catch (error) {
-    await stop(child);
-    throw error;
-  }
+  return { ...(await startCReflector()), label: 'C blast reflect' };
 }
 
 interface SenderRun {

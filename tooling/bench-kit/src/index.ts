@@ -190,6 +190,19 @@ export async function probe(port: number): Promise<void> {
   if (!state.answered) throw new Error(`no reply on port ${port} within 10 s`);
 }
 
+/** `blast reflect` (the C reference reflector) on a free port, answering before this resolves. */
+export async function startBlastReflector(): Promise<{ readonly child: Child; readonly port: number }> {
+  const port = await freePort();
+  const child = start([blast, 'reflect', String(port)]);
+  try {
+    await probe(port);
+    return { child, port };
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
+}
+
 // ------------------------------------------------------------------------------ /proc
 
 /** On-CPU time of every thread of a process, ns (/proc/PID/task/TID/schedstat, summed). */

@@ -1,7 +1,7 @@
 // The sender's `--json` output, schema version 1: documented field by field in docs/json-schema.md and
 // described by packages/cli/schema/twamp-result.schema.json (checked against real runs in tests).
 // Delays are milliseconds as numbers with nanosecond resolution; what was not measured is null, never 0.
-import { type ClockVerdictJson, clockVerdictJson, type DelaysJson, delaysJson, type JittersJson, jittersJson, type SessionSummary } from '@twamp/metrics';
+import { type ClockVerdictJson, clockVerdictJson, type DelaysJson, delaysJson, type JittersJson, jittersJson, type PacketCountsJson, type SessionSummary } from '@twamp/metrics';
 import type { SenderReport } from '@twamp/test-session';
 
 export type { DelaysJson, DistributionJson, JitterJson, JittersJson } from '@twamp/metrics';
@@ -46,18 +46,10 @@ export interface SenderJson {
   readonly durationMs: number;
   readonly aborted: boolean;
   readonly settings: SenderJsonSettings;
-  readonly packets: {
-    readonly sent: number;
-    readonly received: number;
-    readonly lost: number;
-    readonly lossRatio: number | null;
-    readonly outboundLost: number | null;
-    readonly inboundLost: number | null;
-    readonly duplicates: number;
-    readonly late: number;
+  /** The packet counts every record shares, plus what only the whole run knows. */
+  readonly packets: PacketCountsJson & {
     readonly evicted: number;
     readonly unknownReplies: number;
-    readonly reordered: number;
     readonly reorderedRatio: number | null;
     readonly reorderMaxExtent: number | null;
     readonly malformedReplies: number;
