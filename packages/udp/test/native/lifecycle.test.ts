@@ -29,7 +29,7 @@ describe('native lifecycle', () => {
       const result = await child('worker', threshold);
       expect(result['scenario']).toBe('worker');
       expect(result['code']).toBe(1); // worker.terminate() resolves with 1
-      // Every descriptor the worker opened was closed by environment teardown, and its ports bind again.
+      // Every socket the worker opened was closed by environment teardown, and its ports bind again.
       expect(result['fdsAfter']).toBe(result['fdsBefore']);
     },
   );
