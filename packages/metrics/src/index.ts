@@ -1,6 +1,7 @@
 export type * from './types.js';
 export { packetDelays, roundTripTime, type ExchangeTimes, type PacketDelays } from './delays.js';
 export { Distribution, nearestRank } from './distribution.js';
+export { DistributionSet, MAX_SET_MEMBERS } from './distribution-set.js';
 export { HISTOGRAM_BUCKETS, HISTOGRAM_BYTES, HISTOGRAM_MAX_MAGNITUDE, HISTOGRAM_MIN_MAGNITUDE, HISTOGRAM_RELATIVE_ERROR, LogHistogram } from './histogram.js';
 export { InterarrivalJitter } from './jitter.js';
 export { REORDER_HISTORY, ReorderTracker } from './reorder.js';

@@ -1,68 +1,64 @@
 // Everything counted over one period (the whole session, or one reporting window). SessionStatistics
 // keeps two of these and feeds both with the values it derived once per packet.
 import { ClockEvidence, judgeClocks } from './clock-verdict.js';
-import { Distribution } from './distribution.js';
-import type { HopsSummary, SessionSummary, TosChangeSummary } from './types.js';
+import { DistributionSet, emptyDistributionSummary, withReliability } from './distribution-set.js';
+import type { DistributionSummary, HopsSummary, SessionSummary, TosChangeSummary } from './types.js';
 
 /** TTL / Hop Limit differences are 0..255; anything else means a bad field and is dropped. */
 const HOP_VALUES = 256;
-/** Hop counts are kept in blocks of 16 values, allocated on first use: a path shows one or two hop counts. */
-const HOP_BLOCK = 16;
-const HOP_BLOCKS = HOP_VALUES / HOP_BLOCK;
-/** The most bytes of counts one hop counter can hold (every block allocated). */
-export const HOP_COUNTER_MAX_BYTES = HOP_VALUES * Float64Array.BYTES_PER_ELEMENT;
+/** The most bytes of counts one hop counter can hold: a (hops, count) pair of doubles for every value. */
+export const HOP_COUNTER_MAX_BYTES = HOP_VALUES * 2 * Float64Array.BYTES_PER_ELEMENT;
 
+/**
+ * Hop counts of one direction as (hops, count) pairs of the values seen. A path shows one or two hop
+ * counts, so a short plain array is smaller than any table of 256 counts (an agent keeps two of these
+ * per period for thousands of sessions) and its search is a comparison or two per packet; 256
+ * distinct values bound it.
+ */
 class HopCounter {
-  /** blocks[b] counts hops b·16 .. b·16 + 15; created on first use, kept by reset(). */
-  #blocks: (Float64Array | undefined)[] | undefined;
-  #bytes = 0;
+  /** hops at even indexes, their counts after them; made on first use. */
+  #pairs: number[] | undefined;
   total = 0;
 
   get byteLength(): number {
-    return this.#bytes;
+    return (this.#pairs?.length ?? 0) * Float64Array.BYTES_PER_ELEMENT;
   }
 
   add(hops: number): void {
     if (!(hops >= 0 && hops < HOP_VALUES)) return;
-    const index = hops | 0;
-    const b = index >>> 4;
-    const block = this.#blocks?.[b] ?? this.#allocate(b);
-    const j = index & (HOP_BLOCK - 1);
-    block[j] = (block[j] ?? 0) + 1;
+    this.#count(hops | 0, 1);
     this.total++;
   }
 
+  /** Counts back to zero; the values seen stay listed (with count 0), so the next period allocates nothing. */
   reset(): void {
-    const blocks = this.#blocks;
-    if (blocks !== undefined) for (const block of blocks) block?.fill(0);
+    const pairs = this.#pairs;
+    if (pairs !== undefined) for (let i = 1; i < pairs.length; i += 2) pairs[i] = 0;
     this.total = 0;
   }
 
   mergeFrom(other: HopCounter): void {
-    const theirs = other.#blocks;
+    const theirs = other.#pairs;
     if (theirs === undefined) return;
-    for (let b = 0; b < HOP_BLOCKS; b++) {
-      const source = theirs[b];
-      if (source === undefined) continue;
-      const target = this.#blocks?.[b] ?? this.#allocate(b);
-      for (let j = 0; j < HOP_BLOCK; j++) target[j] = (target[j] ?? 0) + (source[j] ?? 0);
-    }
+    for (let i = 0; i < theirs.length; i += 2) this.#count(theirs[i] ?? 0, theirs[i + 1] ?? 0);
     this.total += other.total;
   }
 
   /** Mode (the smallest value on a tie), min and max, or undefined when nothing was counted. */
   summary(): { readonly mode: number; readonly min: number; readonly max: number } | undefined {
-    if (this.total === 0) return undefined;
+    const pairs = this.#pairs;
+    if (this.total === 0 || pairs === undefined) return undefined;
     let mode = -1;
     let modeCount = 0;
-    let min = -1;
+    let min = HOP_VALUES;
     let max = -1;
-    for (let hops = 0; hops < HOP_VALUES; hops++) {
-      const count = this.#blocks?.[hops >>> 4]?.[hops & (HOP_BLOCK - 1)] ?? 0;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const hops = pairs[i] ?? 0;
+      const count = pairs[i + 1] ?? 0;
       if (count === 0) continue;
-      if (min < 0) min = hops;
-      max = hops;
-      if (mode < 0 || count > modeCount) {
+      if (hops < min) min = hops;
+      if (hops > max) max = hops;
+      if (count > modeCount || (count === modeCount && hops < mode)) {
         mode = hops;
         modeCount = count;
       }
@@ -70,12 +66,15 @@ class HopCounter {
     return { mode, min, max };
   }
 
-  #allocate(b: number): Float64Array {
-    const blocks = (this.#blocks ??= new Array<Float64Array | undefined>(HOP_BLOCKS).fill(undefined));
-    const block = new Float64Array(HOP_BLOCK);
-    blocks[b] = block;
-    this.#bytes += block.byteLength;
-    return block;
+  #count(hops: number, count: number): void {
+    const pairs = (this.#pairs ??= []);
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] === hops) {
+        pairs[i + 1] = (pairs[i + 1] ?? 0) + count;
+        return;
+      }
+    }
+    pairs.push(hops, count);
   }
 }
 
@@ -120,8 +119,23 @@ export interface PeriodContext {
   readonly jitterBackward: number | undefined;
 }
 
+/** Members of a period's DistributionSet. */
+export const DIST = {
+  roundTrip: 0,
+  forward: 1,
+  backward: 2,
+  processing: 3,
+  ipdvRoundTrip: 4,
+  ipdvForward: 5,
+  ipdvBackward: 6,
+} as const;
 /** Distributions per period: round trip, forward, backward, processing, IPDV ×3. */
 const DISTRIBUTIONS = 7;
+
+/** A period's delay distributions, each keeping up to `exactSampleLimit` values exactly. */
+export function periodDelays(exactSampleLimit: number): DistributionSet {
+  return new DistributionSet(DISTRIBUTIONS, exactSampleLimit);
+}
 
 export class PeriodAccumulator {
   sent = 0;
@@ -136,43 +150,27 @@ export class PeriodAccumulator {
   /** Consecutive-arrival differences fed to the RFC 3550 estimators during this period. */
   jitterUpdates = 0;
 
-  readonly roundTrip: Distribution;
-  readonly forward: Distribution;
-  readonly backward: Distribution;
-  readonly processing: Distribution;
-  readonly ipdvRoundTrip: Distribution;
-  readonly ipdvForward: Distribution;
-  readonly ipdvBackward: Distribution;
+  /** The period's delay distributions (members in DIST); undefined for a period that keeps only counts. */
+  readonly delays: DistributionSet | undefined;
   readonly hopsForward = new HopCounter();
   readonly hopsBackward = new HopCounter();
   readonly tosForward = new TosCounter();
   readonly tosBackward = new TosCounter();
   readonly clock = new ClockEvidence();
 
-  constructor(exactSampleLimit: number) {
-    this.roundTrip = new Distribution(exactSampleLimit);
-    this.forward = new Distribution(exactSampleLimit);
-    this.backward = new Distribution(exactSampleLimit);
-    this.processing = new Distribution(exactSampleLimit);
-    this.ipdvRoundTrip = new Distribution(exactSampleLimit);
-    this.ipdvForward = new Distribution(exactSampleLimit);
-    this.ipdvBackward = new Distribution(exactSampleLimit);
+  /** @param delays the period's distributions (see periodDelays()); undefined: the period keeps counts only */
+  constructor(delays: DistributionSet | undefined) {
+    this.delays = delays;
   }
 
-  /** Bytes of typed arrays held now: the distributions' storage and the hop counters' blocks. */
+  /** Bytes of sample storage held now: the distributions' and the hop counters'. */
   get byteLength(): number {
-    let bytes = this.hopsForward.byteLength + this.hopsBackward.byteLength;
-    for (const distribution of this.distributions) bytes += distribution.byteLength;
-    return bytes;
+    return this.hopsForward.byteLength + this.hopsBackward.byteLength + (this.delays?.byteLength ?? 0);
   }
 
   /** The largest byteLength a period can reach: every distribution at its bound and both hop counters full. */
   static maxByteLength(exactSampleLimit: number): number {
-    return DISTRIBUTIONS * Distribution.maxByteLength(exactSampleLimit) + 2 * HOP_COUNTER_MAX_BYTES;
-  }
-
-  get distributions(): readonly Distribution[] {
-    return [this.roundTrip, this.forward, this.backward, this.processing, this.ipdvRoundTrip, this.ipdvForward, this.ipdvBackward];
+    return DistributionSet.maxByteLength(DISTRIBUTIONS, exactSampleLimit) + 2 * HOP_COUNTER_MAX_BYTES;
   }
 
   reset(): void {
@@ -186,7 +184,7 @@ export class PeriodAccumulator {
     this.reordered = 0;
     this.maxExtent = 0;
     this.jitterUpdates = 0;
-    for (const distribution of this.distributions) distribution.reset();
+    this.delays?.reset();
     this.hopsForward.reset();
     this.hopsBackward.reset();
     this.tosForward.reset();
@@ -195,10 +193,10 @@ export class PeriodAccumulator {
   }
 
   /**
-   * Add a later period's counts to this one (the session absorbing a finished window); its
-   * distributions too unless `distributions` is false (a session that keeps only counts).
+   * Add a later period's counts to this one (the session absorbing a finished window), and its
+   * distributions when both periods keep them.
    */
-  mergeFrom(other: PeriodAccumulator, distributions = true): void {
+  mergeFrom(other: PeriodAccumulator): void {
     this.sent += other.sent;
     this.received += other.received;
     this.lost += other.lost;
@@ -209,10 +207,7 @@ export class PeriodAccumulator {
     this.reordered += other.reordered;
     if (other.maxExtent > this.maxExtent) this.maxExtent = other.maxExtent;
     this.jitterUpdates += other.jitterUpdates;
-    if (distributions) {
-      const mine = this.distributions;
-      other.distributions.forEach((distribution, i) => mine[i]?.mergeFrom(distribution));
-    }
+    if (this.delays !== undefined && other.delays !== undefined) this.delays.mergeFrom(other.delays);
     this.hopsForward.mergeFrom(other.hopsForward);
     this.hopsBackward.mergeFrom(other.hopsBackward);
     this.tosForward.mergeFrom(other.tosForward);
@@ -223,8 +218,9 @@ export class PeriodAccumulator {
   /** Summary of this period; reads only (safe to call at any time). */
   summary(context: PeriodContext): SessionSummary {
     const { percentiles } = context;
-    const forward = this.forward.summary(percentiles);
-    const backward = this.backward.summary(percentiles);
+    const distribution = (member: number): DistributionSummary => this.delays?.summary(member, percentiles) ?? emptyDistributionSummary();
+    const forward = distribution(DIST.forward);
+    const backward = distribution(DIST.backward);
     const clock = judgeClocks(this.clock, forward.min, backward.min);
     const decided = this.received + this.lost;
     const forwardLost = context.forwardLost;
@@ -242,14 +238,14 @@ export class PeriodAccumulator {
         evicted: this.evicted,
         unknown: this.unknown,
       },
-      roundTrip: this.roundTrip.summary(percentiles),
-      forward: { ...forward, reliable: clock.oneWayReliable },
-      backward: { ...backward, reliable: clock.oneWayReliable },
-      processing: this.processing.summary(percentiles),
+      roundTrip: distribution(DIST.roundTrip),
+      forward: withReliability(forward, clock.oneWayReliable),
+      backward: withReliability(backward, clock.oneWayReliable),
+      processing: distribution(DIST.processing),
       jitter: {
-        roundTrip: { rfc3550: this.#jitter(context.jitterRoundTrip), ipdv: this.ipdvRoundTrip.summary(percentiles) },
-        forward: { rfc3550: this.#jitter(context.jitterForward), ipdv: this.ipdvForward.summary(percentiles) },
-        backward: { rfc3550: this.#jitter(context.jitterBackward), ipdv: this.ipdvBackward.summary(percentiles) },
+        roundTrip: { rfc3550: this.#jitter(context.jitterRoundTrip), ipdv: distribution(DIST.ipdvRoundTrip) },
+        forward: { rfc3550: this.#jitter(context.jitterForward), ipdv: distribution(DIST.ipdvForward) },
+        backward: { rfc3550: this.#jitter(context.jitterBackward), ipdv: distribution(DIST.ipdvBackward) },
       },
       reorder: {
         reordered: this.reordered,

@@ -11,11 +11,18 @@ import { IN_FLIGHT_BYTES_PER_SLOT, InFlightTable, SLOT_ANSWERED, SLOT_LOST, SLOT
 import { InterarrivalJitter } from './jitter.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { createPacketValues, PV } from './packet-values.js';
-import { PeriodAccumulator, type PeriodContext } from './period.js';
+import type { DistributionSet } from './distribution-set.js';
+import { DIST, PeriodAccumulator, type PeriodContext, periodDelays } from './period.js';
 import { REORDER_HISTORY, ReorderTracker } from './reorder.js';
 import type { PacketSample, ReplyDisposition, SessionStatisticsApi, SessionStatisticsOptions, SessionSummary } from './types.js';
 
 const TWO_32 = 4294967296;
+/**
+ * The current reply's derived values (see packet-values.ts), shared by every instance: recordReply
+ * fills and consumes them before it returns, and the table copies what it keeps, so one array
+ * serves a process's thousands of sessions.
+ */
+const VALUES = createPacketValues();
 /** RFC 5357 §4.2: a reflector sends with TTL 255 unless the sample says otherwise. */
 const DEFAULT_REFLECTOR_TTL = 255;
 
@@ -24,8 +31,9 @@ export class SessionStatistics implements SessionStatisticsApi {
   readonly #table: InFlightTable;
   /** Every finished window; made by the first takeWindow() (a run without windows never needs it). */
   #settled: PeriodAccumulator | undefined;
-  /** The current window. */
+  /** The current window, and its distributions (always kept: the per-packet path writes them directly). */
   readonly #window: PeriodAccumulator;
+  readonly #windowDelays: DistributionSet;
   readonly #jitterRoundTrip = new InterarrivalJitter();
   readonly #jitterForward = new InterarrivalJitter();
   readonly #jitterBackward = new InterarrivalJitter();
@@ -33,8 +41,6 @@ export class SessionStatistics implements SessionStatisticsApi {
   /** The table's slots when the reorder history was last sized for them. */
   #tableSize: number;
   readonly #evict: (sequence: number) => void;
-  /** The current reply's derived values (see packet-values.ts). */
-  readonly #values = createPacketValues();
 
   // Per-direction loss (stateful reflector), see #trackReflectorSequence() and #sessionForwardLost().
   #answeredAny = false;
@@ -56,7 +62,8 @@ export class SessionStatistics implements SessionStatisticsApi {
     this.#table = new InFlightTable(this.#options.capacity, 2 * this.#options.lossTimeout);
     this.#tableSize = this.#table.size;
     this.#reorder = new ReorderTracker(Math.min(REORDER_HISTORY, 2 * this.#tableSize));
-    this.#window = new PeriodAccumulator(this.#options.exactSampleLimit);
+    this.#windowDelays = periodDelays(this.#options.exactSampleLimit);
+    this.#window = new PeriodAccumulator(this.#windowDelays);
     this.#evict = (sequence) => {
       this.#window.lost++;
       this.#window.evicted++;
@@ -68,12 +75,21 @@ export class SessionStatistics implements SessionStatisticsApi {
     return this.#table.pending;
   }
 
+  /**
+   * T1 of the request with this sequence while the in-flight table still holds it (its loss
+   * deadline and a retention after it, as far as the capacity allows), else NaN.
+   */
+  sentT1(sequence: number): number {
+    const slot = this.#table.slotOf(sequence >>> 0);
+    return slot < 0 ? Number.NaN : (this.#table.t1[slot] ?? Number.NaN);
+  }
+
   get nextDeadline(): number | undefined {
     const slot = this.#table.oldestPending();
     return slot < 0 ? undefined : (this.#table.t1[slot] ?? 0) + this.#options.lossTimeout;
   }
 
-  /** Bytes of typed arrays held now: in-flight table, reorder history, and both periods' distributions and hop counters. */
+  /** Bytes of sample storage held now: in-flight table, reorder history, and both periods' distributions and hop counts. */
   get byteLength(): number {
     return this.#table.byteLength + this.#reorder.byteLength + (this.#settled?.byteLength ?? 0) + this.#window.byteLength;
   }
@@ -131,7 +147,7 @@ export class SessionStatistics implements SessionStatisticsApi {
     }
 
     // Derived once, into the packet values every accumulator reads (no boxed arguments).
-    const values = this.#values;
+    const values = VALUES;
     values[PV.rtt] = roundTripTime(t1, t2, t3, t4);
     values[PV.forward] = t2 - t1;
     values[PV.backward] = t4 - t3;
@@ -140,10 +156,11 @@ export class SessionStatistics implements SessionStatisticsApi {
     table.markAnswered(slot, values);
     const window = this.#window;
     window.received++;
-    window.roundTrip.addAt(values, PV.rtt);
-    window.forward.addAt(values, PV.forward);
-    window.backward.addAt(values, PV.backward);
-    window.processing.addAt(values, PV.processing);
+    const delays = this.#windowDelays;
+    delays.addAt(DIST.roundTrip, values, PV.rtt);
+    delays.addAt(DIST.forward, values, PV.forward);
+    delays.addAt(DIST.backward, values, PV.backward);
+    delays.addAt(DIST.processing, values, PV.processing);
 
     // IPDV (RFC 3393, with the consecutive-packet selection of RFC 5481 §4.1) between sequence neighbours, whichever of the two came second.
     const previous = table.slotOf((sequence - 1) >>> 0);
@@ -195,8 +212,8 @@ export class SessionStatistics implements SessionStatisticsApi {
 
   takeWindow(): SessionSummary {
     const window = this.#window;
-    const settled = (this.#settled ??= new PeriodAccumulator(this.#options.exactSampleLimit));
-    settled.mergeFrom(window, this.#options.sessionDistributions);
+    const settled = (this.#settled ??= this.#sessionAccumulator());
+    settled.mergeFrom(window);
     const sessionForward = this.#sessionForwardLost(settled.lost);
     // The window's share of the session's (bounded) forward loss, so that windows add up to the session.
     const windowForward = sessionForward === undefined ? undefined : sessionForward - this.#windowForwardStart;
@@ -208,10 +225,15 @@ export class SessionStatistics implements SessionStatisticsApi {
 
   /** The whole session so far, without disturbing either period. */
   #sessionPeriod(): PeriodAccumulator {
-    const session = new PeriodAccumulator(this.#options.exactSampleLimit);
+    const session = this.#sessionAccumulator();
     if (this.#settled !== undefined) session.mergeFrom(this.#settled);
-    session.mergeFrom(this.#window, this.#options.sessionDistributions);
+    session.mergeFrom(this.#window);
     return session;
+  }
+
+  /** A period for the session as a whole: with distributions only if the session keeps them. */
+  #sessionAccumulator(): PeriodAccumulator {
+    return new PeriodAccumulator(this.#options.sessionDistributions ? periodDelays(this.#options.exactSampleLimit) : undefined);
   }
 
   #context(forwardLost: number | undefined): PeriodContext {
@@ -227,14 +249,14 @@ export class SessionStatistics implements SessionStatisticsApi {
   /** IPDV of the sequence-consecutive pair (earlier, later), both answered: D(later) − D(earlier). */
   #addIpdv(earlier: number, later: number): void {
     const table = this.#table;
-    const values = this.#values;
+    const values = VALUES;
     values[PV.ipdvRtt] = (table.rtt[later] ?? 0) - (table.rtt[earlier] ?? 0);
     values[PV.ipdvForward] = (table.forward[later] ?? 0) - (table.forward[earlier] ?? 0);
     values[PV.ipdvBackward] = (table.backward[later] ?? 0) - (table.backward[earlier] ?? 0);
-    const window = this.#window;
-    window.ipdvRoundTrip.addAt(values, PV.ipdvRtt);
-    window.ipdvForward.addAt(values, PV.ipdvForward);
-    window.ipdvBackward.addAt(values, PV.ipdvBackward);
+    const delays = this.#windowDelays;
+    delays.addAt(DIST.ipdvRoundTrip, values, PV.ipdvRtt);
+    delays.addAt(DIST.ipdvForward, values, PV.ipdvForward);
+    delays.addAt(DIST.ipdvBackward, values, PV.ipdvBackward);
   }
 
   /** Hops from TTLs and DSCP/ECN changes, per direction, when the sample carries both ends. */
@@ -265,7 +287,7 @@ export class SessionStatistics implements SessionStatisticsApi {
    */
   #trackReflectorSequence(slot: number, reflectorSequence: number): void {
     const ordinal = this.#table.ordinal[slot] ?? 0;
-    const t2 = this.#values[PV.t2] ?? 0;
+    const t2 = VALUES[PV.t2] ?? 0;
     if (!this.#answeredAny) {
       this.#answeredAny = true;
       this.#reflectorMax = reflectorSequence;

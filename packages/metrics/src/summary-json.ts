@@ -1,6 +1,7 @@
 // A summary as JSON: delays in milliseconds as numbers with nanosecond resolution, and null (never 0)
 // for what was not measured. One shape for every consumer (the CLI's --json and JSON Lines, the
 // daemon's agent records), so a dashboard or a script reads the same fields everywhere.
+import { percentileRecord } from './percentile-record.js';
 import type { ClockVerdict, DistributionSummary, JitterSummary, OneWaySummary, SessionSummary } from './types.js';
 
 /** Nanoseconds as milliseconds for JSON: full nanosecond resolution, null when not measured. */
@@ -64,8 +65,8 @@ export interface JitterJson {
 }
 
 export function distributionJson(d: DistributionSummary): DistributionJson {
-  const percentiles: Record<string, number | null> = {};
-  for (const [key, value] of Object.entries(d.percentiles)) percentiles[key] = msForJson(value);
+  const percentiles = percentileRecord<string, number | null>();
+  for (const key in d.percentiles) percentiles[key] = msForJson(d.percentiles[Number(key)]);
   return {
     count: d.count,
     min: msForJson(d.min),
@@ -79,7 +80,8 @@ export function distributionJson(d: DistributionSummary): DistributionJson {
 }
 
 export function oneWayJson(d: OneWaySummary): DistributionJson & { readonly reliable: boolean } {
-  return { ...distributionJson(d), reliable: d.reliable };
+  const { count, min, median, mean, max, stddev, percentiles, exact } = distributionJson(d);
+  return { count, min, median, mean, max, stddev, percentiles, exact, reliable: d.reliable };
 }
 
 export function jitterJson(j: JitterSummary): JitterJson {

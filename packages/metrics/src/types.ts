@@ -237,6 +237,8 @@ export interface SessionStatisticsApi {
   recordReply(sample: PacketSample): ReplyDisposition;
   /** Declare lost every request whose deadline (T1 + lossTimeout) is ≤ now. Returns how many. */
   expire(now: number): number;
+  /** T1 recorded for `sequence` while the in-flight table still holds it, else NaN. */
+  sentT1(sequence: number): number;
   /** Requests neither answered nor declared lost. */
   readonly pending: number;
   /** Earliest deadline among pending requests, or undefined. */

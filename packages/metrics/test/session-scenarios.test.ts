@@ -349,7 +349,7 @@ describe('memory', () => {
     expect(largest).toBeLessThanOrEqual(stats.maxByteLength);
     // Bound: the in-flight table at capacity and reorder history (two arrivals per slot, at most 1024),
     // plus per period 7 distributions at their limit and two hop counters of 256 float64.
-    expect(stats.maxByteLength).toBe(256 * 49 + 512 * 8 + 2 * (7 * Distribution.maxByteLength(1000) + 2 * 2048));
+    expect(stats.maxByteLength).toBe(256 * 49 + 512 * 8 + 2 * (7 * Distribution.maxByteLength(1000) + 2 * 4096));
     // 100 kpps with a 10 ms loss timeout keeps ~2000 requests within the 20 ms retention: the table reached its capacity.
     expect(largest).toBeGreaterThanOrEqual(256 * 49);
   });
@@ -372,8 +372,8 @@ describe('memory', () => {
       stats.recordReply(mutable);
       stats.expire(t1);
     }
-    // 7 exact buffers of 128 values (7 168 bytes), the table, the reorder history and one 16-hop block per direction.
-    expect(stats.byteLength).toBe(7 * 128 * 8 + 8 * 49 + 16 * 8 + 2 * 16 * 8);
+    // 7 × 128 kept values in one buffer (7 168 bytes), the table, the reorder history and one (hops, count) pair per direction.
+    expect(stats.byteLength).toBe(7 * 128 * 8 + 8 * 49 + 16 * 8 + 2 * 2 * 8);
     expect(stats.byteLength).toBeLessThanOrEqual(8 * 1024);
     const before = stats.byteLength;
     stats.summary();

@@ -81,8 +81,9 @@ describe('SessionStatistics: in-flight table', () => {
       stats.recordSent(s, t1);
       if (s % 2 === 0) expect(stats.recordReply(sample(s, t1, 10 * MS, 10 * MS))).toBe('counted');
     }
-    // The 8-slot table, 16 arrivals of reorder history, 50 values in 4 exact buffers (no IPDV pair: every other request is lost).
-    expect(stats.byteLength).toBe(8 * 49 + 16 * 8 + 4 * 64 * 8);
+    // The 8-slot table, 16 arrivals of reorder history, and the window's kept values: 50 per delay in
+    // a shared buffer of 64 slots for each of the 7 distributions (the IPDV ones stay empty: every other request is lost).
+    expect(stats.byteLength).toBe(8 * 49 + 16 * 8 + 7 * 64 * 8);
     // Sent at 95 s, deadline 98 s, now 99 s: late. Sent at 1 s: forgotten long ago, unknown.
     expect(stats.recordReply(sample(95, 95_000 * MS, 2000 * MS, 2000 * MS))).toBe('late');
     expect(stats.recordReply(sample(1, 1000 * MS, 2000 * MS, 2000 * MS))).toBe('unknown');
@@ -199,5 +200,21 @@ describe('SessionStatistics: derived values', () => {
     expect(second.loss).toMatchObject({ sent: 1, received: 0, lost: 1, lossRatio: 1 });
     expect(second.roundTrip.count).toBe(0);
     expect(stats.summary().loss).toMatchObject({ sent: 2, received: 1, lost: 1, lossRatio: 0.5 });
+  });
+});
+
+describe('SessionStatistics: sentT1', () => {
+  it('gives the T1 recorded for a sequence while the table holds it, and NaN otherwise', () => {
+    const stats = new SessionStatistics({ lossTimeout: 10 * MS, inFlightCapacity: 8 });
+    stats.recordSent(7, 70 * MS);
+    expect(stats.sentT1(7)).toBe(70 * MS);
+    expect(stats.sentT1(8)).toBeNaN();
+    // Answered or lost, the entry stays (late and duplicate replies are told by it).
+    stats.recordReply(sample(7, 70 * MS, MS, MS));
+    expect(stats.sentT1(7)).toBe(70 * MS);
+    // Sequence 15 takes the same slot in an 8-slot ring once the table no longer needs to keep 7.
+    for (let s = 8; s < 16; s++) stats.recordSent(s, (70 + 100 * s) * MS);
+    expect(stats.sentT1(15)).toBe(1570 * MS);
+    expect(stats.sentT1(7)).toBeNaN();
   });
 });
