@@ -14,7 +14,7 @@
  *               variants of both.
  *   scale       10 000 reflector sessions (STAMP SSIDs at 1 packet/s, bench/session-load.ts) in one
  *               reflector process vs `blast reflect` under the same load; and 10 000 SessionSenders at
- *               1 packet/s in one process (bench/many-senders.ts): RSS and CPU.
+ *               1 packet/s in one process (bench/many-senders.mjs, on the built package): RSS and CPU.
  *
  *   pnpm --filter @twamp/test-session bench [-- --only reflector,sender,schedule,turnaround,scale
  *        --rounds 3 --quick --budget 1200]
@@ -541,7 +541,7 @@ interface MemoryBreakdown {
 async function senderScale(): Promise<Footprint & { readonly breakdown: MemoryBreakdown | undefined }> {
   const target = await startBlastReflector();
   try {
-    const senders = start([...tsxNode, 'bench/many-senders.ts', '--port', String(target.port), '--sessions', String(SCALE_SESSIONS), '--seconds', String(SCALE_SECONDS)]);
+    const senders = start([process.execPath, 'bench/many-senders.mjs', '--port', String(target.port), '--sessions', String(SCALE_SESSIONS), '--seconds', String(SCALE_SECONDS)]);
     // Opening 10 000 sessions takes 10-20 s on a quiet machine, minutes on a loaded one.
     await waitFor(senders, /^ready /m, 600_000);
     const pid = senders.process.pid;
@@ -642,7 +642,7 @@ const lines = [
       ]
     : []),
   tmp([...tsxNode, 'bench/session-load.ts', '--port', 'PORT', '--sessions', String(SCALE_SESSIONS), '--seconds', String(SCALE_SECONDS)].join(' ')),
-  tmp([...tsxNode, 'bench/many-senders.ts', '--port', 'PORT', '--sessions', String(SCALE_SESSIONS), '--seconds', String(SCALE_SECONDS)].join(' ')),
+  tmp([process.execPath, 'bench/many-senders.mjs', '--port', 'PORT', '--sessions', String(SCALE_SESSIONS), '--seconds', String(SCALE_SECONDS)].join(' ')),
   '```',
   '',
 ];

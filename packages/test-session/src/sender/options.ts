@@ -173,11 +173,18 @@ function checkSchedule(issues: Issues, schedule: unknown): SenderSchedule {
   return fallback;
 }
 
+/** TWAMP Light's format, the same for every sender: made once (an agent opens thousands of senders). */
+const LIGHT_FORMAT: PacketFormat = Object.freeze({ kind: 'twamp', layout: twampLayout({ security: TestSecurity.Open }), crypto: undefined });
+
 function checkTwampFormat(issues: Issues, options: SenderOptions): PacketFormat | undefined {
   for (const stampOnly of ['ssid', 'stampSecurity', 'stampKey', 'tlvs'] as const) {
     if (options[stampOnly] !== undefined) issues.add(stampOnly, `nothing for protocol '${options.protocol}' (STAMP only)`, options[stampOnly]);
   }
-  const layout = options.layout ?? (options.protocol === 'twamp-light' ? twampLayout({ security: TestSecurity.Open }) : undefined);
+  if (options.layout === undefined && options.protocol === 'twamp-light') {
+    if (options.crypto !== undefined) issues.add('crypto', 'nothing with an open (unauthenticated or mixed) layout', 'a TestPacketCrypto');
+    return LIGHT_FORMAT;
+  }
+  const layout = options.layout;
   if (layout === undefined) {
     issues.add('layout', "the TwampLayout negotiated by TWAMP-Control (required for protocol 'twamp')", undefined);
     return undefined;

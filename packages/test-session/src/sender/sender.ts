@@ -13,6 +13,7 @@ import type {
   Endpoint,
   PacketResult,
   SenderEvent,
+  SenderEventOptions,
   SenderReport,
   SessionSenderApi,
   TimestampSource,
@@ -168,6 +169,14 @@ function newResult(): MutableResult {
 
 const UNKNOWN_CLAIM: ClockClaim = clockClaimFromErrorEstimate(0);
 
+/**
+ * The sample handed to metrics when nobody asked for events, shared by every sender of the process:
+ * it is filled and recorded within one call, and metrics copies what it keeps.
+ */
+const SCRATCH_SAMPLE = newResult();
+/** The packet event of a handler that reuses results: always the scratch sample. */
+const SCRATCH_EVENT: SenderEvent = Object.freeze({ type: 'packet', result: SCRATCH_SAMPLE });
+
 function nextPowerOfTwo(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
@@ -204,12 +213,6 @@ export class SessionSender implements SessionSenderApi {
   readonly #stampOptions: SendOptions;
   readonly #t1Source: TimestampSource;
   #t4Source: TimestampSource;
-
-  // Our own record of T1 per sequence (a ring), so a reply is measured against what we sent, not
-  // against what the reflector echoes.
-  readonly #mask: number;
-  readonly #t1Ring: Float64Array;
-  readonly #sequenceRing: Uint32Array;
 
   // Schedule state.
   #startMs = 0;
@@ -260,6 +263,9 @@ export class SessionSender implements SessionSenderApi {
   #lossTimerSlot = -1;
   #drainTimer: NodeJS.Timeout | undefined;
   #intervalTimer: NodeJS.Timeout | undefined;
+  /** Slow sessions: interval reports from the shared queue too, on a fixed grid (see #runEmitInterval). */
+  #intervalTimerSlot = -1;
+  #intervalDueMs = 0;
   #intervalIndex = 0;
   /** Inside the socket's receive callback (closing the socket waits until it returns). */
   #inBatch = false;
@@ -269,10 +275,10 @@ export class SessionSender implements SessionSenderApi {
 
   // Events.
   #handler: ((event: SenderEvent) => void) | undefined;
+  /** The handler takes the shared packet event (see onEvent); events() still gets objects of its own. */
+  #reuseResults = false;
   #queue: BoundedEventQueue<SenderEvent> | undefined;
   #handlerDropped = 0;
-  /** The sample handed to metrics when nobody asked for events (reused: metrics copies what it keeps). */
-  readonly #scratch: MutableResult;
 
   // Callbacks handed to timers, the socket and metrics: one closure each per sender, made in the
   // constructor around the #run… methods. (Arrow-function class fields would do the same, but a
@@ -366,9 +372,6 @@ export class SessionSender implements SessionSenderApi {
     this.#catchUpSlots = Math.max(MIN_CATCH_UP_SLOTS, Math.ceil(CATCH_UP_WINDOW_MS / interval));
 
     const capacity = inFlightCapacity(options);
-    this.#mask = capacity - 1;
-    this.#t1Ring = new Float64Array(capacity);
-    this.#sequenceRing = new Uint32Array(capacity).fill(0xffffffff);
     const statistics: SessionStatisticsOptions = {
       lossTimeout: options.lossTimeoutMs * 1_000_000,
       inFlightCapacity: capacity,
@@ -379,7 +382,6 @@ export class SessionSender implements SessionSenderApi {
       onLost: this.#onLost,
     };
     this.#metrics = new SessionStatistics(statistics);
-    this.#scratch = newResult();
 
     let resolveDone: (report: SessionSenderReport) => void = () => undefined;
     this.done = new Promise<SessionSenderReport>((resolve) => {
@@ -397,7 +399,17 @@ export class SessionSender implements SessionSenderApi {
     };
     options.signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (options.intervalReportMs !== undefined) {
-      this.#intervalTimer = setInterval(this.#emitInterval, options.intervalReportMs);
+      if (this.#timers === undefined) {
+        this.#intervalTimer = setInterval(this.#emitInterval, options.intervalReportMs);
+      } else {
+        // An agent's thousands of windows end within the same second when their sessions started
+        // together. As Node.js timers they all ran in one pass of the timer list, with no I/O in
+        // between (seconds of work, its garbage promoted, lines piling up unwritten); in the queue,
+        // each round takes only what is due when it starts, and I/O runs between rounds.
+        this.#intervalTimerSlot = this.#timers.register(this.#emitInterval);
+        this.#intervalDueMs = this.#clock.monotonicMs() + options.intervalReportMs;
+        this.#timers.arm(this.#intervalTimerSlot, this.#intervalDueMs);
+      }
     }
     if (options.signal?.aborted === true) {
       this.#finishSending(true);
@@ -420,8 +432,9 @@ export class SessionSender implements SessionSenderApi {
     return this.#clock.epochUnixSeconds;
   }
 
-  onEvent(handler: (event: SenderEvent) => void): void {
+  onEvent(handler: (event: SenderEvent) => void, options: SenderEventOptions = {}): void {
     this.#handler = handler;
+    this.#reuseResults = options.reusePacketResults === true;
   }
 
   /**
@@ -698,9 +711,6 @@ export class SessionSender implements SessionSenderApi {
 
   #recordSent(sequence: number, t1: number): void {
     this.#sent += 1;
-    const slot = sequence & this.#mask;
-    this.#t1Ring[slot] = t1;
-    this.#sequenceRing[slot] = sequence;
     this.#metrics.recordSent(sequence, t1);
     if (!this.#lossArmed) this.#armLossTimer();
   }
@@ -720,7 +730,6 @@ export class SessionSender implements SessionSenderApi {
     if (estimate !== this.#errorEstimate) {
       this.#errorEstimate = estimate;
       this.#senderClaim = clockClaimFromErrorEstimate(estimate);
-      this.#scratch.senderClock = this.#senderClaim;
     }
   }
 
@@ -776,8 +785,10 @@ export class SessionSender implements SessionSenderApi {
   #record(batch: ReceiveBatch, index: number, replyLength: number, t4: number): void {
     const f = this.#reader.fields;
     const sequence = f.senderSequence;
-    const slot = sequence & this.#mask;
-    const t1 = this.#sequenceRing[slot] === sequence ? (this.#t1Ring[slot] ?? 0) : f.senderTimestamp;
+    // A reply is measured against the T1 we recorded, not the one the reflector echoes; the echo
+    // only serves for a sequence the in-flight table no longer holds (told 'unknown' anyway).
+    const recorded = this.#metrics.sentT1(sequence);
+    const t1 = Number.isNaN(recorded) ? f.senderTimestamp : recorded;
     if (f.errorEstimate !== this.#lastReflectorEstimate) {
       this.#lastReflectorEstimate = f.errorEstimate;
       this.#reflectorClaim = clockClaimFromErrorEstimate(f.errorEstimate);
@@ -786,8 +797,10 @@ export class SessionSender implements SessionSenderApi {
     const tos = batch.tos(index);
     const cycle = this.#builder.cycleLength;
     const wantEvents = this.#handler !== undefined || this.#queue !== undefined;
-    // Nobody listening: the reused scratch sample. Otherwise the event's own object, filled once.
-    const sample: MutableResult = wantEvents ? newResult() : this.#scratch;
+    // The event's own object, filled once, when it is kept (a queue, a handler that did not opt in to
+    // reuse); otherwise the shared scratch sample.
+    const fresh = this.#queue !== undefined || (this.#handler !== undefined && !this.#reuseResults);
+    const sample: MutableResult = fresh ? newResult() : SCRATCH_SAMPLE;
     sample.sequence = sequence;
     sample.reflectorSequence = f.reflectorSequence;
     sample.t1 = t1;
@@ -813,7 +826,7 @@ export class SessionSender implements SessionSenderApi {
     sample.forward = sample.t2 - t1;
     sample.backward = t4 - sample.t3;
     sample.processing = sample.t3 - sample.t2;
-    this.#emit({ type: 'packet', result: sample });
+    this.#emit(fresh ? { type: 'packet', result: sample } : SCRATCH_EVENT);
   }
 
   // ---- loss and completion --------------------------------------------------------------------
@@ -856,6 +869,19 @@ export class SessionSender implements SessionSenderApi {
   }
 
   #runEmitInterval(): void {
+    const timers = this.#timers;
+    const period = this.#options.intervalReportMs;
+    if (timers !== undefined && this.#intervalTimerSlot >= 0 && period !== undefined) {
+      // The next boundary on the same grid (no drift), past any the process was too busy to see.
+      const now = this.#clock.monotonicMs();
+      do this.#intervalDueMs += period;
+      while (this.#intervalDueMs <= now);
+      timers.arm(this.#intervalTimerSlot, this.#intervalDueMs);
+    }
+    this.#emitWindow();
+  }
+
+  #emitWindow(): void {
     const summary = this.#metrics.takeWindow();
     this.#emit({ type: 'interval', index: this.#intervalIndex, summary });
     this.#intervalIndex += 1;
@@ -871,13 +897,13 @@ export class SessionSender implements SessionSenderApi {
     // Freed for other senders: this one never arms again (a freed slot number is -1, which the queue ignores).
     this.#timers?.release(this.#sendTimerSlot);
     this.#timers?.release(this.#lossTimerSlot);
+    this.#timers?.release(this.#intervalTimerSlot);
     this.#sendTimerSlot = -1;
     this.#lossTimerSlot = -1;
-    if (this.#intervalTimer !== undefined) {
-      clearInterval(this.#intervalTimer);
-      // The last, partial window, so that the windows add up to the run.
-      this.#emitInterval();
-    }
+    this.#intervalTimerSlot = -1;
+    if (this.#intervalTimer !== undefined) clearInterval(this.#intervalTimer);
+    // The last, partial window, so that the windows add up to the run.
+    if (this.#options.intervalReportMs !== undefined) this.#emitWindow();
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
     // Not from inside the socket's own receive callback: the batch is still being read there.
     if (this.#inBatch) {

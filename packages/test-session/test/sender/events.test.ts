@@ -54,6 +54,36 @@ describe('events()', () => {
 });
 
 describe('onEvent()', () => {
+  it('with reusePacketResults hands one refilled result per reply, correct during the call; events() still gets its own', async () => {
+    await withReflector(async (port) => {
+      const sender = await SessionSender.open(options(port, { count: 6 }));
+      const results = new Set<object>();
+      const seen: { sequence: number; rtt: number; rttAgain: number }[] = [];
+      sender.onEvent(
+        (event) => {
+          if (event.type !== 'packet') return;
+          results.add(event.result);
+          const r = event.result;
+          seen.push({ sequence: r.sequence, rtt: r.rtt, rttAgain: r.t4 - r.t1 - (r.t3 - r.t2) });
+        },
+        { reusePacketResults: true },
+      );
+      await sender.done;
+      expect(results.size).toBe(1);
+      expect(seen.map((s) => s.sequence).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+      for (const s of seen) expect(s.rtt).toBe(s.rttAgain);
+
+      // With a queue as well, every packet event is an object of its own again.
+      const second = await SessionSender.open(options(port, { count: 4 }));
+      const handled = new Set<object>();
+      second.onEvent((event) => event.type === 'packet' && handled.add(event.result), { reusePacketResults: true });
+      const queued: SenderEvent[] = [];
+      for await (const event of second.events()) queued.push(event);
+      expect(handled.size).toBe(4);
+      expect(new Set(queued.map((e) => (e.type === 'packet' ? e.result : undefined))).size).toBe(4);
+    });
+  });
+
   it('a throwing handler does not stop the run; its events count as dropped', async () => {
     await withReflector(async (port) => {
       const sender = await SessionSender.open(options(port, { count: 4 }));
@@ -121,6 +151,26 @@ describe('onEvent()', () => {
       expect(intervals.length).toBeGreaterThanOrEqual(2);
       expect(intervals.map((i) => i.index)).toEqual(intervals.map((_, k) => k));
       expect(intervals.reduce((sum, i) => sum + i.sent, 0)).toBe(report.summary.loss.sent);
+    });
+  });
+
+  it('a slow session (shared timer queue) reports its intervals too, and they add up to the run', async () => {
+    await withReflector(async (port) => {
+      // 1 packet per 20 ms is a slow session: its interval reports come from the shared timer queue.
+      const sender = await SessionSender.open(options(port, { count: 12, schedule: { kind: 'periodic', intervalMs: 20 }, intervalReportMs: 50 }));
+      const intervals: { index: number; sent: number; received: number }[] = [];
+      sender.onEvent((event) => {
+        if (event.type === 'interval') intervals.push({ index: event.index, sent: event.summary.loss.sent, received: event.summary.loss.received });
+      });
+      const started = performance.now();
+      const report = await sender.done;
+      const elapsed = performance.now() - started;
+      expect(intervals.length).toBeGreaterThanOrEqual(3);
+      // One per 50 ms boundary passed (none twice), plus the last partial window.
+      expect(intervals.length).toBeLessThanOrEqual(Math.floor(elapsed / 50) + 1);
+      expect(intervals.map((i) => i.index)).toEqual(intervals.map((_, k) => k));
+      expect(intervals.reduce((sum, i) => sum + i.sent, 0)).toBe(report.summary.loss.sent);
+      expect(intervals.reduce((sum, i) => sum + i.received, 0)).toBe(report.summary.loss.received);
     });
   });
 

@@ -21,6 +21,26 @@ async function until(done: () => boolean, timeoutMs = 5000): Promise<void> {
 }
 
 describe('TimerQueue', () => {
+  it('a timer due now still fires while other timers are armed for "now" over and over (the reused short wait is not pushed back)', async () => {
+    const queue = new TimerQueue(now);
+    const seen = { fired: false };
+    const slot = queue.register(() => {
+      seen.fired = true;
+    });
+    queue.arm(slot, now());
+    // Another timer re-armed for a moment just ahead, from a busy loop of ~20 ms (arms every few µs).
+    const other = queue.register(() => undefined);
+    const end = now() + 20;
+    while (now() < end && !seen.fired) {
+      queue.arm(other, now() + 0.5);
+      await new Promise<void>((resolve) => {
+        setImmediate(resolve);
+      });
+    }
+    expect(seen.fired).toBe(true);
+    queue.release(other);
+  });
+
   it('fires every armed timer once, in due order, never before its due time', async () => {
     const queue = new TimerQueue(now);
     const fired: { name: number; late: number }[] = [];
