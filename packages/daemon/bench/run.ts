@@ -4,7 +4,7 @@
  *   agent      twampd with N TWAMP Light targets at 1 packet/s (JSON Lines on, Prometheus histograms
  *              on) against `blast reflect` (C): RSS and CPU of the twampd process once every target
  *              runs, targets up (scraped from /metrics), scrape size and time. Reference: the same N
- *              bare SessionSenders in one process (packages/test-session/bench/many-senders.ts):
+ *              bare SessionSenders in one process (packages/test-session/bench/many-senders.mjs, built):
  *              what the agent adds over the engine.
  *   control    TWAMP-Control sessions per minute a twampd control listener completes (connect,
  *              Request-TW-Session, Start-Sessions, Stop-Sessions, close; K clients in parallel), open
@@ -31,6 +31,7 @@ import {
   compileCommand,
   cpuShareOver,
   HOST,
+  interpreterCommand,
   median,
   memory,
   positiveNumber,
@@ -100,8 +101,9 @@ const tsx: readonly string[] = [process.execPath, '--conditions=@twamp/source', 
 // The built twampd is what operators run (no transpiler in memory); from source only when asked or not built.
 const builtTwampd = resolve(repoRoot, 'apps/twampd/dist/bin.js');
 const TWAMPD_BUILT = !opts.source && existsSync(builtTwampd);
+// Built, it runs as its installed bin does: with the V8 options of its interpreter line.
 const twampdCommand = (configPath: string): string[] =>
-  TWAMPD_BUILT ? [process.execPath, builtTwampd, '--config', configPath] : [...tsx, resolve(repoRoot, 'apps/twampd/src/bin.ts'), '--config', configPath];
+  TWAMPD_BUILT ? [...interpreterCommand(builtTwampd), '--config', configPath] : [...tsx, resolve(repoRoot, 'apps/twampd/src/bin.ts'), '--config', configPath];
 // The reference CLI runs the same way as twampd (built when built), so neither pays for tsx alone.
 const builtTwamp = resolve(repoRoot, 'apps/twamp/dist/bin.js');
 const twampCommand = (args: readonly string[]): string[] =>
@@ -227,7 +229,7 @@ async function agentRun(reflectorPort: number): Promise<Footprint & { readonly u
 }
 
 async function bareSenders(reflectorPort: number): Promise<Footprint> {
-  const senders = start([...tsx, resolve(repoRoot, 'packages/test-session/bench/many-senders.ts'), '--port', String(reflectorPort), '--sessions', String(TARGETS), '--seconds', String(AGENT_SECONDS + 8)]);
+  const senders = start([process.execPath, resolve(repoRoot, 'packages/test-session/bench/many-senders.mjs'), '--port', String(reflectorPort), '--sessions', String(TARGETS), '--seconds', String(AGENT_SECONDS + 8)]);
   try {
     await waitFor(senders, /^ready /m, 180_000);
     const pid = senders.process.pid;
@@ -444,7 +446,7 @@ const loadAfter = loadavg();
 const cpu = cpus();
 process.stdout.write(`\n## twampd benchmarks (${new Date().toISOString()})\n\n`);
 process.stdout.write(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Linux ${release()}, Node ${process.version}; load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}.\n\n`);
-process.stdout.write(`Command: pnpm --filter @twamp/daemon bench -- ${argv.join(' ')} (twampd and twamp server ${TWAMPD_BUILT ? 'built (apps/*/dist/bin.js)' : 'from source through tsx'}; the bare-sender reference from source through tsx)\n\n`);
+process.stdout.write(`Command: pnpm --filter @twamp/daemon bench -- ${argv.join(' ')} (twampd and twamp server ${TWAMPD_BUILT ? 'built (apps/*/dist/bin.js)' : 'from source through tsx'}; the bare-sender reference runs packages/test-session/bench/many-senders.mjs on the built package)\n\n`);
 process.stdout.write('| section | measure | ours | reference | ratio | target |\n|---|---|---|---|---|---|\n');
 for (const row of rows) process.stdout.write(`| ${row.section} | ${row.measure} | ${row.ours} | ${row.reference} | ${row.ratio} | ${row.target} |\n`);
 if (errors.length > 0) process.stdout.write(`\nErrors:\n${errors.map((e) => `- ${e}`).join('\n')}\n`);

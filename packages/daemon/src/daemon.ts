@@ -7,7 +7,7 @@
 // started, in reverse, and rethrows: nothing is left bound.
 import { performance } from 'node:perf_hooks';
 import type { KeyStore } from '@twamp/control';
-import { Agent, type JsonlSink, openJsonlSink } from './agent/index.js';
+import { Agent, type JsonlSink, jsonlBufferBytesFor, openJsonlSink } from './agent/index.js';
 import { loadConfigKeys } from './config/index.js';
 import { ObserverRelay } from './daemon/relay.js';
 import { startListeners } from './listeners/index.js';
@@ -51,6 +51,12 @@ interface Parts {
   http: HttpServerHandle | undefined;
 }
 
+/** The agent's JSON Lines sink, if the config names an output, sized for its targets. */
+function openSink(config: DaemonConfig): JsonlSink | undefined {
+  if (config.agent.output === undefined) return undefined;
+  return openJsonlSink(config.agent.output, { maxBufferedBytes: jsonlBufferBytesFor(config.agent.targets.length) });
+}
+
 export class Daemon {
   readonly #parts: Parts;
   readonly #configPath: string | undefined;
@@ -77,7 +83,7 @@ export class Daemon {
       const listeners = await startListeners(config, { log: log.child({ component: 'listeners' }), keys });
       started.push(() => listeners.close(0));
 
-      const sink = config.agent.output === undefined ? undefined : openJsonlSink(config.agent.output);
+      const sink = openSink(config);
       if (sink !== undefined) started.push(() => sink.close());
       const metrics = config.metrics.enabled ? newMetrics(config.metrics, () => listeners.snapshot()) : undefined;
       const sinkRelay = new ObserverRelay(sink);
@@ -203,8 +209,10 @@ export class Daemon {
     // Results after this point go to the new sink (the old one is flushed and closed first).
     if (config.agent.output !== previous.agent.output) {
       await parts.sink?.close();
-      parts.sink = config.agent.output === undefined ? undefined : openJsonlSink(config.agent.output);
+      parts.sink = openSink(config);
       parts.sinkRelay.target = parts.sink;
+    } else if (parts.sink !== undefined) {
+      parts.sink.maxBufferedBytes = jsonlBufferBytesFor(config.agent.targets.length);
     }
     try {
       await this.#reloadMetrics(config.metrics, previous.metrics);

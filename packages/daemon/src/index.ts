@@ -48,6 +48,8 @@ export {
   type AgentDeps,
   DEFAULT_JSONL_BUFFER_BYTES,
   type DroppedRecord,
+  JSONL_BUFFER_BYTES_PER_TARGET,
+  jsonlBufferBytesFor,
   type FailureRecord,
   type HostLookup,
   type JsonlSink,

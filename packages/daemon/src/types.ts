@@ -276,7 +276,10 @@ export interface AgentFailure {
 
 /** Told everything the agent measures; implemented by the JSON Lines sink and the Prometheus metrics. */
 export interface AgentObserver {
-  /** A counted reply (disposition `counted`); the hot path: no allocation, no I/O. */
+  /**
+   * A counted reply (disposition `counted`); the hot path: no allocation, no I/O. `result` is reused
+   * for the next reply: read it during the call, keep nothing of it.
+   */
   packet?(target: AgentTargetInfo, result: PacketResult): void;
   window?(window: AgentWindow): void;
   state?(target: AgentTargetInfo, state: TargetState): void;

@@ -12,4 +12,4 @@ export {
   type WindowRecord,
   windowRecord,
 } from './jsonl-records.js';
-export { DEFAULT_JSONL_BUFFER_BYTES, type JsonlSink, type JsonlSinkOptions, openJsonlSink } from './jsonl-sink.js';
+export { DEFAULT_JSONL_BUFFER_BYTES, JSONL_BUFFER_BYTES_PER_TARGET, jsonlBufferBytesFor, type JsonlSink, type JsonlSinkOptions, openJsonlSink } from './jsonl-sink.js';

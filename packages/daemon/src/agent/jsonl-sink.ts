@@ -1,12 +1,11 @@
-// The agent's JSON Lines output (a file, appended, or stdout for `-`). Writes never wait: lines go
-// to the stream's buffer, and when that holds more than a bound (a slow or stuck disk, a reader that
-// stopped) new lines are dropped and counted, then reported in a `dropped` record once the output
-// keeps up again. reopen() starts a new file at the same path (logrotate's postrotate on SIGHUP).
-import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
+// The agent's JSON Lines output (a file, appended, or stdout for `-`; see line-output.ts). Writes
+// never wait: lines are queued, and when the queue holds more than a bound (a slow or stuck disk, a
+// reader that stopped) new lines are dropped and counted, then reported in a `dropped` record once
+// the output keeps up again; lines a failed output had accepted count as dropped too. reopen() starts a new file at the same path (logrotate's postrotate on SIGHUP).
 import { clockStatus, type ClockStatus } from '@twamp/udp';
 import type { AgentFailure, AgentObserver, AgentTargetInfo, AgentWindow, TargetState } from '../types.js';
 import { droppedRecord, failureRecord, stateRecord, windowRecord } from './jsonl-records.js';
+import { type LineOutput, type LineOutputEvents, openLineOutput } from './line-output.js';
 
 export interface JsonlSink extends AgentObserver {
   /** One line per window, failure and state change (packets are not written: that is the CLI's --jsonl). */
@@ -19,6 +18,8 @@ export interface JsonlSink extends AgentObserver {
   close(): Promise<void>;
   /** Lines dropped so far because the output could not keep up or failed. */
   readonly dropped: number;
+  /** Octets the output may hold unwritten before lines are dropped (settable: the daemon sizes it to its targets). */
+  maxBufferedBytes: number;
 }
 
 export interface JsonlSinkOptions {
@@ -27,32 +28,60 @@ export interface JsonlSinkOptions {
 }
 
 export const DEFAULT_JSONL_BUFFER_BYTES = 16 * 1024 * 1024;
+/**
+ * Room per target: a window line is 2-3 KiB, and all targets can deliver one at once (their last
+ * windows at shutdown, or windows that fall due together). The sink's bound is at least this many
+ * octets per target, so such a round is written whole; it only guards against a stuck output.
+ */
+export const JSONL_BUFFER_BYTES_PER_TARGET = 8 * 1024;
+
+/** The JSON Lines bound for an agent of `targets` targets (see JSONL_BUFFER_BYTES_PER_TARGET). */
+export function jsonlBufferBytesFor(targets: number): number {
+  return Math.max(DEFAULT_JSONL_BUFFER_BYTES, targets * JSONL_BUFFER_BYTES_PER_TARGET);
+}
 /** How long close() waits for the buffer to reach the disk before it gives up. */
 const CLOSE_TIMEOUT_MS = 10_000;
 /** The host clock's state is read at most this often (one read serves every target's window). */
 const CLOCK_CACHE_MS = 1000;
 
 class JsonLinesSink implements JsonlSink {
-  readonly #output: string;
-  readonly #maxBytes: number;
-  #stream: Writable;
-  /** The stream reported an error: drop until reopen(). */
-  #failed = false;
+  readonly #path: string;
+  #maxBytes: number;
+  #output: LineOutput;
   #closed = false;
   #dropped = 0;
   /** Dropped since the last `dropped` record. */
   #unreported = 0;
   #clock: ClockStatus | undefined;
   #clockReadMs = 0;
+  readonly #events: LineOutputEvents;
 
-  constructor(output: string, options: JsonlSinkOptions) {
-    this.#output = output;
+  constructor(path: string, options: JsonlSinkOptions) {
+    this.#path = path;
     this.#maxBytes = options.maxBufferedBytes ?? DEFAULT_JSONL_BUFFER_BYTES;
-    this.#stream = this.#open();
+    this.#events = {
+      drained: () => {
+        this.#reportDropped();
+      },
+      failed: (lost) => {
+        // Lines the output had accepted count as dropped too; the next reopen() reports them.
+        this.#dropped += lost;
+        this.#unreported += lost;
+      },
+    };
+    this.#output = openLineOutput(path, this.#events);
   }
 
   get dropped(): number {
     return this.#dropped;
+  }
+
+  get maxBufferedBytes(): number {
+    return this.#maxBytes;
+  }
+
+  set maxBufferedBytes(bytes: number) {
+    this.#maxBytes = bytes;
   }
 
   window(window: AgentWindow): void {
@@ -68,14 +97,10 @@ class JsonLinesSink implements JsonlSink {
   }
 
   reopen(): void {
-    if (this.#output === '-' || this.#closed) return;
-    const old = this.#stream;
-    this.#detach(old);
-    // What the old stream still buffers goes to the old (renamed) file; errors there are moot now.
-    old.on('error', () => undefined);
-    old.end();
-    this.#failed = false;
-    this.#stream = this.#open();
+    if (this.#path === '-' || this.#closed) return;
+    // What the old file still has queued is written to it (logrotate renamed it), then it closes.
+    void this.#output.close();
+    this.#output = openLineOutput(this.#path, this.#events);
     this.#reportDropped();
   }
 
@@ -83,62 +108,32 @@ class JsonLinesSink implements JsonlSink {
     if (this.#closed) return;
     this.#reportDropped();
     this.#closed = true;
-    const stream = this.#stream;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, CLOSE_TIMEOUT_MS);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      if (this.#output === '-') {
-        // stdout is not ours to end: wait until what we wrote has left the buffer.
-        if (stream.writableLength === 0) done();
-        else stream.once('drain', done);
-        return;
-      }
-      stream.once('error', done);
-      stream.end(done);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
     });
-    this.#detach(stream);
+    await Promise.race([this.#output.close(), gaveUp]);
+    clearTimeout(timer);
   }
-
-  #open(): Writable {
-    const stream = this.#output === '-' ? process.stdout : createWriteStream(this.#output, { flags: 'a' });
-    stream.on('error', this.#onError);
-    stream.on('drain', this.#onDrain);
-    return stream;
-  }
-
-  #detach(stream: Writable): void {
-    stream.off('error', this.#onError);
-    stream.off('drain', this.#onDrain);
-  }
-
-  readonly #onError = (): void => {
-    // ENOSPC, EACCES, EPIPE, ...: lines are counted as dropped until reopen() (a new file).
-    this.#failed = true;
-  };
-
-  readonly #onDrain = (): void => {
-    this.#reportDropped();
-  };
 
   #reportDropped(): void {
-    if (this.#unreported === 0 || this.#failed || this.#closed) return;
+    if (this.#unreported === 0 || this.#output.failed || this.#closed) return;
     const lines = this.#unreported;
     this.#unreported = 0;
-    this.#stream.write(`${JSON.stringify(droppedRecord(lines, Date.now()))}\n`);
+    const line = JSON.stringify(droppedRecord(lines, Date.now()));
+    this.#output.add(line, Buffer.byteLength(line) + 1);
   }
 
   #write(line: string): void {
     if (this.#closed) return;
-    const stream = this.#stream;
-    if (this.#failed || stream.destroyed || stream.writableLength + Buffer.byteLength(line) + 1 > this.#maxBytes) {
+    const output = this.#output;
+    const bytes = Buffer.byteLength(line) + 1;
+    if (output.failed || output.bufferedBytes + bytes > this.#maxBytes) {
       this.#dropped += 1;
       this.#unreported += 1;
       return;
     }
-    stream.write(`${line}\n`);
+    output.add(line, bytes);
   }
 
   #senderClock(): ClockStatus | undefined {

@@ -50,8 +50,8 @@ export class TargetRunner {
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #current: SessionRun | undefined;
-  /** Runs ended by a failure that are still draining (stop waits for them too). */
-  readonly #draining = new Map<SessionRun, Promise<void>>();
+  /** Runs ended by a failure that are still draining (stop waits for them too); made on the first failure. */
+  #draining: Map<SessionRun, Promise<void>> | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(config: AgentTargetConfig, context: RunnerContext) {
@@ -149,10 +149,11 @@ export class TargetRunner {
     this.#current = undefined;
     if (run !== undefined) {
       // The measurement so far stands: the sender drains and its last window is delivered.
+      const runs = (this.#draining ??= new Map());
       const draining = run.end(this.config.lossTimeoutMs + FAILURE_DRAIN_SLACK_MS).finally(() => {
-        this.#draining.delete(run);
+        runs.delete(run);
       });
-      this.#draining.set(run, draining);
+      runs.set(run, draining);
     }
     this.#failures += 1;
     const retryInMs = retryDelayMs(this.#failures, this.#context.retry());
@@ -208,11 +209,11 @@ export class TargetRunner {
     this.#timer = undefined;
     const run = this.#current;
     this.#current = undefined;
-    const ending = [...this.#draining.values()];
+    const ending = [...(this.#draining?.values() ?? [])];
     if (run !== undefined) ending.push(run.end(graceMs));
     await within(Promise.all(ending), graceMs);
     // Whatever still drains after the grace reports nothing more: the observers may be closing.
-    for (const draining of this.#draining.keys()) draining.abandon();
+    for (const draining of this.#draining?.keys() ?? []) draining.abandon();
     this.#setState('stopped');
     this.#context.log.info({ event: 'target-stopped', target: this.name }, 'agent target stopped');
   }

@@ -119,8 +119,10 @@ function commonSenderOptions(target: AgentTargetConfig, family: IpFamily): Omit<
 
 async function openSender(options: SessionSenderOptions, context: OpenSessionContext): Promise<SessionSender> {
   const sender = await SessionSender.open(options);
-  // The sender sends from the next turn of the loop on: this handler sees every event.
-  sender.onEvent(context.onEvent);
+  // The sender sends from the next turn of the loop on: this handler sees every event. Packet
+  // results are the sender's reused object (observers read them during the call and keep nothing):
+  // no allocation per reply.
+  sender.onEvent(context.onEvent, { reusePacketResults: true });
   if (context.cancelled()) {
     sender.stop();
     throw new SetupCancelled();

@@ -305,8 +305,16 @@ function resolveAgent(raw: RawSections['agent'], targets: readonly (ParsedTarget
 }
 
 /** Modes in the order a client prefers them (strongest first, as wire's default preference). */
-function preferenceOrder(mask: number): SecurityModeName[] {
-  return DEFAULT_SECURITY_PREFERENCE.filter((mode) => (mask & mode) !== 0).flatMap((mode) => modeNamesOf(mode));
+/** Mode lists by mask, made once each: a config of 10 000 targets shares a handful of lists. */
+const preferenceOrders = new Map<number, readonly SecurityModeName[]>();
+
+function preferenceOrder(mask: number): readonly SecurityModeName[] {
+  let order = preferenceOrders.get(mask);
+  if (order === undefined) {
+    order = Object.freeze(DEFAULT_SECURITY_PREFERENCE.filter((mode) => (mask & mode) !== 0).flatMap((mode) => modeNamesOf(mode)));
+    preferenceOrders.set(mask, order);
+  }
+  return order;
 }
 
 function defaultTargetModes(target: RawTarget): number {

@@ -18,7 +18,7 @@ import type { PacketResult } from '@twamp/test-session';
 import type { Registry } from 'prom-client';
 import type { AgentFailure, AgentTargetInfo, AgentWindow, TargetState } from '../types.js';
 import { DELAY_BUCKETS_SECONDS } from './buckets.js';
-import { DelaySeries } from './delay-histogram.js';
+import { DelaySeries, delaySeriesLength } from './delay-histogram.js';
 import { escapeLabelValue, type SampleSink, TargetFamily, type TargetFamilySpec } from './target-family.js';
 
 const NS_PER_SECOND = 1e9;
@@ -288,8 +288,11 @@ export class AgentMetrics {
   }
 }
 
+/** A target's three delay histograms, in one array: one backing store per target rather than three. */
 function resolveHistograms(series: TargetSeries): void {
-  series.rtt = new DelaySeries(BOUNDS);
-  series.forward = new DelaySeries(BOUNDS);
-  series.backward = new DelaySeries(BOUNDS);
+  const length = delaySeriesLength(BOUNDS);
+  const storage = new Float64Array(3 * length);
+  series.rtt = new DelaySeries(BOUNDS, storage, 0);
+  series.forward = new DelaySeries(BOUNDS, storage, length);
+  series.backward = new DelaySeries(BOUNDS, storage, 2 * length);
 }
