@@ -15,6 +15,19 @@ export const HOST = '127.0.0.1';
 const kitDir = dirname(fileURLToPath(import.meta.url));
 export const tsxNode: readonly string[] = [process.execPath, '--conditions=@twamp/source', '--import', 'tsx'];
 
+/**
+ * The command that runs a built script the way its installed bin does: the Node.js options of its
+ * interpreter line (`#!/usr/bin/env -S node --flag …`, which npm's and pnpm's shims honour too)
+ * before the script. A plain `#!/usr/bin/env node` gives just node and the script.
+ */
+export function interpreterCommand(script: string): string[] {
+  const first = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
+  const match = /^#!\s*\/usr\/bin\/env\s+(?:-S\s+)?node((?:\s+--\S+)*)\s*$/.exec(first);
+  if (match === null) throw new Error(`${script}: the first line is not a node interpreter line: ${first}`);
+  const flags = (match[1] ?? '').trim();
+  return [process.execPath, ...(flags === '' ? [] : flags.split(/\s+/)), script];
+}
+
 // ------------------------------------------------------------------------------ child processes
 
 const children = new Set<ChildProcess>();
