@@ -105,14 +105,18 @@ class AppendedFile implements LineOutput {
       chunk.lines++;
     }
     if (this.#ready.length > 0) this.#next();
-    else if (!this.#writing && this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#seal();
-        this.#next();
-      }, FLUSH_DELAY_MS);
-      this.#timer.unref();
-    }
+    else if (!this.#writing) this.#flushLater();
+  }
+
+  /** Seal and write the filling chunk after FLUSH_DELAY_MS (so that one write carries many lines). */
+  #flushLater(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#seal();
+      this.#next();
+    }, FLUSH_DELAY_MS);
+    this.#timer.unref();
   }
 
   close(): Promise<void> {
@@ -173,14 +177,7 @@ class AppendedFile implements LineOutput {
       this.#writing = false;
       if (this.#ready.length > 0 || this.#closeWaiters !== undefined) this.#next();
       else if (this.#filling === undefined) this.#events.drained();
-      else if (this.#timer === undefined) {
-        this.#timer = setTimeout(() => {
-          this.#timer = undefined;
-          this.#seal();
-          this.#next();
-        }, FLUSH_DELAY_MS);
-        this.#timer.unref();
-      }
+      else this.#flushLater();
     });
   }
 
