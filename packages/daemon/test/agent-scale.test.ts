@@ -43,4 +43,43 @@ describe('Agent at scale', () => {
     expect(Math.max(...runningAt) - Math.min(...runningAt)).toBeGreaterThanOrEqual(300);
     expect(agent.targets).toEqual([]);
   });
+
+  it('stops 450 targets in slices: the last targets are told to stop after the loop has turned, and every target ends with its last window', async () => {
+    reflector = await SessionReflector.open({ address: '127.0.0.1', port: 0 });
+    const port = reflector.localPort;
+    const observer = new RecordingObserver();
+    // The loop turns counted when each target's window arrives (a target with nothing in flight
+    // delivers its last window inside its stop() call).
+    let turns = 0;
+    const turnOfWindow = new Map<string, number>();
+    const turnWatcher = {
+      window: (window: { readonly target: { readonly name: string } }): void => {
+        turnOfWindow.set(window.target.name, turns);
+      },
+    };
+    const targets = Array.from({ length: 450 }, (_, i) => target({ name: `s${i}`, port, intervalMs: 100, windowMs: 400, lossTimeoutMs: 500 }));
+    const agent = new Agent(agentConfig(targets, { startSpreadMs: 200 }), { log: recordingLog(), keys: undefined, observers: [observer, turnWatcher] });
+    agent.start();
+    await waitFor('a window from every target', () => targets.every((t) => observer.windowsOf(t.name).length >= 1), 60_000);
+    let ticking = true;
+    const tick = (): void => {
+      turns += 1;
+      if (ticking) setImmediate(tick);
+    };
+    turns = 0;
+    setImmediate(tick);
+    await agent.stop(5000);
+    ticking = false;
+    // Slices of 200: targets 400-449 are told to stop two loop turns after the first ones at least.
+    const lastSlice = targets.slice(400).map((t) => turnOfWindow.get(t.name) ?? -1);
+    expect(Math.min(...lastSlice)).toBeGreaterThanOrEqual(2);
+    expect(observer.failures).toEqual([]);
+    for (const t of targets) {
+      const windows = observer.windowsOf(t.name);
+      const sent = total(windows, (w) => w.summary.loss.sent);
+      expect(total(windows, (w) => w.summary.loss.received) + total(windows, (w) => w.summary.loss.lost)).toBe(sent);
+    }
+    expect(observer.states.filter((s) => s.state === 'stopped')).toHaveLength(targets.length);
+    expect(agent.targets).toEqual([]);
+  });
 });
