@@ -32,11 +32,16 @@ import {
   cpuShareOver,
   HOST,
   interpreterCommand,
+  kpps,
   median,
   memory,
+  mib,
   positiveNumber,
   probe,
+  ratio,
   repoRoot,
+  resultTable,
+  type ResultRow,
   searchRate,
   start,
   startBlastReflector,
@@ -161,22 +166,10 @@ function sumOf(text: string, metric: string): number {
 
 // ------------------------------------------------------------------------------ results
 
-interface Row {
-  readonly section: Section;
-  readonly measure: string;
-  readonly ours: string;
-  readonly reference: string;
-  readonly ratio: string;
-  readonly target: string;
-}
-const rows: Row[] = [];
+const rows: ResultRow<Section>[] = [];
 const json: Record<string, unknown> = {};
 const errors: string[] = [];
-const mib = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? 'n/a' : `${(x / 1048576).toFixed(0)} MiB`);
 const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(1)} %`);
-const kpps = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x / 1000).toFixed(1)} kpps`);
-const ratio = (ours: number | undefined, reference: number | undefined): string =>
-  ours === undefined || reference === undefined || !Number.isFinite(ours) || !Number.isFinite(reference) || reference === 0 ? 'n/a' : `${(ours / reference).toFixed(2)} ×`;
 
 async function guarded(section: Section, body: () => Promise<void>): Promise<void> {
   if (!wanted.has(section)) return;
@@ -447,8 +440,7 @@ const cpu = cpus();
 process.stdout.write(`\n## twampd benchmarks (${new Date().toISOString()})\n\n`);
 process.stdout.write(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Linux ${release()}, Node ${process.version}; load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}.\n\n`);
 process.stdout.write(`Command: pnpm --filter @twamp/daemon bench -- ${argv.join(' ')} (twampd and twamp server ${TWAMPD_BUILT ? 'built (apps/*/dist/bin.js)' : 'from source through tsx'}; the bare-sender reference runs packages/test-session/bench/many-senders.mjs on the built package)\n\n`);
-process.stdout.write('| section | measure | ours | reference | ratio | target |\n|---|---|---|---|---|---|\n');
-for (const row of rows) process.stdout.write(`| ${row.section} | ${row.measure} | ${row.ours} | ${row.reference} | ${row.ratio} | ${row.target} |\n`);
+process.stdout.write(`${resultTable(rows, 'ours', 'reference').join('\n')}\n`);
 if (errors.length > 0) process.stdout.write(`\nErrors:\n${errors.map((e) => `- ${e}`).join('\n')}\n`);
 process.stdout.write(`\n${JSON.stringify({ bench: 'twampd', rows: rows.length, ...json, errors })}\n`);
 process.exit(errors.length === 0 ? 0 : 1);

@@ -36,11 +36,16 @@ import {
   cpuNanos,
   cpuShareOver,
   HOST,
+  kpps,
   lastJson,
   median,
   memory,
+  mib,
   positiveNumber,
   probe,
+  ratio,
+  resultTable,
+  type ResultRow,
   run,
   searchRate,
   start,
@@ -195,21 +200,10 @@ async function runSender(port: number, rate: number, seconds: number, timing = f
 
 // ------------------------------------------------------------------------------ results
 
-interface Row {
-  readonly section: Section;
-  readonly measure: string;
-  readonly ours: string;
-  readonly reference: string;
-  readonly ratio: string;
-  readonly target: string;
-}
-const rows: Row[] = [];
+const rows: ResultRow<Section>[] = [];
 const json: Record<string, unknown> = {};
 const errors: string[] = [];
 const fmt = (x: number | undefined, digits = 1): string => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
-const kpps = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x / 1000).toFixed(1)} kpps`);
-const ratio = (ours: number | undefined, reference: number | undefined): string =>
-  ours === undefined || reference === undefined || reference === 0 ? 'n/a' : `${(ours / reference).toFixed(2)} ×`;
 
 async function guarded(section: Section, body: () => Promise<void>): Promise<void> {
   if (!enabled(section)) return;
@@ -571,7 +565,6 @@ async function senderScale(): Promise<Footprint & { readonly breakdown: MemoryBr
 }
 
 async function scaleSection(): Promise<void> {
-  const mib = (x: number): string => (Number.isFinite(x) ? `${(x / 1048576).toFixed(0)} MiB` : 'n/a');
   const describe = (f: Footprint): string => `RSS ${mib(f.rss)} (peak ${mib(f.peak)}), CPU ${(f.cpuShare * 100).toFixed(1)} %, loss ${f.lossPct.toFixed(2)} %${f.sessions === undefined ? '' : `, ${f.sessions} sessions (one is the start-up probe's)`}`;
   const ours = await reflectorScale('ours');
   log(`  reflector, ${SCALE_SESSIONS} sessions: ${describe(ours)}`);
@@ -618,9 +611,7 @@ const lines = [
   '',
   `## @twamp/test-session benchmarks${quick ? ' (smoke run: --quick)' : ''}`,
   '',
-  '| section | measure | @twamp/test-session | C reference | ratio | target |',
-  '|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.section} | ${r.measure} | ${r.ours} | ${r.reference} | ${r.ratio} | ${r.target} |`),
+  ...resultTable(rows, '@twamp/test-session', 'C reference'),
   '',
   `Rounds ${ROUNDS} (medians), ${IMPLEMENTATION} socket. Machine: nproc ${cpu.length} (${cpu[0]?.model ?? 'unknown'}), Linux ${release()}, node ${process.version}; ` +
     `load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}; took ${((Date.now() - startedAt) / 1000).toFixed(0)} s.`,

@@ -30,6 +30,7 @@ import {
   cpuNanos,
   freePort,
   HOST,
+  kpps,
   probe,
   setChildDirectory,
   start,
@@ -391,7 +392,6 @@ function median(xs: readonly number[]): number | undefined {
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m] : (s[m - 1]! + s[m]!) / 2;
 }
-const kpps = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x / 1000).toFixed(1)} kpps`);
 const us = (x: number | undefined): string => (x === undefined ? 'n/a' : `${x.toFixed(1)} µs`);
 const fx = (x: number | undefined, digits = 1): string => (x === undefined ? '—' : x.toFixed(digits));
 

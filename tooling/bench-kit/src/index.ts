@@ -322,3 +322,39 @@ export function positiveNumber(text: string, name: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, not ${text}`);
   return n;
 }
+
+// ------------------------------------------------------------------------------ result tables
+
+/** One row of a bench's results: what was measured, ours beside the reference, the ratio, the target. */
+export interface ResultRow<Section extends string = string> {
+  readonly section: Section;
+  readonly measure: string;
+  readonly ours: string;
+  readonly reference: string;
+  readonly ratio: string;
+  readonly target: string;
+}
+
+/** The rows as a Markdown table (BENCHMARKS.md's shape), with the two measured columns named. */
+export function resultTable(rows: readonly ResultRow[], oursHeader: string, referenceHeader: string): string[] {
+  return [
+    `| section | measure | ${oursHeader} | ${referenceHeader} | ratio | target |`,
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.section} | ${r.measure} | ${r.ours} | ${r.reference} | ${r.ratio} | ${r.target} |`),
+  ];
+}
+
+/** Packets per second as kpps, 'n/a' when not measured. */
+export function kpps(x: number | undefined): string {
+  return x === undefined || !Number.isFinite(x) ? 'n/a' : `${(x / 1000).toFixed(1)} kpps`;
+}
+
+/** ours / reference as "1.23 ×", 'n/a' when either is missing or the reference is 0. */
+export function ratio(ours: number | undefined, reference: number | undefined): string {
+  return ours === undefined || reference === undefined || !Number.isFinite(ours) || !Number.isFinite(reference) || reference === 0 ? 'n/a' : `${(ours / reference).toFixed(2)} ×`;
+}
+
+/** Bytes as whole MiB, 'n/a' when not measured. */
+export function mib(x: number | undefined): string {
+  return x === undefined || !Number.isFinite(x) ? 'n/a' : `${(x / 1048576).toFixed(0)} MiB`;
+}
