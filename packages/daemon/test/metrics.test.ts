@@ -2,28 +2,15 @@
 // observer calls the agent makes, with window summaries computed by the real SessionStatistics.
 import { AcceptCode } from '@twamp/errors';
 import { type ClockClaim, SessionStatistics } from '@twamp/metrics';
-import type { PacketResult, ReflectorDropReason, ReflectorStats } from '@twamp/test-session';
+import { type PacketResult, REFLECTOR_DROP_REASONS, type ReflectorDropReason, type ReflectorStats } from '@twamp/test-session';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonMetrics, DELAY_BUCKETS_SECONDS, type HttpServerHandle, startHttpServer } from '../src/metrics/index.js';
 import type { AgentTargetInfo, AgentWindow, DaemonLog, ListenersSnapshot } from '../src/types.js';
 
-const DROP_REASONS: readonly ReflectorDropReason[] = [
-  'too-short',
-  'truncated',
-  'source-not-allowed',
-  'unknown-session',
-  'session-limit',
-  'source-rate',
-  'session-rate',
-  'bad-hmac',
-  'bad-reflect-octets',
-  'send-failed',
-];
-
 function reflectorStats(packetsIn: number, dropped: Partial<Record<ReflectorDropReason, number>> = {}, sessionsActive = 1): ReflectorStats {
-  const all = Object.fromEntries(DROP_REASONS.map((reason) => [reason, dropped[reason] ?? 0])) as Record<ReflectorDropReason, number>;
+  const all = Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, dropped[reason] ?? 0])) as Record<ReflectorDropReason, number>;
   return { packetsIn, packetsOut: packetsIn - Object.values(all).reduce((a, b) => a + b, 0), dropped: all, sessionsActive, sessionsCreated: sessionsActive, sessionsExpired: 0 };
 }
 
