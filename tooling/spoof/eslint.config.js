@@ -1,0 +1,3 @@
+import { twampConfig } from '@twamp/eslint-config';
+
+export default twampConfig({ rootDir: import.meta.dirname });

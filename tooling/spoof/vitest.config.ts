@@ -1,0 +1,3 @@
+import { twampProject } from '@twamp/vitest-config';
+
+export default twampProject('@twamp/spoof');
