@@ -100,4 +100,4 @@ export async function sendSpoofed(datagrams: readonly SpoofedDatagram[]): Promis
 }
 
 /** Whether spoofing tests must run (CI sets TWAMP_REQUIRE_RAW=1) rather than skip. */
-export const spoofRequired = process.env.TWAMP_REQUIRE_RAW === '1';
+export const spoofRequired = process.env['TWAMP_REQUIRE_RAW'] === '1';
