@@ -8,7 +8,7 @@ describe.runIf(run)('sendSpoofed', () => {
   it('delivers a datagram whose source is the forged address and port', async () => {
     const sock = createSocket('udp4');
     await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
-    const got = new Promise<{ msg: Buffer; rinfo: RemoteInfo }>((resolve) => sock.once('message', (msg, rinfo) => resolve({ msg, rinfo })));
+    const got = new Promise<{ msg: Buffer; rinfo: RemoteInfo }>((resolve) => sock.once('message', (msg, rinfo) => { resolve({ msg, rinfo }); }));
     const sent = await sendSpoofed([
       { source: { address: '127.0.0.77', port: 4242 }, destination: { address: '127.0.0.1', port: sock.address().port }, payload: Uint8Array.of(1, 2, 3) },
     ]);
@@ -23,7 +23,7 @@ describe.runIf(run)('sendSpoofed', () => {
   it('delivers over IPv6 loopback with the forged port', async () => {
     const sock = createSocket('udp6');
     await new Promise<void>((resolve) => sock.bind(0, '::1', resolve));
-    const got = new Promise<RemoteInfo>((resolve) => sock.once('message', (_msg, rinfo) => resolve(rinfo)));
+    const got = new Promise<RemoteInfo>((resolve) => sock.once('message', (_msg, rinfo) => { resolve(rinfo); }));
     await sendSpoofed([{ source: { address: '::1', port: 5151 }, destination: { address: '::1', port: sock.address().port }, payload: Uint8Array.of(9) }]);
     const rinfo = await got;
     sock.close();
