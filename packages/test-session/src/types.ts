@@ -37,7 +37,29 @@ export type ReflectorDropReason =
   | 'session-rate'
   | 'bad-hmac'
   | 'bad-reflect-octets'
-  | 'send-failed';
+  | 'send-failed'
+  /** The source is the reflector's own address and port (or another local address with its port): answering would talk to itself. */
+  | 'own-address'
+  /** Source port 0: no reply can be sent to it. */
+  | 'source-port-zero'
+  /** Multicast, broadcast, unspecified or otherwise unanswerable source address (IPv4, IPv6, IPv4-mapped). */
+  | 'bad-source-address'
+  /** The request carries a timestamp this process wrote into a reply recently: one of our replies came back (a loop). */
+  | 'looped-reply';
+
+/**
+ * A rate-limited summary of one drop reason (`ReflectorOptions.onDropReport`): at most one per reason
+ * per `dropReportIntervalMs`, for log lines.
+ */
+export interface ReflectorDropReport {
+  readonly reason: ReflectorDropReason;
+  /** Drops of this reason since the last report of it. */
+  readonly count: number;
+  /** Drops of this reason since the reflector opened. */
+  readonly total: number;
+  /** The latest offending source. */
+  readonly source: Endpoint;
+}
 
 export interface ReflectorOptions {
   readonly family?: IpFamily;
@@ -64,8 +86,16 @@ export interface ReflectorOptions {
   readonly idleTimeoutMs?: number;
   /** Sources allowed to be answered (CIDRs, IPv4 and IPv6). Default: everyone. */
   readonly allowedSources?: readonly string[];
-  /** At most this many sessions at once; a new one beyond it is dropped and counted. Default 10 000. */
+  /**
+   * At most this many sessions at once. Default 10 000. When the table is full a new session evicts
+   * one (of the source holding the most, then one that saw a single packet, longest idle first).
+   */
   readonly maxSessions?: number;
+  /**
+   * Light/STAMP sessions one source address may hold; a source at its cap that starts another session
+   * evicts its own longest-idle one. Default 256 (DEFAULT_MAX_SESSIONS_PER_SOURCE).
+   */
+  readonly maxSessionsPerSource?: number;
   /** Packets per second answered per source address (token bucket, burst = 1 s worth). Default unlimited. */
   readonly perSourceRate?: number;
   /** Packets per second answered per session. Default unlimited. */
@@ -79,12 +109,20 @@ export interface ReflectorOptions {
   readonly implementation?: UdpImplementation | 'auto';
   /** Told about session lifecycle (for logs and metrics). */
   readonly onSessionEvent?: (event: ReflectorSessionEvent) => void;
+  /**
+   * Told about drops, at most once per reason per `dropReportIntervalMs` (from the sweep timer, never
+   * per packet): the hook for rate-limited log lines.
+   */
+  readonly onDropReport?: (report: ReflectorDropReport) => void;
+  /** Default 10 000 ms (DEFAULT_DROP_REPORT_INTERVAL_MS). */
+  readonly dropReportIntervalMs?: number;
   /** Injected time source (ms), for idle-timeout tests. Default Date.now / performance. */
   readonly now?: () => number;
 }
 
 export interface ReflectorSessionEvent {
-  readonly type: 'created' | 'expired' | 'stopped';
+  /** 'evicted': forgotten to make room for a new session (per-source cap or full table). */
+  readonly type: 'created' | 'expired' | 'stopped' | 'evicted';
   readonly key: string;
   readonly peer: Endpoint;
   readonly protocol: TestProtocol;
@@ -121,6 +159,8 @@ export interface ReflectorStats {
   readonly sessionsActive: number;
   readonly sessionsCreated: number;
   readonly sessionsExpired: number;
+  /** Sessions forgotten to make room for new ones (per-source cap or full table). */
+  readonly sessionsEvicted: number;
 }
 
 export interface ReflectorSessionInfo {
@@ -139,6 +179,7 @@ export interface ReflectorSessionInfo {
 export interface ReflectorReconfiguration {
   readonly allowedSources?: readonly string[] | undefined;
   readonly maxSessions?: number;
+  readonly maxSessionsPerSource?: number;
   readonly perSourceRate?: number | undefined;
   readonly perSessionRate?: number | undefined;
   readonly idleTimeoutMs?: number;

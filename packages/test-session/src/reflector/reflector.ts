@@ -71,11 +71,19 @@ export const REFLECTOR_DROP_REASONS: readonly ReflectorDropReason[] = Object.fre
   'bad-hmac',
   'bad-reflect-octets',
   'send-failed',
+  'own-address',
+  'source-port-zero',
+  'bad-source-address',
+  'looped-reply',
 ]);
 
 /** RFC 5357 §4.2: REFWAIT default, 900 s. */
 export const DEFAULT_REFWAIT_MS = 900_000;
 export const DEFAULT_MAX_SESSIONS = 10_000;
+/** Light/STAMP sessions one source address may hold: far more than an honest multi-session sender opens. */
+export const DEFAULT_MAX_SESSIONS_PER_SOURCE = 256;
+/** onDropReport is called at most once per reason per this many ms. */
+export const DEFAULT_DROP_REPORT_INTERVAL_MS = 10_000;
 /** Largest request answered; longer datagrams arrive truncated and are dropped ('truncated'). Jumbo frames fit. */
 export const REFLECTOR_MAX_PACKET = 9216;
 /** Room for the longest reply: the request, or a base up to 112 octets past a shorter sender base. */
@@ -239,6 +247,7 @@ export class SessionReflector implements SessionReflectorApi {
   #packetsOut = 0;
   #sessionsCreated = 0;
   #sessionsExpired = 0;
+  #sessionsEvicted = 0;
   readonly #dropped: Record<ReflectorDropReason, number>;
 
   private constructor(socket: UdpSocket, options: ReflectorOptions) {
@@ -350,6 +359,7 @@ export class SessionReflector implements SessionReflectorApi {
       sessionsActive: this.#table.size + this.#waiting.length,
       sessionsCreated: this.#sessionsCreated,
       sessionsExpired: this.#sessionsExpired,
+      sessionsEvicted: this.#sessionsEvicted,
     };
   }
 

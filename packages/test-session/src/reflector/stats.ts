@@ -11,13 +11,15 @@ export function sumReflectorStats(all: Iterable<ReflectorStats>): ReflectorStats
   let sessionsActive = 0;
   let sessionsCreated = 0;
   let sessionsExpired = 0;
+  let sessionsEvicted = 0;
   for (const stats of all) {
     packetsIn += stats.packetsIn;
     packetsOut += stats.packetsOut;
     sessionsActive += stats.sessionsActive;
     sessionsCreated += stats.sessionsCreated;
     sessionsExpired += stats.sessionsExpired;
+    sessionsEvicted += stats.sessionsEvicted;
     for (const reason of REFLECTOR_DROP_REASONS) dropped[reason] += stats.dropped[reason];
   }
-  return { packetsIn, packetsOut, dropped, sessionsActive, sessionsCreated, sessionsExpired };
+  return { packetsIn, packetsOut, dropped, sessionsActive, sessionsCreated, sessionsExpired, sessionsEvicted };
 }
