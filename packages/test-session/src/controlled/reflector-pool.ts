@@ -46,10 +46,23 @@ export type ControlledOpenResult =
   | { readonly accept: typeof AcceptCode.Ok; readonly port: number }
   | { readonly accept: ControlledRefusalCode; readonly reason: string };
 
-/** Reflector options the pool passes through (it sets address, port, family and registeredOnly itself). */
+/**
+ * Reflector options the pool passes through (it sets address, port, family and registeredOnly itself).
+ * maxSessionsPerSource is not among them: a registered-only reflector makes no session on first packet.
+ */
 export type ControlledReflectorOptions = Pick<
   ReflectorOptions,
-  'ttl' | 'tos' | 'idleTimeoutMs' | 'perSessionRate' | 'perSourceRate' | 'allowedSources' | 'clock' | 'implementation' | 'now'
+  | 'ttl'
+  | 'tos'
+  | 'idleTimeoutMs'
+  | 'perSessionRate'
+  | 'perSourceRate'
+  | 'allowedSources'
+  | 'clock'
+  | 'implementation'
+  | 'now'
+  | 'onDropReport'
+  | 'dropReportIntervalMs'
 >;
 
 export interface ReflectorPoolOptions {
