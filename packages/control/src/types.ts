@@ -125,6 +125,20 @@ export interface ServerLimits {
    * (beyond: Accept 5, temporary: the same request succeeds once the rate drops). Default unlimited.
    */
   readonly sessionRequestsPerSecond?: number;
+  /**
+   * Sessions at once (accepted or requested, not stopped) across all control connections of one
+   * client address, so one address cannot take the whole server. Beyond: Accept 5 (temporary: the
+   * client's own sessions end and free its share; see the README). Default 256 (a quarter of
+   * maxSessionsTotal's default 1024).
+   */
+  readonly maxSessionsPerClient?: number;
+  /**
+   * Failed authentications (Set-Up-Response refused: unknown KeyID, wrong secret, mode not offered)
+   * per client address within one minute before that address is backed off: its new connections get a
+   * Greeting with Modes 0 for a backoff that doubles from 1 s up to 5 min with each further failure,
+   * and resets after a successful authentication or a quiet period. Default 10.
+   */
+  readonly authFailuresPerMinute?: number;
 }
 
 export interface ServerTimeouts {
@@ -134,6 +148,19 @@ export interface ServerTimeouts {
   readonly servwaitMs?: number;
   /** A message started but not completed within this is a stalled peer: close. Default 30 000 ms. */
   readonly messageMs?: number;
+  /**
+   * After the handshake, a connection that holds no session (none requested, or all released) and
+   * sends nothing is closed after this. Much shorter than SERVWAIT, which still applies to
+   * connections that hold sessions. Default 30 000 ms.
+   */
+  readonly idleWithoutSessionsMs?: number;
+  /**
+   * A session accepted but not started (no Start-Sessions / Start-N-Sessions naming it) is released
+   * after this. The client sees its later Start-Sessions start only the sessions still held, and a
+   * Start-N-Sessions naming a released SID refused with Accept 1 (unknown SID); with no session left
+   * the connection then falls under idleWithoutSessionsMs. Default 60 000 ms.
+   */
+  readonly unstartedSessionMs?: number;
 }
 
 export interface ControlServerOptions {
@@ -151,6 +178,12 @@ export interface ControlServerOptions {
   readonly timeouts?: ServerTimeouts;
   /** Client addresses allowed (CIDRs); others get a Greeting with Modes 0 (RFC 4656 §3.1). Default all. */
   readonly allowedClients?: readonly string[];
+  /**
+   * Third-party sessions: accept a Request-TW-Session whose Sender Address is neither zero nor the
+   * control connection's client address. Default false (refused with Accept 3), so a client cannot
+   * point a reflector at someone else. Multicast and broadcast sender addresses are refused even when true.
+   */
+  readonly thirdPartySenders?: boolean;
   /** Opens reflectors for accepted requests (the owner allocates UDP ports; see ServerSessionHandler). */
   readonly handler: ServerSessionHandler;
   readonly logger?: ControlLogger;
@@ -167,9 +200,43 @@ export interface ControlServerStats {
   readonly sessionsActive: number;
   /** Accept values sent in Server-Start and Accept-Session, by value. */
   readonly acceptsSent: Readonly<Record<number, number>>;
-  /** Connections closed by a timeout, by which one. */
-  readonly timeouts: Readonly<Record<'handshake' | 'servwait' | 'message', number>>;
+  /** Connections closed by a timeout, by which one ('idle': idleWithoutSessionsMs). */
+  readonly timeouts: Readonly<Record<ServerTimeoutName, number>>;
+  /** Failed authentications (Server-Start with Accept ≠ 0 after a Set-Up-Response in a secured mode). */
+  readonly authFailures: number;
+  /** Connections refused with Modes 0 because their client address was backed off after failed authentications. */
+  readonly authBackoffRefusals: number;
+  /** Connections without sessions closed to make room for a new one when a connection limit was reached. */
+  readonly connectionsEvicted: number;
+  /** Sessions released because they were not started within unstartedSessionMs. */
+  readonly sessionsReleasedUnstarted: number;
+  /** Connections refused before the handshake, by reason (their sum is connectionsRefused). */
+  readonly connectionsRefusedByReason: Readonly<Record<ConnectionRefusalReason, number>>;
+  /** Request-TW-Session refused, by reason (the Accept value each got is in the README). */
+  readonly sessionsRefusedByReason: Readonly<Record<SessionRefusalReason, number>>;
 }
+
+/** Timers that close a connection. */
+export type ServerTimeoutName = 'handshake' | 'servwait' | 'message' | 'idle';
+
+/** Why a connection got a Greeting with Modes 0. */
+export type ConnectionRefusalReason = 'not-allowed' | 'max-connections' | 'max-connections-per-client' | 'auth-backoff' | 'closing';
+
+/**
+ * Why a Request-TW-Session was refused: 'invalid' (a field this server cannot honour, Accept 3),
+ * 'receiver-address' / 'sender-address' (Accept 3), 'max-sessions-per-connection' and
+ * 'max-sessions-total' (Accept 4), 'max-sessions-per-client' and 'rate' (Accept 5), 'handler'
+ * (the owner refused or failed).
+ */
+export type SessionRefusalReason =
+  | 'invalid'
+  | 'receiver-address'
+  | 'sender-address'
+  | 'max-sessions-per-connection'
+  | 'max-sessions-total'
+  | 'max-sessions-per-client'
+  | 'rate'
+  | 'handler';
 
 /** What a reload may change on a running server (see ControlServerApi.reconfigure). */
 export type ControlServerReconfiguration = {

@@ -5,6 +5,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { AcceptCode, ConfigError, isTwampError } from '@twamp/errors';
 import { checkPbkdf2Count, Mode, modeNames, Port, SECURITY_MODE_MASK } from '@twamp/wire';
 import type {
+  ConnectionRefusalReason,
   ControlLogger,
   ControlServerApi,
   ControlServerOptions,
@@ -13,8 +14,10 @@ import type {
   KeyStore,
   ServerLimits,
   ServerSessionRequest,
+  ServerTimeoutName,
   ServerTimeouts,
   SessionOpenResult,
+  SessionRefusalReason,
 } from '../types.js';
 import { type ClientFilter, clientFilter, unwrapMappedAddress } from './allowed-clients.js';
 import { type ServerAction, ServerConnection, type ServerTimeoutKind } from './connection.js';
@@ -29,20 +32,36 @@ export interface ControlServerListenOptions extends ControlServerOptions {
   readonly family?: 4 | 6;
 }
 
-export const DEFAULT_LIMITS: Required<ServerLimits> = {
+/**
+ * Every server limit's default, in one place so that `twamp server` and twampd show and use the same
+ * values (the README says why each is what it is). Infinity means unlimited.
+ */
+export const DEFAULT_SERVER_LIMITS: Readonly<Required<ServerLimits>> = Object.freeze({
   maxConnections: 1000,
   maxConnectionsPerClient: 16,
   maxSessionsPerConnection: 64,
   maxSessionsTotal: 1024,
   requestsPerSecond: Number.POSITIVE_INFINITY,
   sessionRequestsPerSecond: Number.POSITIVE_INFINITY,
-};
+  // A quarter of the total: one address can never take every session, four busy ones still can.
+  maxSessionsPerClient: 256,
+  // Honest clients fail once or twice (a typo); a guesser needs thousands.
+  authFailuresPerMinute: 10,
+});
 
-export const DEFAULT_TIMEOUTS: Required<ServerTimeouts> = {
+/** Every server timeout's default, in milliseconds (see DEFAULT_SERVER_LIMITS). */
+export const DEFAULT_SERVER_TIMEOUTS: Readonly<Required<ServerTimeouts>> = Object.freeze({
   handshakeMs: 30_000,
   servwaitMs: 900_000,
   messageMs: 30_000,
-};
+  idleWithoutSessionsMs: 30_000,
+  unstartedSessionMs: 60_000,
+});
+
+/** The same object as DEFAULT_SERVER_LIMITS (the name twampd has used). */
+export const DEFAULT_LIMITS = DEFAULT_SERVER_LIMITS;
+/** The same object as DEFAULT_SERVER_TIMEOUTS (the name twampd has used). */
+export const DEFAULT_TIMEOUTS = DEFAULT_SERVER_TIMEOUTS;
 
 export const DEFAULT_PBKDF2_COUNT = 2048;
 
@@ -79,11 +98,13 @@ function positiveInteger(value: number, path: string, allowInfinity = false): vo
 }
 
 function checkLimits(limits: ServerLimits | undefined): Required<ServerLimits> {
-  const merged = { ...DEFAULT_LIMITS, ...limits };
+  const merged = { ...DEFAULT_SERVER_LIMITS, ...limits };
   positiveInteger(merged.maxConnections, 'limits.maxConnections');
   positiveInteger(merged.maxConnectionsPerClient, 'limits.maxConnectionsPerClient');
   positiveInteger(merged.maxSessionsPerConnection, 'limits.maxSessionsPerConnection');
   positiveInteger(merged.maxSessionsTotal, 'limits.maxSessionsTotal');
+  positiveInteger(merged.maxSessionsPerClient, 'limits.maxSessionsPerClient', true);
+  positiveInteger(merged.authFailuresPerMinute, 'limits.authFailuresPerMinute', true);
   for (const key of ['requestsPerSecond', 'sessionRequestsPerSecond'] as const) {
     if (!(merged[key] > 0)) {
       throw new ConfigError([{ path: `limits.${key}`, expected: 'a positive number', received: String(merged[key]) }]);
@@ -96,8 +117,8 @@ function checkLimits(limits: ServerLimits | undefined): Required<ServerLimits> {
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 function checkTimeouts(timeouts: ServerTimeouts | undefined): Required<ServerTimeouts> {
-  const merged = { ...DEFAULT_TIMEOUTS, ...timeouts };
-  for (const key of ['handshakeMs', 'servwaitMs', 'messageMs'] as const) {
+  const merged = { ...DEFAULT_SERVER_TIMEOUTS, ...timeouts };
+  for (const key of ['handshakeMs', 'servwaitMs', 'messageMs', 'idleWithoutSessionsMs', 'unstartedSessionMs'] as const) {
     const value = merged[key];
     if (!Number.isSafeInteger(value) || value < 1 || value > MAX_TIMEOUT_MS) {
       throw new ConfigError([{ path: `timeouts.${key}`, expected: `an integer number of ms from 1 to ${MAX_TIMEOUT_MS}`, received: String(value) }]);
@@ -141,7 +162,27 @@ export class ControlServer implements ControlServerApi {
   #connectionsTotal = 0;
   #connectionsRefused = 0;
   readonly #acceptsSent: Record<number, number> = {};
-  readonly #timeoutCounts: Record<ServerTimeoutKind, number> = { handshake: 0, servwait: 0, message: 0 };
+  readonly #timeoutCounts: Record<ServerTimeoutName, number> = { handshake: 0, servwait: 0, message: 0, idle: 0 };
+  #authFailures = 0;
+  #connectionsEvicted = 0;
+  #sessionsReleasedUnstarted = 0;
+  readonly #refusedByReason: Record<ConnectionRefusalReason, number> = {
+    'not-allowed': 0,
+    'max-connections': 0,
+    'max-connections-per-client': 0,
+    'auth-backoff': 0,
+    closing: 0,
+  };
+  readonly #sessionsRefused: Record<SessionRefusalReason, number> = {
+    invalid: 0,
+    'receiver-address': 0,
+    'sender-address': 0,
+    'max-sessions-per-connection': 0,
+    'max-sessions-total': 0,
+    'max-sessions-per-client': 0,
+    rate: 0,
+    handler: 0,
+  };
 
   private constructor(server: Server, options: ControlServerOptions) {
     this.#server = server;
@@ -209,6 +250,12 @@ export class ControlServer implements ControlServerApi {
       sessionsActive,
       acceptsSent: { ...this.#acceptsSent },
       timeouts: { ...this.#timeoutCounts },
+      authFailures: this.#authFailures,
+      authBackoffRefusals: this.#refusedByReason['auth-backoff'],
+      connectionsEvicted: this.#connectionsEvicted,
+      sessionsReleasedUnstarted: this.#sessionsReleasedUnstarted,
+      connectionsRefusedByReason: { ...this.#refusedByReason },
+      sessionsRefusedByReason: { ...this.#sessionsRefused },
     };
   }
 
