@@ -15,6 +15,12 @@ export type KeyFileFormat = 'perfsonar' | 'plain' | 'auto';
 
 export interface KeyFileOptions {
   readonly format?: KeyFileFormat;
+  /**
+   * What the caller needs from the file (see requireIdentities): true = at least one identity, a list =
+   * each of these identities. Default: nothing, so an empty file parses to a store of size 0, which the
+   * caller must check before offering or using a secured mode.
+   */
+  readonly require?: boolean | readonly string[];
 }
 
 export interface ParsedKeyFile {
@@ -95,7 +101,28 @@ export function parseKeyFile(text: string, name: string, options: KeyFileOptions
     seen.set(entry[0], lineNumber);
     entries.push(entry);
   });
-  return { format, store: createKeyStore(entries) };
+  const store = createKeyStore(entries);
+  if (options.require !== undefined && options.require !== false) {
+    requireIdentities(store, name, options.require === true ? [] : options.require);
+  }
+  return { format, store };
+}
+
+/**
+ * Check that a key store can serve a secured mode: it holds at least one identity and every one of
+ * `keyIds` (the identity a client will use, say). Throws a ConfigError naming `source` (the key
+ * file's path) otherwise, so the CLI can exit 2 and twampd report a config error instead of running
+ * a server no client can ever authenticate to. Returns the store. Names identities, never secrets.
+ */
+export function requireIdentities(store: KeyStore, source: string, keyIds: readonly string[] = []): KeyStore {
+  if (store.size === 0) {
+    throw new ConfigError([{ path: source, expected: 'at least one key identity (an authenticated, encrypted or mixed mode needs one)', received: 'none' }]);
+  }
+  const missing = keyIds.filter((keyId) => store.secret(keyId) === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((keyId) => ({ path: source, expected: `the identity ${JSON.stringify(keyId)}`, received: 'not in the key file' })));
+  }
+  return store;
 }
 
 /** Read and parse a key file (see parseKeyFile). A file that cannot be read is a ConfigError too. */
