@@ -69,12 +69,17 @@ export { type ListenerDeps, offeredModes, securityModeName, startListeners } fro
 export { createLogger, type DaemonLogger, isSecretFieldName, LOG_SERVICE, REDACTED, redactSecrets } from './logging/index.js';
 export { CONTROL_PROTOCOL, DaemonMetrics, type DaemonMetricsOptions, DELAY_BUCKETS_SECONDS, JITTER_DIRECTIONS } from './metrics/index.js';
 export {
+  type ConnectionLimits,
+  FIRST_BYTE_TIMEOUT_MS,
   HEADERS_TIMEOUT_MS,
+  type HttpConnectionStats,
   type HttpServerHandle,
   type HttpServerOptions,
   KEEP_ALIVE_TIMEOUT_MS,
   MAX_CONNECTIONS,
+  MAX_CONNECTIONS_PER_CLIENT,
   MAX_HEADER_BYTES,
   REQUEST_TIMEOUT_MS,
+  RESPONSE_STALL_MS,
   startHttpServer,
 } from './http/index.js';

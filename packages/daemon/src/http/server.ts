@@ -2,24 +2,41 @@
 // HealthReport; 200 when ok, 503 when stopping or failed), HEAD for both. Nothing else: 404 for other
 // paths, 405 for other methods.
 //
-// It faces the network (an operator may bind it beyond loopback), so it never waits on a client for
-// long: a request's headers must arrive within HEADERS_TIMEOUT_MS and the whole request within
-// REQUEST_TIMEOUT_MS, headers are capped at MAX_HEADER_BYTES, idle keep-alive sockets close after
-// KEEP_ALIVE_TIMEOUT_MS, and connections are capped at MAX_CONNECTIONS. Requests carry no body
-// that we read.
+// It faces the network (an operator may bind it beyond loopback), and whatever probes /healthz
+// restarts the daemon when it does not answer, so idle or slow clients must never take it offline:
+//   - a connection that sends nothing for FIRST_BYTE_TIMEOUT_MS is closed; a request's headers must
+//     arrive within HEADERS_TIMEOUT_MS and the whole request within REQUEST_TIMEOUT_MS (slowloris);
+//     headers are capped at MAX_HEADER_BYTES; idle keep-alive connections close after
+//     KEEP_ALIVE_TIMEOUT_MS; a response the client stops reading for RESPONSE_STALL_MS is dropped;
+//   - connections are capped at MAX_CONNECTIONS, MAX_CONNECTIONS_PER_CLIENT from one address, and a
+//     new connection over a cap takes the slot of the longest-waiting one that is not being answered
+//     (connections.ts); only when every slot is answering does it get a 503 with Retry-After.
+// Requests carry no body that we read.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { NetworkError } from '@twamp/errors';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { DaemonLog, HealthReport } from '../types.js';
+import { type ConnectionLimits, ConnectionTable, type HttpConnectionStats } from './connections.js';
 
 export const HEADERS_TIMEOUT_MS = 5_000;
 export const REQUEST_TIMEOUT_MS = 10_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** A scraper or probe sends its request as soon as it connects; a silent connection is only holding a slot. */
+export const FIRST_BYTE_TIMEOUT_MS = 2_000;
+/** A response (a large /metrics) whose client reads nothing for this long is dropped. */
+export const RESPONSE_STALL_MS = 10_000;
 export const MAX_HEADER_BYTES = 8_192;
-export const MAX_CONNECTIONS = 64;
+/** Slots for every client together: far above what scrapers and probes use (one or two each). */
+export const MAX_CONNECTIONS = 256;
+/** One address's share of the slots, so one client cannot hold them all. */
+export const MAX_CONNECTIONS_PER_CLIENT = 32;
 /** How often node checks the request and headers timeouts (its default is 30 s, too coarse here). */
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+/** At most one `http-saturated` warning per this long (an attacker should not also flood the log). */
+const SATURATED_LOG_INTERVAL_MS = 60_000;
+const SERVICE_UNAVAILABLE = 'HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 
 export interface HttpServerOptions {
   readonly address: string;
@@ -29,12 +46,16 @@ export interface HttpServerOptions {
   readonly health: () => HealthReport;
   readonly log: DaemonLog;
   /** Override the request timeouts (tests). */
-  readonly timeouts?: { readonly headersMs?: number; readonly requestMs?: number };
+  readonly timeouts?: { readonly headersMs?: number; readonly requestMs?: number; readonly firstByteMs?: number };
+  /** Override the connection caps (tests). */
+  readonly connections?: Partial<ConnectionLimits>;
 }
 
 export interface HttpServerHandle {
   readonly address: string;
   readonly port: number;
+  /** Connections held now, and those evicted or refused with 503 since the start. */
+  readonly connections: HttpConnectionStats;
   /** Stop listening and close every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -43,6 +64,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const { log } = options;
   const headersMs = options.timeouts?.headersMs ?? HEADERS_TIMEOUT_MS;
   const requestMs = Math.max(options.timeouts?.requestMs ?? REQUEST_TIMEOUT_MS, headersMs);
+  const firstByteMs = options.timeouts?.firstByteMs ?? FIRST_BYTE_TIMEOUT_MS;
+  const table = new ConnectionTable<Socket>({
+    total: options.connections?.total ?? MAX_CONNECTIONS,
+    perClient: options.connections?.perClient ?? MAX_CONNECTIONS_PER_CLIENT,
+  });
+  /** Connections answered 503: whatever they send is not served. */
+  const refused = new WeakSet<Socket>();
+  const saturated = saturationLog(log, table);
   const server = createServer(
     {
       maxHeaderSize: MAX_HEADER_BYTES,
@@ -52,6 +81,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, headersMs),
     },
     (request, response) => {
+      const socket = request.socket;
+      if (refused.has(socket)) {
+        socket.destroy();
+        return;
+      }
+      table.serving(socket);
+      // From here the first-byte timeout no longer applies: a stalled reader is cut after RESPONSE_STALL_MS.
+      socket.setTimeout(RESPONSE_STALL_MS);
+      response.once('close', () => {
+        table.served(socket, performance.now());
+      });
       handle(request, response, options).catch((error: unknown) => {
         log.error({ event: 'http-error', path: request.url, error: messageOf(error) }, 'the HTTP endpoint failed to answer');
         if (!response.headersSent) {
@@ -61,7 +101,26 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       });
     },
   );
-  server.maxConnections = MAX_CONNECTIONS;
+  // Runs after node's own connection listener (which attached the parser): admit, evict or refuse.
+  server.on('connection', (socket: Socket) => {
+    const admission = table.admit(socket, socket.remoteAddress ?? '', performance.now());
+    if (!admission.admitted) {
+      refused.add(socket);
+      saturated();
+      socket.end(SERVICE_UNAVAILABLE);
+      socket.once('finish', () => socket.destroy());
+      return;
+    }
+    if (admission.evict !== undefined) {
+      saturated();
+      admission.evict.destroy();
+    }
+    socket.once('close', () => {
+      table.remove(socket);
+    });
+    // Sending nothing at all: closed (node destroys a socket whose timeout nobody handles).
+    socket.setTimeout(firstByteMs);
+  });
   // A malformed request, oversized headers or a timed-out client: answer 400/408/431 when the
   // socket can still take it, then drop the connection. Never an exception.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -76,6 +135,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   return {
     address: bound.address,
     port: bound.port,
+    get connections() {
+      return table.stats;
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {
@@ -85,6 +147,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       });
       return closing;
     },
+  };
+}
+
+/** A warning when connections had to be evicted or refused, at most once per SATURATED_LOG_INTERVAL_MS. */
+function saturationLog(log: DaemonLog, table: ConnectionTable<Socket>): () => void {
+  let lastMs = Number.NEGATIVE_INFINITY;
+  return () => {
+    const now = performance.now();
+    if (now - lastMs < SATURATED_LOG_INTERVAL_MS) return;
+    lastMs = now;
+    const { open, evicted, refused } = table.stats;
+    log.warn(
+      { event: 'http-saturated', open, evicted, refused },
+      'the HTTP endpoint is at its connection limit: waiting connections are closed to make room (totals since start)',
+    );
   };
 }
 
