@@ -1,8 +1,8 @@
 // Shared by the commands-*.test.ts files: an io that records what was written, a scripted measurement
 // engine (senders answer with a fixed report, reflectors keep their options and event listener), and a
 // scripted control engine (a client that accepts everything, a server that listens).
-import type { ControlClientApi, ControlServerApi, KeyStore, SessionRequestOptions } from '@twamp/control';
-import type { ReflectorOptions, ReflectorStats, SenderOptions, SenderReport, SessionReflectorApi, SessionSenderApi } from '@twamp/test-session';
+import type { ControlClientApi, ControlServerApi, ControlServerStats, KeyStore, SessionRequestOptions } from '@twamp/control';
+import { REFLECTOR_DROP_REASONS, type ReflectorDropReason, type ReflectorOptions, type ReflectorStats, type SenderOptions, type SenderReport, type SessionReflectorApi, type SessionSenderApi } from '@twamp/test-session';
 import { Mode, TestSecurity, twampLayout } from '@twamp/wire';
 import type { ControlEngine, ControlListenOptions } from '../src/control/engine.js';
 import type { CliEngine } from '../src/engine.js';
@@ -39,25 +39,48 @@ export function testIo(clock?: () => number): TestIo {
   };
 }
 
+/** Every drop reason at 0 (from @twamp/test-session's list, so a new reason needs no edit here), then `counts`. */
+export function drops(counts: Partial<Record<ReflectorDropReason, number>> = {}): Record<ReflectorDropReason, number> {
+  return { ...(Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, 0])) as Record<ReflectorDropReason, number>), ...counts };
+}
+
 export function emptyStats(overrides: Partial<ReflectorStats> = {}): ReflectorStats {
   return {
     packetsIn: 0,
     packetsOut: 0,
-    dropped: {
-      'too-short': 0,
-      truncated: 0,
-      'source-not-allowed': 0,
-      'unknown-session': 0,
-      'session-limit': 0,
-      'source-rate': 0,
-      'session-rate': 0,
-      'bad-hmac': 0,
-      'bad-reflect-octets': 0,
-      'send-failed': 0,
-    },
+    dropped: drops(),
     sessionsActive: 0,
     sessionsCreated: 0,
     sessionsExpired: 0,
+    sessionsEvicted: 0,
+    ...overrides,
+  };
+}
+
+/** A control server's counters, all 0 but `overrides`. */
+export function serverStats(overrides: Partial<ControlServerStats> = {}): ControlServerStats {
+  return {
+    connectionsActive: 0,
+    connectionsTotal: 0,
+    connectionsRefused: 0,
+    sessionsActive: 0,
+    acceptsSent: {},
+    timeouts: { handshake: 0, servwait: 0, message: 0, idle: 0 },
+    authFailures: 0,
+    authBackoffRefusals: 0,
+    connectionsEvicted: 0,
+    sessionsReleasedUnstarted: 0,
+    connectionsRefusedByReason: { 'not-allowed': 0, 'max-connections': 0, 'max-connections-per-client': 0, 'auth-backoff': 0, closing: 0 },
+    sessionsRefusedByReason: {
+      invalid: 0,
+      'receiver-address': 0,
+      'sender-address': 0,
+      'max-sessions-per-connection': 0,
+      'max-sessions-total': 0,
+      'max-sessions-per-client': 0,
+      rate: 0,
+      handler: 0,
+    },
     ...overrides,
   };
 }
@@ -192,14 +215,7 @@ export function scriptedControl(): ScriptedControl {
       const server: ControlServerApi = {
         address: options.address,
         port: options.port === 0 ? 40862 : options.port,
-        stats: {
-          connectionsActive: 0,
-          connectionsTotal: 2,
-          connectionsRefused: 0,
-          sessionsActive: 0,
-          acceptsSent: {},
-          timeouts: { handshake: 0, servwait: 0, message: 0 },
-        },
+        stats: serverStats({ connectionsTotal: 2 }),
         reconfigure: () => undefined,
         close: () => Promise.resolve(),
       };

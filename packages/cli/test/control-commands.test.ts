@@ -12,6 +12,7 @@ import type { ControlEngine, ControlListenOptions } from '../src/control/engine.
 import type { CliEngine } from '../src/engine.js';
 import type { CliIo, CliSignal } from '../src/io.js';
 import { main } from '../src/main.js';
+import { emptyStats, serverStats } from './commands-support.js';
 import { DGRAM, fixedReport } from './report-fixture.js';
 
 interface TestIo extends CliIo {
@@ -122,14 +123,7 @@ function controlEngine(script: Script = {}): ControlEngine & { recorded: Recorde
       const server: ControlServerApi = {
         address: options.address,
         port: options.port === 0 ? 40862 : options.port,
-        stats: {
-          connectionsActive: 0,
-          connectionsTotal: 3,
-          connectionsRefused: 0,
-          sessionsActive: 0,
-          acceptsSent: {},
-          timeouts: { handshake: 0, servwait: 0, message: 0 },
-        },
+        stats: serverStats({ connectionsTotal: 3 }),
         reconfigure: () => undefined,
         close: () => {
           recorded.serverClosed++;
@@ -171,25 +165,7 @@ function engine(report: (options: SenderOptions) => Promise<SenderReport> = () =
         localPort: options.port ?? 862,
         capabilities: DGRAM,
         register: (session) => ({ sid: session.sid, packets: 0, stop: () => undefined }),
-        stats: {
-          packetsIn: 0,
-          packetsOut: 0,
-          dropped: {
-            'too-short': 0,
-            truncated: 0,
-            'source-not-allowed': 0,
-            'unknown-session': 0,
-            'session-limit': 0,
-            'source-rate': 0,
-            'session-rate': 0,
-            'bad-hmac': 0,
-            'bad-reflect-octets': 0,
-            'send-failed': 0,
-          },
-          sessionsActive: 0,
-          sessionsCreated: 0,
-          sessionsExpired: 0,
-        },
+        stats: emptyStats(),
         sessions: () => [],
         reconfigure: () => undefined,
         close: () => undefined,

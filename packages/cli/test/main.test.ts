@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { CliEngine } from '../src/engine.js';
 import type { CliIo, CliSignal } from '../src/io.js';
 import { main } from '../src/main.js';
+import { drops, emptyStats } from './commands-support.js';
 import { DGRAM, fixedReport, fixedSummary } from './report-fixture.js';
 
 interface TestIo extends CliIo {
@@ -66,25 +67,14 @@ function engine(script: SenderScript = () => Promise.resolve(fixedReport())): Cl
         register: () => {
           throw new Error('not used');
         },
-        stats: {
+        stats: emptyStats({
           packetsIn: 12,
           packetsOut: 10,
-          dropped: {
-            'too-short': 1,
-            truncated: 0,
-            'source-not-allowed': 1,
-            'unknown-session': 0,
-            'session-limit': 0,
-            'source-rate': 0,
-            'session-rate': 0,
-            'bad-hmac': 0,
-            'bad-reflect-octets': 0,
-            'send-failed': 0,
-          },
+          dropped: drops({ 'too-short': 1, 'source-not-allowed': 1 }),
           sessionsActive: 1,
           sessionsCreated: 2,
           sessionsExpired: 1,
-        },
+        }),
         sessions: () => [],
         reconfigure: () => undefined,
         close: () => {

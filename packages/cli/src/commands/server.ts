@@ -17,6 +17,7 @@ import {
   type RawServerSecurityOptions,
   type ServerSecurityPlan,
 } from '../control/options.js';
+import { checkServerKeys } from '../control/secret.js';
 import { formatServerListening, formatServerStopped, formatSessionEvent } from '../control/output.js';
 import { ExitCode, type CliSignal } from '../io.js';
 import { type EndpointArgument, parseEndpoint } from '../options/address.js';
@@ -149,6 +150,7 @@ export async function runServer(plan: ServerPlan, context: CommandContext, contr
   try {
     const address = await resolveAddress(plan.local, plan.family, wildcardAddress(plan.family), context);
     const keys: KeyStore | undefined = plan.keyFile === undefined ? undefined : await control.loadKeys(plan.keyFile);
+    if (keys !== undefined && plan.keyFile !== undefined) checkServerKeys(keys, plan.keyFile, plan.modes);
     server = await control.listen({
       address,
       port: plan.port,

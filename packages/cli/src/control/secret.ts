@@ -2,8 +2,9 @@
 // variable, or the terminal (never echoed). The secret is never printed, logged or put in an error.
 import { usageError } from '../options/usage-error.js';
 import type { CommandContext } from '../commands/context.js';
+import type { KeyStore } from '@twamp/control';
 import type { ControlEngine } from './engine.js';
-import type { ClientSecurityPlan } from './options.js';
+import { modeList, SECURED_MODES, type ClientSecurityPlan } from './options.js';
 
 export async function resolveSecret(plan: ClientSecurityPlan, control: ControlEngine, context: CommandContext, command: string): Promise<Uint8Array | undefined> {
   const { secret, keyId } = plan;
@@ -12,7 +13,10 @@ export async function resolveSecret(plan: ClientSecurityPlan, control: ControlEn
     case 'key-file': {
       const store = await control.loadKeys(secret.path);
       const octets = store.secret(keyId);
-      if (octets === undefined) throw usageError('--user', `an identity listed in ${secret.path} (it holds ${store.size})`, keyId);
+      if (octets === undefined) {
+        const holds = store.size === 0 ? 'none: the file lists no key identities' : String(store.size);
+        throw usageError('--user', `an identity listed in ${secret.path} (it holds ${holds})`, keyId);
+      }
       return octets;
     }
     case 'env': {
@@ -29,4 +33,19 @@ export async function resolveSecret(plan: ClientSecurityPlan, control: ControlEn
       return Buffer.from(value, 'utf8');
     }
   }
+}
+
+/**
+ * A server offering a secured mode needs at least one identity in its key file: with none, every
+ * client's Set-Up-Response fails and no secured session can ever start, so it is a usage error
+ * (exit 2) before anything listens, not a server that runs and refuses everyone.
+ */
+export function checkServerKeys(store: KeyStore, path: string, modes: number): void {
+  const secured = modes & SECURED_MODES;
+  if (secured === 0 || store.size > 0) return;
+  throw usageError(
+    '--key-file',
+    `a key file with at least one key identity ("identity hex" or "identity: passphrase" per line) for the ${modeList(secured)} mode(s) offered; it lists none`,
+    path,
+  );
 }
