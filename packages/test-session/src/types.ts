@@ -194,10 +194,11 @@ export interface SessionReflectorApi {
   readonly stats: ReflectorStats;
   sessions(): ReflectorSessionInfo[];
   /**
-   * New limits for what comes next, without touching running sessions: allowedSources, maxSessions
-   * and the rate caps apply to sessions created afterwards (a session keeps the rates it started
-   * with; a lower maxSessions refuses new sessions, it evicts none); idleTimeoutMs applies to every
-   * session from the next sweep (an idle session is idle). Throws a ConfigError, changing nothing,
+   * New limits for what comes next, without touching running sessions: allowedSources, maxSessions,
+   * maxSessionsPerSource and the rate caps apply to sessions created afterwards (a session keeps the
+   * rates it started with; a lower maxSessions evicts nothing at the reload, later new sessions make
+   * room as on a full table); idleTimeoutMs applies to every session from the next sweep (an idle
+   * session is idle). Throws a ConfigError, changing nothing,
    * when a value is bad.
    */
   reconfigure(changes: ReflectorReconfiguration): void;

@@ -23,7 +23,7 @@ function prefixMatches(address: Uint8Array, network: Uint8Array, prefix: number)
 }
 
 /** ::ffff:a.b.c.d carries an IPv4 address; an IPv4 block should match it too. */
-function mappedIpv4(octets: Uint8Array): Uint8Array | undefined {
+export function mappedIpv4(octets: Uint8Array): Uint8Array | undefined {
   for (let i = 0; i < 10; i++) {
     if (octets[i] !== 0) return undefined;
   }

@@ -46,6 +46,7 @@ import type {
   RegisteredSession,
   RegisteredSessionHandle,
   ReflectorDropReason,
+  ReflectorDropReport,
   ReflectorOptions,
   ReflectorReconfiguration,
   ReflectorSessionEvent,
@@ -55,9 +56,11 @@ import type {
   TestProtocol,
 } from '../types.js';
 import { CidrMatcher } from './cidr.js';
+import { isLoopedReply, rememberReplyStamp } from './loop-guard.js';
 import { SourceLimiter, TokenBucket } from './rate-limit.js';
 import { ReflectorSession } from './session.js';
 import { SessionTable } from './session-table.js';
+import { isOwnEndpoint, isUnanswerableSource, refreshLocalAddresses } from './source-check.js';
 import { fillReflectedTlvs, reflectorUnderstoodTlvs, requestTlvsFailIntegrity, signReplyTlvs, TlvFillState } from './stamp-tlvs.js';
 
 export const REFLECTOR_DROP_REASONS: readonly ReflectorDropReason[] = Object.freeze([
@@ -97,6 +100,8 @@ const SWEEP_MIN_MS = 10;
 /** Source buckets kept beyond one per session, for sources that have not made a session yet. */
 const EXTRA_SOURCE_BUCKETS = 4096;
 const TTL_UNKNOWN = 255;
+/** Sessions one new session may evict to make room (more only after a reload lowered maxSessions a lot). */
+const MAX_EVICTIONS_PER_ADMISSION = 16;
 /** setTimeout's largest delay (about 24.8 days); a Timeout beyond it is waited for in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -174,6 +179,12 @@ function checkOptions(options: ReflectorOptions): ConfigIssue[] {
   }
   if (options.idleTimeoutMs !== undefined && !isPositive(options.idleTimeoutMs)) bad('idleTimeoutMs', 'a positive number of ms', options.idleTimeoutMs);
   if (options.maxSessions !== undefined && !isInteger(options.maxSessions, 1, 10_000_000)) bad('maxSessions', 'an integer from 1', options.maxSessions);
+  if (options.maxSessionsPerSource !== undefined && !isInteger(options.maxSessionsPerSource, 1, 10_000_000)) {
+    bad('maxSessionsPerSource', 'an integer from 1', options.maxSessionsPerSource);
+  }
+  if (options.dropReportIntervalMs !== undefined && !isPositive(options.dropReportIntervalMs)) {
+    bad('dropReportIntervalMs', 'a positive number of ms', options.dropReportIntervalMs);
+  }
   if (options.perSourceRate !== undefined && !isPositive(options.perSourceRate)) bad('perSourceRate', 'a positive packet rate', options.perSourceRate);
   if (options.perSessionRate !== undefined && !isPositive(options.perSessionRate)) bad('perSessionRate', 'a positive packet rate', options.perSessionRate);
   if (options.ttl !== undefined && !isInteger(options.ttl, 1, 255)) bad('ttl', 'an integer from 1 to 255', options.ttl);
@@ -212,6 +223,7 @@ export class SessionReflector implements SessionReflectorApi {
   // Reloadable (reconfigure): read when a session is made, or by the sweep.
   #idleMs: number;
   #maxSessions: number;
+  #maxPerSource: number;
   #allowed: CidrMatcher | undefined;
   #sourceRate: number | undefined;
   #sourceLimiter: SourceLimiter | undefined;
@@ -219,6 +231,17 @@ export class SessionReflector implements SessionReflectorApi {
   readonly #tos: number;
   readonly #canSetTos: boolean;
   readonly #onEvent: ((event: ReflectorSessionEvent) => void) | undefined;
+  readonly #onDropReport: ((report: ReflectorDropReport) => void) | undefined;
+  readonly #dropReportMs: number;
+  /** Per drop reason: the latest offending source (mutated in place), and what the last report said. */
+  readonly #dropSource: Record<ReflectorDropReason, { address: string; port: number }>;
+  readonly #reportedTotal: Record<ReflectorDropReason, number>;
+  readonly #reportedAtMs: Record<ReflectorDropReason, number>;
+  /** Where a request of a new Light/STAMP session carries the sender's timestamp, and where a reply carries a copy of it. */
+  readonly #senderTsAt: number;
+  readonly #copiedTsAt: number;
+  /** The socket stamps each reply as it sends it (no batching): `stamp` holds that reply's T3 right after reply(). */
+  readonly #stampsEachReply: boolean;
 
   readonly #table = new SessionTable();
   /** Registered sessions that have not seen their first packet (not in the table yet). */
@@ -267,6 +290,7 @@ export class SessionReflector implements SessionReflectorApi {
     this.#registeredOnly = options.registeredOnly ?? false;
     this.#idleMs = options.idleTimeoutMs ?? DEFAULT_REFWAIT_MS;
     this.#maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.#maxPerSource = options.maxSessionsPerSource ?? DEFAULT_MAX_SESSIONS_PER_SOURCE;
     this.#allowed = options.allowedSources === undefined ? undefined : new CidrMatcher(options.allowedSources);
     this.#sourceRate = options.perSourceRate;
     this.#sourceLimiter = this.#limiterFor(this.#sourceRate, this.#maxSessions);
@@ -274,6 +298,23 @@ export class SessionReflector implements SessionReflectorApi {
     this.#tos = options.tos ?? -1;
     this.#canSetTos = socket.capabilities.setTos;
     this.#onEvent = options.onSessionEvent;
+    this.#onDropReport = options.onDropReport;
+    this.#dropReportMs = options.dropReportIntervalMs ?? DEFAULT_DROP_REPORT_INTERVAL_MS;
+    this.#dropSource = Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, { address: '', port: 0 }])) as Record<
+      ReflectorDropReason,
+      { address: string; port: number }
+    >;
+    this.#reportedTotal = Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, 0])) as Record<ReflectorDropReason, number>;
+    this.#reportedAtMs = Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, Number.NEGATIVE_INFINITY])) as Record<ReflectorDropReason, number>;
+    // The offsets of the sessions this reflector makes on first packet (registered sessions use their own ctx's).
+    const template =
+      this.#protocol === 'stamp'
+        ? createStampReflectContext({ security: this.#stampSecurity, stateful: true, errorEstimate: 0, understoodTlvs: this.#understood })
+        : createTwampReflectContext({ layout: this.#lightLayout, stateful: true, errorEstimate: 0 });
+    this.#senderTsAt = template.sTs;
+    this.#copiedTsAt = template.rSTs;
+    this.#stampsEachReply = !socket.capabilities.batching;
+    refreshLocalAddresses();
     this.#boundAddress = socket.localAddress;
     this.#wildcard = isUnspecifiedAddress(socket.localAddress);
     this.#dropped = Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, 0])) as Record<ReflectorDropReason, number>;
@@ -437,6 +478,7 @@ export class SessionReflector implements SessionReflectorApi {
     // The same checks as open(); nothing changes unless everything is valid.
     const checked: { -readonly [K in keyof ReflectorOptions]?: ReflectorOptions[K] } = {};
     if (changes.maxSessions !== undefined) checked.maxSessions = changes.maxSessions;
+    if (changes.maxSessionsPerSource !== undefined) checked.maxSessionsPerSource = changes.maxSessionsPerSource;
     if (changes.idleTimeoutMs !== undefined) checked.idleTimeoutMs = changes.idleTimeoutMs;
     if (changes.perSourceRate !== undefined) checked.perSourceRate = changes.perSourceRate;
     if (changes.perSessionRate !== undefined) checked.perSessionRate = changes.perSessionRate;
@@ -462,6 +504,7 @@ export class SessionReflector implements SessionReflectorApi {
       this.#sourceRate = sourceRate;
     }
     this.#maxSessions = maxSessions;
+    if (changes.maxSessionsPerSource !== undefined) this.#maxPerSource = changes.maxSessionsPerSource;
     if ('perSessionRate' in changes) this.#sessionRate = changes.perSessionRate ?? 0;
     if (changes.idleTimeoutMs !== undefined && changes.idleTimeoutMs !== this.#idleMs) {
       this.#idleMs = changes.idleTimeoutMs;
@@ -500,15 +543,19 @@ export class SessionReflector implements SessionReflectorApi {
       } catch {
         // Lengths are checked before every codec and crypto call, so only reply() is expected to
         // throw here (a NetworkError such as EMSGSIZE); either way the packet was not answered.
-        this.#dropped['send-failed']++;
+        this.#drop('send-failed', batch.address(i), batch.port(i));
       }
     }
     if (probe !== undefined) this.#probeQueued(probe);
+    const socket = this.#socket;
     try {
-      this.#socket.flush();
+      socket.flush();
     } catch {
       // A flush failure leaves the queue to the socket's own drop counter; nothing to undo here.
     }
+    // A batching socket stamps every late-stamped reply of the batch with one reading, just before
+    // sendmmsg(), and leaves it in `stamp`: remember it so the replies are known if they come back.
+    rememberReplyStamp(socket.stamp[0] ?? 0, socket.stamp[1] ?? 0);
     if (probe !== undefined) probe.flushed(this.#socket.stamp);
   };
 
@@ -524,7 +571,7 @@ export class SessionReflector implements SessionReflectorApi {
 
   #handle(batch: ReceiveBatch, i: number, now: number): void {
     if (batch.truncated(i)) {
-      this.#dropped.truncated++;
+      this.#drop('truncated', batch.address(i), batch.port(i));
       return;
     }
     const length = batch.length(i);
@@ -550,18 +597,22 @@ export class SessionReflector implements SessionReflectorApi {
     if (session.stopAtMs >= 0 && now > session.stopAtMs) {
       // Past Stop-Sessions + Timeout: neither reflect nor answer (RFC 5357 §4.2).
       this.#forget(session, 'stopped');
-      this.#dropped['unknown-session']++;
+      this.#drop('unknown-session', address, port);
       return;
     }
     const sourceBucket = session.sourceBucket;
     if (sourceBucket !== undefined && !sourceBucket.take(now)) {
-      this.#dropped['source-rate']++;
+      this.#drop('source-rate', address, port);
       return;
     }
     this.#reflect(batch, i, data, length, session, now, false);
   }
 
-  /** A packet of no known session: check the source, then make a session or bind a registered one. */
+  /**
+   * A packet of no known session: check the source, then make a session or bind a registered one.
+   * The checks that keep the reflector out of loops and off unanswerable addresses run here, once
+   * per session, never on the per-packet path.
+   */
   #admit(
     batch: ReceiveBatch,
     i: number,
@@ -573,15 +624,28 @@ export class SessionReflector implements SessionReflectorApi {
     ssid: number,
     now: number,
   ): void {
+    // No reply can reach port 0 (and none must be counted as sent).
+    if (port === 0) {
+      this.#drop('source-port-zero', address, port);
+      return;
+    }
+    if (isOwnEndpoint(address, port, this.#socket.localPort, this.#boundAddress, this.#wildcard, local)) {
+      this.#drop('own-address', address, port);
+      return;
+    }
+    if (isUnanswerableSource(address)) {
+      this.#drop('bad-source-address', address, port);
+      return;
+    }
     if (this.#allowed !== undefined && !this.#allowed.matches(address)) {
-      this.#dropped['source-not-allowed']++;
+      this.#drop('source-not-allowed', address, port);
       return;
     }
     let sourceBucket: TokenBucket | undefined;
     if (this.#sourceLimiter !== undefined) {
       sourceBucket = this.#sourceLimiter.bucket(address, now);
       if (sourceBucket?.take(now) !== true) {
-        this.#dropped['source-rate']++;
+        this.#drop('source-rate', address, port);
         return;
       }
     }
@@ -605,15 +669,16 @@ export class SessionReflector implements SessionReflectorApi {
       return;
     }
     if (this.#registeredOnly) {
-      this.#dropped['unknown-session']++;
+      this.#drop('unknown-session', address, port);
       return;
     }
-    if (this.#table.size + this.#waiting.length >= this.#maxSessions) {
-      this.#dropped['session-limit']++;
+    // Check the packet before making (or evicting) anything for it, so garbage makes no session.
+    if (!this.#firstPacketValid(data, length, address, port)) return;
+    if (isLoopedReply(data, length, this.#senderTsAt, this.#copiedTsAt, (batch.timeSeconds(i) + NTP_UNIX_OFFSET_SECONDS) >>> 0)) {
+      this.#drop('looped-reply', address, port);
       return;
     }
-    // Check the packet before making anything for it, so garbage makes no session.
-    if (!this.#firstPacketValid(data, length)) return;
+    if (!this.#makeRoom(address, port)) return;
     const session = this.#createSession(address, port, local, ssid, now);
     if (sourceBucket !== undefined) {
       session.sourceBucket = sourceBucket;
@@ -626,27 +691,55 @@ export class SessionReflector implements SessionReflectorApi {
     this.#reflect(batch, i, data, length, session, now, true);
   }
 
+  /**
+   * Room for a new session of `address`: a source at its share gives up its own victim; a full table
+   * evicts (see SessionTable.victim). False (counted as 'session-limit') when nothing may be evicted.
+   */
+  #makeRoom(address: string, port: number): boolean {
+    let evicted = 0;
+    while (this.#table.heldBy(address) >= this.#maxPerSource && evicted < MAX_EVICTIONS_PER_ADMISSION) {
+      const victim = this.#table.victimOf(address);
+      if (victim === undefined) break;
+      this.#forget(victim, 'evicted');
+      evicted++;
+    }
+    for (; this.#table.size + this.#waiting.length >= this.#maxSessions; evicted++) {
+      const victim = evicted < MAX_EVICTIONS_PER_ADMISSION ? this.#table.victim() : undefined;
+      if (victim === undefined) return this.#refuse('session-limit', address, port);
+      this.#forget(victim, 'evicted');
+    }
+    return true;
+  }
+
   /** Length and authentication of a first packet (counted when refused). Leaves TWAMP packets decrypted. */
-  #firstPacketValid(data: Buffer, length: number): boolean {
+  #firstPacketValid(data: Buffer, length: number, address: string, port: number): boolean {
     if (this.#protocol === 'stamp') {
       if (this.#stampSecurity === StampSecurity.Authenticated) {
-        if (length < STAMP_AUTH_BASE) return this.#refuse('too-short');
-        if (!verifyStampPacket(this.#stampKey ?? new Uint8Array(1), data)) return this.#refuse('bad-hmac');
+        if (length < STAMP_AUTH_BASE) return this.#refuse('too-short', address, port);
+        if (!verifyStampPacket(this.#stampKey ?? new Uint8Array(1), data)) return this.#refuse('bad-hmac', address, port);
         return true;
       }
-      return length >= TWAMP_SENDER_OPEN_BASE || this.#refuse('too-short');
+      return length >= TWAMP_SENDER_OPEN_BASE || this.#refuse('too-short', address, port);
     }
     if (this.#lightProbe !== undefined) {
-      if (length < TWAMP_SENDER_AUTH_BASE) return this.#refuse('too-short');
-      if (!this.#lightProbe.unprotect(data, TestPacketKind.Sender)) return this.#refuse('bad-hmac');
+      if (length < TWAMP_SENDER_AUTH_BASE) return this.#refuse('too-short', address, port);
+      if (!this.#lightProbe.unprotect(data, TestPacketKind.Sender)) return this.#refuse('bad-hmac', address, port);
       return true;
     }
     // Open TWAMP Light: the 14 octets reflectInto reads (twampy sends no padding).
-    return length >= TWAMP_SENDER_OPEN_BASE || this.#refuse('too-short');
+    return length >= TWAMP_SENDER_OPEN_BASE || this.#refuse('too-short', address, port);
   }
 
-  #refuse(reason: ReflectorDropReason): false {
+  /** Count a drop, and remember its source for the next drop report (two stores: no allocation). */
+  #drop(reason: ReflectorDropReason, address: string, port: number): void {
     this.#dropped[reason]++;
+    const source = this.#dropSource[reason];
+    source.address = address;
+    source.port = port;
+  }
+
+  #refuse(reason: ReflectorDropReason, address: string, port: number): false {
+    this.#drop(reason, address, port);
     return false;
   }
 
@@ -685,24 +778,27 @@ export class SessionReflector implements SessionReflectorApi {
    */
   #reflect(batch: ReceiveBatch, i: number, data: Buffer, length: number, session: ReflectorSession, now: number, verified: boolean): boolean {
     const bucket = session.bucket;
-    if (bucket !== undefined && !bucket.take(now)) return this.#refuse('session-rate');
+    if (bucket !== undefined && !bucket.take(now)) return this.#refuse('session-rate', session.address, session.port);
     const ctx = session.ctx;
     const crypto = session.crypto;
     const stampKey = session.stampKey;
     const stamp = ctx.protocol === 'stamp';
     if (!verified) {
       if (crypto !== undefined) {
-        if (length < TWAMP_SENDER_AUTH_BASE) return this.#refuse('too-short');
-        if (!crypto.unprotect(data, TestPacketKind.Sender)) return this.#refuse('bad-hmac');
+        if (length < TWAMP_SENDER_AUTH_BASE) return this.#refuse('too-short', session.address, session.port);
+        if (!crypto.unprotect(data, TestPacketKind.Sender)) return this.#refuse('bad-hmac', session.address, session.port);
       } else if (session.stampAuthenticated) {
-        if (length < STAMP_AUTH_BASE) return this.#refuse('too-short');
-        if (!verifyStampPacket(stampKey ?? new Uint8Array(1), data)) return this.#refuse('bad-hmac');
+        if (length < STAMP_AUTH_BASE) return this.#refuse('too-short', session.address, session.port);
+        if (!verifyStampPacket(stampKey ?? new Uint8Array(1), data)) return this.#refuse('bad-hmac', session.address, session.port);
       }
     }
+    // T2 in NTP form (era-relative seconds); the socket's nanoseconds are always whole and in range.
+    const receiveSeconds = (batch.timeSeconds(i) + NTP_UNIX_OFFSET_SECONDS) >>> 0;
+    // One of our replies coming back (checked on every packet: a loop may run through a session).
+    if (isLoopedReply(data, length, ctx.sTs, ctx.rSTs, receiveSeconds)) return this.#refuse('looped-reply', session.address, session.port);
     if (stamp) ctx.hmacFailed = stampKey !== undefined && length > ctx.sPad && requestTlvsFailIntegrity(stampKey, data, ctx.sPad, length);
 
-    // T2 in NTP form (era-relative seconds); the socket's nanoseconds are always whole and in range.
-    ctx.receiveSeconds = (batch.timeSeconds(i) + NTP_UNIX_OFFSET_SECONDS) >>> 0;
+    ctx.receiveSeconds = receiveSeconds;
     ctx.receiveFraction = ntpFractionFromNanos(batch.timeNanos(i));
     const ttl = batch.ttl(i);
     ctx.receivedTtl = ttl >= 0 ? ttl : TTL_UNKNOWN;
@@ -714,7 +810,7 @@ export class SessionReflector implements SessionReflectorApi {
 
     const reply = this.#reply;
     const n = reflectInto(data, length, reply, ctx);
-    if (n < 0) return this.#refuse(n === ReflectStatus.MissingReflectOctets ? 'bad-reflect-octets' : 'too-short');
+    if (n < 0) return this.#refuse(n === ReflectStatus.MissingReflectOctets ? 'bad-reflect-octets' : 'too-short', session.address, session.port);
     session.received++;
 
     // Reply TOS: the session's negotiated DSCP, else the configured TOS, else the request's DSCP
@@ -738,9 +834,14 @@ export class SessionReflector implements SessionReflectorApi {
     const withTos = this.#canSetTos && replyTos > 0;
     const options = withTos ? (late ? session.lateTosOptions : session.tosOptions) : late ? session.lateOptions : undefined;
     if (withTos && options !== undefined) options.tos = replyTos;
-    if (!this.#socket.reply(batch, i, reply, n, options)) return this.#refuse('send-failed');
+    const socket = this.#socket;
+    if (!socket.reply(batch, i, reply, n, options)) return this.#refuse('send-failed', session.address, session.port);
+    // A socket without batching has stamped and sent this reply already (batching ones: after flush).
+    if (late && this.#stampsEachReply) rememberReplyStamp(socket.stamp[0] ?? 0, socket.stamp[1] ?? 0);
     session.packets++;
     session.lastSeenMs = now;
+    // Answered twice: a real flow, no longer among the first sessions to evict.
+    if (session.probation && session.packets > 1) this.#table.promote(session);
     this.#packetsOut++;
     return true;
   }
@@ -764,6 +865,7 @@ export class SessionReflector implements SessionReflectorApi {
     reply[at + 5] = fraction >>> 16;
     reply[at + 6] = fraction >>> 8;
     reply[at + 7] = fraction;
+    rememberReplyStamp(seconds, fraction);
   }
 
   // ---- registered sessions
@@ -833,16 +935,40 @@ export class SessionReflector implements SessionReflectorApi {
     }
     for (const s of done) this.#forget(s, s.stopAtMs >= 0 && now > s.stopAtMs ? 'stopped' : 'expired');
     this.#sourceLimiter?.sweep(now);
+    this.#table.recount();
+    refreshLocalAddresses();
+    this.#reportDrops(now);
   };
 
+  /** onDropReport: each reason with new drops, at most once per dropReportIntervalMs (from the sweep, never per packet). */
+  #reportDrops(now: number): void {
+    const listener = this.#onDropReport;
+    if (listener === undefined) return;
+    for (const reason of REFLECTOR_DROP_REASONS) {
+      const total = this.#dropped[reason];
+      const reported = this.#reportedTotal[reason];
+      const at = this.#reportedAtMs[reason];
+      if (total === reported || (now - at < this.#dropReportMs && now >= at)) continue;
+      this.#reportedTotal[reason] = total;
+      this.#reportedAtMs[reason] = now;
+      const source = this.#dropSource[reason];
+      try {
+        listener({ reason, count: total - reported, total, source: { address: source.address, port: source.port } });
+      } catch {
+        // A listener's bug must not stop the reflector.
+      }
+    }
+  }
+
   /** Drop a session from every structure, then tell the listener. */
-  #forget(session: ReflectorSession, why: 'expired' | 'stopped'): void {
+  #forget(session: ReflectorSession, why: 'expired' | 'stopped' | 'evicted'): void {
     if (session.gone) return;
     this.#table.remove(session);
     const index = this.#waiting.indexOf(session);
     if (index >= 0) this.#waiting.splice(index, 1);
     this.#release(session);
     if (why === 'expired') this.#sessionsExpired++;
+    else if (why === 'evicted') this.#sessionsEvicted++;
     this.#emit(why, session);
   }
 

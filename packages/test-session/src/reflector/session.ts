@@ -66,6 +66,13 @@ export class ReflectorSession {
   next: ReflectorSession | undefined;
   /** In the lookup table (false before a registered session's first packet, and once forgotten). */
   inTable = false;
+  /**
+   * Made on first packet and answered once so far: the first to go when a table or a source's share
+   * is full (a forged packet makes exactly such a session). Linked oldest to newest by the table.
+   */
+  probation = false;
+  olderOnProbation: ReflectorSession | undefined;
+  newerOnProbation: ReflectorSession | undefined;
   /** Forgotten: expired, stopped or closed. */
   gone = false;
   /** Registered sessions: the SID (16 octets). */

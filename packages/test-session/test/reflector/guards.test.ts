@@ -113,16 +113,53 @@ describe('rate caps and limits', () => {
     expect(reflector.stats.dropped['session-rate']).toBe(20 - gotA - gotB);
   });
 
-  it("makes at most maxSessions sessions ('session-limit')", async () => {
+  it('keeps at most maxSessions sessions: a new one evicts the oldest answered only once', async () => {
+    const events: ReflectorSessionEvent[] = [];
+    const reflector = await reflectorWith({ maxSessions: 3, onSessionEvent: (e) => events.push(e) });
+    const [a, b, c, d, e] = await clients(5);
+    // a and b are real flows (answered twice); c sent one packet, as a forged source would.
+    for (const client of [a, b]) {
+      expect(await client!.exchange(request(1), reflector)).toBeDefined();
+      expect(await client!.exchange(request(2), reflector)).toBeDefined();
+    }
+    expect(await c!.exchange(request(1), reflector)).toBeDefined();
+    // The table is full: d gets in by evicting c, e by evicting d; a and b are untouched.
+    expect(await d!.exchange(request(1), reflector)).toBeDefined();
+    expect(await e!.exchange(request(1), reflector)).toBeDefined();
+    expect(reflector.stats).toMatchObject({ sessionsActive: 3, sessionsEvicted: 2 });
+    expect(reflector.stats.dropped['session-limit']).toBe(0);
+    const evicted = events.filter((event) => event.type === 'evicted').map((event) => event.peer.port);
+    expect(evicted).toEqual([c!.port, d!.port]);
+    for (const client of [a, b]) expect(await client!.exchange(request(3), reflector)).toBeDefined();
+    expect(reflector.stats.sessionsEvicted).toBe(2);
+  });
+
+  it('with only longer flows in a full table, a new session evicts the longest idle', async () => {
+    let now = 1_000;
+    const reflector = await reflectorWith({ maxSessions: 2, now: () => now });
+    const [a, b, c] = await clients(3);
+    for (const client of [a, b]) {
+      expect(await client!.exchange(request(1), reflector)).toBeDefined();
+      expect(await client!.exchange(request(2), reflector)).toBeDefined();
+      now += 100;
+    }
+    now += 100;
+    expect(await b!.exchange(request(3), reflector)).toBeDefined();
+    now += 100;
+    expect(await c!.exchange(request(1), reflector)).toBeDefined();
+    // a was idle longest: its next packet makes a new session (evicting c, answered once).
+    expect(reflector.sessions().map((s) => s.peer.port).sort()).toEqual([b!.port, c!.port].sort());
+  });
+
+  it("refuses a new session only when nothing can be evicted ('session-limit')", async () => {
     const reflector = await reflectorWith({ maxSessions: 2 });
-    const cs = await clients(4);
-    for (const c of cs) c.send(request(), reflector);
-    await waitFor(() => reflector.stats.packetsIn === 4);
-    expect(reflector.stats.sessionsActive).toBe(2);
-    expect(reflector.stats.dropped['session-limit']).toBe(2);
-    // Existing sessions keep working.
-    const answered = (await Promise.all(cs.map((c) => c.drain(80)))).map((r) => r.length);
-    expect(answered.filter((n) => n === 1)).toHaveLength(2);
+    // Registered (TWAMP-Control) sessions are never evicted.
+    for (let i = 0; i < 2; i++) reflector.register({ sid: new Uint8Array(16).fill(i + 1), sender: { address: '192.0.2.1' }, layout: open });
+    const [a] = await clients(1);
+    a!.send(request(1), reflector);
+    expect(await a!.next(150)).toBeUndefined();
+    expect(reflector.stats.dropped['session-limit']).toBe(1);
+    expect(reflector.stats.sessionsEvicted).toBe(0);
   });
 
   it("drops truncated datagrams ('truncated') and runts ('too-short') without a session", async () => {

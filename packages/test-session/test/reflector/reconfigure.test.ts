@@ -33,7 +33,7 @@ async function clients(count: number): Promise<Client[]> {
 }
 
 describe('SessionReflector.reconfigure', () => {
-  it('a lower maxSessions refuses new sessions and never evicts running ones', async () => {
+  it('a lower maxSessions evicts nothing at the reload; a new session then makes room', async () => {
     const reflector = await reflectorWith({ maxSessions: 3 });
     const [a, b, c] = await clients(3);
     expect(await a!.exchange(request(1), reflector)).toBeDefined();
@@ -41,12 +41,25 @@ describe('SessionReflector.reconfigure', () => {
     reflector.reconfigure({ maxSessions: 1 });
     expect(await a!.exchange(request(2), reflector)).toBeDefined();
     expect(await b!.exchange(request(2), reflector)).toBeDefined();
-    c!.send(request(1), reflector);
-    expect(await c!.next(150)).toBeUndefined();
-    expect(reflector.stats.dropped['session-limit']).toBe(1);
-    expect(reflector.stats.sessionsActive).toBe(2);
+    expect(reflector.stats).toMatchObject({ sessionsActive: 2, sessionsEvicted: 0 });
+    expect(await c!.exchange(request(1), reflector)).toBeDefined();
+    expect(reflector.stats).toMatchObject({ sessionsActive: 1, sessionsEvicted: 2 });
+    expect(reflector.stats.dropped['session-limit']).toBe(0);
     reflector.reconfigure({ maxSessions: 3 });
-    expect(await c!.exchange(request(2), reflector)).toBeDefined();
+    expect(await a!.exchange(request(3), reflector)).toBeDefined();
+    expect(reflector.stats).toMatchObject({ sessionsActive: 2, sessionsEvicted: 2 });
+  });
+
+  it('a lower maxSessionsPerSource applies to the next new session of a source', async () => {
+    const reflector = await reflectorWith({});
+    const [a, b, c] = await clients(3);
+    for (const client of [a, b, c]) expect(await client!.exchange(request(1), reflector)).toBeDefined();
+    reflector.reconfigure({ maxSessionsPerSource: 2 });
+    expect(reflector.stats.sessionsActive).toBe(3);
+    // All three share 127.0.0.1: a fourth session of it evicts two to get within the share.
+    const [d] = await clients(1);
+    expect(await d!.exchange(request(1), reflector)).toBeDefined();
+    expect(reflector.stats).toMatchObject({ sessionsActive: 2, sessionsEvicted: 2 });
   });
 
   it('allowed sources apply to new sessions; a running session of a source no longer allowed is kept', async () => {
@@ -107,8 +120,8 @@ describe('SessionReflector.reconfigure', () => {
     expect((thrown as ConfigError).issues.map((issue) => issue.path)).toEqual(expect.arrayContaining(['maxSessions', 'perSessionRate', 'allowedSources[0]']));
     const [a, b] = await clients(2);
     expect(await a!.exchange(request(1), reflector)).toBeDefined();
-    b!.send(request(1), reflector);
-    expect(await b!.next(150)).toBeUndefined();
-    expect(reflector.stats.dropped['session-limit']).toBe(1);
+    // Still one session at most: b's evicts a's.
+    expect(await b!.exchange(request(1), reflector)).toBeDefined();
+    expect(reflector.stats).toMatchObject({ sessionsActive: 1, sessionsEvicted: 1 });
   });
 });
