@@ -64,8 +64,6 @@ export class Daemon {
   /** Reloads run one after the other; this is the tail of the queue (never rejects). */
   #reloads: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | undefined;
-  /** The last reload could not apply the listeners' part: /healthz says `failed` until one can. */
-  #listenersFailed = false;
 
   private constructor(parts: Parts, configPath: string | undefined) {
     this.#parts = parts;
@@ -145,7 +143,7 @@ export class Daemon {
       if (target.state === 'running') running += 1;
       else if (target.state === 'backoff') backoff += 1;
     }
-    const status = this.#stopping !== undefined ? 'stopping' : this.#listenersFailed ? 'failed' : 'ok';
+    const status = this.#stopping !== undefined ? 'stopping' : listeners.missing().length > 0 ? 'failed' : 'ok';
     return {
       status,
       uptimeMs: Math.round(performance.now() - this.#startedAt),
@@ -199,11 +197,9 @@ export class Daemon {
     const failures: unknown[] = [];
     try {
       await parts.listeners.reconfigure(config, keys);
-      this.#listenersFailed = false;
     } catch (error) {
-      this.#listenersFailed = true;
+      // The listener set logged each failure once (reload-failed, stage listeners, with what still serves).
       failures.push(error);
-      log.error({ event: 'reload-failed', stage: 'listeners', error: messageOf(error) }, 'the listeners could not apply the new config');
     }
 
     // Results after this point go to the new sink (the old one is flushed and closed first).

@@ -220,8 +220,15 @@ export interface ListenerSetApi {
   snapshot(): ListenersSnapshot;
   /** Where each listener is bound (for /healthz and logs). */
   endpoints(): readonly ListenerEndpoint[];
-  /** SIGHUP: new limits, access and keys for new sessions and connections; running sessions are kept. Listeners added or removed by name are opened or closed; a changed address/port/protocol reopens that listener. */
+  /**
+   * SIGHUP: new limits, access and keys for new sessions and connections; running sessions are kept.
+   * Listeners added or removed by name are opened or closed; a changed address/port/protocol reopens
+   * that listener, and when the new one cannot bind the old one keeps serving (one `reload-failed`
+   * line per listener that failed; the first error is thrown).
+   */
   reconfigure(config: DaemonConfig, keys: KeyStore | undefined): Promise<void>;
+  /** Listeners the config in force asks for that are not running (one added by a reload that could not bind). */
+  missing(): readonly string[];
   /** Stop accepting; let sessions end until `graceMs`, then close everything. */
   close(graceMs: number): Promise<void>;
 }
@@ -303,7 +310,10 @@ export interface AgentApi {
 // ---------------------------------------------------------------------------------------------
 
 export interface HealthReport {
-  /** `ok`: serving; `stopping`: SIGTERM received (HTTP 503); `failed`: a listener is down (503). */
+  /**
+   * `ok`: serving; `stopping`: SIGTERM received (HTTP 503); `failed`: a listener the config asks for
+   * is not running (503). A reload whose listener could not move leaves the old one serving: `ok`.
+   */
   readonly status: 'ok' | 'stopping' | 'failed';
   readonly uptimeMs: number;
   readonly listeners: readonly ListenerEndpoint[];

@@ -10,6 +10,7 @@ import { ConfigError, NetworkError } from '@twamp/errors';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Daemon, type DaemonConfig, type DaemonLog, type LogLevel } from '../src/index.js';
 import type { DaemonLogger } from '../src/logging/index.js';
+import { connect, probe } from './listeners-support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'twampd-daemon-'));
 const keyFile = join(work, 'keys.pfs');
@@ -236,19 +237,63 @@ describe('Daemon.reload', () => {
     expect(daemon.health().status).toBe('ok');
   });
 
-  it('says failed on /healthz when the listeners cannot apply a reload (a port taken), until one succeeds', async () => {
+  it('a listener moved to a taken port keeps serving where it was: /healthz stays ok, one clear error per listener', async () => {
     const { daemon, logger } = await startDaemon(baseConfig());
-    const taken = await bindUdp();
+    const before = daemon.endpoints.listeners;
+    const lightBefore = before.find((endpoint) => endpoint.name === 'light');
+    const controlBefore = before.find((endpoint) => endpoint.name === 'control');
+    if (lightBefore === undefined || controlBefore === undefined) throw new Error('listeners missing');
+    const takenUdp = await bindUdp();
+    const takenTcp = await listenTcp();
     try {
       const base = baseConfig();
       const light = base.listeners.reflectors[0];
-      if (light === undefined) throw new Error('no reflector');
-      const clash: DaemonConfig = { ...base, listeners: { ...base.listeners, reflectors: [{ ...light, port: taken.address().port }] } };
-      await expect(daemon.reload(clash)).rejects.toBeInstanceOf(NetworkError);
-      expect(logger.events('reload-failed')[0]?.fields['stage']).toBe('listeners');
+      const control = base.listeners.control;
+      if (light === undefined || control === undefined) throw new Error('no listeners');
+      const clash: DaemonConfig = {
+        ...base,
+        listeners: { control: { ...control, port: tcpPort(takenTcp) }, reflectors: [{ ...light, port: takenUdp.address().port }] },
+        limits: { ...base.limits, sessionsTotal: 2 },
+      };
+      const error: unknown = await daemon.reload(clash).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(NetworkError);
+      // Said once, not "bind failed with EADDRINUSE (…): bind failed with EADDRINUSE (…)".
+      expect((error as Error).message.match(/EADDRINUSE/g)).toHaveLength(1);
+      // One error line per listener that could not move, saying where it still serves.
+      const errors = logger.lines.filter((line) => line.level === 'error');
+      expect(errors.map((line) => [line.fields['event'], line.fields['stage'], line.fields['name']])).toEqual([
+        ['reload-failed', 'listeners', 'control'],
+        ['reload-failed', 'listeners', 'light'],
+      ]);
+      expect(errors[1]?.fields['running']).toEqual(lightBefore);
+      expect(errors[1]?.message).toContain(`keeps serving at 127.0.0.1:${lightBefore.port}`);
+
+      // The old ones still answer where they were, and the daemon is healthy.
+      expect(daemon.endpoints.listeners).toEqual(before);
+      expect(daemon.health().status).toBe('ok');
+      expect((await get(daemon.endpoints.metrics?.port ?? 0, '/healthz')).status).toBe(200);
+      const report = await probe(lightBefore, { protocol: 'twamp-light', count: 3 });
+      expect(report.summary.loss.received).toBe(3);
+      const client = await connect(controlBefore.port);
+      client.close();
+      // The rest of the reload applied.
+      expect(daemon.config.limits.sessionsTotal).toBe(2);
+    } finally {
+      takenUdp.close();
+      await closeTcp(takenTcp);
+    }
+  });
+
+  it('a listener added by a reload that cannot bind: /healthz says failed until a reload without it', async () => {
+    const { daemon } = await startDaemon(baseConfig());
+    const taken = await bindUdp();
+    try {
+      const base = baseConfig();
+      const extra = { name: 'extra', protocol: 'stamp' as const, address: '127.0.0.1', port: taken.address().port, stateful: true, stampSecurity: 'open' as const, keyId: undefined };
+      const more: DaemonConfig = { ...base, listeners: { ...base.listeners, reflectors: [...base.listeners.reflectors, extra] } };
+      await expect(daemon.reload(more)).rejects.toBeInstanceOf(NetworkError);
       expect(daemon.health().status).toBe('failed');
-      const port = daemon.endpoints.metrics?.port ?? 0;
-      expect((await get(port, '/healthz')).status).toBe(503);
+      expect((await get(daemon.endpoints.metrics?.port ?? 0, '/healthz')).status).toBe(503);
     } finally {
       taken.close();
     }

@@ -202,6 +202,74 @@ describe('reconfigure: listeners by name', () => {
     expect((await probe(endpointOf(set, 'switch'), { protocol: 'stamp', count: 2 })).summary.loss.received).toBe(2);
   });
 
+  it('a changed protocol on the same fixed port: the old socket makes way, the new one binds that port', async () => {
+    const { set, config } = await start({ control: undefined, reflectors: [reflectorListener('switch')] });
+    const port = endpointOf(set, 'switch').port;
+    await set.reconfigure({ ...config, listeners: { ...config.listeners, reflectors: [reflectorListener('switch', { protocol: 'stamp', port })] } }, testKeys());
+    expect(endpointOf(set, 'switch')).toMatchObject({ kind: 'stamp', port });
+    expect((await probe(endpointOf(set, 'switch'), { protocol: 'stamp', count: 2 })).summary.loss.received).toBe(2);
+  });
+
+  it('a listener moves to the port another one leaves in the same reload (whatever their order)', async () => {
+    const { set, config } = await start({ control: undefined, reflectors: [reflectorListener('first'), reflectorListener('second')] });
+    const firstPort = endpointOf(set, 'first').port;
+    const secondPort = endpointOf(set, 'second').port;
+    // first takes second's port; second goes to any free one.
+    await set.reconfigure(
+      { ...config, listeners: { ...config.listeners, reflectors: [reflectorListener('first', { port: secondPort }), reflectorListener('second', { protocol: 'stamp' })] } },
+      testKeys(),
+    );
+    expect(endpointOf(set, 'first').port).toBe(secondPort);
+    expect(endpointOf(set, 'second').port).not.toBe(secondPort);
+    expect(await udpPortFree(firstPort)).toBe(true);
+    expect(set.missing()).toEqual([]);
+  });
+
+  it('a listener moved to a port held by another process keeps its socket, sessions and counters; the error names it once', async () => {
+    const { set, log, config } = await start({ reflectors: [reflectorListener('light')] });
+    const light = endpointOf(set, 'light');
+    const control = controlPort(set);
+    expect((await probe(light, { protocol: 'twamp-light', count: 2 })).summary.loss.received).toBe(2);
+    const holder = createSocket('udp4');
+    await new Promise<void>((resolve) => holder.bind(0, '127.0.0.1', () => { resolve(); }));
+    try {
+      const busy = holder.address().port;
+      const error: unknown = await set
+        .reconfigure({ ...config, listeners: { control: controlListener({ port: control }), reflectors: [reflectorListener('light', { port: busy })] } }, testKeys())
+        .catch((caught: unknown) => caught);
+      expect((error as Error).message).toBe(`listener light: bind failed with EADDRINUSE (127.0.0.1:${busy}): Address already in use`);
+      expect(endpointOf(set, 'light')).toEqual(light);
+      expect(set.missing()).toEqual([]);
+      expect((await probe(light, { protocol: 'twamp-light', count: 2 })).summary.loss.received).toBe(2);
+      // The same socket: its counters carry on.
+      expect(set.snapshot().reflectors[0]?.stats.packetsOut).toBe(4);
+      expect(log.records.filter((record) => record.level === 'error')).toHaveLength(1);
+      expect(log.events('reload-failed')[0]).toMatchObject({ name: 'light', port: busy, running: light });
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('the control listener moved to a taken port keeps accepting where it was', async () => {
+    const { set, config } = await start({});
+    const port = controlPort(set);
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => { resolve(); }));
+    try {
+      const address = holder.address();
+      const busy = typeof address === 'object' && address !== null ? address.port : 0;
+      const error: unknown = await set.reconfigure({ ...config, listeners: { ...config.listeners, control: controlListener({ port: busy }) } }, testKeys()).catch((caught: unknown) => caught);
+      expect((error as Error).message).toBe(`listener control: bind failed with EADDRINUSE (127.0.0.1:${busy}): address already in use`);
+      expect(controlPort(set)).toBe(port);
+      const client = await connect(port);
+      await expect(requestSession(client)).resolves.toBeDefined();
+      client.close();
+    } finally {
+      holder.close();
+    }
+  });
+
   it('the control listener removed and added back by a reload', async () => {
     const { set, config } = await start({});
     await set.reconfigure({ ...config, listeners: { ...config.listeners, control: undefined } }, testKeys());

@@ -174,7 +174,7 @@ interface Endpoint {
  * Whether two bound addresses collide on one port: the same address, or a wildcard covering the
  * other (`::` is dual-stack, so it covers IPv4 too; `0.0.0.0` covers IPv4 addresses).
  */
-function addressesOverlap(a: string, b: string): boolean {
+export function addressesOverlap(a: string, b: string): boolean {
   const left = tryParseIpAddress(a);
   const right = tryParseIpAddress(b);
   if (left === undefined || right === undefined) return a === b;

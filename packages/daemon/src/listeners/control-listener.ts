@@ -5,11 +5,18 @@
 import { ControlServer, type KeyStore } from '@twamp/control';
 import { ReflectorPool } from '@twamp/test-session';
 import type { ControlListenerConfig, ControlListenerSnapshot, DaemonConfig, DaemonLog, ListenerEndpoint } from '../types.js';
+import { addressesOverlap } from '../config/resolve.js';
 import { listenerError } from './bind-error.js';
 import { controlConfigError } from './config-paths.js';
 import { controlLogger, poolEventLogger } from './log-events.js';
 import { offeredModes } from './modes.js';
 import { allowedFor, controlLimits, controlTimeouts, poolReconfiguration, sessionReflectorOptions } from './options.js';
+
+interface OpenedWith {
+  readonly daemon: DaemonConfig;
+  readonly keys: KeyStore | undefined;
+  readonly log: DaemonLog;
+}
 
 export class ControlListener {
   readonly config: ControlListenerConfig;
@@ -20,15 +27,18 @@ export class ControlListener {
   readonly #pbkdf2Count: number;
   /** The bound port, kept: a closed server no longer has one, and logs name it after the close. */
   readonly #port: number;
+  /** What it was opened with (limits, access and keys as last reconfigured): a reload whose replacement cannot bind opens it again as it was. */
+  #opened: OpenedWith;
   #closing: Promise<void> | undefined;
 
-  private constructor(config: ControlListenerConfig, server: ControlServer, pool: ReflectorPool, modes: number, pbkdf2Count: number) {
+  private constructor(config: ControlListenerConfig, server: ControlServer, pool: ReflectorPool, modes: number, opened: OpenedWith) {
     this.config = config;
     this.#server = server;
     this.#pool = pool;
     this.#modes = modes;
-    this.#pbkdf2Count = pbkdf2Count;
+    this.#pbkdf2Count = opened.daemon.security.pbkdf2Count;
     this.#port = server.port;
+    this.#opened = opened;
   }
 
   /** Listen. Throws a NetworkError naming the listener (port taken, address not local) or a ConfigError. */
@@ -63,7 +73,18 @@ export class ControlListener {
       pool.close();
       throw listenerError(config.name, config.address, config.port, controlConfigError(error));
     }
-    return new ControlListener(config, server, pool, modes, security.pbkdf2Count);
+    return new ControlListener(config, server, pool, modes, { daemon, keys, log });
+  }
+
+  /** The same listener opened again where it was (its bound port), with its last limits, access and keys. */
+  reopen(): Promise<ControlListener> {
+    const { daemon, keys, log } = this.#opened;
+    return ControlListener.open({ ...this.config, port: this.#port }, daemon, keys, log);
+  }
+
+  /** Could this listener be what keeps `config` from binding (the same port on an overlapping address)? */
+  holds(config: ControlListenerConfig): boolean {
+    return this.#closing === undefined && config.port === this.#port && addressesOverlap(this.config.address, config.address);
   }
 
   get port(): number {
@@ -102,6 +123,7 @@ export class ControlListener {
       });
       this.#pool.reconfigure(poolReconfiguration(config, daemon.limits));
     });
+    this.#opened = { ...this.#opened, daemon, keys };
   }
 
   /**

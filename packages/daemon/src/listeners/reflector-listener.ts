@@ -6,6 +6,7 @@ import { ConfigError, NetworkError } from '@twamp/errors';
 import { type ReflectorOptions, type ReflectorStats, SessionReflector, sumReflectorStats } from '@twamp/test-session';
 import { isUnspecifiedAddress, StampSecurity } from '@twamp/wire';
 import type { AccessConfig, DaemonLog, LimitsConfig, ListenerEndpoint, ReflectorListenerConfig, ReflectorListenerSnapshot } from '../types.js';
+import { addressesOverlap } from '../config/resolve.js';
 import { listenerError } from './bind-error.js';
 import { reflectorConfigError } from './config-paths.js';
 import { reflectorEventLogger } from './log-events.js';
@@ -53,13 +54,16 @@ export class ReflectorListener {
   readonly #sockets: readonly SessionReflector[];
   readonly #stampKey: Uint8Array | undefined;
   readonly #port: number;
+  /** What it was opened with: a reload whose replacement cannot bind opens it again as it was. */
+  #context: ReflectorListenerContext;
   #closed = false;
 
-  private constructor(config: ReflectorListenerConfig, sockets: readonly SessionReflector[], stampKey: Uint8Array | undefined) {
+  private constructor(config: ReflectorListenerConfig, sockets: readonly SessionReflector[], stampKey: Uint8Array | undefined, context: ReflectorListenerContext) {
     this.config = config;
     this.#sockets = sockets;
     this.#stampKey = stampKey;
     this.#port = sockets[0]?.localPort ?? config.port;
+    this.#context = context;
   }
 
   /** Bind the listener (both families for `::`). Throws a NetworkError naming it, or a ConfigError. */
@@ -84,7 +88,17 @@ export class ReflectorListener {
     } catch (error) {
       throw listenerError(config.name, config.address, config.port, reflectorConfigError(error, config.name));
     }
-    return new ReflectorListener(config, sockets, stampKey);
+    return new ReflectorListener(config, sockets, stampKey, context);
+  }
+
+  /** The same listener opened again where it was (its bound port, its last access list and limits). */
+  reopen(): Promise<ReflectorListener> {
+    return ReflectorListener.open({ ...this.config, port: this.#port }, this.#context);
+  }
+
+  /** Could this listener's sockets be what keeps `config` from binding (the same port on an overlapping address)? */
+  holds(config: ReflectorListenerConfig): boolean {
+    return !this.#closed && config.port === this.#port && addressesOverlap(this.config.address, config.address);
   }
 
   get port(): number {
@@ -126,6 +140,7 @@ export class ReflectorListener {
       // Every socket checks the same values first, so the first one refused them and none changed.
       throw reflectorConfigError(error, this.config.name);
     }
+    this.#context = { ...this.#context, access, limits };
   }
 
   /**
