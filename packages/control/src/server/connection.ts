@@ -2,14 +2,20 @@
 // actions out. No sockets, no timers, no promises: the node:net adapter (control-server.ts) owns
 // those, runs the actions in order, and asks `timers` which timers should be running.
 //
-//   start() ──▶ Server Greeting (or Modes 0 + close) ──▶ Set-Up-Response ──▶ Server-Start
+//   start() ──▶ Server Greeting (or Modes 0 + close) ──▶ Set-Up-Response ──(secured: derive …
+//   keyDerived())──▶ Server-Start
 //   ──Accept 0──▶ commands: Request-TW-Session ⇄ open-session … sessionOpened() ──▶ Accept-Session,
 //                 Start-Sessions / Start-N-Sessions ──▶ start + ack, Stop-Sessions / Stop-N-Sessions ──▶ stop
 //   any fatal input, a timeout, end() or close() ──▶ release (sessions never stopped) + close
 //
 // Framing, decryption and HMAC checks are the wire package's ControlFramer; what this side sends
 // after Server-Start goes through one ControlStreamEncryptor (the server-to-client AES-CBC chain).
-import { createHash } from 'node:crypto';
+//
+// PBKDF2 is the one expensive step (a millisecond or more per Set-Up-Response), so it is not done
+// here: a 'derive' action asks the adapter, which runs it off the event loop and calls keyDerived().
+// An unknown KeyID is derived too, from a per-process random dummy secret, and its Token checked and
+// refused exactly like a wrong secret: same work, same answer, same time, nothing to enumerate.
+import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { AcceptCode, isTwampError } from '@twamp/errors';
 import {
   acceptToken,
@@ -17,7 +23,6 @@ import {
   type ControlKeys,
   ControlStreamEncryptor,
   decodeTypeP,
-  deriveKey,
   encodeAcceptSession,
   encodeServerGreeting,
   encodeServerStart,
@@ -46,7 +51,8 @@ import { keyIdFromField } from '../keys/key-store.js';
 import { negotiatedSession } from '../shared/negotiated-session.js';
 import type { ControlLogger, Endpoint, KeyStore, ServerSessionRequest, SessionOpenResult } from '../types.js';
 
-export type ServerTimeoutKind = 'handshake' | 'servwait' | 'message';
+/** Timers the adapter runs for a connection ('idle': after the handshake, no session held). */
+export type ServerTimeoutKind = 'handshake' | 'servwait' | 'message' | 'idle';
 
 /** Why a connection ended (for logs and tests). */
 export type ServerCloseReason =
@@ -67,7 +73,11 @@ export type ServerCloseReason =
   | 'timeout'
   | 'peer-closed'
   /** The owner closed the connection (server shutdown). */
-  | 'server-closing';
+  | 'server-closing'
+  /** The owner closed this connection (it held no session) to make room for a new one. */
+  | 'evicted'
+  /** Every session was released unstarted, or none was requested (see ServerTimeouts). */
+  | 'idle';
 
 export type ServerAction =
   | { readonly type: 'send'; readonly bytes: Buffer }
@@ -75,7 +85,16 @@ export type ServerAction =
   | { readonly type: 'open-session'; readonly requestId: number; readonly request: ServerSessionRequest }
   | { readonly type: 'start'; readonly sids: readonly Uint8Array[] }
   | { readonly type: 'stop'; readonly sids: readonly Uint8Array[] }
-  | { readonly type: 'release'; readonly sids: readonly Uint8Array[] };
+  | { readonly type: 'release'; readonly sids: readonly Uint8Array[] }
+  /**
+   * Derive the Token key: PBKDF2-HMAC-SHA1(secret, salt, count) → 16 octets (RFC 4656 §3.1), then
+   * call keyDerived(requestId, key). The secret may be the dummy one (unknown KeyID); the adapter
+   * must not tell the two apart, and must not log the secret.
+   */
+  | { readonly type: 'derive'; readonly requestId: number; readonly secret: Uint8Array; readonly salt: Uint8Array; readonly count: number };
+
+/** Why this side refused a Request-TW-Session itself (the adapter adds its own limits). */
+export type ConnectionSessionRefusal = 'invalid' | 'receiver-address' | 'sender-address' | 'max-sessions-per-connection';
 
 /** Which message carried an Accept value this side sent (for statistics). */
 export type AcceptMessage = 'server-start' | 'accept-session' | 'start-ack' | 'start-n-ack' | 'stop-n-ack';
@@ -106,6 +125,42 @@ export interface ServerConnectionOptions {
   readonly logger?: ControlLogger | undefined;
   /** Told of every Accept value sent. */
   readonly onAccept?: (accept: number, message: AcceptMessage) => void;
+  /** Told of each Set-Up-Response checked against a key: true when the Token matched. */
+  readonly onAuthentication?: (ok: boolean) => void;
+  /** Told of each Request-TW-Session this side refuses by itself, with why. */
+  readonly onSessionRefused?: (reason: ConnectionSessionRefusal) => void;
+  /**
+   * Third-party sessions: accept a Sender Address other than the client's (never multicast or
+   * broadcast). Default false: such a request gets Accept 3.
+   */
+  readonly thirdPartySenders?: boolean;
+}
+
+/** Derived for unknown KeyIDs, so they cost what known ones cost; one per process, never sent. */
+const DUMMY_SECRET = Uint8Array.from(nodeRandomBytes(32));
+
+/** Multicast (IPv4 224/4, IPv6 ff00::/8) and the IPv4 limited broadcast: never a session endpoint. */
+function isGroupAddress(address: string): boolean {
+  const parsed = tryParseIpAddress(address);
+  if (parsed === undefined) return false;
+  const octets = parsed.octets;
+  const v4 = parsed.family === 4 ? octets : isV4Mapped(octets) ? octets.subarray(12) : undefined;
+  if (v4 !== undefined) return ((v4[0] ?? 0) & 0xf0) === 0xe0 || v4.every((octet) => octet === 0xff);
+  return octets[0] === 0xff;
+}
+
+function isV4Mapped(octets: Uint8Array): boolean {
+  return octets.length === 16 && octets.subarray(0, 10).every((octet) => octet === 0) && octets[10] === 0xff && octets[11] === 0xff;
+}
+
+/** The same address, whatever its spelling (IPv4-mapped IPv6 equals its IPv4 address). */
+function sameAddress(a: string, b: string): boolean {
+  const pa = tryParseIpAddress(a);
+  const pb = tryParseIpAddress(b);
+  if (pa === undefined || pb === undefined) return false;
+  const oa = isV4Mapped(pa.octets) ? pa.octets.subarray(12) : pa.octets;
+  const ob = isV4Mapped(pb.octets) ? pb.octets.subarray(12) : pb.octets;
+  return oa.length === ob.length && oa.every((octet, index) => octet === ob[index]);
 }
 
 type Phase = 'new' | 'setup' | 'commands' | 'closed';
@@ -114,6 +169,24 @@ type SessionState = 'accepted' | 'running' | 'stopped';
 interface SessionEntry {
   readonly sid: Uint8Array;
   state: SessionState;
+  /** options.now() when it was accepted (for releaseUnstarted). */
+  readonly acceptedAt: number;
+}
+
+/** A Set-Up-Response whose key is being derived. */
+interface PendingSetUp {
+  readonly id: number;
+  readonly message: SetUpResponse;
+  readonly mode: number;
+  readonly keyId: string;
+  /** False for an unknown KeyID: the Token is checked against the dummy key, then refused anyway. */
+  readonly known: boolean;
+}
+
+interface Refusal {
+  readonly accept: AcceptCode;
+  readonly reason: string;
+  readonly why: ConnectionSessionRefusal;
 }
 
 interface PendingRequest {
@@ -170,6 +243,7 @@ export class ServerConnection {
   #encryptor: ControlStreamEncryptor | undefined;
   readonly #sessions = new Map<string, SessionEntry>();
   #pending: PendingRequest | undefined;
+  #deriving: PendingSetUp | undefined;
   #nextRequestId = 1;
   readonly #queue: FramedMessage[] = [];
   #queuedOctets = 0;
@@ -220,13 +294,30 @@ export class ServerConnection {
     return this.#pending !== undefined;
   }
 
+  /** True while a 'derive' action is waiting for keyDerived(). */
+  get waitingForKey(): boolean {
+    return this.#deriving !== undefined;
+  }
+
+  /** When the oldest session accepted and not started was accepted (options.now()), or undefined. */
+  get oldestUnstartedAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const entry of this.#sessions.values()) {
+      if (entry.state === 'accepted' && (oldest === undefined || entry.acceptedAt < oldest)) oldest = entry.acceptedAt;
+    }
+    return oldest;
+  }
+
   /** Which timers the adapter should have running now. */
   get timers(): Readonly<Record<ServerTimeoutKind, boolean>> {
     const commands = this.#phase === 'commands';
+    const quiet = commands && this.#pending === undefined;
     return {
       handshake: this.#phase === 'new' || this.#phase === 'setup',
       message: commands && this.#framer.buffered > 0,
-      servwait: commands && this.#pending === undefined && this.runningSessions === 0,
+      servwait: quiet && this.runningSessions === 0,
+      // Nothing held: no session accepted and not stopped, none with the handler.
+      idle: quiet && this.sessionsInUse === 0,
     };
   }
 
@@ -273,7 +364,7 @@ export class ServerConnection {
           this.#out.push({ type: 'release', sids: [sid] });
           this.#refuseRequest(AcceptCode.InternalError, `the handler returned port ${result.port}`, pending.request.client);
         } else {
-          this.#sessions.set(hex(sid), { sid, state: 'accepted' });
+          this.#sessions.set(hex(sid), { sid, state: 'accepted', acceptedAt: this.#options.now() });
           this.#sendAccept(
             { accept: AcceptCode.Ok, port: result.port, sid, reflectedOctets: pending.reflectedOctets },
             'accept-session',
@@ -295,12 +386,47 @@ export class ServerConnection {
     });
   }
 
+  /** The adapter's answer to a 'derive' action: the 16-octet key, or the error deriving it failed with. */
+  keyDerived(requestId: number, key: Uint8Array | Error): ServerAction[] {
+    const setUp = this.#deriving;
+    if (setUp?.id !== requestId) throw new Error(`no key derivation ${requestId} is pending`);
+    this.#deriving = undefined;
+    if (this.#phase === 'closed') return [];
+    return this.#collect(() => {
+      this.#onKey(setUp, key);
+    });
+  }
+
   /** A timer the adapter runs fired. */
   timeout(kind: ServerTimeoutKind): ServerAction[] {
     if (this.#phase === 'closed') return [];
     return this.#collect(() => {
-      this.#finish('timeout', kind);
+      this.#finish(kind === 'idle' ? 'idle' : 'timeout', kind);
     });
+  }
+
+  /**
+   * Release every session accepted at or before `acceptedBefore` (options.now() scale) and not
+   * started: the client asked for them and never started them. They are forgotten, so a later
+   * Start-N-Sessions naming one gets Accept 1 (unknown SID), and Start-Sessions starts the others.
+   */
+  releaseUnstarted(acceptedBefore: number): { readonly actions: ServerAction[]; readonly released: number } {
+    if (this.#phase === 'closed') return { actions: [], released: 0 };
+    let released = 0;
+    const actions = this.#collect(() => {
+      const sids: Uint8Array[] = [];
+      for (const [key, entry] of this.#sessions) {
+        if (entry.state === 'accepted' && entry.acceptedAt <= acceptedBefore) {
+          this.#sessions.delete(key);
+          sids.push(entry.sid);
+        }
+      }
+      released = sids.length;
+      if (sids.length === 0) return;
+      this.#out.push({ type: 'release', sids });
+      this.#options.logger?.info('sessions-released-unstarted', { client: this.#who(), sids: sids.map(hex) });
+    });
+    return { actions, released };
   }
 
   /** The client closed its side (or the socket failed). */
@@ -318,11 +444,11 @@ export class ServerConnection {
     });
   }
 
-  /** The owner ends the connection (server shutdown): sessions never stopped are released. */
-  close(detail = 'the server is closing'): ServerAction[] {
+  /** The owner ends the connection (server shutdown, or eviction): sessions never stopped are released. */
+  close(detail = 'the server is closing', reason: 'server-closing' | 'evicted' = 'server-closing'): ServerAction[] {
     if (this.#phase === 'closed') return [];
     return this.#collect(() => {
-      this.#finish('server-closing', detail);
+      this.#finish(reason, detail);
     });
   }
 
@@ -385,7 +511,7 @@ export class ServerConnection {
 
   #handle(message: FramedMessage): void {
     if (this.#phase === 'setup') {
-      if (message.type === 'set-up-response') this.#onSetUp(message);
+      if (message.type === 'set-up-response' && this.#deriving === undefined) this.#onSetUp(message);
       return;
     }
     switch (message.type) {
@@ -431,47 +557,73 @@ export class ServerConnection {
       this.#refuseSetUp(`mode ${modeNames(mode).join('+')} was not offered (offered ${modeNames(offered).join('+')})`);
       return;
     }
-    const serverIv = generateServerIv(this.#options.randomBytes);
-    const startTime = ntpFromUnixNanos(unixNanos(this.#options.now()));
-    let buffered: FramedMessage[];
     if (security === Mode.Unauthenticated) {
       this.#mode = mode;
       this.#phase = 'commands';
-      this.#sendServerStart(encodeServerStart({ accept: AcceptCode.Ok, serverIv, startTime }));
-      buffered = this.#feedFramer(() => this.#framer.useUnauthenticated());
-    } else {
-      const keyId = keyIdFromField(message.keyId);
-      const secret = this.#options.keys?.secret(keyId);
-      if (secret === undefined) {
-        this.#refuseSetUp(`unknown KeyID ${JSON.stringify(keyId)}`);
-        return;
-      }
-      let keys: ControlKeys;
-      try {
-        keys = acceptToken(deriveKey(secret, this.#salt, this.#options.pbkdf2Count), message.token, this.#challenge);
-      } catch (error) {
-        if (!isTwampError(error)) throw error;
-        this.#refuseSetUp(`the Token of KeyID ${JSON.stringify(keyId)} does not decrypt to our Challenge (wrong secret)`);
-        return;
-      }
-      this.#mode = mode;
-      this.#phase = 'commands';
-      this.#controlKeys = keys;
-      const encryptor = new ControlStreamEncryptor(keys, serverIv);
-      this.#encryptor = encryptor;
-      const plain = encodeServerStart({ accept: AcceptCode.Ok, serverIv, startTime });
-      // Octets 32-47 open the server's cipher chain; its first HMAC covers them (RFC 5357 §3.2).
-      this.#sendServerStart(
-        Buffer.concat([
-          plain.subarray(0, SERVER_START_ENCRYPTED_OFFSET),
-          encryptor.encryptUncovered(plain.subarray(SERVER_START_ENCRYPTED_OFFSET)),
-        ]),
-      );
-      buffered = this.#feedFramer(() => this.#framer.useKeys(keys, message.clientIv));
-      this.#options.logger?.info('control-authenticated', { client: this.#who(), keyId });
+      this.#sendServerStart(encodeServerStart({ accept: AcceptCode.Ok, serverIv: this.#serverIv(), startTime: this.#startTime() }));
+      this.#logMode(mode);
+      this.#process(this.#feedFramer(() => this.#framer.useUnauthenticated()));
+      return;
     }
+    const keyId = keyIdFromField(message.keyId);
+    const secret = this.#options.keys?.secret(keyId);
+    const id = this.#nextRequestId++;
+    this.#deriving = { id, message, mode, keyId, known: secret !== undefined };
+    this.#out.push({ type: 'derive', requestId: id, secret: secret ?? DUMMY_SECRET, salt: this.#salt, count: this.#options.pbkdf2Count });
+  }
+
+  #onKey(setUp: PendingSetUp, key: Uint8Array | Error): void {
+    const { message, mode, keyId } = setUp;
+    if (key instanceof Error) {
+      this.#refuseSetUp(`key derivation failed: ${key.message}`, AcceptCode.InternalError);
+      return;
+    }
+    let keys: ControlKeys | undefined;
+    try {
+      // Checked for an unknown KeyID too (against the dummy key), so both cost the same.
+      keys = acceptToken(key, message.token, this.#challenge);
+    } catch (error) {
+      if (!isTwampError(error)) throw error;
+    }
+    if (keys === undefined || !setUp.known) {
+      this.#options.onAuthentication?.(false);
+      this.#refuseSetUp(
+        setUp.known
+          ? `the Token of KeyID ${JSON.stringify(keyId)} does not decrypt to our Challenge (wrong secret)`
+          : `unknown KeyID ${JSON.stringify(keyId)}`,
+      );
+      return;
+    }
+    this.#options.onAuthentication?.(true);
+    const serverIv = this.#serverIv();
+    this.#mode = mode;
+    this.#phase = 'commands';
+    this.#controlKeys = keys;
+    const encryptor = new ControlStreamEncryptor(keys, serverIv);
+    this.#encryptor = encryptor;
+    const plain = encodeServerStart({ accept: AcceptCode.Ok, serverIv, startTime: this.#startTime() });
+    // Octets 32-47 open the server's cipher chain; its first HMAC covers them (RFC 5357 §3.2).
+    this.#sendServerStart(
+      Buffer.concat([
+        plain.subarray(0, SERVER_START_ENCRYPTED_OFFSET),
+        encryptor.encryptUncovered(plain.subarray(SERVER_START_ENCRYPTED_OFFSET)),
+      ]),
+    );
+    this.#options.logger?.info('control-authenticated', { client: this.#who(), keyId });
+    this.#logMode(mode);
+    this.#process(this.#feedFramer(() => this.#framer.useKeys(keys, message.clientIv)));
+  }
+
+  #serverIv(): Buffer {
+    return generateServerIv(this.#options.randomBytes);
+  }
+
+  #startTime(): WireTimestamp {
+    return ntpFromUnixNanos(unixNanos(this.#options.now()));
+  }
+
+  #logMode(mode: number): void {
     this.#options.logger?.info('control-mode', { client: this.#who(), mode, modes: modeNames(mode) });
-    this.#process(buffered);
   }
 
   #sendServerStart(bytes: Buffer): void {
@@ -479,18 +631,19 @@ export class ServerConnection {
     this.#options.onAccept?.(AcceptCode.Ok, 'server-start');
   }
 
-  #refuseSetUp(detail: string): void {
-    // A refusal sends Server-Start in clear, Accept 1, zero IV and Start-Time (RFC 4656 §3.1), then closes.
-    this.#send(encodeServerStart({ accept: AcceptCode.Failure }));
-    this.#options.onAccept?.(AcceptCode.Failure, 'server-start');
+  #refuseSetUp(detail: string, accept: AcceptCode = AcceptCode.Failure): void {
+    // A refusal sends Server-Start in clear, Accept 1, zero IV and Start-Time (RFC 4656 §3.1), then
+    // closes. Unknown KeyID and wrong secret get the same Accept 1; only the log tells them apart.
+    this.#send(encodeServerStart({ accept }));
+    this.#options.onAccept?.(accept, 'server-start');
     this.#finish('setup-refused', detail);
   }
 
   // --- Request-TW-Session ---------------------------------------------------------------------
 
   /** The Accept value for a request this server cannot take as it is, with the reason; undefined when valid. */
-  #validate(request: RequestTwSession): { accept: AcceptCode; reason: string } | undefined {
-    const notSupported = (reason: string): { accept: AcceptCode; reason: string } => ({ accept: AcceptCode.NotSupported, reason });
+  #validate(request: RequestTwSession): Refusal | undefined {
+    const notSupported = (reason: string): Refusal => ({ accept: AcceptCode.NotSupported, reason, why: 'invalid' });
     if (request.ipvn !== 4 && request.ipvn !== 6) return notSupported(`IPVN ${request.ipvn}`);
     if (request.confSender !== 0 || request.confReceiver !== 0) {
       return notSupported(`Conf-Sender ${request.confSender} / Conf-Receiver ${request.confReceiver} (TWAMP needs 0 / 0)`);
@@ -503,10 +656,47 @@ export class ServerConnection {
       return notSupported(`Padding Length ${request.paddingLength} cannot fit in a UDP datagram`);
     }
     if (request.senderPort === 0) return notSupported('Sender Port 0');
+    const addresses = this.#addressProblem(request);
+    if (addresses !== undefined) return addresses;
     const sessions = this.sessionsInUse;
     const max = this.#options.maxSessions();
     if (sessions >= max) {
-      return { accept: AcceptCode.PermanentResourceLimitation, reason: `${sessions} sessions on this connection (limit ${max})` };
+      return {
+        accept: AcceptCode.PermanentResourceLimitation,
+        reason: `${sessions} sessions on this connection (limit ${max})`,
+        why: 'max-sessions-per-connection',
+      };
+    }
+    return undefined;
+  }
+
+  /**
+   * The reflector binds the address this control connection arrived on, and answers the client:
+   * a request naming another Receiver Address, or (without thirdPartySenders) another Sender
+   * Address, asks for something this server does not do, so it gets Accept 3 ("some aspect of the
+   * request is not supported"), not Accept 2 (the fault is not the server's) and never reaches the
+   * handler. Multicast and broadcast are refused whatever the options: a reflector must never
+   * answer a group. Zero addresses mean the connection's own (RFC 5357 §3.5).
+   */
+  #addressProblem(request: RequestTwSession): Refusal | undefined {
+    const { receiverAddress, senderAddress } = request;
+    if (!isUnspecifiedAddress(receiverAddress) && !sameAddress(receiverAddress, this.server.address)) {
+      return {
+        accept: AcceptCode.NotSupported,
+        reason: `Receiver Address ${receiverAddress}: the reflector binds only ${this.server.address}, where this connection arrived`,
+        why: 'receiver-address',
+      };
+    }
+    if (isUnspecifiedAddress(senderAddress) || sameAddress(senderAddress, this.client.address)) return undefined;
+    if (isGroupAddress(senderAddress) || tryParseIpAddress(senderAddress) === undefined) {
+      return { accept: AcceptCode.NotSupported, reason: `Sender Address ${senderAddress} is multicast, broadcast or not an address`, why: 'sender-address' };
+    }
+    if (this.#options.thirdPartySenders !== true) {
+      return {
+        accept: AcceptCode.NotSupported,
+        reason: `Sender Address ${senderAddress} is not the client's (${this.client.address}); third-party senders are off`,
+        why: 'sender-address',
+      };
     }
     return undefined;
   }
@@ -514,13 +704,18 @@ export class ServerConnection {
   #onRequest(request: RequestTwSession): void {
     const invalid = this.#validate(request);
     if (invalid !== undefined) {
+      this.#options.onSessionRefused?.(invalid.why);
       this.#refuseRequest(invalid.accept, invalid.reason, this.client);
       return;
     }
     // Zero addresses mean the control connection's (RFC 5357 §3.5); twampy also sends IPVN 4 over
-    // IPv6 with zero addresses, which this replacement makes work.
-    const senderAddress = isUnspecifiedAddress(request.senderAddress) ? this.client.address : request.senderAddress;
-    const receiverAddress = isUnspecifiedAddress(request.receiverAddress) ? this.server.address : request.receiverAddress;
+    // IPv6 with zero addresses, which this replacement makes work. The receiver is always this
+    // connection's local address (#addressProblem), in the connection's own spelling.
+    const senderAddress =
+      isUnspecifiedAddress(request.senderAddress) || sameAddress(request.senderAddress, this.client.address)
+        ? this.client.address
+        : request.senderAddress;
+    const receiverAddress = this.server.address;
     const sid = this.#newSid(receiverAddress);
     const session = negotiatedSession({
       sid,

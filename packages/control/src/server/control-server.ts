@@ -20,7 +20,10 @@ import type {
   SessionRefusalReason,
 } from '../types.js';
 import { type ClientFilter, clientFilter, unwrapMappedAddress } from './allowed-clients.js';
+import { AuthBackoff } from './auth-backoff.js';
 import { type ServerAction, ServerConnection, type ServerTimeoutKind } from './connection.js';
+import { KeyDeriver } from './key-derivation.js';
+import { LogLimiter } from './log-limiter.js';
 import { RequestRateBucket } from './request-rate.js';
 
 export interface ControlServerListenOptions extends ControlServerOptions {
@@ -72,21 +75,33 @@ export const DEFAULT_PBKDF2_COUNT = 2048;
  */
 export const DEFAULT_SERVER_EXTENSIONS = Mode.IndividualSessionControl | Mode.ReflectOctets | Mode.SymmetricalSize | Mode.DscpEcnMonitoring;
 
+const TIMEOUT_MS: Readonly<Record<ServerTimeoutKind, (timeouts: Required<ServerTimeouts>) => number>> = {
+  handshake: (timeouts) => timeouts.handshakeMs,
+  servwait: (timeouts) => timeouts.servwaitMs,
+  message: (timeouts) => timeouts.messageMs,
+  idle: (timeouts) => timeouts.idleWithoutSessionsMs,
+};
+
 /** How long a closed connection may take to flush before its socket is destroyed. */
 const CLOSE_FLUSH_MS = 2_000;
 
-const TIMEOUT_KINDS: readonly ServerTimeoutKind[] = ['handshake', 'servwait', 'message'];
+const TIMEOUT_KINDS: readonly ServerTimeoutKind[] = ['handshake', 'servwait', 'message', 'idle'];
 
 interface Tracked {
   readonly socket: Socket;
   readonly connection: ServerConnection;
   readonly clientAddress: string;
-  /** Refused connections do not count towards the connection limits. */
-  readonly served: boolean;
+  /** Refused and evicted connections do not count towards the connection limits. */
+  served: boolean;
   readonly timeouts: Required<ServerTimeouts>;
   readonly timers: Record<ServerTimeoutKind, NodeJS.Timeout | undefined>;
+  /** The unstartedSessionMs timer, armed for the oldest unstarted session; and when it fires. */
+  unstartedTimer: NodeJS.Timeout | undefined;
+  unstartedDue: number;
   /** Times (ms) of the latest requests, for requestsPerSecond; never longer than the limit. */
   readonly requestTimes: number[];
+  /** When the client last sent anything (or connected): eviction takes the longest idle first. */
+  lastActivity: number;
   flushTimer: NodeJS.Timeout | undefined;
 }
 
@@ -154,6 +169,9 @@ export class ControlServer implements ControlServerApi {
   /** The server-wide request rate (undefined: unlimited); kept across reloads that leave the rate alone. */
   #requestBucket: RequestRateBucket | undefined;
   readonly #connections = new Set<Tracked>();
+  readonly #deriver = new KeyDeriver();
+  readonly #authBackoff: AuthBackoff;
+  readonly #limitedLog: LogLimiter;
   readonly #perClient = new Map<string, number>();
   #served = 0;
   #closing = false;
@@ -195,6 +213,8 @@ export class ControlServer implements ControlServerApi {
     this.#filter = clientFilter(options.allowedClients);
     this.#keys = options.keys;
     this.#requestBucket = this.#bucketFor(this.#limits.sessionRequestsPerSecond);
+    this.#authBackoff = new AuthBackoff(this.#limits.authFailuresPerMinute);
+    this.#limitedLog = new LogLimiter(options.logger);
     checkModes(options.modes, options.keys);
     const count = options.pbkdf2Count ?? DEFAULT_PBKDF2_COUNT;
     try {
@@ -267,6 +287,7 @@ export class ControlServer implements ControlServerApi {
     const keys = 'keys' in options ? options.keys : this.#keys;
     checkModes(this.#options.modes, keys);
     this.#limits = limits;
+    this.#authBackoff.limit = limits.authFailuresPerMinute;
     this.#requestBucket = this.#bucketFor(limits.sessionRequestsPerSecond);
     this.#timeouts = timeouts;
     this.#filter = filter;
@@ -312,21 +333,61 @@ export class ControlServer implements ControlServerApi {
     return new RequestRateBucket(rate, this.#now());
   }
 
-  #refusal(clientAddress: string): string | undefined {
-    if (this.#closing) return 'the server is closing';
-    if (!this.#filter(clientAddress)) return 'client address not allowed';
-    if (this.#served >= this.#limits.maxConnections) return `connection limit (${this.#limits.maxConnections}) reached`;
-    if ((this.#perClient.get(clientAddress) ?? 0) >= this.#limits.maxConnectionsPerClient) {
-      return `per-client connection limit (${this.#limits.maxConnectionsPerClient}) reached`;
+  /**
+   * Whether this client may be served now; when a connection limit is what stands in the way, the
+   * longest-idle connection holding no session is closed to make room first (slot hoarding: idle
+   * connections must not keep an honest client out).
+   */
+  #refusal(clientAddress: string): { readonly reason: ConnectionRefusalReason; readonly text: string } | undefined {
+    if (this.#closing) return { reason: 'closing', text: 'the server is closing' };
+    if (!this.#filter(clientAddress)) return { reason: 'not-allowed', text: 'client address not allowed' };
+    const backoff = this.#authBackoff.remaining(clientAddress, this.#now());
+    if (backoff > 0) return { reason: 'auth-backoff', text: `backed off for ${backoff} ms after failed authentications` };
+    const { maxConnections, maxConnectionsPerClient } = this.#limits;
+    if (this.#served >= maxConnections && !this.#evict(undefined)) {
+      return { reason: 'max-connections', text: `connection limit (${maxConnections}) reached` };
+    }
+    if ((this.#perClient.get(clientAddress) ?? 0) >= maxConnectionsPerClient && !this.#evict(clientAddress)) {
+      return { reason: 'max-connections-per-client', text: `per-client connection limit (${maxConnectionsPerClient}) reached` };
     }
     return undefined;
+  }
+
+  /**
+   * Close the served connection (of `clientAddress`, or of anyone) that holds no session, has no
+   * request with the handler, and has been idle longest. False when there is none.
+   */
+  #evict(clientAddress: string | undefined): boolean {
+    let victim: Tracked | undefined;
+    for (const tracked of this.#connections) {
+      if (!tracked.served || tracked.connection.closed || tracked.connection.sessionsInUse > 0) continue;
+      if (clientAddress !== undefined && tracked.clientAddress !== clientAddress) continue;
+      if (victim === undefined || tracked.lastActivity < victim.lastActivity) victim = tracked;
+    }
+    if (victim === undefined) return false;
+    this.#connectionsEvicted += 1;
+    this.#unserve(victim);
+    const idleMs = this.#now() - victim.lastActivity;
+    this.#limitedLog.warn('connection-evicted', { client: victim.clientAddress, idleMs }, this.#now());
+    this.#run(victim, victim.connection.close(`evicted after ${idleMs} ms idle without sessions, to make room`, 'evicted'));
+    return true;
+  }
+
+  /** The connection stops counting towards the connection limits (once). */
+  #unserve(tracked: Tracked): void {
+    if (!tracked.served) return;
+    tracked.served = false;
+    this.#served -= 1;
+    const count = (this.#perClient.get(tracked.clientAddress) ?? 1) - 1;
+    if (count <= 0) this.#perClient.delete(tracked.clientAddress);
+    else this.#perClient.set(tracked.clientAddress, count);
   }
 
   #accept(socket: Socket): void {
     const clientAddress = unwrapMappedAddress(socket.remoteAddress ?? '');
     const client = { address: clientAddress, port: socket.remotePort ?? 0 };
     const server = { address: unwrapMappedAddress(socket.localAddress ?? ''), port: socket.localPort ?? 0 };
-    const refuse = this.#refusal(clientAddress);
+    const refusal = this.#refusal(clientAddress);
     this.#connectionsTotal += 1;
     const connection = new ServerConnection({
       modes: this.#options.modes,
@@ -336,24 +397,34 @@ export class ControlServer implements ControlServerApi {
       server,
       now: this.#now,
       randomBytes: this.#randomBytes,
-      refuse,
+      refuse: refusal?.text,
       maxSessions: () => this.#limits.maxSessionsPerConnection,
       maxSessionsPerMessage: Math.max(this.#limits.maxSessionsPerConnection, 1),
       logger: this.#logger,
+      thirdPartySenders: this.#options.thirdPartySenders ?? false,
       onAccept: (accept, message) => {
         if (message === 'server-start' || message === 'accept-session') {
           this.#acceptsSent[accept] = (this.#acceptsSent[accept] ?? 0) + 1;
         }
+      },
+      onAuthentication: (ok) => {
+        this.#authenticated(clientAddress, ok);
+      },
+      onSessionRefused: (reason) => {
+        this.#sessionsRefused[reason] += 1;
       },
     });
     const tracked: Tracked = {
       socket,
       connection,
       clientAddress,
-      served: refuse === undefined,
+      served: refusal === undefined,
       timeouts: this.#timeouts,
-      timers: { handshake: undefined, servwait: undefined, message: undefined },
+      timers: { handshake: undefined, servwait: undefined, message: undefined, idle: undefined },
+      unstartedTimer: undefined,
+      unstartedDue: 0,
       requestTimes: [],
+      lastActivity: this.#now(),
       flushTimer: undefined,
     };
     this.#connections.add(tracked);
@@ -361,12 +432,16 @@ export class ControlServer implements ControlServerApi {
       this.#served += 1;
       this.#perClient.set(clientAddress, (this.#perClient.get(clientAddress) ?? 0) + 1);
       this.#logger?.info('connection-accepted', { client: `${client.address}:${client.port}` });
-    } else {
+    } else if (refusal !== undefined) {
       this.#connectionsRefused += 1;
-      this.#logger?.warn('connection-refused', { client: `${client.address}:${client.port}`, reason: refuse });
+      this.#refusedByReason[refusal.reason] += 1;
+      // Refusals are the attacker's to trigger: rate-limited.
+      this.#limitedLog.warn('connection-refused', { client: `${client.address}:${client.port}`, reason: refusal.text }, this.#now());
     }
     socket.on('data', (chunk: Buffer) => {
+      tracked.lastActivity = this.#now();
       this.#clearTimer(tracked, 'servwait');
+      this.#clearTimer(tracked, 'idle');
       this.#step(tracked, () => connection.receive(chunk));
     });
     socket.on('end', () => {
@@ -379,6 +454,20 @@ export class ControlServer implements ControlServerApi {
       this.#forget(tracked);
     });
     this.#run(tracked, connection.start());
+  }
+
+  /** A Set-Up-Response was checked: count failures per client, back the client off past the limit. */
+  #authenticated(clientAddress: string, ok: boolean): void {
+    if (ok) {
+      this.#authBackoff.success(clientAddress);
+      return;
+    }
+    this.#authFailures += 1;
+    const now = this.#now();
+    const backoffMs = this.#authBackoff.failure(clientAddress, now);
+    // Never the KeyID or the Token: only who failed, and how often.
+    this.#limitedLog.warn('authentication-failed', { client: clientAddress, failures: this.#authFailures }, now);
+    if (backoffMs > 0) this.#limitedLog.warn('client-backed-off', { client: clientAddress, backoffMs }, now);
   }
 
   /**
@@ -423,9 +512,24 @@ export class ControlServer implements ControlServerApi {
         case 'close':
           this.#endSocket(tracked);
           break;
+        case 'derive':
+          this.#derive(tracked, action.requestId, action.secret, action.salt, action.count);
+          break;
       }
     }
     this.#syncTimers(tracked);
+  }
+
+  #derive(tracked: Tracked, requestId: number, secret: Uint8Array, salt: Uint8Array, count: number): void {
+    this.#deriver.derive({
+      secret,
+      salt,
+      count,
+      wanted: () => !tracked.connection.closed && tracked.connection.waitingForKey,
+      done: (key) => {
+        this.#step(tracked, () => tracked.connection.keyDerived(requestId, key));
+      },
+    });
   }
 
   #callHandler(what: string, call: () => void): void {
@@ -455,6 +559,7 @@ export class ControlServer implements ControlServerApi {
       }
       settled = true;
       clearTimeout(timer);
+      if (result.accept !== AcceptCode.Ok) this.#sessionsRefused.handler += 1;
       this.#step(tracked, () => tracked.connection.sessionOpened(requestId, result));
     };
     const timer = setTimeout(() => {
@@ -475,12 +580,33 @@ export class ControlServer implements ControlServerApi {
   }
 
   #sessionRefusal(tracked: Tracked): SessionOpenResult | undefined {
+    const refused = (why: SessionRefusalReason, result: SessionOpenResult): SessionOpenResult => {
+      this.#sessionsRefused[why] += 1;
+      return result;
+    };
     let total = 0;
-    for (const other of this.#connections) total += other.connection.sessionsInUse;
-    // `total` includes this request (it is pending on its connection). The total is a configured
-    // capacity: permanent (Accept 4), as the error-code reference says of "maximum sessions reached".
+    let client = 0;
+    for (const other of this.#connections) {
+      total += other.connection.sessionsInUse;
+      if (other.clientAddress === tracked.clientAddress) client += other.connection.sessionsInUse;
+    }
+    // Both counts include this request (it is pending on its connection). Both limits are configured
+    // capacities: permanent (Accept 4), as the error-code reference says of "maximum number of
+    // concurrent sessions reached", whose remedy is "reduce number of concurrent sessions". For the
+    // per-client share that is the client's own doing: retrying the same request will not help
+    // until the client ends sessions of its own, so Accept 5 ("may succeed if retried") would mislead.
+    // The per-client share is checked first, so that the client filling it hears about its own limit.
+    if (client > this.#limits.maxSessionsPerClient) {
+      return refused('max-sessions-per-client', {
+        accept: AcceptCode.PermanentResourceLimitation,
+        reason: `${client - 1} sessions from ${tracked.clientAddress} (limit per client ${this.#limits.maxSessionsPerClient})`,
+      });
+    }
     if (total > this.#limits.maxSessionsTotal) {
-      return { accept: AcceptCode.PermanentResourceLimitation, reason: `${total - 1} sessions on the server (limit ${this.#limits.maxSessionsTotal})` };
+      return refused('max-sessions-total', {
+        accept: AcceptCode.PermanentResourceLimitation,
+        reason: `${total - 1} sessions on the server (limit ${this.#limits.maxSessionsTotal})`,
+      });
     }
     // Rates are temporary (Accept 5): the same request succeeds a moment later. Both are checked
     // before either is charged, so a request refused by one does not use up the other.
@@ -490,24 +616,24 @@ export class ControlServer implements ControlServerApi {
     if (Number.isFinite(rate)) {
       while (times.length > 0 && now - (times[0] ?? 0) >= 1000) times.shift();
       if (times.length >= rate) {
-        return { accept: AcceptCode.TemporaryResourceLimitation, reason: `more than ${rate} requests per second on this connection` };
+        return refused('rate', { accept: AcceptCode.TemporaryResourceLimitation, reason: `more than ${rate} requests per second on this connection` });
       }
     }
     const bucket = this.#requestBucket;
     if (bucket !== undefined && !bucket.take(now)) {
-      return { accept: AcceptCode.TemporaryResourceLimitation, reason: `more than ${bucket.rate} requests per second on the server` };
+      return refused('rate', { accept: AcceptCode.TemporaryResourceLimitation, reason: `more than ${bucket.rate} requests per second on the server` });
     }
     if (Number.isFinite(rate)) times.push(now);
     return undefined;
   }
 
   #syncTimers(tracked: Tracked): void {
-    const wants = tracked.connection.closed ? { handshake: false, servwait: false, message: false } : tracked.connection.timers;
+    const closed = tracked.connection.closed;
     for (const kind of TIMEOUT_KINDS) {
-      if (!wants[kind]) {
+      if (closed || !tracked.connection.timers[kind]) {
         this.#clearTimer(tracked, kind);
       } else if (tracked.timers[kind] === undefined) {
-        const ms = kind === 'handshake' ? tracked.timeouts.handshakeMs : kind === 'servwait' ? tracked.timeouts.servwaitMs : tracked.timeouts.messageMs;
+        const ms = TIMEOUT_MS[kind](tracked.timeouts);
         const timer = setTimeout(() => {
           tracked.timers[kind] = undefined;
           this.#timeoutCounts[kind] += 1;
@@ -517,6 +643,28 @@ export class ControlServer implements ControlServerApi {
         tracked.timers[kind] = timer;
       }
     }
+    this.#syncUnstartedTimer(tracked);
+  }
+
+  /** One timer per connection, due when its oldest unstarted session has waited unstartedSessionMs. */
+  #syncUnstartedTimer(tracked: Tracked): void {
+    const oldest = tracked.connection.closed ? undefined : tracked.connection.oldestUnstartedAt;
+    if (oldest === undefined) {
+      if (tracked.unstartedTimer !== undefined) clearTimeout(tracked.unstartedTimer);
+      tracked.unstartedTimer = undefined;
+      return;
+    }
+    const due = oldest + tracked.timeouts.unstartedSessionMs;
+    if (tracked.unstartedTimer !== undefined && tracked.unstartedDue === due) return;
+    if (tracked.unstartedTimer !== undefined) clearTimeout(tracked.unstartedTimer);
+    tracked.unstartedDue = due;
+    tracked.unstartedTimer = setTimeout(() => {
+      tracked.unstartedTimer = undefined;
+      const { actions, released } = tracked.connection.releaseUnstarted(this.#now() - tracked.timeouts.unstartedSessionMs);
+      this.#sessionsReleasedUnstarted += released;
+      this.#run(tracked, actions);
+    }, Math.max(0, due - this.#now()));
+    tracked.unstartedTimer.unref();
   }
 
   #clearTimer(tracked: Tracked, kind: ServerTimeoutKind): void {
@@ -544,12 +692,8 @@ export class ControlServer implements ControlServerApi {
     if (!tracked.connection.closed) this.#run(tracked, tracked.connection.end());
     for (const kind of TIMEOUT_KINDS) this.#clearTimer(tracked, kind);
     if (tracked.flushTimer !== undefined) clearTimeout(tracked.flushTimer);
-    if (tracked.served) {
-      this.#served -= 1;
-      const count = (this.#perClient.get(tracked.clientAddress) ?? 1) - 1;
-      if (count <= 0) this.#perClient.delete(tracked.clientAddress);
-      else this.#perClient.set(tracked.clientAddress, count);
-    }
+    if (tracked.unstartedTimer !== undefined) clearTimeout(tracked.unstartedTimer);
+    this.#unserve(tracked);
     if (this.#connections.size === 0) this.#onDrained?.();
   }
 }

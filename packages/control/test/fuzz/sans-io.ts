@@ -99,7 +99,15 @@ class ServerHarness {
           queue.push(...this.#connection.sessionOpened(action.requestId, result));
           break;
         }
+        case 'derive': {
+          // As the adapter would, later: the key (now and then a failed derivation).
+          const key = this.#prng.chance(0.05) ? new Error('fuzz: derivation failed') : deriveKey(action.secret, action.salt, action.count);
+          queue.push(...this.#connection.keyDerived(action.requestId, key));
+          break;
+        }
         case 'start':
+          // Unstarted sessions released by their timer, now and then, in the middle of things.
+          if (this.#prng.chance(0.05)) queue.push(...this.#connection.releaseUnstarted(Number.POSITIVE_INFINITY).actions);
           break;
         case 'stop':
         case 'release':
@@ -114,7 +122,7 @@ class ServerHarness {
     if (!this.#connection.closed) {
       // The peer stops: deliver what the adapter would, a timeout or the peer's FIN.
       const timers = this.#connection.timers;
-      const kind = timers.message ? 'message' : timers.handshake ? 'handshake' : 'servwait';
+      const kind = timers.message ? 'message' : timers.handshake ? 'handshake' : timers.idle ? 'idle' : 'servwait';
       this.apply(this.#prng.chance(0.5) ? this.#connection.end() : this.#connection.timeout(kind));
     }
     if (!this.#connection.closed) throw new FuzzFailure(`${where}: the connection is still open after end/timeout`);

@@ -97,11 +97,11 @@ describe('Request-TW-Session validation', () => {
     expect(request?.createCrypto()).toBeDefined();
   });
 
-  it('explicit addresses are kept', async () => {
+  it('explicit addresses equal to the connection\'s are accepted; the reflector binds the connection\'s local address', async () => {
     const { raw, handler } = await connected(Mode.Unauthenticated);
-    await raw.request({ senderAddress: '127.0.0.2', receiverAddress: '127.0.0.3' });
-    expect(handler.requests[0]?.sender.address).toBe('127.0.0.2');
-    expect(handler.requests[0]?.receiver.address).toBe('127.0.0.3');
+    expect((await raw.request({ senderAddress: '127.0.0.1', receiverAddress: '127.0.0.1' })).accept).toBe(0);
+    expect(handler.requests[0]?.sender.address).toBe('127.0.0.1');
+    expect(handler.requests[0]?.receiver.address).toBe('127.0.0.1');
   });
 
   it('RFC 6038 fields are carried when Reflect Octets is selected, ignored otherwise', async () => {

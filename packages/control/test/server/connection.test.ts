@@ -10,6 +10,7 @@ import {
 } from '@twamp/wire';
 import { describe, expect, it } from 'vitest';
 import { type ServerAction, ServerConnection, type ServerConnectionOptions } from '../../src/server/index.js';
+import { withKeys } from '../support/derive.js';
 import { defaultRequest } from './helpers.js';
 
 function counterRandom(): (size: number) => Uint8Array {
@@ -61,7 +62,7 @@ describe('ServerConnection (sans-IO)', () => {
     expect(open.request.receiver.address).toBe('192.0.2.1');
     expect([...open.request.sid.subarray(0, 4)]).toEqual([192, 0, 2, 1]);
     expect(connection.waitingForHandler).toBe(true);
-    expect(connection.timers).toEqual({ handshake: false, message: false, servwait: false });
+    expect(connection.timers).toEqual({ handshake: false, message: false, servwait: false, idle: false });
 
     const reply = connection.sessionOpened(open.requestId, { accept: AcceptCode.Ok, port: 5000 });
     client.expect('accept-session');
@@ -149,7 +150,12 @@ describe('ServerConnection (sans-IO)', () => {
     connection.start();
     const keyId = Buffer.alloc(80);
     keyId.write('k');
-    connection.receive(encodeSetUpResponse({ mode: Mode.Encrypted, keyId, token: Buffer.alloc(64, 7), clientIv: Buffer.alloc(16) }));
+    const actions = connection.receive(encodeSetUpResponse({ mode: Mode.Encrypted, keyId, token: Buffer.alloc(64, 7), clientIv: Buffer.alloc(16) }));
+    // The key is derived off the loop: nothing is decided until the adapter feeds it back.
+    expect(actions.map((action) => action.type)).toEqual(['derive']);
+    expect(connection.waitingForKey).toBe(true);
+    expect(connection.closeReason).toBeUndefined();
+    withKeys(connection, actions);
     expect(connection.closeReason).toBe('setup-refused');
     expect(lines.join('\n')).not.toContain(secret);
     expect(lines.join('\n')).toContain('wrong secret');

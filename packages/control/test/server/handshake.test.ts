@@ -101,15 +101,18 @@ describe('ControlServer handshake', () => {
     expect(s.stats.connectionsRefused).toBe(1);
   });
 
-  it('connection limits: total and per client beyond the limit get Modes 0', async () => {
+  it('connection limits: total and per client beyond the limit get Modes 0 when every connection holds a session', async () => {
     const { server: s } = await server({ limits: { maxConnections: 2 } });
     const a = await client(s.port);
     const b = await client(s.port);
-    await a.next('server-greeting');
-    await b.next('server-greeting');
+    for (const raw of [a, b]) {
+      await raw.handshake(Mode.Unauthenticated);
+      expect((await raw.request()).accept).toBe(0);
+    }
     const c = await client(s.port);
     expect((await c.next('server-greeting')).modes).toBe(0);
     await c.closed;
+    expect(s.stats.connectionsRefusedByReason['max-connections']).toBe(1);
     a.destroy();
     await until(() => s.stats.connectionsActive === 1);
     const d = await client(s.port);
@@ -117,9 +120,24 @@ describe('ControlServer handshake', () => {
 
     const { server: p } = await server({ limits: { maxConnectionsPerClient: 1 } });
     const e = await client(p.port);
-    await e.next('server-greeting');
+    await e.handshake(Mode.Unauthenticated);
+    expect((await e.request()).accept).toBe(0);
     const f = await client(p.port);
     expect((await f.next('server-greeting')).modes).toBe(0);
+    expect(p.stats.connectionsRefusedByReason['max-connections-per-client']).toBe(1);
+  });
+
+  it('connection limits: a connection without sessions is evicted (longest idle first) to make room', async () => {
+    const { server: s } = await server({ limits: { maxConnections: 2 } });
+    const a = await client(s.port);
+    await a.next('server-greeting');
+    const b = await client(s.port);
+    await b.handshake(Mode.Unauthenticated);
+    const c = await client(s.port);
+    expect((await c.next('server-greeting')).modes).toBe(0x0f);
+    await a.closed;
+    expect(s.stats.connectionsEvicted).toBe(1);
+    expect(s.stats.connectionsRefused).toBe(0);
   });
 
   it('IPv6 loopback: handshake and zero addresses replaced with the IPv6 control addresses (twampy sends IPVN 4)', async () => {
