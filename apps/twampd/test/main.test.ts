@@ -93,6 +93,37 @@ describe.each(MISTAKES)('--check-config with %s', (name, text, message) => {
   });
 });
 
+describe('an unusable key file in a secured mode is a config mistake at its place in the file', () => {
+  const empty = file('empty.keys', '# no identities yet\n');
+  const fleet = file('fleet.keys', 'fleet 00112233445566778899aabbccddeeff\n');
+
+  it('--check-config: an empty key file with encrypted mode offered (exit 2, file:line:column)', async () => {
+    const path = file('empty-keys.yaml', `${LOOPBACK}security:\n  modes: [encrypted]\n  keyFile: ${empty}\n`);
+    const { code, stdout, stderr } = await run(['--check-config', path]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    const line = LOOPBACK.split('\n').length + 2;
+    expect(stderr).toBe(`${path}:${line}:12: security.keyFile: expected a key file with at least one identity for the encrypted mode(s) security.modes offers, got an empty file (${empty})\n`);
+  });
+
+  it('--check-config: a key file without the identity a STAMP reflector asks for (exit 2, at the keyId)', async () => {
+    const path = file(
+      'missing-identity.yaml',
+      `security:\n  keyFile: ${fleet}\nlisteners:\n  reflectors:\n    - name: stamp\n      protocol: stamp\n      security: authenticated\n      keyId: nobody\n`,
+    );
+    const { code, stderr } = await run(['--check-config', path]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`${path}:8:14: listeners.reflectors[0].keyId: expected an identity present in the key file ${fleet}, got "nobody"\n`);
+  });
+
+  it('--config: the same empty key file stops the start (exit 2) with the same line', async () => {
+    const path = file('empty-keys-start.yaml', `${LOOPBACK}security:\n  modes: [open, authenticated]\n  keyFile: ${empty}\n`);
+    const fake = fakeProcess();
+    expect(await main(['--config', path], fake.io)).toBe(2);
+    expect(fake.stderr()).toContain(`${path}:${LOOPBACK.split('\n').length + 2}:12: security.keyFile: expected a key file with at least one identity`);
+  });
+});
+
 /** A process whose signals and crashes the test raises itself. */
 function fakeProcess(): { io: TwampdIo; raise(signal: TwampdSignal): void; crash(error: unknown): void; stderr(): string } {
   const signals = new Map<TwampdSignal, () => void>();
@@ -155,6 +186,15 @@ describe('a running twampd (in-process)', () => {
     fake.raise('SIGHUP');
     const [failed] = await waitForLog(log, 'reload-failed');
     expect(failed?.['stage']).toBe('config');
+    // A key file emptied, with an authenticated mode offered: refused on SIGHUP, at its place in the file.
+    const keys = file('emptied.keys', '\n');
+    writeFileSync(config, `${LOOPBACK.replace('destination: stderr', `destination: ${log}`)}security:\n  modes: [open, authenticated]\n  keyFile: ${keys}\n`);
+    fake.raise('SIGHUP');
+    const [, keysFailed] = await waitForLog(log, 'reload-failed', 2);
+    expect(keysFailed?.['stage']).toBe('keys');
+    expect(keysFailed?.['mistakes']).toEqual([
+      `${config}:${LOOPBACK.split('\n').length + 2}:12: security.keyFile: expected a key file with at least one identity for the authenticated mode(s) security.modes offers, got an empty file (${keys})`,
+    ]);
     fake.raise('SIGTERM');
     expect(await exit).toBe(0);
     expect(await waitForLog(log, 'reloaded')).toHaveLength(1);

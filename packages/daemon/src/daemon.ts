@@ -7,8 +7,9 @@
 // started, in reverse, and rethrows: nothing is left bound.
 import { performance } from 'node:perf_hooks';
 import type { KeyStore } from '@twamp/control';
+import { ConfigError } from '@twamp/errors';
 import { Agent, type JsonlSink, jsonlBufferBytesFor, openJsonlSink } from './agent/index.js';
-import { loadConfigKeys } from './config/index.js';
+import { formatConfigError, loadConfigKeys } from './config/index.js';
 import { ObserverRelay } from './daemon/relay.js';
 import { startListeners } from './listeners/index.js';
 import { createLogger, type DaemonLogger } from './logging/index.js';
@@ -182,7 +183,9 @@ export class Daemon {
     try {
       keys = await loadConfigKeys(config);
     } catch (error) {
-      log.error({ event: 'reload-failed', stage: 'keys', error: messageOf(error) }, 'reload refused: the running config stays');
+      // A config mistake (an empty key file, an identity it lacks) with file:line:column, as the config stage gives them.
+      const mistakes = error instanceof ConfigError ? { mistakes: formatConfigError(error).split('\n') } : {};
+      log.error({ event: 'reload-failed', stage: 'keys', error: messageOf(error), ...mistakes }, 'reload refused: the running config stays');
       throw error;
     }
     const previous = parts.config;

@@ -47,7 +47,7 @@ agent: {targets: [{name: t, protocol: twamp, address: 192.0.2.1, keyId: fleet}]}
 
   it('names security.keyFile when the file cannot be read', async () => {
     const error = await failure(loadConfigKeys(parseConfig(`security: {keyFile: ${join(dir, 'missing.keys')}}`)));
-    expect(error.issues).toEqual([{ path: 'security.keyFile', expected: `a readable key file (${join(dir, 'missing.keys')})`, received: 'ENOENT' }]);
+    expect(error.issues).toEqual([{ path: 'security.keyFile', expected: `a readable key file (${join(dir, 'missing.keys')})`, received: 'ENOENT', line: 1, column: 21 }]);
   });
 
   it('names security.keyFile, the file and its line when the file is malformed, never the secret', async () => {
@@ -67,15 +67,42 @@ agent: {targets: [{name: t, protocol: stamp, address: 192.0.2.1, keyId: fleet}, 
 `);
     const error = await failure(loadConfigKeys(config));
     expect(error.issues).toEqual([
-      { path: 'listeners.reflectors[0].keyId', expected: `an identity present in the key file ${path}`, received: '"other"' },
-      { path: 'agent.targets[1].keyId', expected: `an identity present in the key file ${path}`, received: '"nobody"' },
+      { path: 'listeners.reflectors[0].keyId', expected: `an identity present in the key file ${path}`, received: '"other"', line: 3, column: 85 },
+      { path: 'agent.targets[1].keyId', expected: `an identity present in the key file ${path}`, received: '"nobody"', line: 4, column: 135 },
+    ]);
+  });
+
+  it('shows each mistake at file:line:column, a keyId taken from agent.defaults once, there', async () => {
+    const path = keyFile('fleet.keys', 'fleet 0011\n');
+    const text = [
+      `security: {keyFile: ${path}}`,
+      'agent:',
+      '  defaults: {protocol: twamp, keyId: gone}',
+      '  targets:',
+      '    - {name: a, address: 192.0.2.1}',
+      '    - {name: b, address: 192.0.2.2}',
+      '    - {name: c, address: 192.0.2.3, keyId: fleet}',
+      '',
+    ].join('\n');
+    const error = await failure(loadConfigKeys(parseConfig(text, '/etc/twampd/twampd.yaml')));
+    expect(error.issues).toEqual([
+      { path: 'agent.defaults.keyId', expected: `an identity present in the key file ${path}`, received: '"gone"', file: '/etc/twampd/twampd.yaml', line: 3, column: 38 },
     ]);
   });
 
   it('refuses an empty key file when secured modes are offered', async () => {
     const path = keyFile('empty.keys', '# nothing yet\n');
-    const error = await failure(loadConfigKeys(parseConfig(`security: {keyFile: ${path}}`)));
-    expect(error.issues[0]).toMatchObject({ path: 'security.keyFile', received: `an empty file (${path})` });
+    const error = await failure(loadConfigKeys(parseConfig(`# twampd\nsecurity: {modes: [encrypted], keyFile: ${path}}`, 'twampd.yaml')));
+    expect(error.issues).toEqual([
+      {
+        path: 'security.keyFile',
+        expected: 'a key file with at least one identity for the encrypted mode(s) security.modes offers',
+        received: `an empty file (${path})`,
+        file: 'twampd.yaml',
+        line: 2,
+        column: 41,
+      },
+    ]);
     expect(await loadConfigKeys(parseConfig(`security: {keyFile: ${path}, modes: open}`))).toMatchObject({ size: 0 });
   });
 

@@ -7,7 +7,8 @@ import type { z } from 'zod';
 import type { DaemonConfig } from '../types.js';
 import { type ConfigFileIssue, describeValue, formatPath, fromZodIssue, inheritedIssue, knownKeys, type PendingIssue, suggestKey } from './issues.js';
 import { YamlLocator } from './locate.js';
-import { type ParsedConfig, type ParsedTarget, resolveConfig } from './resolve.js';
+import { type PlacedPath, rememberPlaces } from './places.js';
+import { keyUsers, type ParsedConfig, type ParsedTarget, resolveConfig } from './resolve.js';
 import { type RawSections, SECTION_SCHEMAS, type SectionName, targetSchema } from './schema.js';
 
 /**
@@ -189,11 +190,26 @@ function parseChecked(text: string, fileName: string | undefined): DaemonConfig 
   const pending: PendingIssue[] = [];
   const parsed = parseSections(withoutEmptyValues(data, [], new Set(), pending), pending);
   const config = resolveConfig(parsed, pending);
+  const locator = new YamlLocator(doc, lines);
   if (pending.length > 0) {
-    const locator = new YamlLocator(doc, lines);
     throw new ConfigError(inFileOrder(dedupe(pending.map((issue) => place(issue, locator, fileName)))));
   }
+  rememberPlaces(config, fileName, keyPlaces(config, parsed, locator));
   return config;
+}
+
+/**
+ * Where the key file and the identities read from it are written: a target's keyId taken from
+ * `agent.defaults` is shown there. Positions are looked up now, so the document need not be kept.
+ */
+function keyPlaces(config: DaemonConfig, parsed: ParsedConfig, locator: YamlLocator): PlacedPath[] {
+  const paths: (readonly PropertyKey[])[] = [['security', 'keyFile'], ['security', 'modes'], ...keyUsers(config.listeners, config.agent).map((user) => user.path)];
+  return paths.map((path) => {
+    const index = path[0] === 'agent' ? path[2] : undefined;
+    const inherited = typeof index === 'number' && parsed.targets[index]?.inherited.has('keyId') === true;
+    const shownAt = inherited ? ['agent', 'defaults', 'keyId'] : path;
+    return { path, shownAt, position: locator.locate(shownAt) };
+  });
 }
 
 /** Read and parse a config file; a file that cannot be read is a ConfigError naming it. */
