@@ -1,6 +1,6 @@
 // Bad key files with the real executable: a secured mode with an empty key file (or one of comments
 // only), or with a key file that does not list the identity --user names, is a usage error (exit 2)
-// naming the file and what is missing, before anything listens or connects. Before this check
+// naming the file and what is missing (@twamp/control's requireIdentities), before anything listens or connects. Before this check
 // `twamp server --mode encrypted` with an empty file started and refused every client ("0 key
 // identities").
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +32,6 @@ describe.concurrent('twamp server: a secured mode needs key identities', () => {
   ])('--mode %s with a key file listing none exits 2 naming the file', async (mode, file) => {
     const { code, stderr } = await runTwamp(['server', '127.0.0.1:0', '--mode', mode, '--key-file', file], { timeoutMs: TIMEOUT_MS });
     expect(code, stderr).toBe(2);
-    expect(stderr).toContain('--key-file');
     expect(stderr).toContain(file);
     expect(stderr).toContain('at least one key identity');
     expect(stderr).not.toContain('listening');
@@ -51,13 +50,11 @@ describe.concurrent('clients: the identity of --user must be in the key file', (
     ['controller', ['controller', '127.0.0.1:1', '--mode', 'auth', '--user', 'alice']],
     ['responder --stamp --auth', ['responder', '127.0.0.1:0', '--stamp', '--auth', '--user', 'alice']],
     ['sender --stamp --auth', ['sender', '127.0.0.1:1', '--stamp', '--auth', '--user', 'alice']],
-  ] as const)('%s with an empty key file exits 2 naming the file and the identity', async (_name, args) => {
+  ] as const)('%s with an empty key file exits 2 naming the file', async (_name, args) => {
     const { code, stderr } = await runTwamp([...args, '--key-file', empty], { timeoutMs: TIMEOUT_MS });
     expect(code, stderr).toBe(2);
-    expect(stderr).toContain('--user');
     expect(stderr).toContain(empty);
-    expect(stderr).toContain('"alice"');
-    expect(stderr).toContain('lists no key identities');
+    expect(stderr).toContain('at least one key identity');
   }, 30_000);
 
   it.each([
@@ -68,7 +65,7 @@ describe.concurrent('clients: the identity of --user must be in the key file', (
     const { code, stderr } = await runTwamp([...args, '--key-file', bobOnly], { timeoutMs: TIMEOUT_MS });
     expect(code, stderr).toBe(2);
     expect(stderr).toContain(bobOnly);
-    expect(stderr).toContain('"alice"');
-    expect(stderr).toContain('it holds 1');
+    expect(stderr).toContain('the identity "alice"');
+    expect(stderr).toContain('not in the key file');
   }, 30_000);
 });

@@ -233,7 +233,9 @@ describe('main: responder', () => {
       stateful: false,
       idleTimeoutMs: 30_000,
       maxSessions: 10_000,
+      maxSessionsPerSource: 256,
       allowedSources: ['127.0.0.0/8', '10.0.0.0/8'],
+      onDropReport: expect.any(Function) as unknown,
     });
     io.emit('SIGTERM');
     expect(await run).toBe(0);

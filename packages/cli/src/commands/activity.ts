@@ -1,8 +1,9 @@
 // What the long-running commands (responder, server) say while they run: session events and
 // periodic packet counts, as text lines and as JSON records. Pure formatting plus one timer helper.
-import type { ReflectorSessionEvent, ReflectorStats } from '@twamp/test-session';
+import type { ReflectorDropReport, ReflectorSessionEvent, ReflectorStats } from '@twamp/test-session';
 import { formatEndpoint } from '../options/address.js';
-import { protocolName } from '../output/names.js';
+import { DROP_REASON_MEANING, protocolName } from '../output/names.js';
+import type { CommandLog } from './log.js';
 
 /** `twamp responder: session 192.0.2.7:20000 created (TWAMP Light)`. */
 export function formatReflectorSessionEvent(command: string, event: ReflectorSessionEvent): string {
@@ -31,6 +32,7 @@ export function reflectorStatsJson(stats: ReflectorStats): Record<string, unknow
     sessionsActive: stats.sessionsActive,
     sessionsCreated: stats.sessionsCreated,
     sessionsExpired: stats.sessionsExpired,
+    sessionsEvicted: stats.sessionsEvicted,
     dropped: { ...stats.dropped },
   };
 }
@@ -83,4 +85,27 @@ export function every(periodMs: number | undefined, tick: () => void): () => voi
   return () => {
     clearInterval(timer);
   };
+}
+
+/**
+ * `twamp responder: dropped 1523 packets (own-address: ...) since the last report, 1530 in all; latest
+ * from 127.0.0.1:862`. The reflector calls this at most once per reason per interval (10 s by default),
+ * never per packet, so a flood costs one line per reason. An info line: on stderr unless -q, always in
+ * the log file; and a `drops` record with --jsonl.
+ */
+export function formatDropReport(command: string, report: ReflectorDropReport): string {
+  const packets = `${report.count} ${report.count === 1 ? 'packet' : 'packets'}`;
+  return `twamp ${command}: dropped ${packets} (${report.reason}: ${DROP_REASON_MEANING[report.reason]}) since the last report, ${report.total} in all; latest from ${formatEndpoint(report.source.address, report.source.port)}`;
+}
+
+export function logDropReport(log: CommandLog, command: string, report: ReflectorDropReport, time: number): void {
+  log.info(formatDropReport(command, report));
+  log.record({
+    type: 'drops',
+    time: new Date(time).toISOString(),
+    reason: report.reason,
+    count: report.count,
+    total: report.total,
+    source: { address: report.source.address, port: report.source.port },
+  });
 }

@@ -1,6 +1,14 @@
 // `twamp responder [local]`: a TWAMP Light / STAMP Session-Reflector that runs until SIGINT/SIGTERM.
 import type { Command } from 'commander';
-import type { ReflectorOptions, ReflectorSessionEvent, ReflectorStats } from '@twamp/test-session';
+import {
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_MAX_SESSIONS_PER_SOURCE,
+  DEFAULT_REFWAIT_MS,
+  type ReflectorDropReport,
+  type ReflectorOptions,
+  type ReflectorSessionEvent,
+  type ReflectorStats,
+} from '@twamp/test-session';
 import type { IpFamily } from '@twamp/udp';
 import { type ControlEngine, defaultControlEngine } from '../control/engine.js';
 import { ExitCode, type CliSignal } from '../io.js';
@@ -8,6 +16,7 @@ import { type EndpointArgument, parseEndpoint } from '../options/address.js';
 import { addLoggingOptions, debugRequested, type LoggingPlan, parseLoggingOptions, parseRecordFormat, type RawLoggingOptions, type RecordFormat } from '../options/logging.js';
 import { chooseFamily, parseCidrOption } from '../options/network.js';
 import { parseIntervalReportOption } from '../options/interval-report.js';
+import { addLimitOptions, type LimitSpec, parseLimits } from '../options/limits.js';
 import { parseIntegerOption } from '../options/numbers.js';
 import {
   addStampAuthOptions,
@@ -23,6 +32,7 @@ import { formatListening, formatResponderStats } from '../output/responder-lines
 import {
   every,
   formatReflectorActivity,
+  logDropReport,
   formatReflectorSessionEvent,
   reflectorActivityJson,
   reflectorSessionEventJson,
@@ -33,19 +43,34 @@ import { CommandLog } from './log.js';
 import { resolveAddress, wildcardAddress } from './resolve.js';
 import { DEFAULT_TEST_PORT } from './sender.js';
 
-export const DEFAULT_MAX_SESSIONS = 10_000;
-/** RFC 5357's REFWAIT default, 900 s. */
-export const DEFAULT_IDLE_TIMEOUT_S = 900;
+/** RFC 5357's REFWAIT default, 900 s (@twamp/test-session's). */
+export const DEFAULT_IDLE_TIMEOUT_S = DEFAULT_REFWAIT_MS / 1000;
+
+/** The responder's table and rate limits, with @twamp/test-session's defaults (twampd's too). */
+export const RESPONDER_LIMIT_OPTIONS = [
+  { flag: '--max-sessions <n>', key: 'maxSessions', kind: 'count', unit: 'sessions', defaultValue: DEFAULT_MAX_SESSIONS, help: 'sessions at once; when full, a new session evicts one (of the source holding the most, else the longest idle)' },
+  {
+    flag: '--max-sessions-per-source <n>',
+    key: 'maxSessionsPerSource',
+    kind: 'count',
+    unit: 'sessions',
+    defaultValue: DEFAULT_MAX_SESSIONS_PER_SOURCE,
+    help: 'sessions one source address may hold; its next one evicts its own longest idle',
+  },
+  { flag: '--rate-per-source <n>', key: 'ratePerSource', kind: 'rate', defaultValue: Number.POSITIVE_INFINITY, unlimited: true, help: 'packets answered per second per source address (token bucket, one second of burst); the rest dropped as source-rate' },
+  { flag: '--rate-per-session <n>', key: 'ratePerSession', kind: 'rate', defaultValue: Number.POSITIVE_INFINITY, unlimited: true, help: 'packets answered per second per session; the rest dropped as session-rate' },
+] as const satisfies readonly LimitSpec[];
+
+export type ResponderLimitKey = (typeof RESPONDER_LIMIT_OPTIONS)[number]['key'];
 
 /** With -v and no --interval-report: a packet-rate line this often. */
 export const VERBOSE_RATE_PERIOD_MS = 1000;
 export const RESPONDER_JSON_SCHEMA_VERSION = 1;
 
-export interface RawResponderOptions extends RawLoggingOptions, RawStampAuthOptions {
+export interface RawResponderOptions extends RawLoggingOptions, RawStampAuthOptions, Partial<Readonly<Record<ResponderLimitKey, string>>> {
   readonly stamp?: boolean;
   readonly stateless?: boolean;
   readonly allow?: readonly string[];
-  readonly maxSessions?: string;
   readonly idleTimeout?: string;
   readonly ipv4?: boolean;
   readonly ipv6?: boolean;
@@ -63,6 +88,10 @@ export interface ResponderPlan {
   readonly stateful: boolean;
   readonly allowedSources: readonly string[] | undefined;
   readonly maxSessions: number;
+  readonly maxSessionsPerSource: number;
+  /** Packets per second; Infinity: unlimited. */
+  readonly ratePerSource: number;
+  readonly ratePerSession: number;
   readonly idleTimeoutMs: number;
   readonly logging: LoggingPlan;
   readonly format: RecordFormat;
@@ -75,6 +104,7 @@ export function parseResponderArguments(localText: string | undefined, raw: RawR
   const local = parseEndpoint(localText ?? '', { path: 'local', defaultPort: DEFAULT_TEST_PORT, allowPortZero: true });
   const family = chooseFamily({ ipv4: raw.ipv4, ipv6: raw.ipv6 }, [['local', local]]);
   const allowedSources = raw.allow?.map((cidr) => parseCidrOption(cidr));
+  const limits = parseLimits(RESPONDER_LIMIT_OPTIONS, raw);
   return {
     local,
     family,
@@ -82,10 +112,7 @@ export function parseResponderArguments(localText: string | undefined, raw: RawR
     stampAuth: parseStampAuth(raw, raw.stamp === true),
     stateful: raw.stateless !== true,
     allowedSources: allowedSources === undefined || allowedSources.length === 0 ? undefined : allowedSources,
-    maxSessions:
-      raw.maxSessions === undefined
-        ? DEFAULT_MAX_SESSIONS
-        : parseIntegerOption(raw.maxSessions, { path: '--max-sessions', min: 1, max: 1_000_000, unit: 'sessions' }),
+    ...limits,
     idleTimeoutMs:
       (raw.idleTimeout === undefined
         ? DEFAULT_IDLE_TIMEOUT_S
@@ -106,6 +133,9 @@ export function reflectorOptionsFor(plan: ResponderPlan, address: string, stampK
     stateful: plan.stateful,
     idleTimeoutMs: plan.idleTimeoutMs,
     maxSessions: plan.maxSessions,
+    maxSessionsPerSource: plan.maxSessionsPerSource,
+    ...(Number.isFinite(plan.ratePerSource) ? { perSourceRate: plan.ratePerSource } : {}),
+    ...(Number.isFinite(plan.ratePerSession) ? { perSessionRate: plan.ratePerSession } : {}),
     ...(plan.allowedSources === undefined ? {} : { allowedSources: plan.allowedSources }),
     ...stampSecurityOptions(stampKey),
   };
@@ -140,9 +170,13 @@ export async function runResponder(plan: ResponderPlan, context: CommandContext,
       log.detail(formatReflectorSessionEvent('responder', event));
       log.record(reflectorSessionEventJson(event, now(context)));
     };
-    const options = { ...reflectorOptionsFor(plan, address, stampKey.key), ...(wantsEvents ? { onSessionEvent } : {}) };
+    // Drops are reported by the reflector at most once per reason per interval, never per packet.
+    const onDropReport = (report: ReflectorDropReport): void => {
+      logDropReport(log, 'responder', report, now(context));
+    };
+    const options = { ...reflectorOptionsFor(plan, address, stampKey.key), onDropReport, ...(wantsEvents ? { onSessionEvent } : {}) };
     // Never the key itself in the debug line.
-    log.debug(`responder: opening a reflector with ${JSON.stringify({ ...options, onSessionEvent: undefined, stampKey: undefined })}`);
+    log.debug(`responder: opening a reflector with ${JSON.stringify({ ...options, onSessionEvent: undefined, onDropReport: undefined, stampKey: undefined })}`);
     const reflector = await context.engine.openReflector(options);
     const startedAt = now(context);
     let stats: ReflectorStats;
@@ -233,11 +267,11 @@ export function registerResponder(program: Command, context: CommandContext, con
     .option('--stamp', 'reflect as a STAMP Session-Reflector (RFC 8762; also answers TWAMP Light requests)')
     .option('--stateless', 'copy the sender\'s sequence numbers instead of keeping a counter per session (RFC 8762 §4.2)')
     .option('--allow <cidr>', 'answer only these sources (repeatable), e.g. 192.0.2.0/24 or 2001:db8::/32', collectRepeated)
-    .option('--max-sessions <n>', `sessions at once, 1-1000000 (default ${DEFAULT_MAX_SESSIONS})`)
     .option('--idle-timeout <seconds>', `forget a session idle this long, 1-86400 s (default ${DEFAULT_IDLE_TIMEOUT_S})`)
     .option('--interval-report <s>', 'print a statistics line (packets in/out, rates, sessions, drops) every this many seconds, 0.01-86400')
     .option('--json', `print the listening line on stderr and one JSON object (schema version ${RESPONDER_JSON_SCHEMA_VERSION}) with the statistics at the end`)
-    .option('--jsonl', 'print JSON Lines: listening, session events, --interval-report statistics, stopped');
+    .option('--jsonl', 'print JSON Lines: listening, session events, drop reports, --interval-report statistics, stopped');
+  addLimitOptions(command, RESPONDER_LIMIT_OPTIONS);
   addStampAuthOptions(command);
   addLoggingOptions(command, `also print a line per session event (created, expired) and a packet-rate line every ${VERBOSE_RATE_PERIOD_MS / 1000} s`)
     .addHelpText(

@@ -1,6 +1,6 @@
 // Text and JSON for the control commands: the facts of a negotiated session (mode, what the server
 // offered, SID, endpoints), the server's listening line and per-session lines. Pure.
-import type { ControlClientApi, NegotiatedSession } from '@twamp/control';
+import type { ControlClientApi, ControlServerStats, NegotiatedSession } from '@twamp/control';
 import type { ControlledSessionEvent, ReflectorPoolStats } from '@twamp/test-session';
 import { modeNames, SECURITY_MODE_MASK } from '@twamp/wire';
 import { formatEndpoint } from '../options/address.js';
@@ -124,9 +124,34 @@ export function formatServerListening(info: ServerListening): string {
 }
 
 /** The stop line of a server. */
-export function formatServerStopped(stats: ReflectorPoolStats, connections: number, uptimeMs: number): string {
+/** `3 max-sessions-per-client, 1 rate` from a counter record: the non-zero ones, or undefined. */
+function countsByName(counts: Readonly<Record<string, number>>): string | undefined {
+  const parts = Object.entries(counts)
+    .filter(([, count]) => count > 0)
+    .map(([name, count]) => `${count} ${name}`);
+  return parts.length === 0 ? undefined : parts.join(', ');
+}
+
+/**
+ * The stop line: connections, sessions, packets, sessions the pool refused by Accept code, then (only
+ * when there were some) the control server's refusals by reason, failed authentications, connections
+ * evicted or timed out, and the reflectors' drops by reason.
+ */
+export function formatServerStopped(stats: ReflectorPoolStats, control: ControlServerStats, uptimeMs: number): string {
+  const connections = control.connectionsTotal;
   const refused = Object.entries(stats.refused)
     .filter(([, count]) => count > 0)
     .map(([code, count]) => `${count} with Accept ${code}`);
-  return `twamp server: stopped after ${formatDuration(uptimeMs)}: ${connections} control ${connections === 1 ? 'connection' : 'connections'}, ${stats.sessionsOpened} ${stats.sessionsOpened === 1 ? 'session' : 'sessions'}, ${stats.packetsReflected} packets reflected; sessions refused: ${refused.length === 0 ? 'none' : refused.join(', ')}`;
+  const extra = [
+    ['requests refused by control', countsByName(control.sessionsRefusedByReason)],
+    ['connections refused', countsByName(control.connectionsRefusedByReason)],
+    ['connections closed', countsByName({ ...control.timeouts, evicted: control.connectionsEvicted })],
+    ['failed authentications', control.authFailures > 0 ? String(control.authFailures) : undefined],
+    ['unstarted sessions released', control.sessionsReleasedUnstarted > 0 ? String(control.sessionsReleasedUnstarted) : undefined],
+    ['dropped', countsByName(stats.reflectors.dropped)],
+  ]
+    .filter(([, text]) => text !== undefined)
+    .map(([label, text]) => `; ${label ?? ''}: ${text ?? ''}`)
+    .join('');
+  return `twamp server: stopped after ${formatDuration(uptimeMs)}: ${connections} control ${connections === 1 ? 'connection' : 'connections'}, ${stats.sessionsOpened} ${stats.sessionsOpened === 1 ? 'session' : 'sessions'}, ${stats.packetsReflected} packets reflected; sessions refused: ${refused.length === 0 ? 'none' : refused.join(', ')}${extra}`;
 }

@@ -2,21 +2,19 @@
 // variable, or the terminal (never echoed). The secret is never printed, logged or put in an error.
 import { usageError } from '../options/usage-error.js';
 import type { CommandContext } from '../commands/context.js';
-import type { KeyStore } from '@twamp/control';
+import { type KeyStore, requireIdentities } from '@twamp/control';
 import type { ControlEngine } from './engine.js';
-import { modeList, SECURED_MODES, type ClientSecurityPlan } from './options.js';
+import { type ClientSecurityPlan, SECURED_MODES } from './options.js';
 
 export async function resolveSecret(plan: ClientSecurityPlan, control: ControlEngine, context: CommandContext, command: string): Promise<Uint8Array | undefined> {
   const { secret, keyId } = plan;
   if (secret.kind === 'none' || keyId === undefined) return undefined;
   switch (secret.kind) {
     case 'key-file': {
-      const store = await control.loadKeys(secret.path);
+      // An empty file, or one without this identity: a ConfigError naming the file (exit 2).
+      const store = requireIdentities(await control.loadKeys(secret.path), secret.path, [keyId]);
       const octets = store.secret(keyId);
-      if (octets === undefined) {
-        const holds = store.size === 0 ? 'none: the file lists no key identities' : String(store.size);
-        throw usageError('--user', `an identity listed in ${secret.path} (it holds ${holds})`, keyId);
-      }
+      if (octets === undefined) throw usageError('--user', `an identity listed in ${secret.path}`, keyId);
       return octets;
     }
     case 'env': {
@@ -38,14 +36,8 @@ export async function resolveSecret(plan: ClientSecurityPlan, control: ControlEn
 /**
  * A server offering a secured mode needs at least one identity in its key file: with none, every
  * client's Set-Up-Response fails and no secured session can ever start, so it is a usage error
- * (exit 2) before anything listens, not a server that runs and refuses everyone.
+ * (exit 2, naming the file) before anything listens, not a server that runs and refuses everyone.
  */
 export function checkServerKeys(store: KeyStore, path: string, modes: number): void {
-  const secured = modes & SECURED_MODES;
-  if (secured === 0 || store.size > 0) return;
-  throw usageError(
-    '--key-file',
-    `a key file with at least one key identity ("identity hex" or "identity: passphrase" per line) for the ${modeList(secured)} mode(s) offered; it lists none`,
-    path,
-  );
+  if ((modes & SECURED_MODES) !== 0) requireIdentities(store, path);
 }

@@ -1,5 +1,5 @@
 // How protocols, capabilities and timestamp sources are named in text output.
-import type { TestProtocol, TimestampSource } from '@twamp/test-session';
+import type { ReflectorDropReason, TestProtocol, TimestampSource } from '@twamp/test-session';
 import type { UdpCapabilities } from '@twamp/udp';
 
 export function protocolName(protocol: TestProtocol): string {
@@ -48,3 +48,24 @@ export function implementationDescription(capabilities: UdpCapabilities): string
   const name = capabilities.implementation === 'native' ? 'native socket' : 'node:dgram fallback';
   return missing.length === 0 ? name : `${name} (missing: ${missing.join(', ')})`;
 }
+
+/**
+ * What each reflector drop reason means, for the rate-limited drop report lines. A Record over the
+ * union, so a reason added to @twamp/test-session fails the type check here until it has words.
+ */
+export const DROP_REASON_MEANING: Readonly<Record<ReflectorDropReason, string>> = {
+  'too-short': 'shorter than a test request',
+  truncated: 'longer than the receive buffer',
+  'source-not-allowed': 'source outside --allow',
+  'unknown-session': 'no session for this source',
+  'session-limit': 'the session table is full',
+  'source-rate': 'over the per-source packet rate',
+  'session-rate': 'over the per-session packet rate',
+  'bad-hmac': 'HMAC missing or wrong',
+  'bad-reflect-octets': 'reflect-octets request that cannot be honoured',
+  'send-failed': 'the reply could not be sent',
+  'own-address': 'source is this reflector\'s own address and port (a forged loop)',
+  'source-port-zero': 'source port 0, nowhere to reply',
+  'bad-source-address': 'multicast, broadcast or unspecified source',
+  'looped-reply': 'one of our own replies came back (a loop)',
+};

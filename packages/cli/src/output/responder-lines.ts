@@ -35,6 +35,8 @@ export function formatResponderStats(stats: ReflectorStats, uptimeMs: number): s
   const drops = (Object.entries(stats.dropped) as [ReflectorDropReason, number][])
     .filter(([, count]) => count > 0)
     .map(([reason, count]) => `${count} ${reason}`);
-  const sessions = `${stats.sessionsCreated} ${stats.sessionsCreated === 1 ? 'session' : 'sessions'} (${stats.sessionsActive} active, ${stats.sessionsExpired} expired)`;
+  // Evictions only when there were some: they mean a table was full or a source at its cap.
+  const evicted = stats.sessionsEvicted > 0 ? `, ${stats.sessionsEvicted} evicted` : '';
+  const sessions = `${stats.sessionsCreated} ${stats.sessionsCreated === 1 ? 'session' : 'sessions'} (${stats.sessionsActive} active, ${stats.sessionsExpired} expired${evicted})`;
   return `twamp responder: stopped after ${formatDuration(uptimeMs)}: ${stats.packetsIn} packets in, ${stats.packetsOut} out, ${sessions}; dropped: ${drops.length === 0 ? 'none' : drops.join(', ')}`;
 }
