@@ -1,6 +1,6 @@
 // Failed authentications per client: after `limit` failures within a minute, the client is backed
 // off (its new connections get a Greeting with Modes 0) for 1 s, then 2, 4, … up to 5 min for each
-// further failure. A success, or five quiet minutes, forgets the client. This bounds how fast a
+// further failure. A success, or five quiet minutes after the backoff, forgets the client. This bounds how fast a
 // passphrase can be guessed from one address (about `limit` guesses a minute, then fewer).
 import { tryParseIpAddress } from '@twamp/wire';
 
@@ -55,7 +55,8 @@ export class AuthBackoff {
     if (!Number.isFinite(this.#limit)) return 0;
     const key = authClientKey(address);
     let entry = this.#entries.get(key);
-    if (entry !== undefined && now - entry.last >= QUIET_MS && now >= entry.until) {
+    // Quiet: no failure for QUIET_MS after the last one and after the backoff ended.
+    if (entry !== undefined && now - Math.max(entry.last, entry.until) >= QUIET_MS) {
       this.#entries.delete(key);
       entry = undefined;
     }

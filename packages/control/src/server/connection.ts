@@ -914,7 +914,8 @@ export class ServerConnection {
     if (release.length > 0) this.#out.push({ type: 'release', sids: release });
     this.#out.push({ type: 'close', reason, detail });
     const fields = { client: this.#who(), reason, detail };
-    if (reason === 'peer-closed' || reason === 'server-closing' || reason === 'service-refused') {
+    // Refusals an attacker can repeat at will are info: the adapter warns about them, rate-limited.
+    if (reason === 'peer-closed' || reason === 'server-closing' || reason === 'service-refused' || reason === 'setup-refused' || reason === 'evicted' || reason === 'idle') {
       this.#options.logger?.info('connection-closed', fields);
     } else {
       this.#options.logger?.warn('connection-closed', fields);

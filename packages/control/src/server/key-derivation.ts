@@ -2,8 +2,8 @@
 // libuv thread pool. At most `concurrency` derivations run at once and the rest wait in order, so a
 // flood of Set-Up-Responses uses at most that many cores, and leaves the event loop (control
 // messages, reflectors of the same process) and the rest of the pool (file and DNS work) alone.
-import { availableParallelism, } from 'node:os';
 import { pbkdf2 } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { DERIVED_KEY_LENGTH } from '@twamp/wire';
 
 /** One fewer than the cores, at least 1, at most 4 (the default libuv pool size). */

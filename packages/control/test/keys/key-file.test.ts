@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@twamp/errors';
 import { describe, expect, it } from 'vitest';
-import { createKeyStore, keyIdFromField, loadKeyFile, parseKeyFile } from '../../src/keys/index.js';
+import { createKeyStore, keyIdFromField, loadKeyFile, parseKeyFile, requireIdentities } from '../../src/keys/index.js';
 
 const SECRET_HEX = 'deadbeefcafe0123';
 
@@ -112,5 +112,43 @@ describe('createKeyStore', () => {
     const field = Buffer.alloc(80);
     field.write('perfsonar-user');
     expect(keyIdFromField(field)).toBe('perfsonar-user');
+  });
+});
+
+describe('requireIdentities (issue 13 item 10: an empty key file must not be accepted silently)', () => {
+  it('an empty file, or one of comments only, parses to size 0, which callers can see', () => {
+    expect(parseKeyFile('', 'keys.txt').store.size).toBe(0);
+    expect(parseKeyFile('# nothing\n\n', 'keys.txt').store.size).toBe(0);
+  });
+
+  it('no identity at all → ConfigError naming the file, never a secret', () => {
+    const error = thrown(() => requireIdentities(createKeyStore([]), '/etc/twamp/keys'));
+    expect(error.issues[0]?.path).toBe('/etc/twamp/keys');
+    expect(error.message).toContain('at least one key identity');
+    const viaOption = thrown(() => parseKeyFile('# empty\n', 'keys.txt', { require: true }));
+    expect(viaOption.issues[0]?.path).toBe('keys.txt');
+  });
+
+  it('an identity asked for and missing → ConfigError naming it; present ones pass and return the store', () => {
+    const store = createKeyStore([['alice', 'secret one']]);
+    expect(requireIdentities(store, 'keys.txt', ['alice'])).toBe(store);
+    const error = thrown(() => requireIdentities(store, 'keys.txt', ['alice', 'bob']));
+    expect(error.issues).toHaveLength(1);
+    expect(error.message).toContain('"bob"');
+    expect(error.message).not.toContain('secret one');
+    expect(() => parseKeyFile(`alice ${SECRET_HEX}\n`, 'keys.txt', { require: ['bob'] })).toThrow(ConfigError);
+    expect(parseKeyFile(`alice ${SECRET_HEX}\n`, 'keys.txt', { require: ['alice'] }).store.size).toBe(1);
+  });
+
+  it('loadKeyFile passes `require` on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'twamp-keys-'));
+    try {
+      const path = join(dir, 'empty');
+      await writeFile(path, '\n');
+      expect((await loadKeyFile(path)).size).toBe(0);
+      await expect(loadKeyFile(path, { require: true })).rejects.toThrow(ConfigError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -64,8 +64,9 @@ export class RawClient {
     });
   }
 
-  static async connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
-    const socket = connect({ port, host, noDelay: true });
+  /** `localAddress`: the source address (any 127.x works on loopback), to act as several clients. */
+  static async connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawClient> {
+    const socket = connect({ port, host, noDelay: true, ...(localAddress === undefined ? {} : { localAddress }) });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
