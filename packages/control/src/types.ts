@@ -126,17 +126,19 @@ export interface ServerLimits {
    */
   readonly sessionRequestsPerSecond?: number;
   /**
-   * Sessions at once (accepted or requested, not stopped) across all control connections of one
-   * client address, so one address cannot take the whole server. Beyond: Accept 5 (temporary: the
-   * client's own sessions end and free its share; see the README). Default 256 (a quarter of
-   * maxSessionsTotal's default 1024).
+   * Sessions at once (accepted or with the handler, not stopped) across all control connections of
+   * one client address, so one address cannot take the whole server. Beyond: Accept 4, like the
+   * other session caps ("maximum number of concurrent sessions reached": retrying the same request
+   * does not help until the client ends sessions of its own). Default 256 (a quarter of
+   * maxSessionsTotal's default 1024). Infinity: no per-client cap.
    */
   readonly maxSessionsPerClient?: number;
   /**
-   * Failed authentications (Set-Up-Response refused: unknown KeyID, wrong secret, mode not offered)
-   * per client address within one minute before that address is backed off: its new connections get a
-   * Greeting with Modes 0 for a backoff that doubles from 1 s up to 5 min with each further failure,
-   * and resets after a successful authentication or a quiet period. Default 10.
+   * Failed authentications (a Set-Up-Response whose KeyID is unknown or whose Token does not match)
+   * per client address within one minute before that address is backed off: its new connections get
+   * a Greeting with Modes 0 for 1 s, then 2, 4 … up to 5 min as failures go on; a successful
+   * authentication, or five quiet minutes after the backoff, start the address afresh. IPv6 clients
+   * count per /64. Default 10. Infinity: never back off (failures are still counted and logged).
    */
   readonly authFailuresPerMinute?: number;
 }

@@ -2,6 +2,7 @@
 import { AcceptCode } from '@twamp/errors';
 import {
   ControlFramer,
+  decodeAcceptSession,
   encodeRequestTwSession,
   encodeSetUpResponse,
   encodeStartSessions,
@@ -159,5 +160,79 @@ describe('ServerConnection (sans-IO)', () => {
     expect(connection.closeReason).toBe('setup-refused');
     expect(lines.join('\n')).not.toContain(secret);
     expect(lines.join('\n')).toContain('wrong secret');
+  });
+
+  it('unknown KeyID: the same derive action as a known one (a dummy secret), then the same refusal', () => {
+    const secret = Buffer.from('known secret');
+    const keys = { secret: (id: string) => (id === 'k' ? Uint8Array.from(secret) : undefined), size: 1 };
+    const outcomes: boolean[] = [];
+    const run = (id: string): { derive: ServerAction | undefined; sent: Buffer; connection: ServerConnection } => {
+      const connection = make({ modes: Mode.Encrypted, keys, onAuthentication: (ok) => outcomes.push(ok) });
+      connection.start();
+      const keyId = Buffer.alloc(80);
+      keyId.write(id);
+      const actions = connection.receive(encodeSetUpResponse({ mode: Mode.Encrypted, keyId, token: Buffer.alloc(64, 7), clientIv: Buffer.alloc(16) }));
+      return { derive: actions[0], sent: sent(withKeys(connection, actions)), connection };
+    };
+    const known = run('k');
+    const unknown = run('nobody');
+    for (const { derive } of [known, unknown]) {
+      expect(derive?.type).toBe('derive');
+      if (derive?.type !== 'derive') return;
+      expect(derive.count).toBe(1024);
+      expect(derive.secret.length).toBeGreaterThan(0);
+    }
+    if (unknown.derive?.type === 'derive') expect(Buffer.from(unknown.derive.secret).equals(secret)).toBe(false);
+    expect(unknown.sent.equals(known.sent)).toBe(true);
+    expect(unknown.connection.closeReason).toBe('setup-refused');
+    expect(outcomes).toEqual([false, false]);
+  });
+
+  it('a failed derivation is refused with Accept 2 (internal error) and closes', () => {
+    const connection = make({ modes: Mode.Encrypted, keys: { secret: () => Uint8Array.of(1), size: 1 } });
+    connection.start();
+    const actions = connection.receive(encodeSetUpResponse({ mode: Mode.Encrypted, keyId: Buffer.alloc(80), token: Buffer.alloc(64), clientIv: Buffer.alloc(16) }));
+    const derive = actions[0];
+    if (derive?.type !== 'derive') throw new Error('no derive action');
+    const reply = connection.keyDerived(derive.requestId, new Error('pool exhausted'));
+    expect(reply.map((action) => action.type)).toEqual(['send', 'close']);
+    expect(connection.closeReason).toBe('setup-refused');
+    expect(() => connection.keyDerived(derive.requestId, new Error('twice'))).toThrow();
+  });
+
+  it('idle timer only with no session held; releaseUnstarted releases accepted, never started ones', () => {
+    let now = Date.UTC(2026, 0, 1);
+    const connection = make({ now: () => now });
+    connection.start();
+    connection.receive(encodeSetUpResponse({ mode: Mode.Unauthenticated }));
+    expect(connection.timers.idle).toBe(true);
+    const open = connection.receive(encodeRequestTwSession(defaultRequest())).find((a) => a.type === 'open-session');
+    if (open?.type !== 'open-session') throw new Error('no open-session');
+    expect(connection.timers.idle).toBe(false);
+    connection.sessionOpened(open.requestId, { accept: AcceptCode.Ok, port: 5000 });
+    expect(connection.oldestUnstartedAt).toBe(now);
+    expect(connection.releaseUnstarted(now - 1).released).toBe(0);
+    now += 1000;
+    const { actions, released } = connection.releaseUnstarted(now - 500);
+    expect(released).toBe(1);
+    expect(actions).toEqual([{ type: 'release', sids: [open.request.sid] }]);
+    expect(connection.oldestUnstartedAt).toBeUndefined();
+    expect(connection.sessionsInUse).toBe(0);
+    expect(connection.timers.idle).toBe(true);
+    expect(connection.timeout('idle').at(-1)).toMatchObject({ type: 'close', reason: 'idle' });
+  });
+
+  it('addresses: another receiver → Accept 3 (never open-session); a zero receiver is the local address', () => {
+    const refusals: string[] = [];
+    const connection = make({ onSessionRefused: (why) => refusals.push(why) });
+    connection.start();
+    connection.receive(encodeSetUpResponse({ mode: Mode.Unauthenticated }));
+    const bad = connection.receive(encodeRequestTwSession({ ...defaultRequest(), receiverAddress: '198.51.100.7' }));
+    expect(bad.some((action) => action.type === 'open-session')).toBe(false);
+    expect(decodeAcceptSession(sent(bad)).accept).toBe(AcceptCode.NotSupported);
+    const mapped = connection.receive(encodeRequestTwSession({ ...defaultRequest(), ipvn: 6, senderAddress: '::ffff:192.0.2.10', receiverAddress: '::ffff:192.0.2.1' }));
+    const open = mapped.find((action) => action.type === 'open-session');
+    expect(open?.type === 'open-session' && [open.request.sender.address, open.request.receiver.address]).toEqual(['192.0.2.10', '192.0.2.1']);
+    expect(refusals).toEqual(['receiver-address']);
   });
 });
