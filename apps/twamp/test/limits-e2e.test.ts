@@ -1,6 +1,6 @@
 // The limit options with the real executable on loopback, one behaviour each: a responder's
 // --max-sessions-per-source (one socket cycling SSIDs evicts its own sessions, another address still
-// gets in), and a server's --handshake-timeout, --idle-without-sessions, --max-sessions-per-client
+// gets in), and a server's --handshake-timeout, --idle-without-sessions-timeout, --max-sessions-per-client
 // and --third-party-senders (off by default: a sender address other than the client's gets Accept 3).
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
@@ -105,14 +105,14 @@ async function until(check: () => boolean, ms: number): Promise<void> {
 }
 
 describe('twamp server limits', () => {
-  it('--handshake-timeout, --idle-without-sessions and --max-sessions-per-client, each as set', async () => {
-    const server = await startServer(['--handshake-timeout', '0.5', '--idle-without-sessions', '0.5', '--max-sessions-per-client', '1']);
+  it('--handshake-timeout, --idle-without-sessions-timeout and --max-sessions-per-client, each as set', async () => {
+    const server = await startServer(['--handshake-timeout', '0.5', '--idle-without-sessions-timeout', '0.5', '--max-sessions-per-client', '1']);
     try {
       // Silent after the greeting: closed after the handshake timeout (default 30 s).
       const silent = await controlConnection(server.port);
       expect(await silent.closedAfter).toBeLessThan(10_000);
 
-      // Open mode set up, then no request: closed after --idle-without-sessions (default 30 s).
+      // Open mode set up, then no request: closed after --idle-without-sessions-timeout (default 30 s).
       const idle = await controlConnection(server.port);
       await until(() => idle.received() >= 64, 10_000);
       const setUp = Buffer.alloc(164);

@@ -14,6 +14,7 @@ import {
   ResourceLimitError,
   TimeoutError,
 } from '@twamp/errors';
+import { createKeyStore, requireIdentities } from '@twamp/control';
 import { EXIT_CODES, exitCodeInfo, type FailureContext, failureExitCode, PeerExitCode, reportFailure } from '../src/errors/index.js';
 
 /** One typed error of @twamp/errors, in our words: when it happens and how `twamp` ends on it. */
@@ -78,6 +79,16 @@ export interface FailureExample {
   readonly context: FailureContext;
 }
 
+/** What `run` throws: the real error of a check, so the documented text cannot drift from it. */
+function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the check to throw');
+}
+
 // Documentation addresses (RFC 5737) so that no example points at a real host.
 const SERVER = '192.0.2.10:862';
 
@@ -123,6 +134,12 @@ export const FAILURE_EXAMPLES: readonly FailureExample[] = [
     command: 'twamp controller 192.0.2.10 --control-timeout 3000',
     error: new TimeoutError({ waitingFor: 'Server Greeting', afterMs: 3000, peer: SERVER }),
     context: { controlPort: 862 },
+  },
+  {
+    title: 'A key file without identities (secured mode)',
+    command: 'twamp server --mode encrypted --key-file /etc/twamp/keys',
+    error: thrownBy(() => requireIdentities(createKeyStore([]), '/etc/twamp/keys')),
+    context: { command: 'server' },
   },
   {
     title: 'A bad argument',

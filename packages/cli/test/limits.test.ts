@@ -96,7 +96,7 @@ describe('twamp server limits', () => {
       authFailuresPerMinute: 'unlimited',
       handshakeTimeout: '1',
       idleTimeout: '120',
-      idleWithoutSessions: '0.5',
+      idleWithoutSessionsTimeout: '0.5',
       unstartedSessionTimeout: '7',
       ratePerSource: '1000',
       ratePerSession: '0',
@@ -138,7 +138,7 @@ describe('twamp server limits', () => {
 
     const io = testIo();
     const control = scriptedControl();
-    const run = main(['server', '127.0.0.1:0', '--max-sessions-per-client', '2', '--idle-without-sessions', '5', '--third-party-senders'], io, { engine: scriptedEngine(), control });
+    const run = main(['server', '127.0.0.1:0', '--max-sessions-per-client', '2', '--idle-without-sessions-timeout', '5', '--third-party-senders'], io, { engine: scriptedEngine(), control });
     await settle();
     io.emit('SIGTERM');
     expect(await run).toBe(0);

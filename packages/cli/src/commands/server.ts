@@ -51,7 +51,7 @@ export const SERVER_LIMIT_OPTIONS = [
   { flag: '--auth-failures-per-minute <n>', key: 'authFailuresPerMinute', kind: 'count', unit: 'failures', defaultValue: L.authFailuresPerMinute, unlimited: true, help: 'failed authentications from one client address in a minute before its new connections get Modes 0 (a backoff from 1 s, doubling up to 5 min)' },
   { flag: '--handshake-timeout <s>', key: 'handshakeTimeout', kind: 'seconds', defaultValue: T.handshakeMs, help: 'from accepting a control connection to its Set-Up-Response' },
   { flag: '--idle-timeout <s>', key: 'idleTimeout', kind: 'seconds', defaultValue: T.servwaitMs, help: 'SERVWAIT: a control connection with sessions and no message for this long is closed; also the REFWAIT of its reflectors' },
-  { flag: '--idle-without-sessions <s>', key: 'idleWithoutSessions', kind: 'seconds', defaultValue: T.idleWithoutSessionsMs, help: 'a control connection holding no session and sending nothing is closed after this' },
+  { flag: '--idle-without-sessions-timeout <s>', key: 'idleWithoutSessionsTimeout', kind: 'seconds', defaultValue: T.idleWithoutSessionsMs, help: 'a control connection holding no session and sending nothing is closed after this' },
   { flag: '--unstarted-session-timeout <s>', key: 'unstartedSessionTimeout', kind: 'seconds', defaultValue: T.unstartedSessionMs, help: 'a session accepted but never started is released after this' },
   { flag: '--rate-per-source <n>', key: 'ratePerSource', kind: 'rate', defaultValue: Number.POSITIVE_INFINITY, unlimited: true, help: 'test packets answered per second per source address, over every session reflector' },
   { flag: '--rate-per-session <n>', key: 'ratePerSession', kind: 'rate', defaultValue: Number.POSITIVE_INFINITY, unlimited: true, help: 'test packets answered per second per session' },
@@ -137,7 +137,7 @@ export function serverControlLimits(plan: ServerPlan): { readonly limits: Server
     timeouts: {
       handshakeMs: l.handshakeTimeout,
       servwaitMs: l.idleTimeout,
-      idleWithoutSessionsMs: l.idleWithoutSessions,
+      idleWithoutSessionsMs: l.idleWithoutSessionsTimeout,
       unstartedSessionMs: l.unstartedSessionTimeout,
     },
   };

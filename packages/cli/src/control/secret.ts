@@ -11,10 +11,10 @@ export async function resolveSecret(plan: ClientSecurityPlan, control: ControlEn
   if (secret.kind === 'none' || keyId === undefined) return undefined;
   switch (secret.kind) {
     case 'key-file': {
-      // An empty file, or one without this identity: a ConfigError naming the file (exit 2).
-      const store = requireIdentities(await control.loadKeys(secret.path), secret.path, [keyId]);
+      // An empty file names the file; one without this identity names --user, the file and the identity (exit 2 both).
+      const store = requireIdentities(await control.loadKeys(secret.path), secret.path);
       const octets = store.secret(keyId);
-      if (octets === undefined) throw usageError('--user', `an identity listed in ${secret.path}`, keyId);
+      if (octets === undefined) throw usageError('--user', `an identity listed in ${secret.path} (it holds ${store.size})`, keyId);
       return octets;
     }
     case 'env': {
