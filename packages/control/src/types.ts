@@ -242,7 +242,7 @@ export type SessionRefusalReason =
 
 /** What a reload may change on a running server (see ControlServerApi.reconfigure). */
 export type ControlServerReconfiguration = {
-  readonly [K in 'limits' | 'timeouts' | 'allowedClients' | 'keys']?: ControlServerOptions[K] | undefined;
+  readonly [K in 'limits' | 'timeouts' | 'allowedClients' | 'keys' | 'thirdPartySenders']?: ControlServerOptions[K] | undefined;
 };
 
 /** Implemented by `ControlServer` (static `listen(options & { address?, port? }): Promise<ControlServer>`; port default 862). */
@@ -253,7 +253,7 @@ export interface ControlServerApi {
   /**
    * Apply new limits/keys/allowed clients to new connections and new requests (SIGHUP reload). A
    * member left out keeps its value; one given as undefined goes back to the default (every client
-   * allowed, no keys, default limits and timeouts).
+   * allowed, no keys, default limits and timeouts, no third-party senders).
    */
   reconfigure(options: ControlServerReconfiguration): void;
   /**

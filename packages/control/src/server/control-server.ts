@@ -166,6 +166,7 @@ export class ControlServer implements ControlServerApi {
   #timeouts: Required<ServerTimeouts>;
   #filter: ClientFilter;
   #keys: KeyStore | undefined;
+  #thirdPartySenders: boolean;
   /** The server-wide request rate (undefined: unlimited); kept across reloads that leave the rate alone. */
   #requestBucket: RequestRateBucket | undefined;
   readonly #connections = new Set<Tracked>();
@@ -212,6 +213,7 @@ export class ControlServer implements ControlServerApi {
     this.#timeouts = checkTimeouts(options.timeouts);
     this.#filter = clientFilter(options.allowedClients);
     this.#keys = options.keys;
+    this.#thirdPartySenders = options.thirdPartySenders ?? false;
     this.#requestBucket = this.#bucketFor(this.#limits.sessionRequestsPerSecond);
     this.#authBackoff = new AuthBackoff(this.#limits.authFailuresPerMinute);
     this.#limitedLog = new LogLimiter(options.logger);
@@ -285,6 +287,7 @@ export class ControlServer implements ControlServerApi {
     const timeouts = 'timeouts' in options ? checkTimeouts(options.timeouts) : this.#timeouts;
     const filter = 'allowedClients' in options ? clientFilter(options.allowedClients) : this.#filter;
     const keys = 'keys' in options ? options.keys : this.#keys;
+    const thirdPartySenders = 'thirdPartySenders' in options ? (options.thirdPartySenders ?? false) : this.#thirdPartySenders;
     checkModes(this.#options.modes, keys);
     this.#limits = limits;
     this.#authBackoff.limit = limits.authFailuresPerMinute;
@@ -292,7 +295,8 @@ export class ControlServer implements ControlServerApi {
     this.#timeouts = timeouts;
     this.#filter = filter;
     this.#keys = keys;
-    this.#logger?.info('server-reconfigured', { keyCount: keys?.size ?? 0, limits });
+    this.#thirdPartySenders = thirdPartySenders;
+    this.#logger?.info('server-reconfigured', { keyCount: keys?.size ?? 0, limits, timeouts, thirdPartySenders });
   }
 
   async close(graceMs = 0): Promise<void> {
@@ -401,7 +405,7 @@ export class ControlServer implements ControlServerApi {
       maxSessions: () => this.#limits.maxSessionsPerConnection,
       maxSessionsPerMessage: Math.max(this.#limits.maxSessionsPerConnection, 1),
       logger: this.#logger,
-      thirdPartySenders: this.#options.thirdPartySenders ?? false,
+      thirdPartySenders: this.#thirdPartySenders,
       onAccept: (accept, message) => {
         if (message === 'server-start' || message === 'accept-session') {
           this.#acceptsSent[accept] = (this.#acceptsSent[accept] ?? 0) + 1;

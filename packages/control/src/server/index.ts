@@ -19,3 +19,4 @@ export {
   DEFAULT_TIMEOUTS,
   MAX_TIMEOUT_MS,
 } from './control-server.js';
+export { DEFAULT_DERIVATION_CONCURRENCY } from './key-derivation.js';

@@ -163,8 +163,15 @@ describe('addresses (issue 13 item 5)', () => {
     expect((await raw.request({ senderAddress: '192.0.2.5' })).accept).toBe(AcceptCode.NotSupported);
     expect(closed.handler.requests).toHaveLength(0);
     expect(closed.server.stats.sessionsRefusedByReason['sender-address']).toBe(1);
+    // A reload may opt in: new connections then accept third-party senders.
+    closed.server.reconfigure({ thirdPartySenders: true });
+    const reloaded = await client(closed.server.port);
+    await reloaded.handshake(Mode.Unauthenticated);
+    expect((await reloaded.request({ senderAddress: '192.0.2.5' })).accept).toBe(0);
+    closed.server.reconfigure({ thirdPartySenders: undefined });
 
     const open = await server({ modes: Mode.Unauthenticated, thirdPartySenders: true });
+    expect(closed.handler.requests).toHaveLength(1);
     const third = await client(open.server.port);
     await third.handshake(Mode.Unauthenticated);
     expect((await third.request({ senderAddress: '192.0.2.5' })).accept).toBe(0);
