@@ -32,6 +32,11 @@ export interface ControlListenerConfig {
   readonly reflectorPorts: { readonly first: number; readonly last: number } | 'ephemeral';
   /** Offer RFC 5938 / 6038 / 7750 extensions. Default true. */
   readonly extensions: boolean;
+  /**
+   * Accept a Request-TW-Session whose Sender Address is another host than the control client
+   * (third-party sessions). Default false: Accept 3, so a client cannot aim a reflector at someone else.
+   */
+  readonly thirdPartySenders: boolean;
 }
 
 export interface ReflectorListenerConfig {
@@ -77,8 +82,14 @@ export interface LimitsConfig {
   readonly sessionsTotal: number;
   /** Request-TW-Session per second across the server (beyond: Accept 5, temporary). Undefined: unlimited. */
   readonly sessionRequestsPerSecond: number | undefined;
+  /** TWAMP sessions at once from one client address, across its connections (beyond: Accept 5). Undefined: unlimited. */
+  readonly sessionsPerClient: number | undefined;
+  /** Failed authentications per client address per minute before it is backed off (Modes 0). Undefined: unlimited. */
+  readonly authFailuresPerMinute: number | undefined;
   /** Light/STAMP sessions at once per reflector listener. Default 10 000. */
   readonly reflectorSessions: number;
+  /** Light/STAMP sessions one source address may hold per reflector (beyond: its longest idle one is evicted). */
+  readonly reflectorSessionsPerSource: number;
   /** Packets per second answered per session / per source address. Undefined: unlimited. */
   readonly packetsPerSecondPerSession: number | undefined;
   readonly packetsPerSecondPerSource: number | undefined;
@@ -86,6 +97,10 @@ export interface LimitsConfig {
   readonly idleTimeoutMs: number;
   /** Control handshake (accept → Set-Up-Response), ms. Default 30 000. */
   readonly handshakeTimeoutMs: number;
+  /** A control connection holding no session and silent this long is closed, ms (SERVWAIT still covers those with sessions). */
+  readonly idleWithoutSessionsTimeoutMs: number;
+  /** A TWAMP session accepted but not started within this is released, ms. */
+  readonly unstartedSessionTimeoutMs: number;
 }
 
 export type TargetProtocol = TestProtocol;

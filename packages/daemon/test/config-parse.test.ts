@@ -1,5 +1,7 @@
 // Valid configs: what an empty file, a minimal one and the documented example become, and how each
 // kind of value is read (durations, DSCP names, mode words, port ranges, rates, defaults for targets).
+import { DEFAULT_SERVER_LIMITS, DEFAULT_SERVER_TIMEOUTS } from '@twamp/control';
+import { DEFAULT_MAX_SESSIONS_PER_SOURCE } from '@twamp/test-session';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '../src/index.js';
 import { exampleText, uncommentedExample } from './fixtures/config/example-uncommented.js';
@@ -10,7 +12,7 @@ describe('parseConfig: defaults', () => {
   it('reads an empty file as the control listener on [::]:862, open mode, metrics on loopback', () => {
     for (const text of ['', '\n', '# only a comment\n', '---\n', 'limits:\n']) {
       const config = parseConfig(text);
-      expect(config.listeners.control).toEqual({ name: 'control', address: '::', port: 862, reflectorPorts: { first: 10_000, last: 20_000 }, extensions: true });
+      expect(config.listeners.control).toEqual({ name: 'control', address: '::', port: 862, reflectorPorts: { first: 10_000, last: 20_000 }, extensions: true, thirdPartySenders: false });
       expect(config.listeners.reflectors).toEqual([]);
       expect(config.security).toEqual({ modes: ['open'], keyFile: undefined, pbkdf2Count: 2048 });
       expect(config.access).toEqual({});
@@ -25,12 +27,38 @@ describe('parseConfig: defaults', () => {
         packetsPerSecondPerSource: undefined,
         idleTimeoutMs: 900_000,
         handshakeTimeoutMs: 30_000,
+        // The libraries' own defaults, so twampd and `twamp server` cannot disagree.
+        sessionsPerClient: DEFAULT_SERVER_LIMITS.maxSessionsPerClient,
+        authFailuresPerMinute: DEFAULT_SERVER_LIMITS.authFailuresPerMinute,
+        reflectorSessionsPerSource: DEFAULT_MAX_SESSIONS_PER_SOURCE,
+        idleWithoutSessionsTimeoutMs: DEFAULT_SERVER_TIMEOUTS.idleWithoutSessionsMs,
+        unstartedSessionTimeoutMs: DEFAULT_SERVER_TIMEOUTS.unstartedSessionMs,
       });
       expect(config.agent).toEqual({ targets: [], output: undefined, retryInitialMs: 1000, retryMaxMs: 300_000, startSpreadMs: undefined });
       expect(config.logging).toEqual({ level: 'info', destination: 'stderr' });
       expect(config.metrics).toEqual({ enabled: true, address: '127.0.0.1', port: 9862, agentHistograms: true });
       expect(config.shutdownGraceMs).toBe(10_000);
     }
+  });
+
+  it('reads the issue-13 limits, `unlimited` included, and thirdPartySenders', () => {
+    const config = parseConfig(`listeners:
+  control: {thirdPartySenders: true}
+limits:
+  sessionsPerClient: unlimited
+  authFailuresPerMinute: 3
+  reflectorSessionsPerSource: 8
+  idleWithoutSessionsTimeout: 5s
+  unstartedSessionTimeout: 2m
+`);
+    expect(config.listeners.control?.thirdPartySenders).toBe(true);
+    expect(config.limits).toMatchObject({
+      sessionsPerClient: undefined,
+      authFailuresPerMinute: 3,
+      reflectorSessionsPerSource: 8,
+      idleWithoutSessionsTimeoutMs: 5000,
+      unstartedSessionTimeoutMs: 120_000,
+    });
   });
 
   it('offers all four modes when a key file is given and no modes are', () => {

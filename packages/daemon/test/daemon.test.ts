@@ -52,7 +52,7 @@ function recordingLogger(): DaemonLogger & { readonly lines: Recorded[]; readonl
 function baseConfig(): DaemonConfig {
   return {
     listeners: {
-      control: { name: 'control', address: '127.0.0.1', port: 0, reflectorPorts: 'ephemeral', extensions: true },
+      control: { name: 'control', address: '127.0.0.1', port: 0, reflectorPorts: 'ephemeral', extensions: true, thirdPartySenders: false },
       reflectors: [
         { name: 'light', protocol: 'twamp-light', address: '127.0.0.1', port: 0, stateful: true, stampSecurity: 'open', keyId: undefined },
       ],
@@ -70,6 +70,11 @@ function baseConfig(): DaemonConfig {
       packetsPerSecondPerSource: undefined,
       idleTimeoutMs: 60_000,
       handshakeTimeoutMs: 10_000,
+      sessionsPerClient: 8,
+      authFailuresPerMinute: 10,
+      reflectorSessionsPerSource: 100,
+      idleWithoutSessionsTimeoutMs: 30_000,
+      unstartedSessionTimeoutMs: 60_000,
     },
     agent: { targets: [], output: undefined, retryInitialMs: 1000, retryMaxMs: 10_000, startSpreadMs: undefined },
     logging: { level: 'info', destination: 'stderr' },

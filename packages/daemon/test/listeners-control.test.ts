@@ -150,12 +150,18 @@ describe('control listener limits and their Accept codes', () => {
     expect(set.snapshot().control?.server.connectionsRefused).toBe(1);
   });
 
-  it('controlConnectionsPerClient reached → Modes 0 for the next connection', async () => {
-    const { port } = await start({ limits: { controlConnectionsPerClient: 1 } });
-    const first = await connect(port);
+  it('controlConnectionsPerClient reached: a connection without sessions makes room; one holding a session does not (Modes 0)', async () => {
+    const { set, port } = await start({ limits: { controlConnectionsPerClient: 1 } });
+    const idle = await connect(port);
+    const holder = await connect(port);
+    // The idle one (no session) was closed to let the new one in.
+    await until(() => set.snapshot().control?.server.connectionsEvicted === 1);
+    await requestSession(holder);
     const error = await refusal(connect(port));
     expect(error.stage).toMatch(/Modes 0/);
-    first.close();
+    expect(set.snapshot().control?.server.connectionsRefusedByReason['max-connections-per-client']).toBe(1);
+    idle.close();
+    holder.close();
   });
 });
 

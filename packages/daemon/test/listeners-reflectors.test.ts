@@ -113,10 +113,12 @@ describe('reflector listener access and limits', () => {
     const first = await probe(endpoint, { protocol: 'twamp-light', count: 3, burst: 3 });
     // The bucket holds one packet and refills one a second: of three sent in one burst, one is answered.
     expect(first.summary.loss.received).toBe(1);
-    const second = await probe(endpoint, { protocol: 'twamp-light', count: 2 });
-    expect(second.summary.loss.received).toBe(0);
+    // The table is full: the new sender's session takes the place of the first one (evicted), it is not shut out.
+    const second = await probe(endpoint, { protocol: 'twamp-light', count: 2, schedule: { kind: 'periodic', intervalMs: 1100 } });
+    expect(second.summary.loss.received).toBe(2);
     const stats = set.snapshot().reflectors[0]?.stats;
     expect(stats?.dropped['session-rate']).toBe(2);
-    expect(stats?.dropped['session-limit']).toBe(2);
+    expect(stats?.sessionsActive).toBe(1);
+    expect(stats?.sessionsEvicted).toBe(1);
   });
 });

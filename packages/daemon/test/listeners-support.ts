@@ -5,6 +5,7 @@ import { createSocket } from 'node:dgram';
 import { ControlClient, createKeyStore, type KeyStore, type NegotiatedSession } from '@twamp/control';
 import { type SenderOptions, type SenderReport, SessionSender } from '@twamp/test-session';
 import { Mode } from '@twamp/wire';
+import { DEFAULT_DAEMON_LIMITS } from '../src/config/index.js';
 import type {
   ControlListenerConfig,
   DaemonConfig,
@@ -39,10 +40,15 @@ export const LIMITS: LimitsConfig = {
   packetsPerSecondPerSource: undefined,
   idleTimeoutMs: 900_000,
   handshakeTimeoutMs: 30_000,
+  sessionsPerClient: DEFAULT_DAEMON_LIMITS.sessionsPerClient,
+  authFailuresPerMinute: DEFAULT_DAEMON_LIMITS.authFailuresPerMinute,
+  reflectorSessionsPerSource: DEFAULT_DAEMON_LIMITS.reflectorSessionsPerSource,
+  idleWithoutSessionsTimeoutMs: DEFAULT_DAEMON_LIMITS.idleWithoutSessionsTimeoutMs,
+  unstartedSessionTimeoutMs: DEFAULT_DAEMON_LIMITS.unstartedSessionTimeoutMs,
 };
 
 export function controlListener(overrides: Partial<ControlListenerConfig> = {}): ControlListenerConfig {
-  return { name: 'control', address: '127.0.0.1', port: 0, reflectorPorts: 'ephemeral', extensions: true, ...overrides };
+  return { name: 'control', address: '127.0.0.1', port: 0, reflectorPorts: 'ephemeral', extensions: true, thirdPartySenders: false, ...overrides };
 }
 
 export function reflectorListener(name: string, overrides: Partial<ReflectorListenerConfig> = {}): ReflectorListenerConfig {

@@ -11,7 +11,7 @@ import type { AgentTargetInfo, AgentWindow, DaemonLog, ListenersSnapshot } from 
 
 function reflectorStats(packetsIn: number, dropped: Partial<Record<ReflectorDropReason, number>> = {}, sessionsActive = 1): ReflectorStats {
   const all = Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, dropped[reason] ?? 0])) as Record<ReflectorDropReason, number>;
-  return { packetsIn, packetsOut: packetsIn - Object.values(all).reduce((a, b) => a + b, 0), dropped: all, sessionsActive, sessionsCreated: sessionsActive, sessionsExpired: 0 };
+  return { packetsIn, packetsOut: packetsIn - Object.values(all).reduce((a, b) => a + b, 0), dropped: all, sessionsActive, sessionsCreated: sessionsActive, sessionsExpired: 0, sessionsEvicted: 0 };
 }
 
 function snapshot(packetsIn: number, connectionsTotal = 3): ListenersSnapshot {
@@ -26,7 +26,22 @@ function snapshot(packetsIn: number, connectionsTotal = 3): ListenersSnapshot {
         connectionsRefused: 1,
         sessionsActive: 2,
         acceptsSent: { [AcceptCode.Ok]: 4, [AcceptCode.TemporaryResourceLimitation]: 2 },
-        timeouts: { handshake: 1, servwait: 0, message: 0 },
+        timeouts: { handshake: 1, servwait: 0, message: 0, idle: 0 },
+        authFailures: 0,
+        authBackoffRefusals: 0,
+        connectionsEvicted: 0,
+        sessionsReleasedUnstarted: 0,
+        connectionsRefusedByReason: { 'not-allowed': 1, 'max-connections': 0, 'max-connections-per-client': 0, 'auth-backoff': 0, closing: 0 },
+        sessionsRefusedByReason: {
+          invalid: 0,
+          'receiver-address': 0,
+          'sender-address': 0,
+          'max-sessions-per-connection': 0,
+          'max-sessions-total': 0,
+          'max-sessions-per-client': 0,
+          rate: 2,
+          handler: 0,
+        },
       },
       pool: { reflectorsOpen: 2, sessionsOpened: 4, sessionsRunning: 2, refused: { 2: 0, 4: 0, 5: 2 }, packetsReflected: 10, reflectors: reflectorStats(10) },
       reflectors: reflectorStats(10),
@@ -111,7 +126,15 @@ describe('listener metrics, read at scrape time', () => {
     expect(s.get('twampd_reflector_sessions_created_total{listener="control"}')).toBe(1);
     expect(s.get('twampd_control_connections_active')).toBe(1);
     expect(s.get('twampd_control_connections_total')).toBe(3);
-    expect(s.get('twampd_control_connections_refused_total')).toBe(1);
+    expect(s.get('twampd_control_connections_refused_total{reason="not-allowed"}')).toBe(1);
+    expect(s.get('twampd_control_connections_refused_total{reason="auth-backoff"}')).toBe(0);
+    expect(s.get('twampd_control_sessions_refused_total{reason="rate"}')).toBe(2);
+    expect(s.get('twampd_control_sessions_refused_total{reason="max-sessions-per-client"}')).toBe(0);
+    expect(s.get('twampd_control_timeouts_total{kind="idle"}')).toBe(0);
+    for (const name of ['connections_evicted', 'auth_failures', 'sessions_released_unstarted']) expect(s.get(`twampd_control_${name}_total`)).toBe(0);
+    expect(s.get('twampd_reflector_sessions_evicted_total{listener="light"}')).toBe(0);
+    // Every drop reason the reflector has, the loop defences' included, is a series from the start.
+    for (const reason of REFLECTOR_DROP_REASONS) expect(s.get(`twampd_reflector_packets_dropped_total{listener="light",reason="${reason}"}`)).toBeDefined();
     expect(s.get('twampd_control_accept_sent_total{code="0",name="ok"}')).toBe(4);
     expect(s.get('twampd_control_accept_sent_total{code="4",name="permanent-resource-limitation"}')).toBe(0);
     expect(s.get('twampd_control_accept_sent_total{code="5",name="temporary-resource-limitation"}')).toBe(2);

@@ -1,8 +1,8 @@
 // twampd's defaults. Where a lower layer owns a default (the control server's limits and timeouts, the
 // reflector's session cap and REFWAIT, the PBKDF2 count, the TWAMP ports), it is read from there so
 // the daemon and the libraries cannot disagree.
-import { DEFAULT_LIMITS, DEFAULT_PBKDF2_COUNT, DEFAULT_TIMEOUTS } from '@twamp/control';
-import { DEFAULT_MAX_SESSIONS, DEFAULT_REFWAIT_MS } from '@twamp/test-session';
+import { DEFAULT_PBKDF2_COUNT, DEFAULT_SERVER_LIMITS, DEFAULT_SERVER_TIMEOUTS } from '@twamp/control';
+import { DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_SOURCE, DEFAULT_REFWAIT_MS } from '@twamp/test-session';
 import { Port } from '@twamp/wire';
 
 /** Where twampd looks for its configuration when no file is named. */
@@ -17,14 +17,24 @@ export const DEFAULT_REFLECTOR_ADDRESS = '::';
 export const DEFAULT_REFLECTOR_PORT: number = Port.TwampTest;
 export const DEFAULT_PBKDF2 = DEFAULT_PBKDF2_COUNT;
 
+/** An unlimited library default (Infinity) is the config's `unlimited` (undefined). */
+function limitOrUnlimited(value: number): number | undefined {
+  return Number.isFinite(value) ? value : undefined;
+}
+
 export const DEFAULT_DAEMON_LIMITS = Object.freeze({
-  controlConnections: DEFAULT_LIMITS.maxConnections,
-  controlConnectionsPerClient: DEFAULT_LIMITS.maxConnectionsPerClient,
-  sessionsPerConnection: DEFAULT_LIMITS.maxSessionsPerConnection,
-  sessionsTotal: DEFAULT_LIMITS.maxSessionsTotal,
+  controlConnections: DEFAULT_SERVER_LIMITS.maxConnections,
+  controlConnectionsPerClient: DEFAULT_SERVER_LIMITS.maxConnectionsPerClient,
+  sessionsPerConnection: DEFAULT_SERVER_LIMITS.maxSessionsPerConnection,
+  sessionsTotal: DEFAULT_SERVER_LIMITS.maxSessionsTotal,
+  sessionsPerClient: limitOrUnlimited(DEFAULT_SERVER_LIMITS.maxSessionsPerClient),
+  authFailuresPerMinute: limitOrUnlimited(DEFAULT_SERVER_LIMITS.authFailuresPerMinute),
   reflectorSessions: DEFAULT_MAX_SESSIONS,
+  reflectorSessionsPerSource: DEFAULT_MAX_SESSIONS_PER_SOURCE,
   idleTimeoutMs: DEFAULT_REFWAIT_MS,
-  handshakeTimeoutMs: DEFAULT_TIMEOUTS.handshakeMs,
+  handshakeTimeoutMs: DEFAULT_SERVER_TIMEOUTS.handshakeMs,
+  idleWithoutSessionsTimeoutMs: DEFAULT_SERVER_TIMEOUTS.idleWithoutSessionsMs,
+  unstartedSessionTimeoutMs: DEFAULT_SERVER_TIMEOUTS.unstartedSessionMs,
 });
 
 export const DEFAULT_TARGET_PORT: number = Port.TwampControl;

@@ -51,6 +51,9 @@ const COUNT = 'a positive integer';
 /** Timers: more than 0 and at most what setTimeout can wait. */
 const TIMER_RANGE = `more than 0, at most ${MAX_TIMEOUT_MS} ms (24.8 days)`;
 const RATE = 'a positive number, or unlimited';
+const COUNT_OR_UNLIMITED = 'a positive integer, or unlimited';
+/** A limit's default as YAML: undefined is `unlimited`. */
+const limitText = (value: number | undefined): string => (value === undefined ? 'unlimited' : String(value));
 const IP = 'an IP address (IPv4 or IPv6 literal)';
 const BOOLEAN = 'true or false';
 const MODE_WORDS = SECURITY_MODE_WORDS.join(', ');
@@ -69,6 +72,7 @@ export const CONFIG_REFERENCE: readonly ConfigKeyDoc[] = Object.freeze([
   { key: 'listeners.control.port', type: PORT_OR_ANY, default: lit(String(DEFAULT_CONTROL_PORT)), meaning: 'TCP port of TWAMP-Control (IANA twamp-control). Below 1024 twampd needs CAP_NET_BIND_SERVICE.' },
   { key: 'listeners.control.reflectorPorts', type: 'a port range "A-B" with 1 ≤ A ≤ B ≤ 65535, or ephemeral', default: lit(`"${DEFAULT_REFLECTOR_PORTS.first}-${DEFAULT_REFLECTOR_PORTS.last}"`), meaning: 'UDP ports the per-session reflectors bind (open them in the firewall); `ephemeral` lets the system pick.' },
   { key: 'listeners.control.extensions', type: BOOLEAN, default: lit('true'), meaning: 'Offer the RFC 5938 individual session control, RFC 6038 reflect octets / symmetrical size and RFC 7750 DSCP-ECN monitoring extensions.' },
+  { key: 'listeners.control.thirdPartySenders', type: BOOLEAN, default: lit('false'), meaning: 'Accept sessions whose Sender Address is another host than the control client (RFC 5357 third-party sessions). Off: such a request gets Accept 3, so no client can aim a reflector at someone else. Multicast and broadcast senders are refused either way. A change reopens the control listener.' },
   { key: 'listeners.reflectors', type: 'a list of reflector maps', default: none, meaning: 'TWAMP Light and STAMP reflectors: sessions start with the first test packet, no control connection.' },
   { key: 'listeners.reflectors[]', type: 'a map with name, protocol, address, port, stateful, security, keyId', default: '', meaning: 'One reflector.' },
   { key: 'listeners.reflectors[].name', type: NAME_WORDS, default: 'required', meaning: 'Unique name (not `control`): the `listener` label in metrics, the key in `access`.' },
@@ -94,11 +98,16 @@ export const CONFIG_REFERENCE: readonly ConfigKeyDoc[] = Object.freeze([
   { key: 'limits.sessionsPerConnection', type: COUNT, default: lit(String(DEFAULT_DAEMON_LIMITS.sessionsPerConnection)), meaning: 'TWAMP sessions one control connection may hold (beyond: Accept 4).' },
   { key: 'limits.sessionsTotal', type: `an integer from 1 to ${MAX_REFLECTORS}`, default: lit(String(DEFAULT_DAEMON_LIMITS.sessionsTotal)), meaning: 'TWAMP sessions at once across all connections (beyond: Accept 4, permanent).' },
   { key: 'limits.sessionRequestsPerSecond', type: RATE, default: lit('unlimited'), meaning: 'Request-TW-Session messages per second across the server (beyond: Accept 5, temporary).' },
-  { key: 'limits.reflectorSessions', type: COUNT, default: lit(String(DEFAULT_DAEMON_LIMITS.reflectorSessions)), meaning: 'TWAMP Light / STAMP sessions at once per reflector; packets of further sessions are dropped and counted.' },
+  { key: 'limits.sessionsPerClient', type: COUNT_OR_UNLIMITED, default: lit(limitText(DEFAULT_DAEMON_LIMITS.sessionsPerClient)), meaning: 'TWAMP sessions at once from one client address, over all its connections (beyond: Accept 5, temporary: its own sessions ending free its share), so one address cannot take every session.' },
+  { key: 'limits.authFailuresPerMinute', type: COUNT_OR_UNLIMITED, default: lit(limitText(DEFAULT_DAEMON_LIMITS.authFailuresPerMinute)), meaning: 'Failed authentications (authenticated, encrypted, mixed) from one client address per minute before it is backed off: its new connections get a Server Greeting with Modes 0 for 1 s, doubling with each further failure up to 5 min, until it authenticates or stays quiet.' },
+  { key: 'limits.reflectorSessions', type: COUNT, default: lit(String(DEFAULT_DAEMON_LIMITS.reflectorSessions)), meaning: 'TWAMP Light / STAMP sessions at once per reflector. When full, a new session takes the place of one (of the source holding the most, a one-packet session, the longest idle first), counted in `twampd_reflector_sessions_evicted_total`.' },
+  { key: 'limits.reflectorSessionsPerSource', type: COUNT, default: lit(String(DEFAULT_DAEMON_LIMITS.reflectorSessionsPerSource)), meaning: 'TWAMP Light / STAMP sessions one source address may hold per reflector; a source at its share that starts another evicts its own longest idle one, so 10 000 SSIDs from one socket cannot fill the table.' },
   { key: 'limits.packetsPerSecondPerSession', type: RATE, default: lit('unlimited'), meaning: 'Test packets answered per second per session (token bucket, one second of burst).' },
   { key: 'limits.packetsPerSecondPerSource', type: RATE, default: lit('unlimited'), meaning: 'Test packets answered per second per source address.' },
-  { key: 'limits.idleTimeout', type: duration(TIMER_RANGE), default: lit(formatDuration(DEFAULT_DAEMON_LIMITS.idleTimeoutMs)), meaning: 'REFWAIT for Light/STAMP sessions and SERVWAIT for idle control connections (RFC 5357 recommends 900 s).' },
+  { key: 'limits.idleTimeout', type: duration(TIMER_RANGE), default: lit(formatDuration(DEFAULT_DAEMON_LIMITS.idleTimeoutMs)), meaning: 'REFWAIT for Light/STAMP sessions and SERVWAIT for idle control connections that hold sessions (RFC 5357 recommends 900 s).' },
   { key: 'limits.handshakeTimeout', type: duration(TIMER_RANGE), default: lit(formatDuration(DEFAULT_DAEMON_LIMITS.handshakeTimeoutMs)), meaning: 'From accepting a control connection to its Set-Up-Response.' },
+  { key: 'limits.idleWithoutSessionsTimeout', type: duration(TIMER_RANGE), default: lit(formatDuration(DEFAULT_DAEMON_LIMITS.idleWithoutSessionsTimeoutMs)), meaning: 'A control connection that holds no session and sends nothing for this long is closed (SERVWAIT, `idleTimeout`, still covers connections with sessions). When the connection limits are reached, such connections are closed first to make room.' },
+  { key: 'limits.unstartedSessionTimeout', type: duration(TIMER_RANGE), default: lit(formatDuration(DEFAULT_DAEMON_LIMITS.unstartedSessionTimeoutMs)), meaning: 'A TWAMP session accepted but not started (no Start-Sessions naming it) is released after this, with its UDP port.' },
   // --- agent ------------------------------------------------------------------------------------
   { key: 'agent', type: 'a map with output, retry, startSpread, defaults, targets', default: 'no targets', meaning: 'Continuous measurement of many peers from this node.' },
   { key: 'agent.output', type: 'a file path, or - for standard output', default: none, meaning: 'JSON Lines results, one record per target and window (appended; reopened on SIGHUP for logrotate).' },

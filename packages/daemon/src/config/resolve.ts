@@ -127,6 +127,7 @@ function resolveListeners(raw: RawSections['listeners'], issues: PendingIssue[])
           port: control?.port ?? DEFAULT_CONTROL_PORT,
           reflectorPorts: control?.reflectorPorts ?? DEFAULT_REFLECTOR_PORTS,
           extensions: control?.extensions ?? true,
+          thirdPartySenders: control?.thirdPartySenders ?? false,
         };
   const seen = new Map<string, number>();
   const reflectors = (raw?.reflectors ?? []).map((reflector, index): ReflectorListenerConfig => {
@@ -262,11 +263,17 @@ function resolveLimits(raw: RawSections['limits']): LimitsConfig {
     sessionsPerConnection: raw?.sessionsPerConnection ?? DEFAULT_DAEMON_LIMITS.sessionsPerConnection,
     sessionsTotal: raw?.sessionsTotal ?? DEFAULT_DAEMON_LIMITS.sessionsTotal,
     sessionRequestsPerSecond: raw?.sessionRequestsPerSecond,
+    // `unlimited` parses to undefined: only a key left out takes the default.
+    sessionsPerClient: raw !== undefined && 'sessionsPerClient' in raw ? raw.sessionsPerClient : DEFAULT_DAEMON_LIMITS.sessionsPerClient,
+    authFailuresPerMinute: raw !== undefined && 'authFailuresPerMinute' in raw ? raw.authFailuresPerMinute : DEFAULT_DAEMON_LIMITS.authFailuresPerMinute,
     reflectorSessions: raw?.reflectorSessions ?? DEFAULT_DAEMON_LIMITS.reflectorSessions,
+    reflectorSessionsPerSource: raw?.reflectorSessionsPerSource ?? DEFAULT_DAEMON_LIMITS.reflectorSessionsPerSource,
     packetsPerSecondPerSession: raw?.packetsPerSecondPerSession,
     packetsPerSecondPerSource: raw?.packetsPerSecondPerSource,
     idleTimeoutMs: raw?.idleTimeout ?? DEFAULT_DAEMON_LIMITS.idleTimeoutMs,
     handshakeTimeoutMs: raw?.handshakeTimeout ?? DEFAULT_DAEMON_LIMITS.handshakeTimeoutMs,
+    idleWithoutSessionsTimeoutMs: raw?.idleWithoutSessionsTimeout ?? DEFAULT_DAEMON_LIMITS.idleWithoutSessionsTimeoutMs,
+    unstartedSessionTimeoutMs: raw?.unstartedSessionTimeout ?? DEFAULT_DAEMON_LIMITS.unstartedSessionTimeoutMs,
   };
 }
 

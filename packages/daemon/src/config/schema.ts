@@ -9,6 +9,7 @@ import {
   boolean,
   cidr,
   count,
+  countOrUnlimited,
   dscp,
   duration,
   host,
@@ -37,6 +38,7 @@ export const controlListenerSchema = z.strictObject({
   port: port(true).optional(),
   reflectorPorts: reflectorPorts.optional(),
   extensions: boolean.optional(),
+  thirdPartySenders: boolean.optional(),
 });
 
 export const reflectorListenerSchema = z.strictObject({
@@ -68,11 +70,16 @@ export const limitsSchema = z.strictObject({
   sessionsPerConnection: count.optional(),
   sessionsTotal: z.int().min(1).max(MAX_REFLECTORS).optional(),
   sessionRequestsPerSecond: rate.optional(),
+  sessionsPerClient: countOrUnlimited.optional(),
+  authFailuresPerMinute: countOrUnlimited.optional(),
   reflectorSessions: count.optional(),
+  reflectorSessionsPerSource: count.optional(),
   packetsPerSecondPerSession: rate.optional(),
   packetsPerSecondPerSource: rate.optional(),
   idleTimeout: timerDuration.optional(),
   handshakeTimeout: timerDuration.optional(),
+  idleWithoutSessionsTimeout: timerDuration.optional(),
+  unstartedSessionTimeout: timerDuration.optional(),
 });
 
 /** Every key a target may set; `agent.defaults` takes them all but name and address. */

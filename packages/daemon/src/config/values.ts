@@ -49,6 +49,12 @@ export function port(allowAny: boolean): z.ZodType<number> {
 
 export const count = z.int().min(1);
 
+/** A positive integer, or `unlimited` (undefined). */
+export const countOrUnlimited = leaf((value) => {
+  if (value === 'unlimited') return undefined;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? value : new Invalid();
+});
+
 /** A rate in events per second; `unlimited` is undefined. */
 export const rate = leaf((value) => {
   if (value === 'unlimited') return undefined;

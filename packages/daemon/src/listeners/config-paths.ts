@@ -9,8 +9,12 @@ const CONTROL_PATHS: Readonly<Record<string, string>> = {
   'limits.maxSessionsPerConnection': 'limits.sessionsPerConnection',
   'limits.maxSessionsTotal': 'limits.sessionsTotal',
   'limits.sessionRequestsPerSecond': 'limits.sessionRequestsPerSecond',
+  'limits.maxSessionsPerClient': 'limits.sessionsPerClient',
+  'limits.authFailuresPerMinute': 'limits.authFailuresPerMinute',
   'timeouts.handshakeMs': 'limits.handshakeTimeout',
   'timeouts.servwaitMs': 'limits.idleTimeout',
+  'timeouts.idleWithoutSessionsMs': 'limits.idleWithoutSessionsTimeout',
+  'timeouts.unstartedSessionMs': 'limits.unstartedSessionTimeout',
   modes: 'security.modes',
   keys: 'security.keyFile',
   pbkdf2Count: 'security.pbkdf2Count',
@@ -25,6 +29,7 @@ const CONTROL_PATHS: Readonly<Record<string, string>> = {
 
 const REFLECTOR_PATHS: Readonly<Record<string, string>> = {
   maxSessions: 'limits.reflectorSessions',
+  maxSessionsPerSource: 'limits.reflectorSessionsPerSource',
   idleTimeoutMs: 'limits.idleTimeout',
   perSessionRate: 'limits.packetsPerSecondPerSession',
   perSourceRate: 'limits.packetsPerSecondPerSource',

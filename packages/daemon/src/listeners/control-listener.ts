@@ -8,7 +8,7 @@ import type { ControlListenerConfig, ControlListenerSnapshot, DaemonConfig, Daem
 import { addressesOverlap } from '../config/resolve.js';
 import { listenerError } from './bind-error.js';
 import { controlConfigError } from './config-paths.js';
-import { controlLogger, poolEventLogger } from './log-events.js';
+import { controlLogger, dropReportLogger, poolEventLogger } from './log-events.js';
 import { offeredModes } from './modes.js';
 import { allowedFor, controlLimits, controlTimeouts, poolReconfiguration, sessionReflectorOptions } from './options.js';
 
@@ -51,7 +51,7 @@ export class ControlListener {
       maxReflectors: limits.sessionsTotal,
       // A session accepted but never started is released after SERVWAIT, as an idle connection is.
       startTimeoutMs: limits.idleTimeoutMs,
-      reflector: sessionReflectorOptions(limits),
+      reflector: sessionReflectorOptions(limits, dropReportLogger(log, config.name)),
       onEvent: poolEventLogger(log),
     }));
     const allowedClients = allowedFor(daemon.access, config.name);
@@ -63,6 +63,7 @@ export class ControlListener {
         modes,
         ...(keys === undefined ? {} : { keys }),
         pbkdf2Count: security.pbkdf2Count,
+        thirdPartySenders: config.thirdPartySenders,
         limits: controlLimits(limits),
         timeouts: controlTimeouts(limits),
         ...(allowedClients === undefined ? {} : { allowedClients }),
@@ -100,10 +101,11 @@ export class ControlListener {
     return { name: 'control', kind: 'control', address: this.config.address, port: this.#port };
   }
 
-  /** Can a reload keep this server? Not when it moves, or offers other Modes or another PBKDF2 count (read once, at listen). */
+  /** Can a reload keep this server? Not when it moves, offers other Modes or another PBKDF2 count, or changes thirdPartySenders (read once, at listen). */
   keeps(config: ControlListenerConfig, daemon: DaemonConfig): boolean {
     if (config.address !== this.config.address) return false;
     if (config.port !== 0 && config.port !== this.#port) return false;
+    if (config.thirdPartySenders !== this.config.thirdPartySenders) return false;
     return offeredModes(daemon.security.modes, config.extensions) === this.#modes && daemon.security.pbkdf2Count === this.#pbkdf2Count;
   }
 
@@ -121,7 +123,7 @@ export class ControlListener {
         allowedClients,
         keys,
       });
-      this.#pool.reconfigure(poolReconfiguration(config, daemon.limits));
+      this.#pool.reconfigure(poolReconfiguration(config, daemon.limits, dropReportLogger(this.#opened.log, config.name)));
     });
     this.#opened = { ...this.#opened, daemon, keys };
   }

@@ -4,7 +4,7 @@
 // passphrases); nothing here adds one.
 import type { ControlLogger } from '@twamp/control';
 import { describeAcceptCode } from '@twamp/errors';
-import type { ControlledSessionEvent, ControlledSessionInfo, Endpoint, ReflectorSessionEvent } from '@twamp/test-session';
+import type { ControlledSessionEvent, ControlledSessionInfo, Endpoint, ReflectorDropReport, ReflectorSessionEvent } from '@twamp/test-session';
 import type { DaemonLog } from '../types.js';
 import { securityModeName } from './modes.js';
 
@@ -119,6 +119,22 @@ export function reflectorEventLogger(log: DaemonLog, listener: string): (event: 
     };
     if (event.type === 'created') log.info({ event: 'reflector-session-created', ...fields }, 'reflector session created');
     else if (event.type === 'expired') log.info({ event: 'reflector-session-expired', ...fields }, 'reflector session expired');
+    // Evictions come in floods when a source fills the table: counted in metrics, one line each at debug only.
+    else if (event.type === 'evicted') log.debug({ event: 'reflector-session-evicted', ...fields }, 'reflector session evicted to make room');
     else log.debug({ event: 'reflector-session-stopped', ...fields }, 'reflector session stopped');
+  };
+}
+
+/**
+ * Drops of one reason as a warning: the reflector calls this at most once per reason per report
+ * interval (from its sweep timer, never per packet), so a flood of forged packets is a few lines a
+ * minute, each with how many were dropped since the last one and the latest source.
+ */
+export function dropReportLogger(log: DaemonLog, listener: string): (report: ReflectorDropReport) => void {
+  return (report) => {
+    log.warn(
+      { event: 'reflector-drops', listener, reason: report.reason, count: report.count, total: report.total, source: endpointText(report.source) },
+      `reflector dropped ${report.count} packet(s): ${report.reason}`,
+    );
   };
 }

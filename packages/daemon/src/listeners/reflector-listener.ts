@@ -9,7 +9,7 @@ import type { AccessConfig, DaemonLog, LimitsConfig, ListenerEndpoint, Reflector
 import { addressesOverlap } from '../config/resolve.js';
 import { listenerError } from './bind-error.js';
 import { reflectorConfigError } from './config-paths.js';
-import { reflectorEventLogger } from './log-events.js';
+import { dropReportLogger, reflectorEventLogger } from './log-events.js';
 import { reflectorReconfiguration } from './options.js';
 
 /** With port 0 and two families, the IPv4 bind may find the IPv6 socket's port taken: try again this often. */
@@ -77,10 +77,12 @@ export class ReflectorListener {
       ...(stampKey === undefined ? {} : { stampKey }),
       ...(reload.allowedSources === undefined ? {} : { allowedSources: reload.allowedSources }),
       ...(reload.maxSessions === undefined ? {} : { maxSessions: reload.maxSessions }),
+      ...(reload.maxSessionsPerSource === undefined ? {} : { maxSessionsPerSource: reload.maxSessionsPerSource }),
       ...(reload.perSourceRate === undefined ? {} : { perSourceRate: reload.perSourceRate }),
       ...(reload.perSessionRate === undefined ? {} : { perSessionRate: reload.perSessionRate }),
       ...(reload.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: reload.idleTimeoutMs }),
       onSessionEvent: reflectorEventLogger(context.log, config.name),
+      onDropReport: dropReportLogger(context.log, config.name),
     };
     let sockets: SessionReflector[];
     try {

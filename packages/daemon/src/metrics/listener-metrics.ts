@@ -23,9 +23,14 @@ export class ListenerMetrics {
   readonly #dropped: Counter<'listener' | 'reason'>;
   readonly #sessionsActive: Gauge<'listener'>;
   readonly #sessionsCreated: Counter<'listener'>;
+  readonly #sessionsEvicted: Counter<'listener'>;
   readonly #connectionsActive: Gauge;
   readonly #connectionsTotal: Counter;
-  readonly #connectionsRefused: Counter;
+  readonly #connectionsRefused: Counter<'reason'>;
+  readonly #connectionsEvicted: Counter;
+  readonly #authFailures: Counter;
+  readonly #sessionsRefused: Counter<'reason'>;
+  readonly #sessionsReleasedUnstarted: Counter;
   readonly #acceptsSent: Counter<'code' | 'name'>;
   readonly #timeouts: Counter<'kind'>;
   readonly #controlSessionsActive: Gauge;
@@ -71,6 +76,13 @@ export class ListenerMetrics {
       registers,
       collect,
     });
+    this.#sessionsEvicted = new Counter({
+      name: 'twampd_reflector_sessions_evicted_total',
+      help: 'Test sessions a reflector listener forgot to make room for new ones (a source at its share, or a full table).',
+      labelNames: ['listener'],
+      registers,
+      collect,
+    });
     this.#connectionsActive = new Gauge({
       name: 'twampd_control_connections_active',
       help: 'TWAMP-Control connections open now.',
@@ -85,7 +97,33 @@ export class ListenerMetrics {
     });
     this.#connectionsRefused = new Counter({
       name: 'twampd_control_connections_refused_total',
-      help: 'TWAMP-Control connections refused before the handshake (client not allowed, connection limit).',
+      help: 'TWAMP-Control connections refused before the handshake (a Server Greeting with Modes 0), by reason.',
+      labelNames: ['reason'],
+      registers,
+      collect,
+    });
+    this.#connectionsEvicted = new Counter({
+      name: 'twampd_control_connections_evicted_total',
+      help: 'TWAMP-Control connections without sessions closed to make room for a new one at a connection limit.',
+      registers,
+      collect,
+    });
+    this.#authFailures = new Counter({
+      name: 'twampd_control_auth_failures_total',
+      help: 'Failed authentications (a Set-Up-Response refused in a secured mode).',
+      registers,
+      collect,
+    });
+    this.#sessionsRefused = new Counter({
+      name: 'twampd_control_sessions_refused_total',
+      help: 'Request-TW-Session refused by the control server, by reason.',
+      labelNames: ['reason'],
+      registers,
+      collect,
+    });
+    this.#sessionsReleasedUnstarted = new Counter({
+      name: 'twampd_control_sessions_released_unstarted_total',
+      help: 'TWAMP sessions released because they were not started in time (limits.unstartedSessionTimeout).',
       registers,
       collect,
     });
@@ -98,7 +136,7 @@ export class ListenerMetrics {
     });
     this.#timeouts = new Counter({
       name: 'twampd_control_timeouts_total',
-      help: 'TWAMP-Control connections closed by a timeout, by which one (handshake, servwait, message).',
+      help: 'TWAMP-Control connections closed by a timeout, by which one (handshake, servwait, message, idle).',
       labelNames: ['kind'],
       registers,
       collect,
@@ -142,9 +180,14 @@ export class ListenerMetrics {
       this.#dropped,
       this.#sessionsActive,
       this.#sessionsCreated,
+      this.#sessionsEvicted,
       this.#connectionsActive,
       this.#connectionsTotal,
       this.#connectionsRefused,
+      this.#connectionsEvicted,
+      this.#authFailures,
+      this.#sessionsRefused,
+      this.#sessionsReleasedUnstarted,
       this.#acceptsSent,
       this.#timeouts,
       this.#controlSessionsActive,
@@ -157,12 +200,14 @@ export class ListenerMetrics {
       ['in', stats.packetsIn],
       ['out', stats.packetsOut],
       ['created', stats.sessionsCreated],
+      ['evicted', stats.sessionsEvicted],
       ...reasons.map((reason): [string, number] => [`dropped:${reason}`, stats.dropped[reason]]),
     ];
-    const [packetsIn = 0, packetsOut = 0, created = 0, ...dropped] = this.#groups.group(source).read(readings);
+    const [packetsIn = 0, packetsOut = 0, created = 0, evicted = 0, ...dropped] = this.#groups.group(source).read(readings);
     this.#packetsReceived.inc({ listener, protocol }, packetsIn);
     this.#packetsSent.inc({ listener, protocol }, packetsOut);
     this.#sessionsCreated.inc({ listener }, created);
+    this.#sessionsEvicted.inc({ listener }, evicted);
     reasons.forEach((reason, i) => {
       this.#dropped.inc({ listener, reason }, dropped[i] ?? 0);
     });
@@ -174,22 +219,31 @@ export class ListenerMetrics {
     const codes = new Set<number>(ACCEPTS_SENT_ALWAYS);
     for (const key of Object.keys(server.acceptsSent)) codes.add(Number(key));
     const sortedCodes = [...codes].filter((code) => Number.isInteger(code) && code >= 0).sort((a, b) => a - b);
+    // Every reason the server counts is exported (0 until it happens): the keys of its own records.
     const kinds = Object.keys(server.timeouts) as (keyof typeof server.timeouts)[];
+    const connectionReasons = Object.keys(server.connectionsRefusedByReason) as (keyof typeof server.connectionsRefusedByReason)[];
+    const sessionReasons = Object.keys(server.sessionsRefusedByReason) as (keyof typeof server.sessionsRefusedByReason)[];
     const readings: [string, number][] = [
       ['total', server.connectionsTotal],
-      ['refused', server.connectionsRefused],
+      ['evicted', server.connectionsEvicted],
+      ['auth-failures', server.authFailures],
+      ['released-unstarted', server.sessionsReleasedUnstarted],
       ...sortedCodes.map((code): [string, number] => [`accept:${code}`, server.acceptsSent[code] ?? 0]),
       ...kinds.map((kind): [string, number] => [`timeout:${kind}`, server.timeouts[kind]]),
+      ...connectionReasons.map((reason): [string, number] => [`refused:${reason}`, server.connectionsRefusedByReason[reason]]),
+      ...sessionReasons.map((reason): [string, number] => [`session-refused:${reason}`, server.sessionsRefusedByReason[reason]]),
     ];
-    const [total = 0, refused = 0, ...rest] = this.#groups.group('control:server').read(readings);
+    const [total = 0, evicted = 0, authFailures = 0, releasedUnstarted = 0, ...rest] = this.#groups.group('control:server').read(readings);
     this.#connectionsTotal.inc(total);
-    this.#connectionsRefused.inc(refused);
-    sortedCodes.forEach((code, i) => {
-      this.#acceptsSent.inc({ code: String(code), name: acceptName(code) }, rest[i] ?? 0);
-    });
-    kinds.forEach((kind, i) => {
-      this.#timeouts.inc({ kind }, rest[sortedCodes.length + i] ?? 0);
-    });
+    this.#connectionsEvicted.inc(evicted);
+    this.#authFailures.inc(authFailures);
+    this.#sessionsReleasedUnstarted.inc(releasedUnstarted);
+    let at = 0;
+    const next = (): number => rest[at++] ?? 0;
+    for (const code of sortedCodes) this.#acceptsSent.inc({ code: String(code), name: acceptName(code) }, next());
+    for (const kind of kinds) this.#timeouts.inc({ kind }, next());
+    for (const reason of connectionReasons) this.#connectionsRefused.inc({ reason }, next());
+    for (const reason of sessionReasons) this.#sessionsRefused.inc({ reason }, next());
     this.#connectionsActive.set(server.connectionsActive);
     this.#controlSessionsActive.set(server.sessionsActive);
   }
