@@ -165,6 +165,23 @@ describe('control listener limits and their Accept codes', () => {
   });
 });
 
+describe('control listener: third-party senders', () => {
+  it('a sender address other than the client\'s gets Accept 3 by default; listeners.control.thirdPartySenders: true (a reload reopens) accepts it', async () => {
+    const { set } = await start({});
+    const port = endpointOf(set, 'control').port;
+    const client = await connect(port);
+    const refused: unknown = await client.requestSession({ sender: { address: '127.0.0.2', port: 40_000 } }).catch((caught: unknown) => caught);
+    expect((refused as PeerRejectedError).acceptCode).toBe(AcceptCode.NotSupported);
+    client.close();
+
+    const config = testConfig({ control: controlListener({ port, thirdPartySenders: true }) });
+    await set.reconfigure(config, undefined);
+    const opener = await connect(endpointOf(set, 'control').port);
+    await expect(opener.requestSession({ sender: { address: '127.0.0.2', port: 40_000 } })).resolves.toBeDefined();
+    opener.close();
+  });
+});
+
 describe('startListeners failing halfway', () => {
   it('a reflector port in use: NetworkError naming the listener and address, and the control listener it opened is closed again', async () => {
     const { set: holder } = await start({ control: undefined, reflectors: [reflectorListener('taken')] });

@@ -1,13 +1,14 @@
 // The Light/STAMP reflector listeners on real loopback sockets: TWAMP Light stateful and stateless,
 // STAMP open and authenticated (the HMAC key from the key store), `::` for both families, the access
 // list and the session limit, the log lines of their sessions and the snapshot.
+import { createSocket } from 'node:dgram';
 import { createKeyStore } from '@twamp/control';
 import { ConfigError } from '@twamp/errors';
 import { StampSecurity } from '@twamp/wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startListeners } from '../src/listeners/index.js';
 import type { ListenerSetApi } from '../src/types.js';
-import { endpointOf, probe, RecordingLog, reflectorListener, STAMP_KEY_ID, STAMP_SECRET, testConfig, testKeys } from './listeners-support.js';
+import { endpointOf, probe, RecordingLog, reflectorListener, STAMP_KEY_ID, STAMP_SECRET, testConfig, testKeys, until } from './listeners-support.js';
 
 const open: ListenerSetApi[] = [];
 afterEach(async () => {
@@ -120,5 +121,28 @@ describe('reflector listener access and limits', () => {
     expect(stats?.dropped['session-rate']).toBe(2);
     expect(stats?.sessionsActive).toBe(1);
     expect(stats?.sessionsEvicted).toBe(1);
+  });
+});
+
+describe('reflector listener drop reports', () => {
+  it('drops are logged as one rate-limited warning per reason, with the count and the latest source', async () => {
+    const { set, log } = await start({ control: undefined, reflectors: [reflectorListener('light')] });
+    const endpoint = endpointOf(set, 'light');
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => { resolve(); }));
+    try {
+      // Three datagrams too short to be a test packet: dropped, counted, reported once.
+      for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => { socket.send(new Uint8Array(3), endpoint.port, endpoint.address, () => { resolve(); }); });
+      await until(() => log.events('reflector-drops').length > 0, 5_000);
+      expect(log.records.filter((record) => record.fields['event'] === 'reflector-drops')).toEqual([
+        {
+          level: 'warn',
+          fields: expect.objectContaining({ event: 'reflector-drops', listener: 'light', reason: 'too-short', count: 3, total: 3, source: `127.0.0.1:${socket.address().port}` }) as unknown,
+          message: 'reflector dropped 3 packet(s): too-short',
+        },
+      ]);
+    } finally {
+      socket.close();
+    }
   });
 });
