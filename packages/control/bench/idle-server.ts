@@ -21,7 +21,7 @@ const server = await ControlServer.listen({
   port: 0,
   limits: { maxConnections: limit, maxConnectionsPerClient: limit },
   // Long enough that nothing times out while the benchmark holds the connections.
-  timeouts: { handshakeMs: 120_000, servwaitMs: 120_000, messageMs: 120_000 },
+  timeouts: { handshakeMs: 120_000, servwaitMs: 120_000, messageMs: 120_000, idleWithoutSessionsMs: 120_000 },
 });
 
 process.on('message', (message) => {
