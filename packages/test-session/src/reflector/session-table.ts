@@ -9,6 +9,9 @@
 // and roughly which source holds the most. Registered (TWAMP-Control) sessions are never victims.
 import type { ReflectorSession } from './session.js';
 
+/** How many longest-idle sessions one scan of the whole table sets aside for the evictions that follow. */
+const IDLE_BATCH = 64;
+
 function innerKey(port: number, ssid: number): number {
   return ((port << 16) | ssid) | 0;
 }
@@ -43,6 +46,12 @@ export class SessionTable {
   #newestOnProbation: ReflectorSession | undefined;
   /** The source holding the most sessions made on first packet (exact after `recount`, approximate between). */
   #heaviest: SourceSessions | undefined;
+  /**
+   * Longest-idle sessions found by the last full scan, most idle last, with their lastSeenMs then:
+   * one O(n) scan serves up to 64 evictions (a session seen again since is skipped).
+   */
+  #idle: ReflectorSession[] = [];
+  #idleSeen: number[] = [];
 
   get size(): number {
     return this.#size;
@@ -145,11 +154,23 @@ export class SessionTable {
       const victim = this.#victimIn(heaviest);
       if (victim !== undefined) return victim;
     }
-    let victim: ReflectorSession | undefined;
-    for (const session of this.values()) {
-      if (evictable(session)) victim = worse(victim, session);
+    return this.#longestIdle();
+  }
+
+  #longestIdle(): ReflectorSession | undefined {
+    for (let refilled = false; ; refilled = true) {
+      for (let s = this.#idle.pop(), seen = this.#idleSeen.pop(); s !== undefined; s = this.#idle.pop(), seen = this.#idleSeen.pop()) {
+        if (s.inTable && s.lastSeenMs === seen) return s;
+      }
+      if (refilled) return undefined;
+      const all: ReflectorSession[] = [];
+      for (const session of this.values()) {
+        if (evictable(session)) all.push(session);
+      }
+      all.sort((a, b) => b.lastSeenMs - a.lastSeenMs);
+      this.#idle = all.slice(-IDLE_BATCH);
+      this.#idleSeen = this.#idle.map((session) => session.lastSeenMs);
     }
-    return victim;
   }
 
   #victimIn(source: SourceSessions): ReflectorSession | undefined {
@@ -192,5 +213,7 @@ export class SessionTable {
     this.#oldestOnProbation = undefined;
     this.#newestOnProbation = undefined;
     this.#heaviest = undefined;
+    this.#idle = [];
+    this.#idleSeen = [];
   }
 }
