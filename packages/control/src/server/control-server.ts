@@ -348,11 +348,14 @@ export class ControlServer implements ControlServerApi {
     const backoff = this.#authBackoff.remaining(clientAddress, this.#now());
     if (backoff > 0) return { reason: 'auth-backoff', text: `backed off for ${backoff} ms after failed authentications` };
     const { maxConnections, maxConnectionsPerClient } = this.#limits;
-    if (this.#served >= maxConnections && !this.#evict(undefined)) {
-      return { reason: 'max-connections', text: `connection limit (${maxConnections}) reached` };
+    // Loops, because a reload may have lowered a limit below what is open: then more than one goes.
+    while (this.#served >= maxConnections) {
+      if (!this.#evict(undefined)) return { reason: 'max-connections', text: `connection limit (${maxConnections}) reached` };
     }
-    if ((this.#perClient.get(clientAddress) ?? 0) >= maxConnectionsPerClient && !this.#evict(clientAddress)) {
-      return { reason: 'max-connections-per-client', text: `per-client connection limit (${maxConnectionsPerClient}) reached` };
+    while ((this.#perClient.get(clientAddress) ?? 0) >= maxConnectionsPerClient) {
+      if (!this.#evict(clientAddress)) {
+        return { reason: 'max-connections-per-client', text: `per-client connection limit (${maxConnectionsPerClient}) reached` };
+      }
     }
     return undefined;
   }
