@@ -14,6 +14,9 @@ const LOCAL_REFRESH_MS = 10_000;
 let localAddresses = new Set<string>();
 let broadcastAddresses = new Set<string>();
 let localReadAtMs = Number.NEGATIVE_INFINITY;
+/** Verdicts of isUnanswerableSource by address text; bounded, a flood of distinct sources just restarts it. */
+const verdicts = new Map<string, boolean>();
+const VERDICT_LIMIT = 4096;
 
 function canonical(address: string): string | undefined {
   const zone = address.indexOf('%');
@@ -54,6 +57,7 @@ export function refreshLocalAddresses(nowMs = Date.now()): void {
     }
     localAddresses = local;
     broadcastAddresses = broadcast;
+    verdicts.clear();
   } catch {
     // No interface list (a sandbox): loopback is still recognised below.
   }
@@ -81,6 +85,15 @@ function isLoopback(octets: Uint8Array): boolean {
  * IPv4-mapped IPv6 form of any of these.
  */
 export function isUnanswerableSource(address: string): boolean {
+  const known = verdicts.get(address);
+  if (known !== undefined) return known;
+  const verdict = classify(address);
+  if (verdicts.size >= VERDICT_LIMIT) verdicts.clear();
+  verdicts.set(address, verdict);
+  return verdict;
+}
+
+function classify(address: string): boolean {
   const zone = address.indexOf('%');
   const parsed = tryParseIpAddress(zone < 0 ? address : address.slice(0, zone));
   if (parsed === undefined) return true;

@@ -121,6 +121,16 @@ describe.runIf(canSpoof() || spoofRequired)('no reflection loops (forged sources
     expect(wild.stats.dropped['own-address']).toBe(3);
   });
 
+  it('IPv6: its own address and port, and another reflector of the process, are recognised', async () => {
+    const a = await reflector({ family: 6 });
+    const b = await reflector({ family: 6, protocol: 'stamp' });
+    await spoof(endpoint(a), endpoint(a), lightRequest());
+    await spoof(endpoint(a), endpoint(b), stampRequest());
+    await expectQuiet(() => [a.stats, b.stats], 1);
+    expect(a.stats.dropped['own-address']).toBe(1);
+    expect(a.stats.dropped['looped-reply']).toBe(1);
+  });
+
   it("a reply to source port 0 is never sent nor counted as sent ('source-port-zero')", async () => {
     const light = await reflector();
     const stamp = await reflector({ protocol: 'stamp' });
