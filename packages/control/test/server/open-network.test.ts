@@ -3,7 +3,7 @@
 // reflectors pointed at other addresses. Real sockets on loopback; several clients are several
 // 127.x source addresses. Each test fails on the code before these defences (noted per test).
 import { AcceptCode } from '@twamp/errors';
-import { encodeStartSessions, Mode } from '@twamp/wire';
+import { encodeStartNSessions, encodeStartSessions, Mode } from '@twamp/wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SERVER_LIMITS, DEFAULT_SERVER_TIMEOUTS, type ControlServer } from '../../src/server/index.js';
 import { RawClient, startServer, until } from './helpers.js';
@@ -138,6 +138,25 @@ describe('sessions per client (issue 13 item 4)', () => {
     expect(handler.started).toEqual([[Buffer.from(second.sid).toString('hex')]]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(handler.released).toHaveLength(1);
+  });
+});
+
+describe('unstarted sessions with individual session control', () => {
+  it('Start-N-Sessions naming a released SID gets Accept 1 (unknown SID); the connection stays usable', async () => {
+    const modes = Mode.Unauthenticated | Mode.IndividualSessionControl;
+    const { server: s, handler } = await server({ modes, timeouts: { unstartedSessionMs: 150 } });
+    const raw = await client(s.port);
+    await raw.handshake(modes);
+    const stale = await raw.request();
+    await until(() => s.stats.sessionsReleasedUnstarted === 1, 5_000);
+    raw.command(encodeStartNSessions({ sids: [stale.sid] }));
+    raw.expect('start-n-ack');
+    expect((await raw.next('start-n-ack')).accept).toBe(AcceptCode.Failure);
+    const fresh = await raw.request();
+    raw.command(encodeStartNSessions({ sids: [fresh.sid] }));
+    raw.expect('start-n-ack');
+    expect((await raw.next('start-n-ack')).accept).toBe(AcceptCode.Ok);
+    expect(handler.started).toEqual([[Buffer.from(fresh.sid).toString('hex')]]);
   });
 });
 
