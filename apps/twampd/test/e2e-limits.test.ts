@@ -1,7 +1,7 @@
 // Limits as a TWAMP client sees them: Accept 4 at limits.sessionsTotal (permanent), Accept 5 at
 // limits.sessionRequestsPerSecond (temporary), a Greeting with Modes 0 for a client outside
 // access.control; and SIGHUP lowering the limits while a TWAMP and a TWAMP Light session run: both
-// keep every reply, the next sessions meet the new limits.
+// keep every reply, the next TWAMP session meets the new limit, and a full Light reflector makes room.
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, httpGet, killAll, sample, scratchDir, start, startTwampd, TWAMP, twamp, type Twampd } from './support.js';
@@ -119,12 +119,14 @@ describe('limits.sessionsTotal and SIGHUP', () => {
     limited.process.child.kill('SIGHUP');
     await limited.waitForEvent('reloaded', reloads + 1);
 
-    // New sessions meet the new limit: Accept 4 from the server, no answer from the full reflector.
+    // New sessions meet the new limit: Accept 4 from the server. The full Light reflector makes room
+    // instead of shutting the newcomer out (a session is evicted, issue 13): it is answered.
     const refused = await controlclient(limited, 1);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/Accept 4\b/);
-    const unanswered = await twamp(['sender', `127.0.0.1:${limited.port('light')}`, '-c', '5', '-i', '10', '--loss-timeout', '500', '--json']);
-    expect(unanswered.code, unanswered.stderr).toBe(4);
+    const newcomer = await twamp(['sender', `127.0.0.1:${limited.port('light')}`, '-c', '5', '-i', '10', '--loss-timeout', '500', '--json']);
+    expect(newcomer.code, newcomer.stderr).toBe(0);
+    expect((JSON.parse(newcomer.stdout) as { packets: unknown }).packets).toMatchObject({ sent: 5, received: 5 });
 
     // The running ones were not dropped.
     expect(await controller.exited(60_000), controller.stderr()).toBe(0);
