@@ -6,6 +6,7 @@ import { createKeyStore } from '@twamp/control';
 import { ConfigError } from '@twamp/errors';
 import { StampSecurity } from '@twamp/wire';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_DAEMON_LIMITS } from '../src/config/index.js';
 import { startListeners } from '../src/listeners/index.js';
 import type { ListenerSetApi } from '../src/types.js';
 import { endpointOf, probe, RecordingLog, reflectorListener, STAMP_KEY_ID, STAMP_SECRET, testConfig, testKeys, until } from './listeners-support.js';
@@ -144,5 +145,38 @@ describe('reflector listener drop reports', () => {
     } finally {
       socket.close();
     }
+  });
+});
+
+describe('reflector listener fair shares (default limits)', () => {
+  it('10 000 STAMP SSIDs from one socket do not fill the table: a new sender is answered in full', async () => {
+    const { set } = await start({
+      control: undefined,
+      reflectors: [reflectorListener('stamp', { protocol: 'stamp' })],
+      limits: { reflectorSessions: DEFAULT_DAEMON_LIMITS.reflectorSessions, reflectorSessionsPerSource: DEFAULT_DAEMON_LIMITS.reflectorSessionsPerSource },
+    });
+    const endpoint = endpointOf(set, 'stamp');
+    const flooder = createSocket('udp4');
+    await new Promise<void>((resolve) => flooder.bind(0, '127.0.0.1', () => { resolve(); }));
+    try {
+      // RFC 8762 §4.2.1 unauthenticated STAMP request: Sequence Number, Timestamp, Error Estimate,
+      // then (RFC 8972 §3) the SSID at octet 14, and MBZ to 44 octets. One session per SSID.
+      const packet = new Uint8Array(44);
+      const view = new DataView(packet.buffer);
+      view.setUint16(12, 0x8001);
+      for (let ssid = 1; ssid <= 10_000; ssid++) {
+        view.setUint16(14, ssid);
+        await new Promise<void>((resolve) => { flooder.send(packet, endpoint.port, endpoint.address, () => { resolve(); }); });
+      }
+      await until(() => (set.snapshot().reflectors[0]?.stats.packetsIn ?? 0) >= 9_000, 10_000).catch(() => undefined);
+    } finally {
+      flooder.close();
+    }
+    const stats = set.snapshot().reflectors[0]?.stats;
+    // The one source holds its share, no more; the rest was evicted as it went.
+    expect(stats?.sessionsActive).toBeLessThanOrEqual(DEFAULT_DAEMON_LIMITS.reflectorSessionsPerSource);
+    expect(stats?.sessionsEvicted).toBeGreaterThan(0);
+    const report = await probe(endpoint, { protocol: 'stamp', count: 20 });
+    expect(report.summary.loss.received).toBe(20);
   });
 });
