@@ -45,6 +45,9 @@ const reflector = await SessionReflector.open({
   protocol,
   implementation,
   maxSessions: Number(values['max-sessions']),
+  // The scale load is one socket standing for N senders (STAMP SSIDs 1..N): lift the per-source
+  // share (default 256) to the table's size, or the source would churn through 256 sessions.
+  maxSessionsPerSource: Number(values['max-sessions']),
 });
 
 // ---- --trace and --spin-us
