@@ -1,10 +1,12 @@
 // No reflection loops ("Loop DoS"): one forged packet must never start a sustained exchange, neither
 // of a reflector with itself nor between two reflectors (Light, STAMP, a TWAMP-Control server's
-// session reflectors; in one process, or with a reflector of another process, stood in for here by a
-// plain reflector that shares no state with ours). Every case sends ONE forged datagram through
+// session reflectors; in one process, or in two: bench/reflector.ts in a child process, and a plain
+// reflector or echo service that shares no state with ours). Every case sends ONE forged datagram through
 // @twamp/spoof (raw socket, root, loopback only) and checks that at most a couple of replies leave
 // and the reflectors are quiet within a second, each refusal counted by reason. Before the source
 // checks and the own-reply recognition, each of these ran until the reflectors were closed.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { canSpoof, sendSpoofed, spoofRequired } from '@twamp/spoof';
 import { openUdpSocket, type UdpSocket } from '@twamp/udp';
 import {
@@ -100,6 +102,29 @@ async function foreignReflector(limit: number, echo = false): Promise<{ socket: 
     }
   });
   return { socket, replies: () => replies };
+}
+
+/** A SessionReflector in a process of its own (the benchmarks' `bench/reflector.ts`), bounded to 60 s. */
+async function reflectorProcess(protocol: 'stamp' | 'twamp-light'): Promise<{ port: number; stats: () => Promise<ReflectorStats> }> {
+  const cwd = fileURLToPath(new URL('../..', import.meta.url));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--conditions=@twamp/source', '--import', 'tsx', 'bench/reflector.ts', '--port', '0', '--protocol', protocol, '--max-seconds', '60', '--implementation', implementationUnderTest()],
+    { cwd, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  cleanup.push(() => {
+    child.kill('SIGKILL');
+  });
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  expect(await waitFor(() => /^listening \S+:(\d+)/m.test(out), 30_000)).toBe(true);
+  const port = Number(/^listening \S+:(\d+)/m.exec(out)?.[1]);
+  const stats = async (): Promise<ReflectorStats> => {
+    child.kill('SIGTERM');
+    expect(await waitFor(() => /^stats (\{.*\})$/m.test(out), 10_000)).toBe(true);
+    return JSON.parse(/^stats (\{.*\})$/m.exec(out)?.[1] ?? '{}') as ReflectorStats;
+  };
+  return { port, stats };
 }
 
 describe.runIf(canSpoof() || spoofRequired)('no reflection loops (forged sources)', () => {
@@ -212,6 +237,22 @@ describe.runIf(canSpoof() || spoofRequired)('no reflection loops (forged sources
       expect(foreign.replies()).toBe(1);
       expect(ours.stats.dropped['looped-reply']).toBe(1);
     }
+  });
+
+  it('two of our reflectors in two processes: quiet after at most two replies, whichever way the packet is forged', async () => {
+    const ours = await reflector({ protocol: 'twamp-light' });
+    const other = await reflectorProcess('stamp');
+    const theirs = { address: LOCALHOST, port: other.port };
+    // Forged from theirs to ours: ours answers, theirs answers that (copying our T3), ours drops it.
+    await spoof(theirs, endpoint(ours), lightRequest());
+    await expectQuiet(() => [ours.stats], 1);
+    expect(ours.stats.dropped['looped-reply']).toBe(1);
+    // Forged from ours to theirs: theirs answers, ours answers that, theirs recognises its T3.
+    await spoof(endpoint(ours), theirs, stampRequest());
+    await expectQuiet(() => [ours.stats], 2);
+    const otherStats = await other.stats();
+    expect(otherStats.packetsOut).toBe(2);
+    expect(otherStats.dropped['looped-reply']).toBe(1);
   });
 
   it('with an echo service: our own reply sent back as it was is recognised', async () => {
