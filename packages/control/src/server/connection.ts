@@ -33,6 +33,7 @@ import {
   generateChallenge,
   generateSalt,
   generateServerIv,
+  isGroupAddress,
   isSecurityMode,
   isUnspecifiedAddress,
   Mode,
@@ -42,6 +43,7 @@ import {
   SECURITY_MODE_MASK,
   SERVER_START_ENCRYPTED_OFFSET,
   type SetUpResponse,
+  sameIpAddress,
   SID_LENGTH,
   tryParseIpAddress,
   type WireTimestamp,
@@ -138,30 +140,6 @@ export interface ServerConnectionOptions {
 
 /** Derived for unknown KeyIDs, so they cost what known ones cost; one per process, never sent. */
 const DUMMY_SECRET = Uint8Array.from(nodeRandomBytes(32));
-
-/** Multicast (IPv4 224/4, IPv6 ff00::/8) and the IPv4 limited broadcast: never a session endpoint. */
-function isGroupAddress(address: string): boolean {
-  const parsed = tryParseIpAddress(address);
-  if (parsed === undefined) return false;
-  const octets = parsed.octets;
-  const v4 = parsed.family === 4 ? octets : isV4Mapped(octets) ? octets.subarray(12) : undefined;
-  if (v4 !== undefined) return ((v4[0] ?? 0) & 0xf0) === 0xe0 || v4.every((octet) => octet === 0xff);
-  return octets[0] === 0xff;
-}
-
-function isV4Mapped(octets: Uint8Array): boolean {
-  return octets.length === 16 && octets.subarray(0, 10).every((octet) => octet === 0) && octets[10] === 0xff && octets[11] === 0xff;
-}
-
-/** The same address, whatever its spelling (IPv4-mapped IPv6 equals its IPv4 address). */
-function sameAddress(a: string, b: string): boolean {
-  const pa = tryParseIpAddress(a);
-  const pb = tryParseIpAddress(b);
-  if (pa === undefined || pb === undefined) return false;
-  const oa = isV4Mapped(pa.octets) ? pa.octets.subarray(12) : pa.octets;
-  const ob = isV4Mapped(pb.octets) ? pb.octets.subarray(12) : pb.octets;
-  return oa.length === ob.length && oa.every((octet, index) => octet === ob[index]);
-}
 
 type Phase = 'new' | 'setup' | 'commands' | 'closed';
 type SessionState = 'accepted' | 'running' | 'stopped';
@@ -680,14 +658,14 @@ export class ServerConnection {
    */
   #addressProblem(request: RequestTwSession): Refusal | undefined {
     const { receiverAddress, senderAddress } = request;
-    if (!isUnspecifiedAddress(receiverAddress) && !sameAddress(receiverAddress, this.server.address)) {
+    if (!isUnspecifiedAddress(receiverAddress) && !sameIpAddress(receiverAddress, this.server.address)) {
       return {
         accept: AcceptCode.NotSupported,
         reason: `Receiver Address ${receiverAddress}: the reflector binds only ${this.server.address}, where this connection arrived`,
         why: 'receiver-address',
       };
     }
-    if (isUnspecifiedAddress(senderAddress) || sameAddress(senderAddress, this.client.address)) return undefined;
+    if (isUnspecifiedAddress(senderAddress) || sameIpAddress(senderAddress, this.client.address)) return undefined;
     if (isGroupAddress(senderAddress) || tryParseIpAddress(senderAddress) === undefined) {
       return { accept: AcceptCode.NotSupported, reason: `Sender Address ${senderAddress} is multicast, broadcast or not an address`, why: 'sender-address' };
     }
@@ -712,7 +690,7 @@ export class ServerConnection {
     // IPv6 with zero addresses, which this replacement makes work. The receiver is always this
     // connection's local address (#addressProblem), in the connection's own spelling.
     const senderAddress =
-      isUnspecifiedAddress(request.senderAddress) || sameAddress(request.senderAddress, this.client.address)
+      isUnspecifiedAddress(request.senderAddress) || sameIpAddress(request.senderAddress, this.client.address)
         ? this.client.address
         : request.senderAddress;
     const receiverAddress = this.server.address;

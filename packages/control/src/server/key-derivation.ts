@@ -2,9 +2,8 @@
 // libuv thread pool. At most `concurrency` derivations run at once and the rest wait in order, so a
 // flood of Set-Up-Responses uses at most that many cores, and leaves the event loop (control
 // messages, reflectors of the same process) and the rest of the pool (file and DNS work) alone.
-import { pbkdf2 } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { DERIVED_KEY_LENGTH } from '@twamp/wire';
+import { deriveKeyAsync } from '@twamp/wire';
 
 /** One fewer than the cores, at least 1, at most 4 (the default libuv pool size). */
 export const DEFAULT_DERIVATION_CONCURRENCY = Math.min(4, Math.max(1, availableParallelism() - 1));
@@ -33,8 +32,8 @@ export class KeyDeriver {
   }
 
   /**
-   * The RFC 4656 §3.1 key: PBKDF2 with HMAC-SHA1, 16 octets (the same as @twamp/wire's deriveKey,
-   * which is synchronous). `done` is called once, later, unless `wanted()` is false by then.
+   * The RFC 4656 §3.1 key (@twamp/wire's deriveKeyAsync). `done` is called once, later, unless
+   * `wanted()` is false by then.
    */
   derive(job: Job): void {
     this.#queue.push(job);
@@ -47,15 +46,23 @@ export class KeyDeriver {
       if (job === undefined) return;
       if (!job.wanted()) continue;
       this.#running += 1;
-      pbkdf2(job.secret, job.salt, job.count, DERIVED_KEY_LENGTH, 'sha1', (error, key) => {
+      const finished = (key: Uint8Array | Error): void => {
         this.#running -= 1;
         // The callback's own failure must not stop the queue.
         try {
-          if (job.wanted()) job.done(error ?? key);
+          if (job.wanted()) job.done(key);
         } finally {
           this.#next();
         }
-      });
+      };
+      try {
+        deriveKeyAsync(job.secret, job.salt, job.count, finished);
+      } catch (error) {
+        // A count deriveKey refuses (the server checks it at start): still one answer, later.
+        queueMicrotask(() => {
+          finished(error instanceof Error ? error : new Error(String(error)));
+        });
+      }
     }
   }
 }

@@ -13,6 +13,7 @@ export {
   checkPbkdf2Count,
   DERIVED_KEY_LENGTH,
   deriveKey,
+  deriveKeyAsync,
   PBKDF2_DEFAULT_MAX_COUNT,
   PBKDF2_MIN_COUNT,
   type SharedSecret,

@@ -1,4 +1,4 @@
-import { pbkdf2Sync } from 'node:crypto';
+import { pbkdf2, pbkdf2Sync } from 'node:crypto';
 import { AuthenticationError, AuthenticationFailure, MalformedInputError } from '@twamp/errors';
 
 /**
@@ -95,8 +95,24 @@ export function checkPbkdf2Count(count: number, maxCount: number = PBKDF2_DEFAUL
  * received Count first.
  */
 export function deriveKey(secret: SharedSecret, salt: Uint8Array, count: number): Buffer {
+  checkDeriveCount(count);
+  return pbkdf2Sync(secretOctets(secret), salt, count, DERIVED_KEY_LENGTH, 'sha1');
+}
+
+function checkDeriveCount(count: number): void {
   if (!Number.isInteger(count) || count < 1 || count > MAX_UINT32) {
     throw new RangeError(`count must be an integer from 1 to ${MAX_UINT32}, got ${count}`);
   }
-  return pbkdf2Sync(secretOctets(secret), salt, count, DERIVED_KEY_LENGTH, 'sha1');
+}
+
+/**
+ * deriveKey on libuv's thread pool: the same key, without holding the event loop for the whole
+ * derivation (a server deriving for strangers must keep answering everything else meanwhile).
+ * `done` is called once, later, with the key or the error; a bad `count` throws at once, like deriveKey.
+ */
+export function deriveKeyAsync(secret: SharedSecret, salt: Uint8Array, count: number, done: (key: Buffer | Error) => void): void {
+  checkDeriveCount(count);
+  pbkdf2(secretOctets(secret), salt, count, DERIVED_KEY_LENGTH, 'sha1', (error, key) => {
+    done(error ?? key);
+  });
 }

@@ -136,6 +136,44 @@ export function isUnspecifiedAddress(address: string): boolean {
   return tryParseIpAddress(address)?.octets.every((octet) => octet === 0) ?? false;
 }
 
+/** The IPv4 octets inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d), else undefined. */
+export function mappedIpv4(octets: Uint8Array): Uint8Array | undefined {
+  if (octets.length !== 16) return undefined;
+  for (let i = 0; i < 10; i++) {
+    if (octets[i] !== 0) return undefined;
+  }
+  if (octets[10] !== 0xff || octets[11] !== 0xff) return undefined;
+  return octets.subarray(12, 16);
+}
+
+/** The octets that identify the host: an IPv4-mapped IPv6 address as its 4 IPv4 octets. */
+function hostOctets(octets: Uint8Array): Uint8Array {
+  return mappedIpv4(octets) ?? octets;
+}
+
+/** Whether two address literals name the same host, whatever their spelling (::ffff:192.0.2.1 is 192.0.2.1). */
+export function sameIpAddress(a: string, b: string): boolean {
+  const pa = tryParseIpAddress(a);
+  const pb = tryParseIpAddress(b);
+  if (pa === undefined || pb === undefined) return false;
+  const oa = hostOctets(pa.octets);
+  const ob = hostOctets(pb.octets);
+  return oa.length === ob.length && oa.every((octet, index) => octet === ob[index]);
+}
+
+/**
+ * True for a group address, which no test session may use as an endpoint and no reflector may
+ * answer: IPv4 multicast 224.0.0.0/4 and the limited broadcast 255.255.255.255, IPv6 multicast
+ * ff00::/8, and the IPv4-mapped forms of the IPv4 ones. False for anything that is not an address.
+ */
+export function isGroupAddress(address: string): boolean {
+  const parsed = tryParseIpAddress(address);
+  if (parsed === undefined) return false;
+  const octets = hostOctets(parsed.octets);
+  if (octets.length === 4) return ((octets[0] ?? 0) & 0xf0) === 0xe0 || octets.every((octet) => octet === 0xff);
+  return octets[0] === 0xff;
+}
+
 function formatIpv4(octets: Uint8Array, offset: number): string {
   return `${octets[offset] ?? 0}.${octets[offset + 1] ?? 0}.${octets[offset + 2] ?? 0}.${octets[offset + 3] ?? 0}`;
 }

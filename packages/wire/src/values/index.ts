@@ -92,10 +92,13 @@ export {
   formatIpAddress,
   formatIpv6,
   type IpFamily,
+  isGroupAddress,
   isUnspecifiedAddress,
+  mappedIpv4,
   parseIpAddress,
   type ParsedIpAddress,
   readAddress,
+  sameIpAddress,
   tryParseIpAddress,
   writeAddress,
 } from './address.js';

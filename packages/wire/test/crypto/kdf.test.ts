@@ -6,6 +6,7 @@ import {
   checkPbkdf2Count,
   DERIVED_KEY_LENGTH,
   deriveKey,
+  deriveKeyAsync,
   PBKDF2_DEFAULT_MAX_COUNT,
   PBKDF2_MIN_COUNT,
   secretOctets,
@@ -105,5 +106,28 @@ describe('deriveKey', () => {
   it('rejects a Count that PBKDF2 cannot use', () => {
     expect(() => deriveKey('x', Buffer.alloc(16), 0)).toThrow(RangeError);
     expect(() => deriveKey('x', Buffer.alloc(16), 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('deriveKeyAsync', () => {
+  it('derives the same key as deriveKey, off the event loop', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 1, max: 64 }), async (secret, salt, count) => {
+        const key = await new Promise<Buffer | Error>((resolve) => {
+          deriveKeyAsync(secret, salt, count, resolve);
+        });
+        expect(key).toBeInstanceOf(Buffer);
+        expect((key as Buffer).equals(deriveKey(secret, salt, count))).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('throws at once for a count deriveKey refuses, and never calls back', () => {
+    let called = false;
+    expect(() => {
+      deriveKeyAsync(new Uint8Array(4), new Uint8Array(16), 0, () => (called = true));
+    }).toThrow(RangeError);
+    expect(called).toBe(false);
   });
 });

@@ -7,9 +7,12 @@ import {
   addressFamilyOf,
   formatIpAddress,
   formatIpv6,
+  isGroupAddress,
   isUnspecifiedAddress,
+  mappedIpv4,
   parseIpAddress,
   readAddress,
+  sameIpAddress,
   tryParseIpAddress,
   writeAddress,
 } from '../../src/values/index.js';
@@ -256,5 +259,26 @@ describe('random and truncated input', () => {
         }
       },
     });
+  });
+});
+
+describe('group addresses and address identity', () => {
+  it.each(['224.0.0.1', '239.255.255.250', '255.255.255.255', 'ff02::1', 'ff05::1:3', '::ffff:224.0.0.5', '::ffff:255.255.255.255'])('%s is a group address', (address) => {
+    expect(isGroupAddress(address)).toBe(true);
+  });
+
+  it.each(['192.0.2.1', '223.255.255.255', '255.255.255.254', '::1', 'fe80::1', '2001:db8::ff', '::ffff:192.0.2.1', 'not-an-address', ''])('%s is not', (address) => {
+    expect(isGroupAddress(address)).toBe(false);
+  });
+
+  it('sees an IPv4-mapped address as its IPv4 address', () => {
+    expect(sameIpAddress('::ffff:192.0.2.1', '192.0.2.1')).toBe(true);
+    expect(sameIpAddress('2001:db8::1', '2001:DB8:0::1')).toBe(true);
+    expect(sameIpAddress('192.0.2.1', '192.0.2.2')).toBe(false);
+    expect(sameIpAddress('::1', '127.0.0.1')).toBe(false);
+    expect(sameIpAddress('x', 'x')).toBe(false);
+    expect(mappedIpv4(parseIpAddress('::ffff:10.1.2.3').octets)).toEqual(Uint8Array.of(10, 1, 2, 3));
+    expect(mappedIpv4(parseIpAddress('::10.1.2.3').octets)).toBeUndefined();
+    expect(mappedIpv4(Uint8Array.of(10, 1, 2, 3))).toBeUndefined();
   });
 });
