@@ -8,6 +8,7 @@ import { StampSecurity } from '@twamp/wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_DAEMON_LIMITS } from '../src/config/index.js';
 import { startListeners } from '../src/listeners/index.js';
+import { SESSION_LINE_BURST } from '../src/listeners/log-events.js';
 import type { ListenerSetApi } from '../src/types.js';
 import { endpointOf, probe, RecordingLog, reflectorListener, STAMP_KEY_ID, STAMP_SECRET, testConfig, testKeys, until } from './listeners-support.js';
 
@@ -149,8 +150,8 @@ describe('reflector listener drop reports', () => {
 });
 
 describe('reflector listener fair shares (default limits)', () => {
-  it('10 000 STAMP SSIDs from one socket do not fill the table: a new sender is answered in full', async () => {
-    const { set } = await start({
+  it('10 000 STAMP SSIDs from one socket do not fill the table: a new sender is answered in full, and the log is not flooded', async () => {
+    const { set, log } = await start({
       control: undefined,
       reflectors: [reflectorListener('stamp', { protocol: 'stamp' })],
       limits: { reflectorSessions: DEFAULT_DAEMON_LIMITS.reflectorSessions, reflectorSessionsPerSource: DEFAULT_DAEMON_LIMITS.reflectorSessionsPerSource },
@@ -176,7 +177,12 @@ describe('reflector listener fair shares (default limits)', () => {
     // The one source holds its share, no more; the rest was evicted as it went.
     expect(stats?.sessionsActive).toBeLessThanOrEqual(DEFAULT_DAEMON_LIMITS.reflectorSessionsPerSource);
     expect(stats?.sessionsEvicted).toBeGreaterThan(0);
+    // A second later the budget has room again: the new sender's line says how many were left out.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const report = await probe(endpoint, { protocol: 'stamp', count: 20 });
     expect(report.summary.loss.received).toBe(20);
+    // Thousands of sessions made and evicted: a burst of lines, then about one a second, not one per packet.
+    expect(log.events('reflector-session-created').length).toBeLessThanOrEqual(SESSION_LINE_BURST + 30);
+    expect(log.events('reflector-session-created').some((fields) => typeof fields['suppressed'] === 'number')).toBe(true);
   });
 });

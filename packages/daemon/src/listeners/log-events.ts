@@ -2,6 +2,7 @@
 // as pino-style records with an `event` field. Peers are `address:port` ([v6]:port), modes by the
 // config's names, Accept codes by value and identifier. Neither library logs secrets (keys, tokens,
 // passphrases); nothing here adds one.
+import { performance } from 'node:perf_hooks';
 import type { ControlLogger } from '@twamp/control';
 import { describeAcceptCode } from '@twamp/errors';
 import type { ControlledSessionEvent, ControlledSessionInfo, Endpoint, ReflectorDropReport, ReflectorSessionEvent } from '@twamp/test-session';
@@ -107,8 +108,40 @@ export function poolEventLogger(log: DaemonLog): (event: ControlledSessionEvent)
   };
 }
 
+/** Info lines about Light/STAMP sessions a listener writes in a burst, then one per SESSION_LINE_INTERVAL_MS. */
+export const SESSION_LINE_BURST = 50;
+const SESSION_LINE_INTERVAL_MS = 1000;
+
+/**
+ * A line budget (token bucket): a session is made by any packet from a new source or SSID, so a
+ * spray of forged packets would otherwise be one log line each (a few hundred bytes of disk per
+ * 44-byte packet). Lines over the budget are not written; the next one written says how many were
+ * left out (`suppressed`), and the metrics still count every session.
+ */
+class LineBudget {
+  #tokens = SESSION_LINE_BURST;
+  #refilledMs = performance.now();
+  #suppressed = 0;
+
+  /** Undefined: skip this line. Otherwise the fields to add (how many were skipped before it). */
+  take(): { suppressed?: number } | undefined {
+    const now = performance.now();
+    this.#tokens = Math.min(SESSION_LINE_BURST, this.#tokens + (now - this.#refilledMs) / SESSION_LINE_INTERVAL_MS);
+    this.#refilledMs = now;
+    if (this.#tokens < 1) {
+      this.#suppressed += 1;
+      return undefined;
+    }
+    this.#tokens -= 1;
+    const suppressed = this.#suppressed;
+    this.#suppressed = 0;
+    return suppressed === 0 ? {} : { suppressed };
+  }
+}
+
 /** A Light/STAMP listener's sessions (made on first packet, forgotten after the idle timeout). */
 export function reflectorEventLogger(log: DaemonLog, listener: string): (event: ReflectorSessionEvent) => void {
+  const budget = new LineBudget();
   return (event) => {
     const fields = {
       listener,
@@ -117,8 +150,12 @@ export function reflectorEventLogger(log: DaemonLog, listener: string): (event: 
       ...(event.ssid === undefined ? {} : { ssid: event.ssid }),
       packets: event.packets,
     };
-    if (event.type === 'created') log.info({ event: 'reflector-session-created', ...fields }, 'reflector session created');
-    else if (event.type === 'expired') log.info({ event: 'reflector-session-expired', ...fields }, 'reflector session expired');
+    if (event.type === 'created' || event.type === 'expired') {
+      const allowed = budget.take();
+      if (allowed === undefined) return;
+      if (event.type === 'created') log.info({ event: 'reflector-session-created', ...fields, ...allowed }, 'reflector session created');
+      else log.info({ event: 'reflector-session-expired', ...fields, ...allowed }, 'reflector session expired');
+    }
     // Evictions come in floods when a source fills the table: counted in metrics, one line each at debug only.
     else if (event.type === 'evicted') log.debug({ event: 'reflector-session-evicted', ...fields }, 'reflector session evicted to make room');
     else log.debug({ event: 'reflector-session-stopped', ...fields }, 'reflector session stopped');
