@@ -89,9 +89,11 @@ const CODES = [
       'a security mode the peer does not offer (authenticated or encrypted on an open-only server)',
       'an option the peer does not implement: DSCP/Type-P, RFC 5938 per-session control, RFC 6038 reflect octets or symmetrical size, RFC 7750 DSCP/ECN monitoring',
       'a field outside what the peer accepts, such as a non-zero Conf-Sender/Conf-Receiver, schedule slots or packet count',
+      'a Sender or Receiver Address other than the two ends of the control connection: servers safe on an open network refuse third-party and multicast or broadcast endpoints',
     ],
     whatToDo: [
       'use a mode the server offers (see its greeting with -d), or leave --mode unset to let the client choose',
+      'leave the sender and receiver addresses unset (zero) so the server uses the control connection\'s; for a third-party sender, the server\'s operator must allow it (twamp server --third-party-senders, twampd listeners.control.thirdPartySenders)',
       'remove optional features one at a time (DSCP, padding options, extensions) to find the one refused',
       'check the peer\'s documentation for the features it implements',
     ],
@@ -104,7 +106,7 @@ const CODES = [
     name: 'Cannot perform request due to permanent resource limitations',
     meaning: 'The peer is at a configured limit that will not clear by itself.',
     likelyCauses: [
-      'the peer\'s maximum number of sessions or control connections is reached',
+      'the peer\'s maximum number of sessions or control connections is reached, in all or for your address alone (a per-client share)',
       'no free UDP port in the peer\'s configured test-port range',
       'a licence or hardware limit on the peer',
     ],
