@@ -2,7 +2,7 @@
 // and checked only when a packet does not belong to a known session (a session's source was checked
 // when the session was made), so the per-packet path never sees it.
 import { ConfigError } from '@twamp/errors';
-import { tryParseIpAddress } from '@twamp/wire';
+import { mappedIpv4, tryParseIpAddress } from '@twamp/wire';
 
 interface CidrBlock {
   readonly family: 4 | 6;
@@ -20,15 +20,6 @@ function prefixMatches(address: Uint8Array, network: Uint8Array, prefix: number)
   if (rest === 0) return true;
   const mask = (0xff << (8 - rest)) & 0xff;
   return ((address[whole] ?? 0) & mask) === ((network[whole] ?? 0) & mask);
-}
-
-/** ::ffff:a.b.c.d carries an IPv4 address; an IPv4 block should match it too. */
-export function mappedIpv4(octets: Uint8Array): Uint8Array | undefined {
-  for (let i = 0; i < 10; i++) {
-    if (octets[i] !== 0) return undefined;
-  }
-  if (octets[10] !== 0xff || octets[11] !== 0xff) return undefined;
-  return octets.subarray(12, 16);
 }
 
 /**

@@ -4,8 +4,7 @@
 // none), and the reflector itself (one forged packet from its own address and port would make it
 // answer itself forever: the "Loop DoS" pattern).
 import { networkInterfaces } from 'node:os';
-import { formatIpAddress, tryParseIpAddress } from '@twamp/wire';
-import { mappedIpv4 } from './cidr.js';
+import { formatIpAddress, mappedIpv4, tryParseIpAddress } from '@twamp/wire';
 
 /** The host's interface addresses are re-read at most this often (they rarely change). */
 const LOCAL_REFRESH_MS = 10_000;
