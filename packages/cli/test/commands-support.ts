@@ -1,7 +1,7 @@
 // Shared by the commands-*.test.ts files: an io that records what was written, a scripted measurement
 // engine (senders answer with a fixed report, reflectors keep their options and event listener), and a
 // scripted control engine (a client that accepts everything, a server that listens).
-import type { ControlClientApi, ControlServerApi, ControlServerStats, KeyStore, SessionRequestOptions } from '@twamp/control';
+import { CONNECTION_REFUSAL_REASONS, type ControlClientApi, type ControlServerApi, type ControlServerStats, type KeyStore, SESSION_REFUSAL_REASONS, type SessionRequestOptions, zeroCounts } from '@twamp/control';
 import { REFLECTOR_DROP_REASONS, type ReflectorDropReason, type ReflectorOptions, type ReflectorStats, type SenderOptions, type SenderReport, type SessionReflectorApi, type SessionSenderApi } from '@twamp/test-session';
 import { Mode, TestSecurity, twampLayout } from '@twamp/wire';
 import type { ControlEngine, ControlListenOptions } from '../src/control/engine.js';
@@ -70,17 +70,8 @@ export function serverStats(overrides: Partial<ControlServerStats> = {}): Contro
     authBackoffRefusals: 0,
     connectionsEvicted: 0,
     sessionsReleasedUnstarted: 0,
-    connectionsRefusedByReason: { 'not-allowed': 0, 'max-connections': 0, 'max-connections-per-client': 0, 'auth-backoff': 0, closing: 0 },
-    sessionsRefusedByReason: {
-      invalid: 0,
-      'receiver-address': 0,
-      'sender-address': 0,
-      'max-sessions-per-connection': 0,
-      'max-sessions-total': 0,
-      'max-sessions-per-client': 0,
-      rate: 0,
-      handler: 0,
-    },
+    connectionsRefusedByReason: zeroCounts(CONNECTION_REFUSAL_REASONS),
+    sessionsRefusedByReason: zeroCounts(SESSION_REFUSAL_REASONS),
     ...overrides,
   };
 }

@@ -11,6 +11,7 @@
 // plus a node:net adapter that owns the socket and the timers.
 import type { AcceptCode } from '@twamp/errors';
 import type { SecurityMode, TestPacketCrypto, TwampLayout, WireTimestamp } from '@twamp/wire';
+import type { CONNECTION_REFUSAL_REASONS, SESSION_REFUSAL_REASONS } from './server/refusal-reasons.js';
 
 export interface Endpoint {
   readonly address: string;
@@ -221,24 +222,11 @@ export interface ControlServerStats {
 /** Timers that close a connection. */
 export type ServerTimeoutName = 'handshake' | 'servwait' | 'message' | 'idle';
 
-/** Why a connection got a Greeting with Modes 0. */
-export type ConnectionRefusalReason = 'not-allowed' | 'max-connections' | 'max-connections-per-client' | 'auth-backoff' | 'closing';
+/** Why a connection got a Greeting with Modes 0 (the keys of ControlServerStats.connectionsRefusedByReason). */
+export type ConnectionRefusalReason = (typeof CONNECTION_REFUSAL_REASONS)[number];
 
-/**
- * Why a Request-TW-Session was refused: 'invalid' (a field this server cannot honour, Accept 3),
- * 'receiver-address' / 'sender-address' (Accept 3), 'max-sessions-per-connection' and
- * 'max-sessions-total' (Accept 4), 'max-sessions-per-client' and 'rate' (Accept 5), 'handler'
- * (the owner refused or failed).
- */
-export type SessionRefusalReason =
-  | 'invalid'
-  | 'receiver-address'
-  | 'sender-address'
-  | 'max-sessions-per-connection'
-  | 'max-sessions-total'
-  | 'max-sessions-per-client'
-  | 'rate'
-  | 'handler';
+/** Why a Request-TW-Session was refused (see SESSION_REFUSAL_REASONS for each one's Accept value). */
+export type SessionRefusalReason = (typeof SESSION_REFUSAL_REASONS)[number];
 
 /** What a reload may change on a running server (see ControlServerApi.reconfigure). */
 export type ControlServerReconfiguration = {

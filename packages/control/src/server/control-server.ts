@@ -24,6 +24,7 @@ import { AuthBackoff } from './auth-backoff.js';
 import { type ServerAction, ServerConnection, type ServerTimeoutKind } from './connection.js';
 import { KeyDeriver } from './key-derivation.js';
 import { LogLimiter } from './log-limiter.js';
+import { CONNECTION_REFUSAL_REASONS, SESSION_REFUSAL_REASONS, zeroCounts } from './refusal-reasons.js';
 import { RequestRateBucket } from './request-rate.js';
 
 export interface ControlServerListenOptions extends ControlServerOptions {
@@ -185,23 +186,8 @@ export class ControlServer implements ControlServerApi {
   #authFailures = 0;
   #connectionsEvicted = 0;
   #sessionsReleasedUnstarted = 0;
-  readonly #refusedByReason: Record<ConnectionRefusalReason, number> = {
-    'not-allowed': 0,
-    'max-connections': 0,
-    'max-connections-per-client': 0,
-    'auth-backoff': 0,
-    closing: 0,
-  };
-  readonly #sessionsRefused: Record<SessionRefusalReason, number> = {
-    invalid: 0,
-    'receiver-address': 0,
-    'sender-address': 0,
-    'max-sessions-per-connection': 0,
-    'max-sessions-total': 0,
-    'max-sessions-per-client': 0,
-    rate: 0,
-    handler: 0,
-  };
+  readonly #refusedByReason = zeroCounts(CONNECTION_REFUSAL_REASONS);
+  readonly #sessionsRefused = zeroCounts(SESSION_REFUSAL_REASONS);
 
   private constructor(server: Server, options: ControlServerOptions) {
     this.#server = server;

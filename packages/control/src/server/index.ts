@@ -20,3 +20,4 @@ export {
   MAX_TIMEOUT_MS,
 } from './control-server.js';
 export { DEFAULT_DERIVATION_CONCURRENCY } from './key-derivation.js';
+export { CONNECTION_REFUSAL_REASONS, SESSION_REFUSAL_REASONS, zeroCounts } from './refusal-reasons.js';
