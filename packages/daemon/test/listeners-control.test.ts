@@ -166,17 +166,21 @@ describe('control listener limits and their Accept codes', () => {
 });
 
 describe('control listener: third-party senders', () => {
-  it('a sender address other than the client\'s gets Accept 3 by default; listeners.control.thirdPartySenders: true (a reload reopens) accepts it', async () => {
+  it('a sender address other than the client\'s gets Accept 3 by default; listeners.control.thirdPartySenders: true accepts it on new connections after a reload that keeps the listener and its open connections', async () => {
     const { set } = await start({});
     const port = endpointOf(set, 'control').port;
     const client = await connect(port);
     const refused: unknown = await client.requestSession({ sender: { address: '127.0.0.2', port: 40_000 } }).catch((caught: unknown) => caught);
     expect((refused as PeerRejectedError).acceptCode).toBe(AcceptCode.NotSupported);
-    client.close();
 
     const config = testConfig({ control: controlListener({ port, thirdPartySenders: true }) });
     await set.reconfigure(config, undefined);
-    const opener = await connect(endpointOf(set, 'control').port);
+    expect(endpointOf(set, 'control').port).toBe(port);
+    // The connection open before the reload is kept, with the rules it connected under.
+    const still: unknown = await client.requestSession({ sender: { address: '127.0.0.2', port: 40_001 } }).catch((caught: unknown) => caught);
+    expect((still as PeerRejectedError).acceptCode).toBe(AcceptCode.NotSupported);
+    client.close();
+    const opener = await connect(port);
     await expect(opener.requestSession({ sender: { address: '127.0.0.2', port: 40_000 } })).resolves.toBeDefined();
     opener.close();
   });

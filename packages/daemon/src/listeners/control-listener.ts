@@ -101,11 +101,10 @@ export class ControlListener {
     return { name: 'control', kind: 'control', address: this.config.address, port: this.#port };
   }
 
-  /** Can a reload keep this server? Not when it moves, offers other Modes or another PBKDF2 count, or changes thirdPartySenders (read once, at listen). */
+  /** Can a reload keep this server? Not when it moves, or offers other Modes or another PBKDF2 count (read once, at listen). */
   keeps(config: ControlListenerConfig, daemon: DaemonConfig): boolean {
     if (config.address !== this.config.address) return false;
     if (config.port !== 0 && config.port !== this.#port) return false;
-    if (config.thirdPartySenders !== this.config.thirdPartySenders) return false;
     return offeredModes(daemon.security.modes, config.extensions) === this.#modes && daemon.security.pbkdf2Count === this.#pbkdf2Count;
   }
 
@@ -122,6 +121,7 @@ export class ControlListener {
         timeouts: controlTimeouts(daemon.limits),
         allowedClients,
         keys,
+        thirdPartySenders: config.thirdPartySenders,
       });
       this.#pool.reconfigure(poolReconfiguration(config, daemon.limits, dropReportLogger(this.#opened.log, config.name)));
     });
