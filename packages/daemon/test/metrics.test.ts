@@ -1,5 +1,6 @@
 // DaemonMetrics fed pure, typed inputs: ListenersSnapshots as the listeners would give them, and the
 // observer calls the agent makes, with window summaries computed by the real SessionStatistics.
+import { CONNECTION_REFUSAL_REASONS, SESSION_REFUSAL_REASONS, zeroCounts } from '@twamp/control';
 import { AcceptCode } from '@twamp/errors';
 import { type ClockClaim, SessionStatistics } from '@twamp/metrics';
 import { type PacketResult, REFLECTOR_DROP_REASONS, type ReflectorDropReason, type ReflectorStats } from '@twamp/test-session';
@@ -31,17 +32,8 @@ function snapshot(packetsIn: number, connectionsTotal = 3): ListenersSnapshot {
         authBackoffRefusals: 0,
         connectionsEvicted: 0,
         sessionsReleasedUnstarted: 0,
-        connectionsRefusedByReason: { 'not-allowed': 1, 'max-connections': 0, 'max-connections-per-client': 0, 'auth-backoff': 0, closing: 0 },
-        sessionsRefusedByReason: {
-          invalid: 0,
-          'receiver-address': 0,
-          'sender-address': 0,
-          'max-sessions-per-connection': 0,
-          'max-sessions-total': 0,
-          'max-sessions-per-client': 0,
-          rate: 2,
-          handler: 0,
-        },
+        connectionsRefusedByReason: { ...zeroCounts(CONNECTION_REFUSAL_REASONS), 'not-allowed': 1 },
+        sessionsRefusedByReason: { ...zeroCounts(SESSION_REFUSAL_REASONS), rate: 2 },
       },
       pool: { reflectorsOpen: 2, sessionsOpened: 4, sessionsRunning: 2, refused: { 2: 0, 4: 0, 5: 2 }, packetsReflected: 10, reflectors: reflectorStats(10) },
       reflectors: reflectorStats(10),
