@@ -13,8 +13,16 @@
  *   reflector  highest rate at ≤ 0.1 % loss of a twampd TWAMP Light listener with metrics enabled
  *              and with metrics disabled (`blast send`, 41 octets, doubling then bisecting), with
  *              `blast reflect` (C) as the reference, rounds interleaved.
+ *   auth-flood a running encrypted TWAMP session (`twamp controller`, 1 packet per 2 ms) on a twampd
+ *              control listener: the reflector's processing time (T3 − T2) median and p99 with no
+ *              flood (the reference), then while FLOOD_WORKERS clients from 200 loopback addresses
+ *              send Set-Up-Responses guessing the session's KeyID's secret (a known KeyID, random
+ *              Tokens) at FLOOD_RATE per second (the rate the
+ *              issue-13 probe used), from a process at nice 19 (a remote attacker's CPU is not
+ *              the server's), with the default failure backoff
+ *              and with it off (every flood connection costs a PBKDF2).
  *
- *   pnpm --filter @twamp/daemon bench [-- --only agent,control,reflector --rounds 3 --targets 10000 --quick]
+ *   pnpm --filter @twamp/daemon bench [-- --only agent,control,reflector,auth-flood --rounds 3 --targets 10000 --pbkdf2-count 2048 --quick]
  *
  * Prints a markdown table, the exact commands, the machine, and one JSON line.
  */
@@ -51,7 +59,7 @@ import {
 import { ControlClient } from '@twamp/control';
 import { Mode } from '@twamp/wire';
 
-const SECTIONS = ['agent', 'control', 'reflector'] as const;
+const SECTIONS = ['agent', 'control', 'reflector', 'auth-flood'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
@@ -67,6 +75,8 @@ const { values: opts } = parseArgs({
     'control-clients': { type: 'string', default: '4' },
     'step-seconds': { type: 'string' },
     'loss-pct': { type: 'string', default: '0.1' },
+    /** auth-flood: the PBKDF2 Count twampd's greeting asks for (RFC 4656: a power of 2, at least 1024). */
+    'pbkdf2-count': { type: 'string', default: '2048' },
     /** Run twampd from src through tsx even when apps/twampd/dist/bin.js is built. */
     source: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -426,6 +436,89 @@ async function reflectorSection(): Promise<void> {
   json['reflector'] = best;
 }
 
+// ------------------------------------------------------------------------------ (d) authentication flood
+
+const FLOOD_WORKERS = 16;
+const FLOOD_ADDRESSES = 200;
+const FLOOD_RATE = 1200;
+const PBKDF2_COUNT = Math.floor(positiveNumber(opts['pbkdf2-count'], 'pbkdf2-count'));
+const MEASURE_PACKETS = quick ? 1500 : 3000;
+const MEASURE_INTERVAL_MS = 2;
+
+interface Processing {
+  readonly median: number;
+  readonly p99: number;
+}
+
+/** One encrypted session through the built CLI; the reflector's processing time from its JSON summary (ms). */
+async function measureProcessing(port: number): Promise<Processing> {
+  const child = start(
+    twampCommand(['controller', HOST, '--control-port', String(port), '--mode', 'encrypted', '--user', KEY_ID, '--key-file', keyFile, '-c', String(MEASURE_PACKETS), '-i', String(MEASURE_INTERVAL_MS), '--percentiles', '50,99', '--json']),
+  );
+  const { code } = await child.exited;
+  const summary = JSON.parse(child.stdout()) as { delayMs?: { processing?: { median: number | null; percentiles: Record<string, number | null> } } };
+  const processing = summary.delayMs?.processing;
+  if (code !== 0 || processing?.median == null) throw new Error(`twamp controller exited ${String(code)}: ${child.output().slice(-300)}`);
+  return { median: processing.median, p99: processing.percentiles['99'] ?? Number.NaN };
+}
+
+/**
+ * The flood runs in its own process at nice 19 (bench/auth-flood.ts): a remote attacker's CPU is not
+ * the server's, and on a small machine a flooder at normal priority would measure the scheduler.
+ */
+function authFlood(port: number, seconds: number): Child {
+  return start(['nice', '-n', '19', ...tsx, resolve(repoRoot, 'packages/daemon/bench/auth-flood.ts'), String(port), String(FLOOD_RATE), String(FLOOD_WORKERS), String(FLOOD_ADDRESSES), String(seconds), KEY_ID]);
+}
+
+async function authFloodSection(): Promise<void> {
+  const variants = ['no flood', 'flood, default backoff', 'flood, backoff off'] as const;
+  const results: Record<(typeof variants)[number], { median: number[]; p99: number[]; floodPerSecond: number[]; refusedPerSecond: number[] }> = {
+    'no flood': { median: [], p99: [], floodPerSecond: [], refusedPerSecond: [] },
+    'flood, default backoff': { median: [], p99: [], floodPerSecond: [], refusedPerSecond: [] },
+    'flood, backoff off': { median: [], p99: [], floodPerSecond: [], refusedPerSecond: [] },
+  };
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    for (const variant of variants) {
+      const twampd = await startTwampd(`auth-${round}`, {
+        listeners: { control: { address: HOST, port: 0, reflectorPorts: 'ephemeral' } },
+        security: { modes: ['encrypted'], keyFile, pbkdf2Count: PBKDF2_COUNT },
+        ...(variant === 'flood, backoff off' ? { limits: { authFailuresPerMinute: 'unlimited' } } : {}),
+      });
+      const port = listenerPort(twampd, 'control');
+      try {
+        // The flood outlasts the measured session (its start-up and the session's own control exchange included).
+        const flood = variant === 'no flood' ? undefined : authFlood(port, (MEASURE_PACKETS * MEASURE_INTERVAL_MS) / 1000 + 3);
+        if (flood !== undefined) await waitFor(flood, /^flooding$/m, 60_000);
+        const measured = await measureProcessing(port);
+        const done = flood === undefined ? undefined : (JSON.parse((await waitFor(flood, /^(\{.*\})$/m, 30_000))[1] ?? '{}') as { answered: number; refused: number; seconds: number });
+        const entry = results[variant];
+        entry.median.push(measured.median);
+        entry.p99.push(measured.p99);
+        entry.floodPerSecond.push(done === undefined ? 0 : done.answered / done.seconds);
+        entry.refusedPerSecond.push(done === undefined ? 0 : done.refused / done.seconds);
+        const floodText = done === undefined ? '' : `; flood ${(done.answered / done.seconds).toFixed(0)} Set-Up-Responses/s answered, ${(done.refused / done.seconds).toFixed(0)}/s refused with Modes 0`;
+        log(`  round ${round} ${variant}: processing median ${measured.median.toFixed(3)} ms, p99 ${measured.p99.toFixed(3)} ms${floodText}`);
+      } finally {
+        await stop(twampd.child);
+      }
+    }
+  }
+  const base = median(results['no flood'].p99);
+  for (const variant of variants) {
+    const entry = results[variant];
+    const p99 = median(entry.p99);
+    rows.push({
+      section: 'auth-flood',
+      measure: `encrypted session's reflector processing time p99 (median), ${MEASURE_PACKETS} packets every ${MEASURE_INTERVAL_MS} ms, PBKDF2 Count ${PBKDF2_COUNT}, ${variant}${variant === 'no flood' ? '' : ` (${FLOOD_RATE}/s offered by ${FLOOD_WORKERS} clients from ${FLOOD_ADDRESSES} addresses; ${(median(entry.floodPerSecond) ?? 0).toFixed(0)}/s answered after a derivation, ${(median(entry.refusedPerSecond) ?? 0).toFixed(0)}/s refused by the backoff)`} (rounds p99 ${entry.p99.map((x) => x.toFixed(3)).join('/')} ms)`,
+      ours: `${(p99 ?? Number.NaN).toFixed(3)} ms (${(median(entry.median) ?? Number.NaN).toFixed(3)} ms)`,
+      reference: variant === 'no flood' ? '—' : `${(base ?? Number.NaN).toFixed(3)} ms (no flood)`,
+      ratio: variant === 'no flood' ? '—' : ratio(p99, base),
+      target: variant === 'no flood' ? '—' : 'unaffected by the flood',
+    });
+  }
+  json['authFlood'] = results;
+}
+
 // ------------------------------------------------------------------------------ main
 
 const loadBefore = loadavg();
@@ -434,6 +527,7 @@ await compileBlast();
 await guarded('agent', agentSection);
 await guarded('control', controlSection);
 await guarded('reflector', reflectorSection);
+await guarded('auth-flood', authFloodSection);
 const loadAfter = loadavg();
 
 const cpu = cpus();
