@@ -239,6 +239,7 @@ export class SessionReflector implements SessionReflectorApi {
   readonly #reportedAtMs: Record<ReflectorDropReason, number>;
   /** Where a request of a new Light/STAMP session carries the sender's timestamp, and where a reply carries a copy of it. */
   readonly #senderTsAt: number;
+  readonly #receiveTsAt: number;
   readonly #copiedTsAt: number;
   /** The socket stamps each reply as it sends it (no batching): `stamp` holds that reply's T3 right after reply(). */
   readonly #stampsEachReply: boolean;
@@ -312,6 +313,7 @@ export class SessionReflector implements SessionReflectorApi {
         ? createStampReflectContext({ security: this.#stampSecurity, stateful: true, errorEstimate: 0, understoodTlvs: this.#understood })
         : createTwampReflectContext({ layout: this.#lightLayout, stateful: true, errorEstimate: 0 });
     this.#senderTsAt = template.sTs;
+    this.#receiveTsAt = template.rRx;
     this.#copiedTsAt = template.rSTs;
     this.#stampsEachReply = !socket.capabilities.batching;
     refreshLocalAddresses();
@@ -674,7 +676,7 @@ export class SessionReflector implements SessionReflectorApi {
     }
     // Check the packet before making (or evicting) anything for it, so garbage makes no session.
     if (!this.#firstPacketValid(data, length, address, port)) return;
-    if (isLoopedReply(data, length, this.#senderTsAt, this.#copiedTsAt, (batch.timeSeconds(i) + NTP_UNIX_OFFSET_SECONDS) >>> 0)) {
+    if (isLoopedReply(data, length, this.#senderTsAt, this.#receiveTsAt, this.#copiedTsAt, (batch.timeSeconds(i) + NTP_UNIX_OFFSET_SECONDS) >>> 0)) {
       this.#drop('looped-reply', address, port);
       return;
     }
@@ -795,7 +797,7 @@ export class SessionReflector implements SessionReflectorApi {
     // T2 in NTP form (era-relative seconds); the socket's nanoseconds are always whole and in range.
     const receiveSeconds = (batch.timeSeconds(i) + NTP_UNIX_OFFSET_SECONDS) >>> 0;
     // One of our replies coming back (checked on every packet: a loop may run through a session).
-    if (isLoopedReply(data, length, ctx.sTs, ctx.rSTs, receiveSeconds)) return this.#refuse('looped-reply', session.address, session.port);
+    if (isLoopedReply(data, length, ctx.sTs, ctx.rRx, ctx.rSTs, receiveSeconds)) return this.#refuse('looped-reply', session.address, session.port);
     if (stamp) ctx.hmacFailed = stampKey !== undefined && length > ctx.sPad && requestTlvsFailIntegrity(stampKey, data, ctx.sPad, length);
 
     ctx.receiveSeconds = receiveSeconds;

@@ -53,29 +53,56 @@ describe('our reply timestamps, remembered process-wide', () => {
     return data;
   }
 
-  it('recognises a stamp of ours where a sender puts its timestamp, or where a reflector copies it', () => {
+  /** Our reply as we sent it: T3 at `t3At`, and the T2 it answered at `t2At` (a moment before). */
+  function replyOfOurs(t3At: number, t2At: number, seconds: number, fraction: number, length = 41): Buffer {
+    const data = packetWith(t3At, seconds, fraction, length);
+    data.writeUInt32BE(seconds - 1, t2At);
+    data.writeUInt32BE(0x7fffffff, t2At + 4);
+    return data;
+  }
+
+  it('recognises a reply of ours coming back as it was, or with the stamp where a reflector copies it', () => {
     const seconds = t2();
     rememberReplyStamp(seconds, 0x12345678);
-    expect(isLoopedReply(packetWith(4, seconds, 0x12345678), 41, 4, 28, seconds)).toBe(true);
-    expect(isLoopedReply(packetWith(28, seconds, 0x12345678), 41, 4, 28, seconds)).toBe(true);
+    expect(isLoopedReply(replyOfOurs(4, 16, seconds, 0x12345678), 41, 4, 16, 28, seconds)).toBe(true);
+    expect(isLoopedReply(packetWith(28, seconds, 0x12345678), 41, 4, 16, 28, seconds)).toBe(true);
     // The copied position only counts when the request is long enough to hold it.
-    expect(isLoopedReply(packetWith(28, seconds, 0x12345678), 35, 4, 28, seconds)).toBe(false);
-    // Authenticated layouts: 16 and 64.
-    expect(isLoopedReply(packetWith(64, seconds, 0x12345678, 112), 112, 16, 64, seconds)).toBe(true);
+    expect(isLoopedReply(packetWith(28, seconds, 0x12345678), 35, 4, 16, 28, seconds)).toBe(false);
+    // Authenticated layouts: T3 16, T2 32, the copy 64.
+    expect(isLoopedReply(replyOfOurs(16, 32, seconds, 0x12345678, 112), 112, 16, 32, 64, seconds)).toBe(true);
+    expect(isLoopedReply(packetWith(64, seconds, 0x12345678, 112), 112, 16, 32, 64, seconds)).toBe(true);
     // All 64 bits must match.
-    expect(isLoopedReply(packetWith(4, seconds, 0x12345679), 41, 4, 28, seconds)).toBe(false);
-    expect(isLoopedReply(packetWith(4, seconds - 1, 0x12345678), 41, 4, 28, seconds)).toBe(false);
+    expect(isLoopedReply(replyOfOurs(4, 16, seconds, 0x12345679), 41, 4, 16, 28, seconds)).toBe(false);
+    expect(isLoopedReply(replyOfOurs(4, 16, seconds - 1, 0x12345678), 41, 4, 16, 28, seconds)).toBe(false);
+  });
+
+  it('does not take an honest T1 that equals one of our T3s for a loop: a request has no receive time where our reply has one', () => {
+    // A sender and a reflector stamping batches at 100 kpps on one host read the clock at the same
+    // nanosecond a few times a second; before this rule whole sender batches were dropped.
+    const seconds = t2();
+    rememberReplyStamp(seconds, 0x2468ace0);
+    expect(isLoopedReply(packetWith(4, seconds, 0x2468ace0), 41, 4, 16, 28, seconds)).toBe(false);
+    const stampRequest = packetWith(4, seconds, 0x2468ace0, 44);
+    stampRequest.writeUInt16BE(7, 14); // STAMP: SSID at 14, MBZ from 16
+    expect(isLoopedReply(stampRequest, 44, 4, 16, 28, seconds)).toBe(false);
+    // A receive time after the T3, or long before it, is not one of our replies either.
+    const later = packetWith(4, seconds, 0x2468ace0);
+    later.writeUInt32BE(seconds + 1, 16);
+    expect(isLoopedReply(later, 41, 4, 16, 28, seconds)).toBe(false);
+    const stale = packetWith(4, seconds, 0x2468ace0);
+    stale.writeUInt32BE(seconds - 3600, 16);
+    expect(isLoopedReply(stale, 41, 4, 16, 28, seconds)).toBe(false);
   });
 
   it('forgets a stamp after a few seconds, and never matches zeros or an honest T1', () => {
     const seconds = t2();
     rememberReplyStamp(seconds, 0x0badcafe);
-    expect(isLoopedReply(packetWith(4, seconds, 0x0badcafe), 41, 4, 28, seconds + 3)).toBe(true);
-    expect(isLoopedReply(packetWith(4, seconds, 0x0badcafe), 41, 4, 28, seconds + 60)).toBe(false);
+    expect(isLoopedReply(replyOfOurs(4, 16, seconds, 0x0badcafe), 41, 4, 16, 28, seconds + 3)).toBe(true);
+    expect(isLoopedReply(replyOfOurs(4, 16, seconds, 0x0badcafe), 41, 4, 16, 28, seconds + 60)).toBe(false);
     rememberReplyStamp(0, 0);
-    expect(isLoopedReply(Buffer.alloc(41), 41, 4, 28, seconds)).toBe(false);
+    expect(isLoopedReply(Buffer.alloc(41), 41, 4, 16, 28, seconds)).toBe(false);
     const honest = encodeTwampSender({ sequence: 1, timestamp: nowTimestamp(), errorEstimate: 1, padding: Buffer.alloc(27) }, open);
-    expect(isLoopedReply(honest, honest.length, 4, 28, seconds)).toBe(false);
+    expect(isLoopedReply(honest, honest.length, 4, 16, 28, seconds)).toBe(false);
   });
 });
 
