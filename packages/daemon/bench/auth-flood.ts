@@ -1,7 +1,8 @@
 /**
  * The auth-flood bench's attacker: TCP clients from many loopback addresses that send
  * Set-Up-Responses in encrypted mode with KEYID (a known identity: a password guess, which the
- * server must derive a key for) and random Tokens, paced at RATE per second
+ * server must derive a key for) and random Tokens, or with KEYID `-` Set-Up-Responses with Mode 0
+ * (the client leaves: the same connections without any authentication), paced at RATE per second
  * in all, for SECONDS. Prints `flooding` once it starts, then one JSON
  * line: Set-Up-Responses answered (the server derived a key and replied), connections refused with
  * Modes 0 (the failure backoff), and the seconds it ran.
@@ -43,12 +44,16 @@ function once(localAddress: string): Promise<void> {
         socket.destroy();
         return;
       }
+      if (guessedKeyId === '-') {
+        socket.write(encodeSetUpResponse({ mode: 0 }));
+        return;
+      }
       const keyId = Buffer.alloc(80);
       keyId.write(guessedKeyId);
       socket.write(encodeSetUpResponse({ mode: Mode.Encrypted, keyId, token: randomBytes(64), clientIv: randomBytes(16) }));
     });
     socket.on('close', () => {
-      if (sent && received.length > SERVER_GREETING_LENGTH) answered += 1;
+      if (sent && (received.length > SERVER_GREETING_LENGTH || guessedKeyId === '-')) answered += 1;
       done();
     });
     socket.on('error', () => undefined);

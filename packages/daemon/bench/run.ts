@@ -20,7 +20,8 @@
  *              Tokens) at FLOOD_RATE per second (the rate the
  *              issue-13 probe used), from a process at nice 19 (a remote attacker's CPU is not
  *              the server's), with the default failure backoff
- *              and with it off (every flood connection costs a PBKDF2).
+ *              and with it off (every flood connection costs a PBKDF2), and the same connections
+ *              leaving at once (Set-Up-Response Mode 0: no authentication at all).
  *
  *   pnpm --filter @twamp/daemon bench [-- --only agent,control,reflector,auth-flood --rounds 3 --targets 10000 --pbkdf2-count 2048 --quick]
  *
@@ -466,14 +467,17 @@ async function measureProcessing(port: number): Promise<Processing> {
  * The flood runs in its own process at nice 19 (bench/auth-flood.ts): a remote attacker's CPU is not
  * the server's, and on a small machine a flooder at normal priority would measure the scheduler.
  */
-function authFlood(port: number, seconds: number): Child {
-  return start(['nice', '-n', '19', ...tsx, resolve(repoRoot, 'packages/daemon/bench/auth-flood.ts'), String(port), String(FLOOD_RATE), String(FLOOD_WORKERS), String(FLOOD_ADDRESSES), String(seconds), KEY_ID]);
+function authFlood(port: number, seconds: number, keyId: string): Child {
+  return start(['nice', '-n', '19', ...tsx, resolve(repoRoot, 'packages/daemon/bench/auth-flood.ts'), String(port), String(FLOOD_RATE), String(FLOOD_WORKERS), String(FLOOD_ADDRESSES), String(seconds), keyId]);
 }
 
 async function authFloodSection(): Promise<void> {
-  const variants = ['no flood', 'flood, default backoff', 'flood, backoff off'] as const;
+  // 'connections only': the same connections leaving at once (Set-Up-Response Mode 0), no authentication:
+  // what a flood costs before any key is derived.
+  const variants = ['no flood', 'connections only', 'flood, default backoff', 'flood, backoff off'] as const;
   const results: Record<(typeof variants)[number], { median: number[]; p99: number[]; floodPerSecond: number[]; refusedPerSecond: number[] }> = {
     'no flood': { median: [], p99: [], floodPerSecond: [], refusedPerSecond: [] },
+    'connections only': { median: [], p99: [], floodPerSecond: [], refusedPerSecond: [] },
     'flood, default backoff': { median: [], p99: [], floodPerSecond: [], refusedPerSecond: [] },
     'flood, backoff off': { median: [], p99: [], floodPerSecond: [], refusedPerSecond: [] },
   };
@@ -487,7 +491,7 @@ async function authFloodSection(): Promise<void> {
       const port = listenerPort(twampd, 'control');
       try {
         // The flood outlasts the measured session (its start-up and the session's own control exchange included).
-        const flood = variant === 'no flood' ? undefined : authFlood(port, (MEASURE_PACKETS * MEASURE_INTERVAL_MS) / 1000 + 3);
+        const flood = variant === 'no flood' ? undefined : authFlood(port, (MEASURE_PACKETS * MEASURE_INTERVAL_MS) / 1000 + 3, variant === 'connections only' ? '-' : KEY_ID);
         if (flood !== undefined) await waitFor(flood, /^flooding$/m, 60_000);
         const measured = await measureProcessing(port);
         const done = flood === undefined ? undefined : (JSON.parse((await waitFor(flood, /^(\{.*\})$/m, 30_000))[1] ?? '{}') as { answered: number; refused: number; seconds: number });
@@ -509,7 +513,7 @@ async function authFloodSection(): Promise<void> {
     const p99 = median(entry.p99);
     rows.push({
       section: 'auth-flood',
-      measure: `encrypted session's reflector processing time p99 (median), ${MEASURE_PACKETS} packets every ${MEASURE_INTERVAL_MS} ms, PBKDF2 Count ${PBKDF2_COUNT}, ${variant}${variant === 'no flood' ? '' : ` (${FLOOD_RATE}/s offered by ${FLOOD_WORKERS} clients from ${FLOOD_ADDRESSES} addresses; ${(median(entry.floodPerSecond) ?? 0).toFixed(0)}/s answered after a derivation, ${(median(entry.refusedPerSecond) ?? 0).toFixed(0)}/s refused by the backoff)`} (rounds p99 ${entry.p99.map((x) => x.toFixed(3)).join('/')} ms)`,
+      measure: `encrypted session's reflector processing time p99 (median), ${MEASURE_PACKETS} packets every ${MEASURE_INTERVAL_MS} ms, PBKDF2 Count ${PBKDF2_COUNT}, ${variant}${variant === 'no flood' ? '' : ` (${FLOOD_RATE}/s offered by ${FLOOD_WORKERS} clients from ${FLOOD_ADDRESSES} addresses; ${(median(entry.floodPerSecond) ?? 0).toFixed(0)}/s ${variant === 'connections only' ? 'closed by the client' : 'answered after a derivation'}, ${(median(entry.refusedPerSecond) ?? 0).toFixed(0)}/s refused by the backoff)`} (rounds p99 ${entry.p99.map((x) => x.toFixed(3)).join('/')} ms)`,
       ours: `${(p99 ?? Number.NaN).toFixed(3)} ms (${(median(entry.median) ?? Number.NaN).toFixed(3)} ms)`,
       reference: variant === 'no flood' ? '—' : `${(base ?? Number.NaN).toFixed(3)} ms (no flood)`,
       ratio: variant === 'no flood' ? '—' : ratio(p99, base),
