@@ -23,7 +23,7 @@ import { type ClientFilter, clientFilter, unwrapMappedAddress } from './allowed-
 import { AuthBackoff } from './auth-backoff.js';
 import { type ServerAction, ServerConnection, type ServerTimeoutKind } from './connection.js';
 import { KeyDeriver } from './key-derivation.js';
-import { LogLimiter } from './log-limiter.js';
+import { budgetedLogger, LogLimiter } from './log-limiter.js';
 import { CONNECTION_REFUSAL_REASONS, SESSION_REFUSAL_REASONS, zeroCounts } from './refusal-reasons.js';
 import { RequestRateBucket } from './request-rate.js';
 
@@ -192,7 +192,9 @@ export class ControlServer implements ControlServerApi {
   private constructor(server: Server, options: ControlServerOptions) {
     this.#server = server;
     this.#options = options;
-    this.#logger = options.logger;
+    // Per-connection and per-session lines on a budget (a flood of connections must not fill the
+    // disk); the warnings an attacker triggers at will go through the LogLimiter instead.
+    this.#logger = budgetedLogger(options.logger);
     this.#now = options.now ?? Date.now;
     this.#randomBytes = options.randomBytes ?? nodeRandomBytes;
     this.#limits = checkLimits(options.limits);

@@ -21,3 +21,4 @@ export {
 } from './control-server.js';
 export { DEFAULT_DERIVATION_CONCURRENCY } from './key-derivation.js';
 export { CONNECTION_REFUSAL_REASONS, SESSION_REFUSAL_REASONS, zeroCounts } from './refusal-reasons.js';
+export { budgetedLogger, DEFAULT_LINE_BURST, DEFAULT_LINE_INTERVAL_MS, LineBudget } from './log-limiter.js';

@@ -2,8 +2,7 @@
 // as pino-style records with an `event` field. Peers are `address:port` ([v6]:port), modes by the
 // config's names, Accept codes by value and identifier. Neither library logs secrets (keys, tokens,
 // passphrases); nothing here adds one.
-import { performance } from 'node:perf_hooks';
-import type { ControlLogger } from '@twamp/control';
+import { type ControlLogger, DEFAULT_LINE_BURST, LineBudget } from '@twamp/control';
 import { describeAcceptCode } from '@twamp/errors';
 import type { ControlledSessionEvent, ControlledSessionInfo, Endpoint, ReflectorDropReport, ReflectorSessionEvent } from '@twamp/test-session';
 import type { DaemonLog } from '../types.js';
@@ -108,36 +107,14 @@ export function poolEventLogger(log: DaemonLog): (event: ControlledSessionEvent)
   };
 }
 
-/** Info lines about Light/STAMP sessions a listener writes in a burst, then one per SESSION_LINE_INTERVAL_MS. */
-export const SESSION_LINE_BURST = 50;
-const SESSION_LINE_INTERVAL_MS = 1000;
-
 /**
- * A line budget (token bucket): a session is made by any packet from a new source or SSID, so a
- * spray of forged packets would otherwise be one log line each (a few hundred bytes of disk per
- * 44-byte packet). Lines over the budget are not written; the next one written says how many were
- * left out (`suppressed`), and the metrics still count every session.
+ * Info lines about Light/STAMP sessions a listener writes in a burst, then one a second (control's
+ * LineBudget): a session is made by any packet from a new source or SSID, so a spray of forged
+ * packets would otherwise be one log line each (a few hundred bytes of disk per 44-byte packet).
+ * Lines over the budget are not written; the next one written says how many were left out
+ * (`suppressed`), and the metrics still count every session.
  */
-class LineBudget {
-  #tokens = SESSION_LINE_BURST;
-  #refilledMs = performance.now();
-  #suppressed = 0;
-
-  /** Undefined: skip this line. Otherwise the fields to add (how many were skipped before it). */
-  take(): { suppressed?: number } | undefined {
-    const now = performance.now();
-    this.#tokens = Math.min(SESSION_LINE_BURST, this.#tokens + (now - this.#refilledMs) / SESSION_LINE_INTERVAL_MS);
-    this.#refilledMs = now;
-    if (this.#tokens < 1) {
-      this.#suppressed += 1;
-      return undefined;
-    }
-    this.#tokens -= 1;
-    const suppressed = this.#suppressed;
-    this.#suppressed = 0;
-    return suppressed === 0 ? {} : { suppressed };
-  }
-}
+export const SESSION_LINE_BURST = DEFAULT_LINE_BURST;
 
 /** A Light/STAMP listener's sessions (made on first packet, forgotten after the idle timeout). */
 export function reflectorEventLogger(log: DaemonLog, listener: string): (event: ReflectorSessionEvent) => void {
