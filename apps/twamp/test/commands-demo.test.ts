@@ -43,7 +43,8 @@ describe('twamp demo', () => {
         reject(new Error(`pnpm demo did not exit; stderr: ${stderr}`));
       }, 60_000);
       child.on('error', reject);
-      child.on('exit', (exit) => {
+      // 'close': every byte of stdout and stderr has been read ('exit' may come first).
+      child.on('close', (exit) => {
         clearTimeout(timer);
         resolve(exit);
       });

@@ -31,8 +31,10 @@ export function startTwamp(args: readonly string[], env: Readonly<Record<string,
   });
   const text = { stdout: '', stderr: '' };
   const waiters = new Set<() => void>();
+  // 'close', not 'exit': 'exit' can come before the last output has been read from the pipes, and a
+  // test that reads stderr right after the exit then sees nothing (seen once in CI).
   const exit = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       resolve(code ?? signal ?? 'unknown');
     });
   });
