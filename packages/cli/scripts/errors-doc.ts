@@ -153,17 +153,39 @@ function cell(text: string): string {
   return text.replaceAll('|', '\\|');
 }
 
+/** The exit-code table every document shows, from EXIT_CODES only. */
+export function exitCodesTable(): string[] {
+  const lines = ['| Code | Name | When |', '| ---: | --- | --- |'];
+  for (const info of EXIT_CODES) lines.push(`| ${info.code} | ${cell(info.name)} | ${cell(info.when)} |`);
+  return lines;
+}
+
 function exitCodesSection(): string[] {
-  const lines = [
+  return [
     '## Exit codes',
     '',
     'Every command ends with one of these (`twamp --help` lists them too). Scripts can rely on them; they do not change between versions.',
     '',
-    '| Code | Name | When |',
-    '| ---: | --- | --- |',
+    ...exitCodesTable(),
   ];
-  for (const info of EXIT_CODES) lines.push(`| ${info.code} | ${cell(info.name)} | ${cell(info.when)} |`);
-  return lines;
+}
+
+/** Marks the exit-code table in a hand-written document (docs/usage.md, the package README). */
+export const EXIT_CODES_BEGIN = '<!-- exit-codes: generated from packages/cli/src/errors/exit-codes.ts by packages/cli/scripts/gen-errors-doc.ts; do not edit -->';
+export const EXIT_CODES_END = '<!-- /exit-codes -->';
+
+/** Hand-written documents that carry the generated exit-code table, relative to the repository root. */
+export const EXIT_CODE_DOCUMENTS: readonly string[] = ['docs/usage.md', 'packages/cli/README.md'];
+
+/**
+ * `text` with the block between EXIT_CODES_BEGIN and EXIT_CODES_END replaced by today's table.
+ * Throws when a document lost its markers: a table nobody regenerates would drift again.
+ */
+export function withExitCodesTable(text: string, name: string): string {
+  const begin = text.indexOf(EXIT_CODES_BEGIN);
+  const end = text.indexOf(EXIT_CODES_END);
+  if (begin < 0 || end < begin) throw new Error(`${name}: no ${EXIT_CODES_BEGIN} ... ${EXIT_CODES_END} block for the exit codes`);
+  return `${text.slice(0, begin)}${[EXIT_CODES_BEGIN, ...exitCodesTable(), EXIT_CODES_END].join('\n')}${text.slice(end + EXIT_CODES_END.length)}`;
 }
 
 function readingSection(): string[] {

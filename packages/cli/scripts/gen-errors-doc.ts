@@ -1,25 +1,38 @@
-// Writes docs/errors.md (at the repository root) from the code:
+// Writes docs/errors.md (at the repository root) from the code, and the exit-code tables of the
+// documents in EXIT_CODE_DOCUMENTS (between their markers):
 //   node --conditions=@twamp/source --import tsx packages/cli/scripts/gen-errors-doc.ts [--check]
-// With --check it writes nothing and exits 1 when the file is out of date (test/errors-doc.test.ts
+// With --check it writes nothing and exits 1 when a file is out of date (test/errors-doc.test.ts
 // checks the same on every test run).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderErrorsDoc } from './errors-doc.js';
+import { EXIT_CODE_DOCUMENTS, renderErrorsDoc, withExitCodesTable } from './errors-doc.js';
 
-const target = fileURLToPath(new URL('../../../docs/errors.md', import.meta.url));
-const text = renderErrorsDoc();
-if (process.argv.includes('--check')) {
-  let current = '';
+const root = new URL('../../../', import.meta.url);
+
+function read(path: string): string {
   try {
-    current = readFileSync(target, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
     // A missing file is out of date like any other.
+    return '';
   }
-  if (current !== text) {
-    process.stderr.write(`${target} is out of date: run this script without --check\n`);
-    process.exit(1);
-  }
-} else {
-  writeFileSync(target, text);
-  process.stdout.write(`wrote ${target}\n`);
 }
+
+const targets: { path: string; text: string }[] = [{ path: fileURLToPath(new URL('docs/errors.md', root)), text: renderErrorsDoc() }];
+for (const document of EXIT_CODE_DOCUMENTS) {
+  const path = fileURLToPath(new URL(document, root));
+  targets.push({ path, text: withExitCodesTable(read(path), document) });
+}
+const check = process.argv.includes('--check');
+let stale = false;
+for (const { path, text } of targets) {
+  if (read(path) === text) continue;
+  if (check) {
+    process.stderr.write(`${path} is out of date: run this script without --check\n`);
+    stale = true;
+  } else {
+    writeFileSync(path, text);
+    process.stdout.write(`wrote ${path}\n`);
+  }
+}
+if (stale) process.exit(1);

@@ -25,17 +25,16 @@ export interface CliIo {
   readonly columns?: number | undefined;
 }
 
-/** Exit codes, stable for scripts. */
+/**
+ * The exit codes every command shares, stable for scripts. What each means and when it happens is
+ * said once, in EXIT_CODES (errors/exit-codes.ts), which --help and the docs are generated from;
+ * these names only give the numbers to the code.
+ */
 export const ExitCode = {
-  /** The command did what was asked (a sender run got replies; a responder stopped on request). */
   Ok: 0,
-  /** It started and failed: a socket error, no reply at all, an unexpected error. */
   Failure: 1,
-  /** Bad arguments: nothing was started. */
   Usage: 2,
-  /** Stopped by SIGINT (Ctrl-C) before the end; a sender prints its partial summary first. */
   Interrupted: 130,
-  /** Stopped by SIGTERM before the end. */
   Terminated: 143,
 } as const;
 

@@ -70,8 +70,7 @@ function commandPath(program: Command, argv: readonly string[]): string {
 
 /**
  * Runs the twamp command line. `argv` are the user's arguments (without node and the script).
- * Resolves with the exit code after calling `io.exit` with it: 0 done, 1 failed, 2 usage error
- * (nothing started), 130 interrupted by SIGINT, 143 by SIGTERM.
+ * Resolves with the exit code after calling `io.exit` with it (one of EXIT_CODES).
  */
 export async function main(argv: readonly string[], io: CliIo, options: MainOptions = {}): Promise<number> {
   const context: CommandContext = { io, engine: options.engine ?? defaultEngine, exitCode: ExitCode.Ok };

@@ -2,6 +2,7 @@
 // and a usage error per command: exit 2, the argument named with its range, nothing started.
 import { describe, expect, it } from 'vitest';
 import { COMMAND_HELP, EXIT_CODE_HELP } from '../src/commands/help.js';
+import { EXIT_CODES } from '../src/errors/exit-codes.js';
 import { versionText } from '../src/commands/version.js';
 import { main } from '../src/main.js';
 import { scriptedControl, scriptedEngine, testIo } from './commands-support.js';
@@ -51,6 +52,31 @@ describe('twamp --help', () => {
     expect(out).toContain('-V, --version');
     // One list of exit codes, not two.
     expect(out.split('Exit codes:')).toHaveLength(2);
+  });
+
+  it('words every exit code as its one definition (EXIT_CODES) does, in every help', async () => {
+    /** `code -> text` of the `Exit codes:` block of a help text. */
+    const listed = (out: string): Map<number, string> => {
+      const block = out.split('Exit codes:\n')[1] ?? '';
+      return new Map([...block.matchAll(/^ {2}(\d+) +(.+)$/gm)].map((match) => [Number(match[1]), match[2] ?? '']));
+    };
+    const program = listed((await run(['--help'])).out);
+    expect([...program.keys()]).toEqual(EXIT_CODES.map((info) => info.code));
+    for (const info of EXIT_CODES) expect(program.get(info.code)).toBe(`${info.name}: ${info.brief}`);
+    for (const command of Object.keys(COMMAND_HELP)) {
+      const codes = listed((await run([command, '--help'])).out);
+      const help = COMMAND_HELP[command];
+      expect([...codes.keys()], command).toEqual(help?.exitCodes);
+      for (const [code, text] of codes) {
+        const info = EXIT_CODES.find((entry) => entry.code === code);
+        expect(info, `${command}: exit code ${code} is not in EXIT_CODES`).toBeDefined();
+        // The name always; the brief unless the command has its own note for that code.
+        const note = help?.exitNotes?.[code];
+        expect(text, `${command} --help, exit code ${code}`).toBe(`${info?.name ?? ''}: ${note ?? info?.brief ?? ''}`);
+      }
+    }
+    // "no reply at all" is exit 4's, and only exit 4 says it (the help once said it for 1).
+    for (const info of EXIT_CODES) expect(info.brief.includes('no reply at all'), String(info.code)).toBe(info.code === 4);
   });
 
   it('answers `help demo` like `demo --help`', async () => {

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ACCEPT_CODES, ErrorCode } from '@twamp/errors';
 import { describe, expect, it } from 'vitest';
-import { renderErrorsDoc, TYPED_ERRORS } from '../scripts/errors-doc.js';
+import { EXIT_CODE_DOCUMENTS, exitCodesTable, renderErrorsDoc, TYPED_ERRORS, withExitCodesTable } from '../scripts/errors-doc.js';
 import { EXIT_CODES } from '../src/errors/index.js';
 
 const DOC = new URL('../../../docs/errors.md', import.meta.url);
@@ -13,6 +13,12 @@ describe('docs/errors.md', () => {
   it('is what the generator makes from the code today', () => {
     const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '(missing)';
     expect(current === renderErrorsDoc(), `docs/errors.md is out of date: run \`${REGENERATE}\` from the repository root`).toBe(true);
+  });
+
+  it.each(EXIT_CODE_DOCUMENTS)('%s carries the exit-code table generated from EXIT_CODES', (document) => {
+    const current = readFileSync(new URL(`../../../${document}`, import.meta.url), 'utf8');
+    expect(current === withExitCodesTable(current, document), `${document}'s exit codes are out of date: run \`${REGENERATE}\` from the repository root`).toBe(true);
+    expect(current).toContain(exitCodesTable().join('\n'));
   });
 
   it('documents every Accept code, every exit code and every typed error', () => {

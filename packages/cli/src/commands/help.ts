@@ -1,16 +1,13 @@
 // What `--help` adds after the options of each command: examples and the exit codes that command can
-// end with. One table, so that every command has both and the wording of a code is the same everywhere.
+// end with. The exit codes' words come from EXIT_CODES, so the help, the failure text and the docs
+// (generated from the same list) say the same thing.
+import { EXIT_CODES } from '../errors/exit-codes.js';
 
-/** Every exit code of `twamp`, in the words the help uses. Stable for scripts. */
-export const EXIT_CODE_HELP: Readonly<Record<number, string>> = {
-  0: 'done (a sender or demo run got replies; a responder or server stopped on request)',
-  1: 'failed after starting (no reply at all, a socket error, an unexpected error)',
-  2: 'usage error: a bad argument, named with its accepted range; nothing was started',
-  3: 'refused by the peer: a TWAMP server answered with an Accept code other than 0 (shown with its meaning)',
-  4: 'timed out or unreachable: no answer from the server or reflector in time',
-  130: 'interrupted by SIGINT (Ctrl-C); a sender prints its partial summary first',
-  143: 'terminated by SIGTERM',
-};
+/**
+ * Every exit code of `twamp` as `--help` words it: `<name>: <brief>`, read from EXIT_CODES
+ * (errors/exit-codes.ts), the one definition, so the help cannot say what the exit code does not.
+ */
+export const EXIT_CODE_HELP: Readonly<Record<number, string>> = Object.fromEntries(EXIT_CODES.map((info) => [info.code, `${info.name}: ${info.brief}`]));
 
 export interface CommandHelp {
   /** `[command line, what it does]` pairs. */
@@ -93,9 +90,14 @@ function indentedPairs(pairs: readonly (readonly [string, string])[]): string[] 
   return pairs.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`);
 }
 
-/** `Exit codes:` with one line per code. */
+/** `Exit codes:` with one line per code; a command's note replaces the generic brief, never the name. */
 export function exitCodesHelp(codes: readonly number[], notes: Readonly<Record<number, string>> = {}): string {
-  const rows = codes.map((code): [string, string] => [String(code), notes[code] ?? EXIT_CODE_HELP[code] ?? '']);
+  const rows = codes.map((code): [string, string] => {
+    const note = notes[code];
+    const name = EXIT_CODES.find((info) => info.code === code)?.name;
+    if (note === undefined || name === undefined) return [String(code), EXIT_CODE_HELP[code] ?? ''];
+    return [String(code), `${name}: ${note}`];
+  });
   return ['Exit codes:', ...indentedPairs(rows)].join('\n');
 }
 
@@ -114,7 +116,7 @@ export function programHelpFooter(): string {
     ['twamp dscptable', 'DSCP names, numbers and TOS bytes'],
     ['twamp <command> --help', 'the options and examples of a command'],
   ];
-  const all = Object.keys(EXIT_CODE_HELP).map(Number);
+  const all = EXIT_CODES.map((info) => info.code);
   return [
     '',
     'Examples:',
