@@ -19,3 +19,4 @@ export {
   type UdpImplementationStatus,
 } from './open.js';
 export { reserveUdpPort } from './reserve-port.js';
+export { isLocalAddress } from './local-address.js';
