@@ -15,6 +15,14 @@
 // are ≥ 0 and sum to the RTT, so the true offset is within ± minRTT / 2 of the estimate. A path with
 // asymmetric one-way delays shifts the estimate by half the asymmetry, which rule 3 cannot tell from a
 // clock error: such paths are reported as unreliable unless the claimed error covers the asymmetry.
+//
+// One clock (sharedClock: sender and reflector in one process, or the reflector at an address of this
+// host): T1..T4 are read from the same CLOCK_REALTIME, so there is no offset, whatever the Error
+// Estimates say about UTC, and rules 1-2 and the offset half of rule 3 do not apply. A negative one-way
+// delay still makes them unreliable: the clock was stepped during the run. What remains is how each
+// end took its timestamps (kernel receive timestamps against user-space ones): a bias of microseconds
+// at most, inside the figures, not an offset between clocks. The data's offset estimate is still
+// reported: on one clock it shows the path's asymmetry.
 import { PV } from './packet-values.js';
 import type { ClockClaim, ClockVerdict } from './types.js';
 
@@ -25,6 +33,7 @@ export const CLOCK_REASONS = {
   senderUnsynchronized: 'The sender clock is not synchronized to an external source (S bit 0).',
   reflectorUnsynchronized: 'The reflector clock is not synchronized to an external source (S bit 0).',
   claimedErrorTooLarge: 'The clocks claim an error larger than 10 % of the minimum round-trip time.',
+  claimedErrorUnbounded: 'A clock states no bound on its error (the largest Error Estimate: not synchronized).',
   negativeOneWay: 'Some one-way delays are negative.',
   offsetBeyondClaim: 'The clock offset estimated from the data is larger than the clocks claim as their error.',
 } as const;
@@ -89,12 +98,21 @@ export class ClockEvidence {
   }
 }
 
-/** The verdict over one period, given the minimum one-way delays it saw (undefined when none). */
-export function judgeClocks(evidence: ClockEvidence, forwardMin: number | undefined, backwardMin: number | undefined): ClockVerdict {
+/**
+ * The verdict over one period, given the minimum one-way delays it saw (undefined when none), and
+ * whether sender and reflector read one clock.
+ */
+export function judgeClocks(
+  evidence: ClockEvidence,
+  forwardMin: number | undefined,
+  backwardMin: number | undefined,
+  sharedClock = false,
+): ClockVerdict {
   if (evidence.samples === 0) {
     return {
       bothSynchronized: false,
       claimedErrorSeconds: undefined,
+      sharedClock,
       offsetEstimate: undefined,
       offsetBound: undefined,
       oneWayReliable: false,
@@ -102,18 +120,22 @@ export function judgeClocks(evidence: ClockEvidence, forwardMin: number | undefi
     };
   }
   const reasons: string[] = [];
-  if (evidence.senderUnsynchronized) reasons.push(CLOCK_REASONS.senderUnsynchronized);
-  if (evidence.reflectorUnsynchronized) reasons.push(CLOCK_REASONS.reflectorUnsynchronized);
   const claimedNs = evidence.claimedErrorSeconds * 1e9;
-  if (claimedNs > CLAIMED_ERROR_RTT_FRACTION * evidence.minRtt) reasons.push(CLOCK_REASONS.claimedErrorTooLarge);
+  const offsetEstimate = evidence.offsetSum / evidence.offsetCount;
+  if (!sharedClock) {
+    if (evidence.senderUnsynchronized) reasons.push(CLOCK_REASONS.senderUnsynchronized);
+    if (evidence.reflectorUnsynchronized) reasons.push(CLOCK_REASONS.reflectorUnsynchronized);
+    if (claimedNs === Infinity) reasons.push(CLOCK_REASONS.claimedErrorUnbounded);
+    else if (claimedNs > CLAIMED_ERROR_RTT_FRACTION * evidence.minRtt) reasons.push(CLOCK_REASONS.claimedErrorTooLarge);
+  }
   if ((forwardMin !== undefined && forwardMin < 0) || (backwardMin !== undefined && backwardMin < 0)) {
     reasons.push(CLOCK_REASONS.negativeOneWay);
   }
-  const offsetEstimate = evidence.offsetSum / evidence.offsetCount;
-  if (Math.abs(offsetEstimate) > claimedNs) reasons.push(CLOCK_REASONS.offsetBeyondClaim);
+  if (!sharedClock && Math.abs(offsetEstimate) > claimedNs) reasons.push(CLOCK_REASONS.offsetBeyondClaim);
   return {
     bothSynchronized: !evidence.senderUnsynchronized && !evidence.reflectorUnsynchronized,
     claimedErrorSeconds: evidence.claimedErrorSeconds,
+    sharedClock,
     offsetEstimate,
     offsetBound: evidence.minRtt / 2,
     oneWayReliable: reasons.length === 0,

@@ -15,6 +15,7 @@ export interface ResolvedOptions {
   readonly percentiles: readonly number[];
   readonly exactSampleLimit: number;
   readonly reflectorStateful: boolean;
+  readonly sharedClock: boolean;
   readonly onLost: ((sequence: number, reason: LossReason) => void) | undefined;
   readonly sessionDistributions: boolean;
 }
@@ -52,6 +53,7 @@ export function resolveOptions(options: SessionStatisticsOptions): ResolvedOptio
     percentiles: [...new Set(percentiles)],
     exactSampleLimit,
     reflectorStateful: options.reflectorStateful ?? false,
+    sharedClock: options.sharedClock ?? false,
     onLost: options.onLost,
     sessionDistributions: options.sessionDistributions ?? true,
   };

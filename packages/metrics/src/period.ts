@@ -113,6 +113,8 @@ class TosCounter {
 /** Shared figures a period's summary needs from the session-wide state. */
 export interface PeriodContext {
   readonly percentiles: readonly number[];
+  /** Sender and reflector read one clock (see SessionStatisticsOptions.sharedClock). */
+  readonly sharedClock: boolean;
   readonly forwardLost: number | undefined;
   readonly jitterRoundTrip: number | undefined;
   readonly jitterForward: number | undefined;
@@ -221,7 +223,7 @@ export class PeriodAccumulator {
     const distribution = (member: number): DistributionSummary => this.delays?.summary(member, percentiles) ?? emptyDistributionSummary();
     const forward = distribution(DIST.forward);
     const backward = distribution(DIST.backward);
-    const clock = judgeClocks(this.clock, forward.min, backward.min);
+    const clock = judgeClocks(this.clock, forward.min, backward.min, context.sharedClock);
     const decided = this.received + this.lost;
     const forwardLost = context.forwardLost;
     const hops: HopsSummary = { forward: this.hopsForward.summary(), backward: this.hopsBackward.summary() };

@@ -239,6 +239,7 @@ export class SessionStatistics implements SessionStatisticsApi {
   #context(forwardLost: number | undefined): PeriodContext {
     return {
       percentiles: this.#options.percentiles,
+      sharedClock: this.#options.sharedClock,
       forwardLost,
       jitterRoundTrip: this.#jitterRoundTrip.value,
       jitterForward: this.#jitterForward.value,

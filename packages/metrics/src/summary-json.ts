@@ -120,7 +120,12 @@ export function packetCountsJson(summary: SessionSummary): PacketCountsJson {
 /** What the clocks allow (ClockVerdict) as JSON: milliseconds, null when not known. */
 export interface ClockVerdictJson {
   readonly bothSynchronized: boolean;
+  /** The claimed error sum, ms; null when unknown (no reply) or unbounded (see claimedErrorUnbounded). */
   readonly claimedErrorMs: number | null;
+  /** A clock states no bound on its error: claimedErrorMs is null, never the field's 17 000-year maximum. */
+  readonly claimedErrorUnbounded: boolean;
+  /** Sender and reflector read one clock (same process or a local address): one-way delays need no synchronisation. */
+  readonly sharedClock: boolean;
   readonly offsetEstimateMs: number | null;
   readonly offsetBoundMs: number | null;
   readonly oneWayReliable: boolean;
@@ -128,9 +133,13 @@ export interface ClockVerdictJson {
 }
 
 export function clockVerdictJson(clock: ClockVerdict): ClockVerdictJson {
+  const { claimedErrorSeconds } = clock;
   return {
     bothSynchronized: clock.bothSynchronized,
-    claimedErrorMs: clock.claimedErrorSeconds === undefined ? null : clock.claimedErrorSeconds * 1000,
+    // Seconds to ms as a number; a claim without bound (Infinity) is null with the flag, never a sentinel.
+    claimedErrorMs: claimedErrorSeconds === undefined || !Number.isFinite(claimedErrorSeconds) ? null : claimedErrorSeconds * 1000,
+    claimedErrorUnbounded: claimedErrorSeconds === Infinity,
+    sharedClock: clock.sharedClock,
     offsetEstimateMs: msForJson(clock.offsetEstimate),
     offsetBoundMs: msForJson(clock.offsetBound),
     oneWayReliable: clock.oneWayReliable,

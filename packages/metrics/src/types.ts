@@ -10,7 +10,10 @@
 export interface ClockClaim {
   /** S bit: the clock is synchronised to an external source (UTC or PTP). */
   readonly synchronized: boolean;
-  /** The estimated error (Scale/Multiplier) in seconds. */
+  /**
+   * The estimated error (Scale/Multiplier) in seconds; Infinity when the clock states no bound (the
+   * field's largest value, which unsynchronised clocks send, or a corrupt field).
+   */
   readonly errorSeconds: number;
 }
 
@@ -67,6 +70,13 @@ export interface StatisticsOptions {
   readonly exactSampleLimit?: number;
   /** Whether the reflector keeps its own sequence counter (per-direction loss is only known then). Default false. */
   readonly reflectorStateful?: boolean;
+  /**
+   * Sender and reflector read the same clock (one process, or a reflector at an address of this host):
+   * there is no offset between T1/T4 and T2/T3, so one-way delays are valid whatever the clocks claim
+   * about UTC. Only a negative one-way delay (a clock step during the run) still makes them
+   * unreliable. Default false: the clocks are two and the Error Estimates decide.
+   */
+  readonly sharedClock?: boolean;
 }
 
 /** A distribution of one measured quantity, in nanoseconds. Undefined fields when count is 0. */
@@ -153,8 +163,10 @@ export interface TosChangeSummary {
 export interface ClockVerdict {
   /** Both Error Estimates carry S = 1. */
   readonly bothSynchronized: boolean;
-  /** Worst sum of both clocks' claimed errors, seconds. */
+  /** Worst sum of both clocks' claimed errors, seconds; Infinity when a clock states no bound. */
   readonly claimedErrorSeconds: number | undefined;
+  /** Sender and reflector read one clock (SessionStatisticsOptions.sharedClock): no offset to estimate. */
+  readonly sharedClock: boolean;
   /**
    * Reflector clock minus sender clock, estimated from the data (midpoint of the round trip: the
    * mean of (T2 − T1) − (T4 − T3) over 2 with the minimum-RTT samples), ns; with its bound (half the

@@ -216,7 +216,7 @@ describe('clock verdict', () => {
 
   it('reliable with synchronised clocks, small claims and consistent data', () => {
     const clock = oneReply({}).summary().clock;
-    expect(clock).toEqual({ bothSynchronized: true, claimedErrorSeconds: 2e-6, offsetEstimate: 0, offsetBound: 5 * MS, oneWayReliable: true, reasons: [] });
+    expect(clock).toEqual({ bothSynchronized: true, claimedErrorSeconds: 2e-6, sharedClock: false, offsetEstimate: 0, offsetBound: 5 * MS, oneWayReliable: true, reasons: [] });
     expect(oneReply({}).summary().forward.reliable).toBe(true);
   });
 
