@@ -11,6 +11,10 @@
 // sizing applies.
 import { main, type TwampdIo } from './main.js';
 
+// Named for `kill -HUP $(pidof twampd)`, ps, top and systemd, which otherwise see "node" (libuv also
+// sets the kernel's comm name, the one pidof and top read).
+process.title = 'twampd';
+
 const io: TwampdIo = {
   stdout: process.stdout,
   stderr: process.stderr,
