@@ -196,7 +196,7 @@ function readingSection(): string[] {
     '',
     '- `error:` what happened, in one line;',
     '- `said by:` which side said it: this host (your arguments, a local socket), our own reflector or server, the TWAMP server at an address, or the network between (a silence or an unreachable host);',
-    '- the Accept code with its name and meaning: the value the peer sent, or, when no value was exchanged, the nearest one whose checks apply, or `none` with the reason;',
+    '- the Accept code with its name and meaning, only for a failure of a TWAMP-Control exchange (or one of our limits, which a server answers with an Accept code): the value the peer sent, or, when no value was exchanged, the nearest one whose checks apply, or `none` with the reason; a usage error, a local socket or a test packet has no Accept line;',
     '- `note:` context for this case, `likely causes:` and `what to do:` (steps, most useful first);',
     '- `retry:` only when the same request may succeed later (Accept 5), with how long to wait;',
     '- `exit code:` the code the command ends with.',

@@ -1,7 +1,7 @@
 // `twamp demo` in-process: with the scripted engine (the reflector first, the sender against its port,
 // the options passed through, the sender's very summary), and once with the real engine on loopback.
 import { describe, expect, it } from 'vitest';
-import { parseDemoArguments } from '../src/commands/demo.js';
+import { DEMO_COUNT, DEMO_INTERVAL_MS, parseDemoArguments } from '../src/commands/demo.js';
 import { main } from '../src/main.js';
 import { scriptedEngine, testIo } from './commands-support.js';
 
@@ -75,6 +75,18 @@ describe('twamp demo (scripted engine)', () => {
     const engine = { ...scriptedEngine(), openSender: () => Promise.reject(new Error('no socket')) };
     expect(await main(['demo'], io, { engine })).toBe(1);
     expect(engine.calls).toEqual(['reflector', 'reflector closed']);
+  });
+
+  it('--help shows the demo\'s own defaults for -c and -i, once, not the sender\'s', async () => {
+    const io = testIo();
+    expect(await main(['demo', '--help'], io)).toBe(0);
+    // Commander wraps option descriptions: compare with the whitespace collapsed.
+    const help = io.out().replace(/\s+/g, ' ');
+    expect(help).toContain(`-c, --count <n> packets to send, 1-4294967295 (default ${DEMO_COUNT},`);
+    expect(help).toMatch(new RegExp(`-i, --interval <ms> .*?\\(default ${DEMO_INTERVAL_MS}\\)`));
+    // The sender's -c 100 -i 100 must not appear, and no second list of defaults after the options.
+    expect(help).not.toContain('(default 100');
+    expect(help).not.toContain("The demo's defaults");
   });
 
   it('parses the same defaults as the help says', () => {

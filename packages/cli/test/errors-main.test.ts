@@ -79,6 +79,23 @@ describe('failures as main prints them', () => {
     expect(io.err()).toContain("usage: see 'twamp sender --help'");
   });
 
+  it('a mistyped command or option: "did you mean", exit 2, no Accept line, nothing started', async () => {
+    const command = await run(['sendr', '127.0.0.1']);
+    expect(command.code).toBe(2);
+    expect(command.io.err()).toContain('command: expected one of responder, sender,');
+    expect(command.io.err()).toContain('got "sendr" (did you mean sender?)');
+    expect(command.io.err()).toContain('1. did you mean sender?');
+    const option = await run(['sender', '127.0.0.1', '--jsn']);
+    expect(option.code).toBe(2);
+    expect(option.io.err()).toContain("--jsn: expected an option that 'twamp sender --help' lists (did you mean --json?)");
+    const controller = await run(['controler', '192.0.2.7']);
+    expect(controller.io.err()).toContain('did you mean controller?');
+    // Nothing near: no guess.
+    expect((await run(['xyzzy'])).io.err()).not.toContain('did you mean');
+    // Usage errors are no control exchange: no "Accept code: none" (not even for a control command).
+    for (const { io } of [command, option, controller, await run(['controller', '127.0.0.1', '--mode', 'bogus'])]) expect(io.err()).not.toContain('Accept');
+  });
+
   it('an unexpected engine error: ours, exit 1', async () => {
     const { code, io } = await run(['sender', '127.0.0.1:862']);
     expect(code).toBe(1);
@@ -91,9 +108,21 @@ describe('failures as main prints them', () => {
     const { code, io } = await run(['controller', '127.0.0.1', '--control-port', '4862'], control({ requestError: refusal }));
     expect(code).toBe(3);
     expect(io.err()).toContain('refused in Accept-Session: Accept 4');
-    expect(io.err()).toMatch(/said by: the TWAMP server (at 127\.0\.0\.1:4862|\(TCP port 4862\)), in its Accept-Session/);
+    // By address and port (a script looping over servers must tell which one refused), not the port alone.
+    expect(io.err()).toContain('said by: the TWAMP server at 127.0.0.1:4862, in its Accept-Session');
+    expect(io.err()).toContain('error: the TWAMP server at 127.0.0.1:4862 refused in Accept-Session');
     expect(io.err()).toContain(describeAcceptCode(4).meaning);
     expect(io.err()).not.toContain('retry:');
+  });
+
+  it('an IPv6 server is named in brackets, in the refusal and in "no mode both sides allow"', async () => {
+    const refusal = new PeerRejectedError({ received: 4, peer: 'server', message: 'Accept-Session' });
+    const refused = await run(['controller', '[::1]', '--control-port', '4862'], control({ requestError: refusal }));
+    expect(refused.io.err()).toContain('said by: the TWAMP server at [::1]:4862, in its Accept-Session');
+    const noMode = new AuthenticationError(AuthenticationFailure.NoAcceptableMode, 'the server offers encrypted; we allow unauthenticated');
+    const declined = await run(['controlclient', ':20000', '[::1]', '--mode', 'open'], control({ connectError: noMode }));
+    expect(declined.code).toBe(3);
+    expect(declined.io.err()).toContain('after reading the Server Greeting of the TWAMP server at [::1]:862');
   });
 
   it('Accept 5: the retry hint', async () => {

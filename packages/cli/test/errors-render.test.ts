@@ -80,7 +80,7 @@ describe('failure rendering', () => {
 
   it('names the server by its control port when its address is unknown', () => {
     const { text } = reportFailure(new PeerRejectedError({ received: 3, peer: 'server', message: 'Accept-Session' }), { controlPort: 4862 });
-    expect(text).toContain('said by: the TWAMP server (TCP port 4862), in its Accept-Session');
+    expect(text).toContain('said by: the TWAMP server on TCP port 4862, in its Accept-Session');
     expect(text).toContain(`Accept 3 (${describeAcceptCode(3).name})`);
   });
 
@@ -133,18 +133,21 @@ describe('failure rendering', () => {
     expect(reportFailure(error).text).toContain('access list');
   });
 
-  it('bad arguments: twamp itself, the option and its range, no Accept code, exit 2', () => {
+  it('bad arguments: twamp itself, the option and its range, no Accept line at all, exit 2', () => {
     const error = new ConfigError([{ path: '--count', expected: 'an integer from 1 to 4294967295 packets', received: '"0"' }]);
     const { text, failure } = reportFailure(error, { command: 'sender' });
     expect(lines(text)[0]).toBe('error: invalid configuration: --count: expected an integer from 1 to 4294967295 packets, got "0"');
     expect(text).toContain('said by: twamp itself, checking the command line');
-    expect(text).toContain('Accept code: none: nothing was started or sent');
+    // A usage error involves no control exchange, so no Accept code, not even "none" (in any command).
+    expect(text).not.toContain('Accept');
+    expect(reportFailure(error, { command: 'controller', controlPort: 862 }).text).not.toContain('Accept');
+    expect(failure.noAccept).toBeUndefined();
     expect(failure.exitCode).toBe(2);
     expect(text).toContain('exit code: 2 (usage error)');
   });
 
   it('a timeout: no answer from the peer or the network, exit 4', () => {
-    const { text, failure } = reportFailure(new TimeoutError({ waitingFor: 'Server Greeting', afterMs: 3000, peer: SERVER }));
+    const { text, failure } = reportFailure(new TimeoutError({ waitingFor: 'Server Greeting', afterMs: 3000, peer: SERVER }), { command: 'controller', controlPort: 862 });
     expect(lines(text)[0]).toBe(`error: timed out after 3000 ms waiting for Server Greeting from ${SERVER}`);
     expect(failure.side.kind).toBe('network');
     expect(text).toContain(`said by: no answer from ${SERVER}`);
@@ -174,6 +177,22 @@ describe('failure rendering', () => {
     const sender = explainFailure(inUse, { command: 'sender' });
     expect(sender.side.kind).toBe('local');
     expect(formatFailure(sender)).toContain('pick another port');
+    // A local socket is no control exchange: no Accept line.
+    expect(formatFailure(sender)).not.toContain('Accept');
+    expect(formatFailure(explainFailure(inUse, { command: 'server', controlPort: 862 }))).not.toContain('Accept');
+    // A test packet that timed out: no control exchange either.
+    expect(reportFailure(new TimeoutError({ waitingFor: 'any reply', afterMs: 1000, peer: '127.0.0.1:862' }), { command: 'sender', reflector: '127.0.0.1:862' }).text).not.toContain('Accept');
+  });
+
+  it('a socket error says its head once, even wrapped or with node\'s own message as detail', () => {
+    const head = 'bind failed with EADDRINUSE (0.0.0.0:862)';
+    const wrapped = new NetworkError({ operation: 'bind', systemCode: 'EADDRINUSE', endpoint: '0.0.0.0:862', detail: `${head}: Address already in use` });
+    expect(wrapped.message).toBe(`${head}: ${head}: Address already in use`);
+    expect(lines(reportFailure(wrapped, { command: 'responder' }).text)[0]).toBe(`error: ${head}: Address already in use`);
+    const node = new NetworkError({ operation: 'listen (TCP)', systemCode: 'EADDRINUSE', endpoint: '[::1]:862', detail: 'listen EADDRINUSE: address already in use ::1:862' });
+    expect(lines(reportFailure(node, { command: 'server' }).text)[0]).toBe('error: listen (TCP) failed with EADDRINUSE ([::1]:862): address already in use');
+    const bare = new NetworkError({ operation: 'bind', systemCode: 'EADDRINUSE', endpoint: '0.0.0.0:862', detail: head });
+    expect(lines(reportFailure(bare, { command: 'responder' }).text)[0]).toBe(`error: ${head}`);
   });
 
   it('a host name without an address: the name service said it', () => {
@@ -187,7 +206,7 @@ describe('failure rendering', () => {
     const limit = explainFailure(new ResourceLimitError({ limit: 'maxSessions', max: 1, temporary: true }), { command: 'server' });
     expect(limit.accept).toMatchObject({ relation: 'equivalent', info: { code: 5 } });
     expect(limit.retryAfterMs).toBe(describeAcceptCode(5).retryAfterMs);
-    const malformed = explainFailure(new MalformedInputError({ what: 'Server Greeting', field: 'Count', offset: 60, reason: 'too small' }), { server: SERVER });
+    const malformed = explainFailure(new MalformedInputError({ what: 'Server Greeting', field: 'Count', offset: 60, reason: 'too small' }), { command: 'controller', server: SERVER });
     expect(malformed.side).toEqual({ kind: 'peer', label: `the peer at ${SERVER} sent it; this host found it malformed` });
     expect(malformed.noAccept).toContain('Accept 3');
   });

@@ -117,8 +117,11 @@ export async function runControlClient(plan: ControlClientCommandPlan, context: 
   const signals = new RunSignals(context);
   let client: ControlClientApi | undefined;
   let duration: ReturnType<typeof sleep> | undefined;
+  /** The server as `address:port` once resolved: a failure names it. */
+  let serverEndpoint: string | undefined;
   try {
     const serverAddress = await signals.step(resolveAddress(plan.server, plan.family, loopbackAddress(plan.family), context));
+    serverEndpoint = formatEndpoint(serverAddress, plan.controlPort);
     const senderAddress = plan.sender.address === undefined ? undefined : await signals.step(resolveAddress(plan.sender, plan.family, '', context));
     const secret = await resolveSecret(plan.security, control, context, 'controlclient');
     const connecting = control.connect({
@@ -133,7 +136,7 @@ export async function runControlClient(plan: ControlClientCommandPlan, context: 
         if (signals.signal !== undefined) late.close();
       })
       .catch(() => undefined);
-    log.debug(`controlclient: connecting to ${formatEndpoint(serverAddress, plan.controlPort)}/tcp, modes allowed ${modeList(plan.security.allowedModes)}`);
+    log.debug(`controlclient: connecting to ${serverEndpoint}/tcp, modes allowed ${modeList(plan.security.allowedModes)}`);
     client = await signals.step(connecting);
     log.detail(`twamp controlclient: connected to ${formatEndpoint(client.server.address, client.server.port)}/tcp, mode ${modeList(client.mode)} (server offers ${modeList(client.serverModes)})`);
     if ((client.mode & (Mode.Authenticated | Mode.Encrypted)) !== 0) {
@@ -190,7 +193,7 @@ export async function runControlClient(plan: ControlClientCommandPlan, context: 
     log.record({ type: 'stopped', time: time(), reason });
     return ExitCode.Ok;
   } catch (error) {
-    const code = endControlFailure(error, 'controlclient', plan.controlPort, context);
+    const code = endControlFailure(error, 'controlclient', plan.controlPort, context, serverEndpoint);
     if (code === undefined) throw error;
     return code;
   } finally {

@@ -221,8 +221,11 @@ export class RunSignals {
   }
 }
 
-/** Ends a control command's failure: prints it and returns the exit code, or undefined when `main` should handle it. */
-export function endControlFailure(error: unknown, command: string, controlPort: number, context: CommandContext): number | undefined {
+/**
+ * Ends a control command's failure: prints it and returns the exit code, or undefined when `main`
+ * should handle it. `server` is the server as `address:port` once resolved, so a refusal names it.
+ */
+export function endControlFailure(error: unknown, command: string, controlPort: number, context: CommandContext, server?: string): number | undefined {
   if (error instanceof Interrupted) {
     writeLine(context.io.stderr, `twamp ${command}: interrupted (${error.signal})`);
     return exitCodeForSignal(error.signal);
@@ -233,7 +236,7 @@ export function endControlFailure(error: unknown, command: string, controlPort: 
   }
   // Usage errors (exit 2) and unexpected errors (exit 1, stack with -d) are main's to print.
   if (error instanceof ConfigError || !isTwampError(error)) return undefined;
-  writeLine(context.io.stderr, formatControlFailure(error, controlPort));
+  writeLine(context.io.stderr, formatControlFailure(error, controlPort, server, command));
   return controlExitCode(error);
 }
 
@@ -253,12 +256,14 @@ async function runControllerLogged(plan: ControllerPlan, context: CommandContext
   let client: ControlClientApi | undefined;
   let sender: SessionSenderApi | undefined;
   let output: RunOutput | undefined;
+  /** The server as `address:port` once resolved: a failure names it (a script loops over servers). */
+  let serverEndpoint: string | undefined;
   const { test } = plan;
   try {
     const serverAddress = await signals.step(resolveAddress(plan.server, plan.family, loopbackAddress(plan.family), context));
+    serverEndpoint = formatEndpoint(serverAddress, plan.controlPort);
     const localAddress = plan.local.address === undefined ? undefined : await signals.step(resolveAddress(plan.local, plan.family, '', context));
     const secret = await resolveSecret(plan.security, control, context, 'controller');
-    const serverEndpoint = formatEndpoint(serverAddress, plan.controlPort);
     log.info(`twamp controller: connecting to ${serverEndpoint}/tcp (modes allowed: ${modeList(plan.security.allowedModes)})`);
     const connecting = control.connect({
       server: { address: serverAddress, port: plan.controlPort },
@@ -338,7 +343,7 @@ async function runControllerLogged(plan: ControllerPlan, context: CommandContext
       writeLine(context.io.stderr, 'twamp controller: interrupted again: stopped without waiting for replies still in flight (no summary)');
       return exitCodeForSignal(error.signal);
     }
-    const code = endControlFailure(error, 'controller', plan.controlPort, context);
+    const code = endControlFailure(error, 'controller', plan.controlPort, context, serverEndpoint);
     if (code === undefined) throw error;
     return code;
   } finally {

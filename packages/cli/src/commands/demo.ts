@@ -100,8 +100,8 @@ export function registerDemo(program: Command, context: CommandContext): void {
     .option('--stamp', 'STAMP (RFC 8762) instead of TWAMP Light')
     .option('--stateless', 'a stateless reflector (copies the sequence numbers): loss per direction is unknown');
   // Every option of `twamp sender` about the test packets and the output, read the same way.
-  addTestOptions(command, { imix: true })
-    .addHelpText('after', `\nThe demo's defaults: -c ${DEMO_COUNT} -i ${DEMO_INTERVAL_MS}. The reflector answers only loopback sources and closes when the sender is done.`)
+  addTestOptions(command, { imix: true, defaults: { count: DEMO_COUNT, intervalMs: DEMO_INTERVAL_MS } })
+    .addHelpText('after', '\nThe reflector answers only loopback sources and closes when the sender is done.')
     .action(async (raw: RawDemoOptions, self: Command) => {
       const plan = parseDemoArguments(raw, debugRequested(self));
       context.exitCode = await runDemo(plan, context);

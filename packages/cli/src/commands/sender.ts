@@ -495,10 +495,18 @@ export function authenticatedSilenceHint(report: SenderReport, auth: StampAuthPl
 const ADDRESS_HELP = 'forms: ip, ip:port, [ipv6]:port, [ipv6], ipv6 (no port), :port, host[:port]';
 
 /** The options `sender` and `controller` share for the test packets and the output. */
-export function addTestOptions(command: Command, what: { readonly imix: boolean }): Command {
+/** The defaults a command's help shows for -c and -i: the sender's, or the demo's own. */
+export interface TestDefaults {
+  readonly count: number;
+  readonly intervalMs: number;
+}
+
+export function addTestOptions(command: Command, what: { readonly imix: boolean; readonly defaults?: TestDefaults }): Command {
+  // Each command's help shows the defaults it really applies, once (the demo's differ from the sender's).
+  const defaults = what.defaults ?? { count: DEFAULT_COUNT, intervalMs: DEFAULT_INTERVAL_MS };
   command
-    .option('-c, --count <n>', `packets to send, 1-4294967295 (default ${DEFAULT_COUNT}, or none with --duration or --interval-report alone)`)
-    .option('-i, --interval <ms>', `milliseconds between packets (the mean with --schedule poisson), fractions allowed, 0.001-3600000 (default ${DEFAULT_INTERVAL_MS})`)
+    .option('-c, --count <n>', `packets to send, 1-4294967295 (default ${defaults.count}, or none with --duration or --interval-report alone)`)
+    .option('-i, --interval <ms>', `milliseconds between packets (the mean with --schedule poisson), fractions allowed, 0.001-3600000 (default ${defaults.intervalMs})`)
     .option('--duration <s>', `send for this many seconds, fractions allowed, 0.001-${MAX_DURATION_S} (with -c: whichever ends first)`)
     .option('--schedule <kind>', 'periodic (a packet every --interval; default) or poisson (random gaps averaging --interval, RFC 3432 style)')
     .option(

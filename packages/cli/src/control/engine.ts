@@ -4,6 +4,7 @@
 import { ControlClient, type ControlClientApi, type ControlClientOptions, ControlServer, type ControlServerApi, type ControlServerOptions, type KeyStore, loadKeyFile } from '@twamp/control';
 import { NetworkError, TimeoutError } from '@twamp/errors';
 import { type IpFamily, reserveUdpPort } from '@twamp/udp';
+import { systemDetail } from '../errors/network-detail.js';
 import type { CliWriter } from '../io.js';
 
 export interface ControlListenOptions extends ControlServerOptions {
@@ -100,7 +101,8 @@ function listenError(error: unknown, options: ControlListenOptions): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   if (typeof code !== 'string') return error;
   const endpoint = options.address.includes(':') ? `[${options.address}]:${options.port}` : `${options.address}:${options.port}`;
-  return new NetworkError({ operation: 'listen (TCP)', systemCode: code, endpoint, detail: error.message });
+  // node's message repeats the code and the address the NetworkError already names: only its words.
+  return new NetworkError({ operation: 'listen (TCP)', systemCode: code, endpoint, detail: systemDetail(error, code) });
 }
 
 /** The real control engine. */

@@ -21,8 +21,9 @@ export const isNoServer = isNothingListening;
 
 /**
  * The error as text for stderr. `controlPort` is the port connected to (or listened on); `server`,
- * when the caller knows it, the server as `address:port`, so the text can name it.
+ * once the address is known, the server as `address:port` (IPv6 in brackets), so that a refusal
+ * names which server refused; `command` names our own side (`server`: our TWAMP server).
  */
-export function formatControlFailure(error: unknown, controlPort: number, server?: string): string {
-  return reportFailure(error, { controlPort, ...(server === undefined ? {} : { server }) }).text;
+export function formatControlFailure(error: unknown, controlPort: number, server?: string, command?: string): string {
+  return reportFailure(error, { controlPort, ...(server === undefined ? {} : { server }), ...(command === undefined ? {} : { command }) }).text;
 }

@@ -20,6 +20,7 @@ import {
 } from '@twamp/errors';
 import { ExitCode } from '../io.js';
 import { PeerExitCode } from './exit-codes.js';
+import { networkHeadline } from './network-detail.js';
 
 /** What the command line knows about where a failure happened; every field is optional. */
 export interface FailureContext {
@@ -58,9 +59,13 @@ export interface Failure {
   /** One line: what happened. */
   readonly what: string;
   readonly side: FailureSide;
-  /** The Accept code involved; undefined when none applies (then `noAccept` says why). */
+  /** The Accept code involved; undefined when none applies. */
   readonly accept: FailureAccept | undefined;
-  /** Why no Accept code applies, when `accept` is undefined. */
+  /**
+   * Why no Accept code came with a failure of a TWAMP-Control exchange (a silence, a connection
+   * lost). Undefined when `accept` is set, and for failures that involve no control exchange at all
+   * (a usage error, a local socket, a test packet): Accept codes mean nothing there, so none is named.
+   */
   readonly noAccept: string | undefined;
   /** Context the reader needs to act, beyond the Accept code's meaning. */
   readonly notes: readonly string[];
@@ -102,11 +107,24 @@ function nothingListening(error: NetworkError): boolean {
   return error.operation === 'connect' && NO_LISTENER.has(error.systemCode);
 }
 
+/**
+ * The server by its address, `the TWAMP server at 192.0.2.10:862` (IPv6 in brackets), so that a
+ * script looping over servers can tell which one refused. The port alone only before the address is known.
+ */
 function serverLabel(context: FailureContext, endpoint?: string): string {
   const where = endpoint ?? context.server;
   if (where !== undefined) return `the TWAMP server at ${where}`;
-  if (context.controlPort !== undefined) return `the TWAMP server (TCP port ${context.controlPort})`;
+  if (context.controlPort !== undefined) return `the TWAMP server on TCP port ${context.controlPort}`;
   return 'the TWAMP server';
+}
+
+/**
+ * True when the failure happened in a TWAMP-Control exchange of a client (controller, controlclient):
+ * only there does "which Accept code" mean something when none came back. Our own server's failures
+ * (listen, key file) and the test-packet commands have no exchange to name.
+ */
+function controlExchange(context: FailureContext): boolean {
+  return (context.server !== undefined || context.controlPort !== undefined) && context.command !== 'server';
 }
 
 function peerLabel(role: string, context: FailureContext): string {
@@ -134,6 +152,7 @@ interface Parts {
   what: string;
   side: FailureSide;
   accept?: FailureAccept;
+  /** Why no Accept code came back, should this failure be part of a control exchange (see controlExchange). */
   noAccept?: string;
   notes?: readonly string[];
   likelyCauses?: readonly string[];
@@ -210,7 +229,8 @@ function authentication(error: AuthenticationError, context: FailureContext): Pa
 }
 
 function network(error: NetworkError, context: FailureContext): Parts {
-  const rendered = renderError(error);
+  // The head once, even when the error wraps another socket error's text.
+  const rendered = { ...renderError(error), headline: networkHeadline(error) };
   const endpoint = error.endpoint;
   if (nothingListening(error)) {
     const failure = describeAcceptCode(AcceptCode.Failure);
@@ -255,7 +275,6 @@ function network(error: NetworkError, context: FailureContext): Parts {
     return {
       what: rendered.headline,
       side: { kind: 'network', label: `the name service (DNS): no usable address for ${endpoint ?? 'the host name'}` },
-      noAccept: 'none: nothing was sent to a peer',
       whatToDo: rendered.whatToDo,
     };
   }
@@ -263,7 +282,6 @@ function network(error: NetworkError, context: FailureContext): Parts {
     return {
       what: rendered.headline,
       side: localSide(context, `the operating system refused to ${error.operation}`),
-      noAccept: 'none: nothing was exchanged with a peer',
       whatToDo: rendered.whatToDo,
       ...(rendered.retryable ? { retryAfterMs: DEFAULT_RETRY_MS } : {}),
     };
@@ -300,11 +318,12 @@ export function explainFailure(error: unknown, context: FailureContext = {}): Fa
     parts = timeout(error, context);
   } else if (error instanceof ConfigError) {
     const rendered = renderError(error);
+    // A mistyped command or option (see usage.ts): the likely intent first.
+    const suggestion = 'suggestion' in error && typeof error.suggestion === 'string' ? error.suggestion : undefined;
     parts = {
       what: rendered.headline,
       side: { kind: 'local', label: 'twamp itself, checking the command line and the files it names' },
-      noAccept: 'none: nothing was started or sent',
-      whatToDo: rendered.whatToDo,
+      whatToDo: suggestion === undefined ? rendered.whatToDo : [`did you mean ${suggestion}? ${context.command === undefined || context.command === '' ? `'twamp ${suggestion} --help'` : `'twamp ${context.command} --help'`} shows how to use it`, ...rendered.whatToDo],
     };
   } else if (error instanceof ResourceLimitError) {
     const rendered = renderError(error);
@@ -332,7 +351,6 @@ export function explainFailure(error: unknown, context: FailureContext = {}): Fa
     parts = {
       what: rendered.headline,
       side: localSide(context, 'an unexpected error in twamp'),
-      noAccept: 'none',
       whatToDo: rendered.whatToDo,
     };
   }
@@ -340,7 +358,7 @@ export function explainFailure(error: unknown, context: FailureContext = {}): Fa
     what: parts.what,
     side: parts.side,
     accept: parts.accept,
-    noAccept: parts.accept === undefined ? (parts.noAccept ?? 'none') : undefined,
+    noAccept: parts.accept === undefined && controlExchange(context) ? parts.noAccept : undefined,
     notes: parts.notes ?? [],
     likelyCauses: parts.likelyCauses ?? [],
     whatToDo: parts.whatToDo,

@@ -8,9 +8,10 @@ function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-function acceptLine(failure: Failure): string {
+/** The Accept line; none for a failure outside any control exchange (a usage error, a local socket). */
+function acceptLine(failure: Failure): string | undefined {
   const { accept } = failure;
-  if (accept === undefined) return `  Accept code: ${failure.noAccept ?? 'none'}`;
+  if (accept === undefined) return failure.noAccept === undefined ? undefined : `  Accept code: ${failure.noAccept}`;
   const { info } = accept;
   if (accept.relation === 'received') {
     const value = accept.received === undefined ? `${info.code}` : `${accept.received} (read as ${info.code})`;
@@ -21,7 +22,9 @@ function acceptLine(failure: Failure): string {
 
 /** The failure as lines of text, without a trailing newline. */
 export function formatFailure(failure: Failure): string {
-  const lines = [`error: ${failure.what}`, `  said by: ${failure.side.label}`, acceptLine(failure)];
+  const lines = [`error: ${failure.what}`, `  said by: ${failure.side.label}`];
+  const accept = acceptLine(failure);
+  if (accept !== undefined) lines.push(accept);
   for (const note of failure.notes) lines.push(`  note: ${note}`);
   if (failure.likelyCauses.length > 0) {
     lines.push('  likely causes:');
