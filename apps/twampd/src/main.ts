@@ -14,6 +14,7 @@ import {
   formatDaemonFailure,
   loadConfig,
   loadConfigKeys,
+  placeConfigError,
 } from '@twamp/daemon';
 import { HELP_TEXT, parseTwampdArguments } from './arguments.js';
 
@@ -78,8 +79,9 @@ async function run(path: string, io: TwampdIo): Promise<DaemonExitCode> {
   try {
     logger = createLogger(config.logging);
   } catch (error) {
-    // A log file that cannot be opened for appending (a ConfigError naming logging.destination).
-    io.stderr.write(`${formatDaemonFailure(error)}\n`);
+    // A log file that cannot be opened for appending: a ConfigError at logging.destination, shown
+    // with the file:line of that key and the absolute path tried.
+    io.stderr.write(`${formatDaemonFailure(placeConfigError(config, error))}\n`);
     return exitCodeForFailure(error);
   }
   return new Promise<DaemonExitCode>((resolve) => {

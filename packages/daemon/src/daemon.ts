@@ -10,6 +10,8 @@ import type { KeyStore } from '@twamp/control';
 import { ConfigError } from '@twamp/errors';
 import { Agent, type JsonlSink, jsonlBufferBytesFor, openJsonlSink } from './agent/index.js';
 import { formatConfigError, loadConfigKeys } from './config/index.js';
+import { agentFileOf, appendProblem } from './config/paths.js';
+import { placeConfigError } from './config/places.js';
 import { ObserverRelay } from './daemon/relay.js';
 import { startListeners } from './listeners/index.js';
 import { createLogger, type DaemonLogger } from './logging/index.js';
@@ -52,6 +54,19 @@ interface Parts {
   http: HttpServerHandle | undefined;
 }
 
+/**
+ * The agent's results file must be one this process can append to. The sink opens it asynchronously
+ * and would only count every line as dropped, so a wrong path is refused at start (and on SIGHUP)
+ * instead, as a mistake at \`agent.output\` with the absolute path tried and the file:line of the key.
+ */
+function checkAgentOutput(config: DaemonConfig): void {
+  const file = agentFileOf(config.agent.output);
+  const problem = file === undefined ? undefined : appendProblem(file);
+  if (problem === undefined) return;
+  const issue = { path: 'agent.output', expected: 'a file this user may create or append to, or - for standard output', received: `${JSON.stringify(file)} (${problem})` };
+  throw placeConfigError(config, new ConfigError([issue]));
+}
+
 /** The agent's JSON Lines sink, if the config names an output, sized for its targets. */
 function openSink(config: DaemonConfig): JsonlSink | undefined {
   if (config.agent.output === undefined) return undefined;
@@ -73,12 +88,18 @@ export class Daemon {
 
   /** Starts every part of `config`; resolves once every listener is bound and the `ready` line is logged. */
   static async start(config: DaemonConfig, options: DaemonStartOptions = {}): Promise<Daemon> {
-    const logger = options.logger ?? createLogger(config.logging);
+    let logger: DaemonLogger;
+    try {
+      logger = options.logger ?? createLogger(config.logging);
+    } catch (error) {
+      throw placeConfigError(config, error);
+    }
     const log = logger.log;
     // Closers of what has started, run in reverse if a later part fails.
     const started: (() => Promise<void>)[] = [];
     try {
       const keys = await loadConfigKeys(config);
+      checkAgentOutput(config);
       const listeners = await startListeners(config, { log: log.child({ component: 'listeners' }), keys });
       started.push(() => listeners.close(0));
 
@@ -179,16 +200,20 @@ export class Daemon {
     if (this.#stopping !== undefined) throw new Error('twampd is stopping: the reload was ignored');
     const parts = this.#parts;
     const log = parts.logger.log;
+    const previous = parts.config;
     let keys: KeyStore | undefined;
+    let stage = 'keys';
     try {
       keys = await loadConfigKeys(config);
+      stage = 'files';
+      if (config.agent.output !== previous.agent.output) checkAgentOutput(config);
     } catch (error) {
-      // A config mistake (an empty key file, an identity it lacks) with file:line:column, as the config stage gives them.
+      // A config mistake (an empty key file, an identity it lacks, a results file that cannot be
+      // written) with file:line:column, as the config stage gives them.
       const mistakes = error instanceof ConfigError ? { mistakes: formatConfigError(error).split('\n') } : {};
-      log.error({ event: 'reload-failed', stage: 'keys', error: messageOf(error), ...mistakes }, 'reload refused: the running config stays');
+      log.error({ event: 'reload-failed', stage, error: messageOf(error), ...mistakes }, 'reload refused: the running config stays');
       throw error;
     }
-    const previous = parts.config;
     parts.logger.setLevel(config.logging.level);
     if (config.logging.destination !== previous.logging.destination) {
       log.warn(

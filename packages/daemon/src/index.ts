@@ -37,6 +37,8 @@ export {
   loadConfigKeys,
   parseConfig,
   parseDuration,
+  PATH_KEYS,
+  placeConfigError,
   renderConfigReference,
   withConfigReference,
 } from './config/index.js';

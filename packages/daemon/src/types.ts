@@ -28,7 +28,7 @@ export interface ControlListenerConfig {
   readonly address: string;
   /** TCP port for TWAMP-Control. Default 862. */
   readonly port: number;
-  /** UDP ports the per-session reflectors bind. Default 10000-20000 (perfSONAR's range)... or 'ephemeral'. */
+  /** UDP ports the per-session reflectors bind. Default 8760-9960 (perfSONAR's range, as `twamp server`)... or 'ephemeral'. */
   readonly reflectorPorts: { readonly first: number; readonly last: number } | 'ephemeral';
   /** Offer RFC 5938 / 6038 / 7750 extensions. Default true. */
   readonly extensions: boolean;

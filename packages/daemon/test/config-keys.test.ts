@@ -1,11 +1,11 @@
 // loadConfigKeys: the key file named by security.keyFile, read with @twamp/control's loader, and every
 // keyId the config uses checked against it; each failure is a ConfigError naming the config path.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@twamp/errors';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfigKeys, parseConfig } from '../src/index.js';
+import { formatConfigError, loadConfig, loadConfigKeys, parseConfig } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twampd-config-keys-'));
 afterAll(() => {
@@ -48,6 +48,20 @@ agent: {targets: [{name: t, protocol: twamp, address: 192.0.2.1, keyId: fleet}]}
   it('names security.keyFile when the file cannot be read', async () => {
     const error = await failure(loadConfigKeys(parseConfig(`security: {keyFile: ${join(dir, 'missing.keys')}}`)));
     expect(error.issues).toEqual([{ path: 'security.keyFile', expected: `a readable key file (${join(dir, 'missing.keys')})`, received: 'ENOENT', line: 1, column: 21 }]);
+  });
+
+  it('reads a relative keyFile beside the config, and reports a missing one by its absolute path at the key\'s file:line', async () => {
+    const site = join(dir, 'site');
+    mkdirSync(site);
+    writeFileSync(join(site, 'config.yaml'), '# site\nsecurity:\n  modes: [authenticated]\n  keyFile: keys.txt\n');
+    const configPath = join(site, 'config.yaml');
+    // Missing: the path tried is the absolute one beside the config (not the working directory's keys.txt).
+    const error = await failure(loadConfigKeys(await loadConfig(configPath)));
+    expect(formatConfigError(error)).toBe(`${configPath}:4:12: security.keyFile: expected a readable key file (${join(site, 'keys.txt')}), got ENOENT`);
+    // Present: found wherever the process stands.
+    writeFileSync(join(site, 'keys.txt'), 'fleet 00112233445566778899aabbccddeeff\n', { mode: 0o600 });
+    expect(process.cwd()).not.toBe(site);
+    expect(await loadConfigKeys(await loadConfig(configPath))).toMatchObject({ size: 1 });
   });
 
   it('names security.keyFile, the file and its line when the file is malformed, never the secret', async () => {

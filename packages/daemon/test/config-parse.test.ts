@@ -1,9 +1,12 @@
 // Valid configs: what an empty file, a minimal one and the documented example become, and how each
 // kind of value is read (durations, DSCP names, mode words, port ranges, rates, defaults for targets).
 import { DEFAULT_SERVER_LIMITS, DEFAULT_SERVER_TIMEOUTS } from '@twamp/control';
-import { DEFAULT_MAX_SESSIONS_PER_SOURCE } from '@twamp/test-session';
+import { DEFAULT_MAX_SESSIONS_PER_SOURCE, DEFAULT_REFLECTOR_PORT_RANGE } from '@twamp/test-session';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '../src/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CONFIG_REFERENCE, DEFAULT_CONFIG_PATH, DEFAULT_REFLECTOR_PORTS, loadConfig, PATH_KEYS, parseConfig } from '../src/index.js';
 import { exampleText, uncommentedExample } from './fixtures/config/example-uncommented.js';
 
 const MINIMAL = new URL('./fixtures/config/minimal.yaml', import.meta.url);
@@ -12,7 +15,7 @@ describe('parseConfig: defaults', () => {
   it('reads an empty file as the control listener on [::]:862, open mode, metrics on loopback', () => {
     for (const text of ['', '\n', '# only a comment\n', '---\n', 'limits:\n']) {
       const config = parseConfig(text);
-      expect(config.listeners.control).toEqual({ name: 'control', address: '::', port: 862, reflectorPorts: { first: 10_000, last: 20_000 }, extensions: true, thirdPartySenders: false });
+      expect(config.listeners.control).toEqual({ name: 'control', address: '::', port: 862, reflectorPorts: { first: 8760, last: 9960 }, extensions: true, thirdPartySenders: false });
       expect(config.listeners.reflectors).toEqual([]);
       expect(config.security).toEqual({ modes: ['open'], keyFile: undefined, pbkdf2Count: 2048 });
       expect(config.access).toEqual({});
@@ -214,5 +217,48 @@ describe('loadConfig', () => {
     expect(config.listeners.control).toBeUndefined();
     expect(config.listeners.reflectors).toHaveLength(1);
     expect(config.agent.targets).toHaveLength(1);
+  });
+});
+
+describe('the reflector port range', () => {
+  it('defaults to the same range as twamp server (the library default, perfSONAR 8760-9960)', () => {
+    // \`twamp server --port-range\` defaults to DEFAULT_REFLECTOR_PORT_RANGE; twampd must open the same hole.
+    expect(DEFAULT_REFLECTOR_PORTS).toEqual(DEFAULT_REFLECTOR_PORT_RANGE);
+    expect(parseConfig('').listeners.control?.reflectorPorts).toEqual(DEFAULT_REFLECTOR_PORT_RANGE);
+    expect(DEFAULT_REFLECTOR_PORT_RANGE).toEqual({ first: 8760, last: 9960 });
+  });
+});
+
+describe('relative file paths', () => {
+  const PATHS = 'security: {keyFile: keys.txt}\nagent: {output: results/out.jsonl}\nlogging: {destination: twampd.log}\n';
+
+  it('are read from the config file\'s directory, not the working directory', () => {
+    const config = parseConfig(PATHS, '/etc/twampd/site/twampd.yaml');
+    expect(config.security.keyFile).toBe('/etc/twampd/site/keys.txt');
+    expect(config.agent.output).toBe('/etc/twampd/site/results/out.jsonl');
+    expect(config.logging.destination).toBe('/etc/twampd/site/twampd.log');
+  });
+
+  it('a relative config file name is taken from the working directory first; absolute paths and streams stay', () => {
+    expect(parseConfig(PATHS, 'conf/twampd.yaml').security.keyFile).toBe(join(process.cwd(), 'conf', 'keys.txt'));
+    expect(parseConfig(PATHS).security.keyFile).toBe(join(process.cwd(), 'keys.txt'));
+    const config = parseConfig('security: {keyFile: /k/keys}\nagent: {output: "-"}\nlogging: {destination: stdout}\n', '/etc/twampd/twampd.yaml');
+    expect([config.security.keyFile, config.agent.output, config.logging.destination]).toEqual(['/k/keys', '-', 'stdout']);
+  });
+
+  it('loadConfig resolves them against the file it read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twampd-paths-'));
+    try {
+      writeFileSync(join(dir, 'twampd.yaml'), PATHS);
+      expect((await loadConfig(join(dir, 'twampd.yaml'))).security.keyFile).toBe(join(dir, 'keys.txt'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('covers every key the reference documents as a file path', () => {
+    const documented = CONFIG_REFERENCE.filter((entry) => entry.type.includes('file path')).map((entry) => entry.key);
+    expect(documented).toEqual([...PATH_KEYS]);
+    for (const key of documented) expect(CONFIG_REFERENCE.find((entry) => entry.key === key)?.meaning).toContain('config file\'s directory');
   });
 });

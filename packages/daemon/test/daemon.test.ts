@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Daemon, type DaemonConfig, type DaemonLog, type LogLevel } from '../src/index.js';
 import type { DaemonLogger } from '../src/logging/index.js';
 import { connect, probe } from './listeners-support.js';
+import { promtoolCheck, promtoolMissing } from './metrics-support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'twampd-daemon-'));
 const keyFile = join(work, 'keys.pfs');
@@ -324,6 +325,54 @@ describe('Daemon.reload', () => {
     await daemon.reload(withMetrics(baseConfig(), { enabled: false }));
     expect(daemon.endpoints.metrics).toBeUndefined();
     expect(await tcpOpen(wanted)).toBe(false);
+  });
+});
+
+describe('/metrics and the control listener', () => {
+  const withoutControl = (): DaemonConfig => {
+    const base = baseConfig();
+    return { ...base, listeners: { ...base.listeners, control: undefined } };
+  };
+  const controlFamilies = async (daemon: Daemon): Promise<string[]> => {
+    const { body } = await get(daemon.endpoints.metrics?.port ?? 0, '/metrics');
+    expect(body).toContain('twampd_reflector_');
+    if (!promtoolMissing) expect(await promtoolCheck(body)).toEqual({ code: 0, output: '' });
+    return [...body.matchAll(/^# TYPE (twampd_control_\S+)/gm)].map((match) => match[1] ?? '');
+  };
+
+  it('exports twampd_control_* only while the control listener runs, through reloads that turn it off and on', async () => {
+    const { daemon } = await startDaemon(withoutControl());
+    // The docs' promise: a reflector-only twampd has no control families (before: ten of them, at 0).
+    expect(await controlFamilies(daemon)).toEqual([]);
+    await daemon.reload(baseConfig());
+    expect(await controlFamilies(daemon)).toHaveLength(10);
+    await daemon.reload(withoutControl());
+    expect(await controlFamilies(daemon)).toEqual([]);
+    // On again: registering the same families a second time must not throw (prom-client refuses duplicates).
+    await daemon.reload(baseConfig());
+    expect(await controlFamilies(daemon)).toHaveLength(10);
+    expect(daemon.health().status).toBe('ok');
+  });
+});
+
+describe('agent.output that cannot be written', () => {
+  const withOutput = (output: string): DaemonConfig => {
+    const base = baseConfig();
+    return { ...base, agent: { ...base.agent, output } };
+  };
+  const unwritable = join(work, 'no-such-dir', 'results.jsonl');
+
+  it('refuses to start with a ConfigError at agent.output naming the absolute path, leaving nothing bound', async () => {
+    const error: unknown = await Daemon.start(withOutput(unwritable), { logger: recordingLogger() }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]).toMatchObject({ path: 'agent.output', received: `${JSON.stringify(unwritable)} (ENOENT)` });
+  });
+
+  it('refuses a reload to it (stage files), keeping the running config', async () => {
+    const { daemon, logger } = await startDaemon(withOutput(join(work, 'results.jsonl')));
+    await expect(daemon.reload(withOutput(unwritable))).rejects.toBeInstanceOf(ConfigError);
+    expect(daemon.config.agent.output).toBe(join(work, 'results.jsonl'));
+    expect(logger.events('reload-failed')[0]?.fields['stage']).toBe('files');
   });
 });
 

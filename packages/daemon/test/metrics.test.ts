@@ -1,57 +1,11 @@
 // DaemonMetrics fed pure, typed inputs: ListenersSnapshots as the listeners would give them, and the
 // observer calls the agent makes, with window summaries computed by the real SessionStatistics.
-import { CONNECTION_REFUSAL_REASONS, SESSION_REFUSAL_REASONS, zeroCounts } from '@twamp/control';
-import { AcceptCode } from '@twamp/errors';
 import { type ClockClaim, SessionStatistics } from '@twamp/metrics';
-import { type PacketResult, REFLECTOR_DROP_REASONS, type ReflectorDropReason, type ReflectorStats } from '@twamp/test-session';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type PacketResult, REFLECTOR_DROP_REASONS } from '@twamp/test-session';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonMetrics, DELAY_BUCKETS_SECONDS, type HttpServerHandle, startHttpServer } from '../src/metrics/index.js';
-import type { AgentTargetInfo, AgentWindow, DaemonLog, ListenersSnapshot } from '../src/types.js';
-
-function reflectorStats(packetsIn: number, dropped: Partial<Record<ReflectorDropReason, number>> = {}, sessionsActive = 1): ReflectorStats {
-  const all = Object.fromEntries(REFLECTOR_DROP_REASONS.map((reason) => [reason, dropped[reason] ?? 0])) as Record<ReflectorDropReason, number>;
-  return { packetsIn, packetsOut: packetsIn - Object.values(all).reduce((a, b) => a + b, 0), dropped: all, sessionsActive, sessionsCreated: sessionsActive, sessionsExpired: 0, sessionsEvicted: 0 };
-}
-
-function snapshot(packetsIn: number, connectionsTotal = 3): ListenersSnapshot {
-  return {
-    control: {
-      name: 'control',
-      address: '127.0.0.1',
-      port: 862,
-      server: {
-        connectionsActive: 1,
-        connectionsTotal,
-        connectionsRefused: 1,
-        sessionsActive: 2,
-        acceptsSent: { [AcceptCode.Ok]: 4, [AcceptCode.TemporaryResourceLimitation]: 2 },
-        timeouts: { handshake: 1, servwait: 0, message: 0, idle: 0 },
-        authFailures: 0,
-        authBackoffRefusals: 0,
-        connectionsEvicted: 0,
-        sessionsReleasedUnstarted: 0,
-        connectionsRefusedByReason: { ...zeroCounts(CONNECTION_REFUSAL_REASONS), 'not-allowed': 1 },
-        sessionsRefusedByReason: { ...zeroCounts(SESSION_REFUSAL_REASONS), rate: 2 },
-      },
-      pool: { reflectorsOpen: 2, sessionsOpened: 4, sessionsRunning: 2, refused: { 2: 0, 4: 0, 5: 2 }, packetsReflected: 10, reflectors: reflectorStats(10) },
-      reflectors: reflectorStats(10),
-    },
-    reflectors: [{ name: 'light', protocol: 'twamp-light', address: '127.0.0.1', port: 8620, stats: reflectorStats(packetsIn, { 'too-short': 2 }) }],
-  };
-}
-
-/** `name{labels} value` lines of a scrape, as a map from the part before the value. */
-function samples(text: string): Map<string, number> {
-  const map = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    map.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return map;
-}
+import type { AgentTargetInfo, AgentWindow, DaemonLog } from '../src/types.js';
+import { promtoolCheck, promtoolMissing, samples, snapshot } from './metrics-support.js';
 
 const TARGET: AgentTargetInfo = { name: 'paris', protocol: 'stamp', address: '192.0.2.1', port: 862, mode: 'open', dscp: 0, labels: {} };
 
@@ -345,6 +299,30 @@ describe('agent metrics', () => {
     if (!promtoolMissing) expect((await promtoolCheck(text)).code).toBe(0);
   });
 
+  it('exports no twampd_control_* family while no control listener runs, and adds or drops them as it comes and goes', async () => {
+    let control = false;
+    const metrics = new DaemonMetrics({ listeners: () => (control ? snapshot(5) : { ...snapshot(5), control: undefined }), agentHistograms: true });
+    const controlLines = (text: string): string[] => text.split('\n').filter((line) => line.includes('twampd_control_'));
+    const off = await metrics.text();
+    // Not even a HELP/TYPE pair or an unlabelled 0 (what prom-client writes for an idle Gauge or Counter).
+    expect(controlLines(off)).toEqual([]);
+    expect(off).toContain('twampd_reflector_packets_received_total{listener="light",protocol="twamp-light"} 5');
+    control = true;
+    const on = await metrics.text();
+    expect(samples(on).get('twampd_control_connections_total')).toBe(3);
+    expect(controlLines(on).filter((line) => line.startsWith('# TYPE')).length).toBe(10);
+    // Off and on again (a reload each way): no "already registered" error, the counters carry on.
+    control = false;
+    expect(controlLines(await metrics.text())).toEqual([]);
+    control = true;
+    const again = await metrics.text();
+    expect(samples(again).get('twampd_control_connections_total')).toBe(3);
+    if (!promtoolMissing) {
+      expect((await promtoolCheck(off)).code).toBe(0);
+      expect((await promtoolCheck(again)).code).toBe(0);
+    }
+  });
+
   it('keeps two instances apart (own registries, not the global one)', async () => {
     const a = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
     const b = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
@@ -357,20 +335,6 @@ describe('agent metrics', () => {
 // ---------------------------------------------------------------------------------------------
 // Over real HTTP, validated by promtool
 // ---------------------------------------------------------------------------------------------
-
-const PROMTOOL = '/usr/bin/promtool';
-const promtoolMissing = !existsSync(PROMTOOL) && process.env['TWAMP_REQUIRE_PROMTOOL'] !== '1';
-
-/** `promtool check metrics` on the text: its exit code and what it printed. */
-function promtoolCheck(text: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(PROMTOOL, ['check', 'metrics'], { timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
-    child.stdin?.end(text);
-  });
-}
 
 const ignore = (): void => undefined;
 const silent: DaemonLog = { error: ignore, warn: ignore, info: ignore, debug: ignore, child: () => silent };

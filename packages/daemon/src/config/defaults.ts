@@ -2,7 +2,7 @@
 // reflector's session cap and REFWAIT, the PBKDF2 count, the TWAMP ports), it is read from there so
 // the daemon and the libraries cannot disagree.
 import { DEFAULT_PBKDF2_COUNT, DEFAULT_SERVER_LIMITS, DEFAULT_SERVER_TIMEOUTS } from '@twamp/control';
-import { DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_SOURCE, DEFAULT_REFWAIT_MS } from '@twamp/test-session';
+import { DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_SOURCE, DEFAULT_REFLECTOR_PORT_RANGE, DEFAULT_REFWAIT_MS } from '@twamp/test-session';
 import { Port } from '@twamp/wire';
 
 /** Where twampd looks for its configuration when no file is named. */
@@ -10,8 +10,11 @@ export const DEFAULT_CONFIG_PATH = '/etc/twampd/twampd.yaml';
 
 export const DEFAULT_CONTROL_ADDRESS = '::';
 export const DEFAULT_CONTROL_PORT: number = Port.TwampControl;
-/** perfSONAR's range for the per-session reflectors of the TWAMP-Control server. */
-export const DEFAULT_REFLECTOR_PORTS = Object.freeze({ first: 10_000, last: 20_000 });
+/**
+ * The per-session reflectors' UDP ports: the library's (and \`twamp server\`'s) default, perfSONAR's
+ * 8760-9960, read from there so twampd and the CLI open the same firewall hole and cannot drift apart.
+ */
+export const DEFAULT_REFLECTOR_PORTS = DEFAULT_REFLECTOR_PORT_RANGE;
 export const DEFAULT_REFLECTOR_ADDRESS = '::';
 /** UDP 862 (twamp-test) for TWAMP Light and STAMP alike (RFC 8762 §4.1). */
 export const DEFAULT_REFLECTOR_PORT: number = Port.TwampTest;

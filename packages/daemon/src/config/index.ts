@@ -6,5 +6,7 @@ export { formatConfigError } from './format.js';
 export type { ConfigFileIssue } from './issues.js';
 export { loadConfigKeys } from './keys.js';
 export { loadConfig, parseConfig } from './parse.js';
+export { PATH_KEYS } from './paths.js';
+export { placeConfigError } from './places.js';
 export { CONFIG_REFERENCE, type ConfigKeyDoc } from './reference.js';
 export { renderConfigReference, withConfigReference } from './reference-doc.js';

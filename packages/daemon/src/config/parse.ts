@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { DaemonConfig } from '../types.js';
 import { type ConfigFileIssue, describeValue, formatPath, fromZodIssue, inheritedIssue, knownKeys, type PendingIssue, suggestKey } from './issues.js';
 import { YamlLocator } from './locate.js';
+import { configDirectory, withAbsolutePaths } from './paths.js';
 import { type PlacedPath, rememberPlaces } from './places.js';
 import { keyUsers, type ParsedConfig, type ParsedTarget, resolveConfig } from './resolve.js';
 import { type RawSections, SECTION_SCHEMAS, type SectionName, targetSchema } from './schema.js';
@@ -146,7 +147,9 @@ function place(issue: PendingIssue, locator: YamlLocator | undefined, file: stri
 }
 
 /**
- * twampd's configuration from YAML text. `fileName` names the file in every issue. Throws one
+ * twampd's configuration from YAML text. `fileName` names the file in every issue, and relative file
+ * paths in it (`security.keyFile`, `agent.output`, `logging.destination`) are read from its directory
+ * (from the working directory without one): the config holds them absolute. Throws one
  * ConfigError listing every mistake (issues are ConfigFileIssue: path, expected, received, file,
  * line, column); nothing else is thrown for any input.
  */
@@ -189,21 +192,29 @@ function parseChecked(text: string, fileName: string | undefined): DaemonConfig 
   }
   const pending: PendingIssue[] = [];
   const parsed = parseSections(withoutEmptyValues(data, [], new Set(), pending), pending);
-  const config = resolveConfig(parsed, pending);
+  // Relative file paths are the config file's neighbours, wherever twampd was started from (paths.ts).
+  const config = withAbsolutePaths(resolveConfig(parsed, pending), configDirectory(fileName));
   const locator = new YamlLocator(doc, lines);
   if (pending.length > 0) {
     throw new ConfigError(inFileOrder(dedupe(pending.map((issue) => place(issue, locator, fileName)))));
   }
-  rememberPlaces(config, fileName, keyPlaces(config, parsed, locator));
+  rememberPlaces(config, fileName, laterPlaces(config, parsed, locator));
   return config;
 }
 
 /**
- * Where the key file and the identities read from it are written: a target's keyId taken from
- * `agent.defaults` is shown there. Positions are looked up now, so the document need not be kept.
+ * Where the values checked after parsing are written: the key file and the identities read from it
+ * (a target's keyId taken from `agent.defaults` is shown there), and the files opened at start (the
+ * log and the agent's results). Positions are looked up now, so the document need not be kept.
  */
-function keyPlaces(config: DaemonConfig, parsed: ParsedConfig, locator: YamlLocator): PlacedPath[] {
-  const paths: (readonly PropertyKey[])[] = [['security', 'keyFile'], ['security', 'modes'], ...keyUsers(config.listeners, config.agent).map((user) => user.path)];
+function laterPlaces(config: DaemonConfig, parsed: ParsedConfig, locator: YamlLocator): PlacedPath[] {
+  const paths: (readonly PropertyKey[])[] = [
+    ['security', 'keyFile'],
+    ['security', 'modes'],
+    ['logging', 'destination'],
+    ['agent', 'output'],
+    ...keyUsers(config.listeners, config.agent).map((user) => user.path),
+  ];
   return paths.map((path) => {
     const index = path[0] === 'agent' ? path[2] : undefined;
     const inherited = typeof index === 'number' && parsed.targets[index]?.inherited.has('keyId') === true;

@@ -3,8 +3,9 @@
 // key file, an identity it lacks) are reported with file:line:column like those parseConfig finds.
 // Kept beside the config (a WeakMap, not a field), so DaemonConfig stays plain data; a config built in
 // code has no places and its mistakes name paths only.
+import { ConfigError } from '@twamp/errors';
 import type { DaemonConfig } from '../types.js';
-import { formatPath } from './issues.js';
+import { type ConfigFileIssue, formatPath } from './issues.js';
 import type { Position } from './locate.js';
 
 /** Where a mistake at a config path is shown: the path it is reported at, and its place in the file. */
@@ -48,4 +49,16 @@ export function placeOf(config: DaemonConfig, path: readonly PropertyKey[]): Pla
   const formatted = formatPath(path);
   const remembered = REMEMBERED.get(config);
   return remembered?.places.get(formatted) ?? { path: formatted, ...(remembered?.file === undefined ? {} : { file: remembered.file }) };
+}
+
+/**
+ * A ConfigError raised about `config` outside the parser (a log file or results file that cannot be
+ * opened), with each issue the parser remembered a place for shown there: file:line:column, as the
+ * parser's own mistakes are. Anything else is returned unchanged.
+ */
+export function placeConfigError(config: DaemonConfig, error: unknown): unknown {
+  if (!(error instanceof ConfigError)) return error;
+  const remembered = REMEMBERED.get(config);
+  if (remembered === undefined) return error;
+  return new ConfigError(error.issues.map((issue: ConfigFileIssue) => (issue.file !== undefined ? issue : { ...issue, ...remembered.places.get(issue.path) })));
 }

@@ -1,5 +1,6 @@
 // The config reference of docs/daemon.md, rendered from CONFIG_REFERENCE (scripts/gen-config-doc.ts
 // writes it; test/config-doc.test.ts fails when the file differs).
+import { DEFAULT_REFLECTOR_PORTS } from './defaults.js';
 import { CONFIG_REFERENCE, type ConfigKeyDoc } from './reference.js';
 
 export const SECTION_START = '<!-- section:config-reference';
@@ -13,9 +14,14 @@ A documented example with every option is \`packaging/twampd.example.yaml\`.
 - **Keys are camelCase** and checked strictly: an unknown key is a mistake (\`lmits\` is reported as
   "did you mean limits?"), never ignored.
 - **An empty file is a valid config**: the TWAMP-Control server on \`[::]:862\` (open mode, session
-  reflectors on UDP 10000-20000) and the metrics endpoint on \`127.0.0.1:9862\`; no Light/STAMP
-  reflector, no agent target.
+  reflectors on UDP ${DEFAULT_REFLECTOR_PORTS.first}-${DEFAULT_REFLECTOR_PORTS.last}, the range \`twamp server\` and perfSONAR use) and the
+  metrics endpoint on \`127.0.0.1:9862\`; no Light/STAMP reflector, no agent target.
 - **An empty value is the default**: \`port:\` with nothing after it reads as if the key were absent.
+- **File paths** (\`security.keyFile\`, \`agent.output\`, \`logging.destination\`) may be relative: they are
+  read from the directory of the config file, never from the working directory (which is \`/\` under
+  systemd), at start, on SIGHUP and by \`--check-config\` alike. \`keyFile: twampd.keys\` is the file
+  beside the config. A file that cannot be read or written is reported with the absolute path tried, at
+  the \`file:line:column\` of its key.
 - **Durations** are seconds as a number (\`30\`, \`0.5\`) or a number with a unit: \`250ms\`, \`30s\`, \`15m\`, \`1h\`.
 - **DSCP** is a number 0-63 or a name (\`EF\`, \`AF41\`, \`CS5\`, ...).
 - **Security modes** are \`open\` (also \`unauthenticated\`), \`authenticated\` (also \`auth\`), \`encrypted\`,

@@ -58,6 +58,8 @@ const IP = 'an IP address (IPv4 or IPv6 literal)';
 const BOOLEAN = 'true or false';
 const MODE_WORDS = SECURITY_MODE_WORDS.join(', ');
 const none = 'none';
+/** Said of every key that names a file (paths.ts resolves them so). */
+const RELATIVE = 'A relative path is read from the config file\'s directory, not the working directory.';
 
 const duration = (range: string): string => `${DURATION_WORDS}, ${range}`;
 /** A default written as YAML (shown as code in the docs), as opposed to one described in words. */
@@ -85,7 +87,7 @@ export const CONFIG_REFERENCE: readonly ConfigKeyDoc[] = Object.freeze([
   // --- security ---------------------------------------------------------------------------------
   { key: 'security', type: 'a map with modes, keyFile, pbkdf2Count', default: 'open mode only', meaning: 'What the TWAMP-Control server offers, and the key file every secured listener and target reads its secrets from.' },
   { key: 'security.modes', type: `a list of security modes (${MODE_WORDS})`, default: 'open; all four with a keyFile', meaning: 'Modes the control server offers in its Server Greeting. authenticated, encrypted and mixed need `keyFile`.' },
-  { key: 'security.keyFile', type: 'a file path', default: none, meaning: 'Key file: perfSONAR format (`identity hexsecret` per line) or `identity: passphrase` per line. Read at start and on SIGHUP; keep it mode 0600.' },
+  { key: 'security.keyFile', type: 'a file path', default: none, meaning: `Key file: perfSONAR format (\`identity hexsecret\` per line) or \`identity: passphrase\` per line. Read at start and on SIGHUP; keep it mode 0600. ${RELATIVE}` },
   { key: 'security.pbkdf2Count', type: 'a power of 2 of at least 1024', default: lit(String(DEFAULT_PBKDF2)), meaning: 'PBKDF2 iterations asked of clients in the Server Greeting (RFC 4656 §3.1). Most clients refuse more than 32768.' },
   // --- access -----------------------------------------------------------------------------------
   { key: 'access', type: 'a map from listener name to a list of CIDRs', default: 'everyone everywhere', meaning: 'Which clients each listener serves. A listener without an entry serves everyone; a refused control client gets a Server Greeting with Modes 0, a refused Light/STAMP packet is dropped and counted.' },
@@ -110,7 +112,7 @@ export const CONFIG_REFERENCE: readonly ConfigKeyDoc[] = Object.freeze([
   { key: 'limits.unstartedSessionTimeout', type: duration(TIMER_RANGE), default: lit(formatDuration(DEFAULT_DAEMON_LIMITS.unstartedSessionTimeoutMs)), meaning: 'A TWAMP session accepted but not started (no Start-Sessions naming it) is released after this, with its UDP port.' },
   // --- agent ------------------------------------------------------------------------------------
   { key: 'agent', type: 'a map with output, retry, startSpread, defaults, targets', default: 'no targets', meaning: 'Continuous measurement of many peers from this node.' },
-  { key: 'agent.output', type: 'a file path, or - for standard output', default: none, meaning: 'JSON Lines results, one record per target and window (appended; reopened on SIGHUP for logrotate).' },
+  { key: 'agent.output', type: 'a file path, or - for standard output', default: none, meaning: `JSON Lines results, one record per target and window (appended; reopened on SIGHUP for logrotate). ${RELATIVE}` },
   { key: 'agent.retry', type: 'a map with initial and max', default: '', meaning: 'Backoff after a target fails: the delay doubles from `initial` up to `max`, ±20 % jitter.' },
   { key: 'agent.retry.initial', type: duration('more than 0'), default: lit(formatDuration(DEFAULT_RETRY_INITIAL_MS)), meaning: 'First delay; at most `max`.' },
   { key: 'agent.retry.max', type: duration('more than 0'), default: lit(formatDuration(DEFAULT_RETRY_MAX_MS)), meaning: 'Longest delay between attempts.' },
@@ -139,7 +141,7 @@ export const CONFIG_REFERENCE: readonly ConfigKeyDoc[] = Object.freeze([
   // --- logging, metrics, shutdown ---------------------------------------------------------------
   { key: 'logging', type: 'a map with level, destination', default: '', meaning: 'pino JSON lines; never secrets.' },
   { key: 'logging.level', type: 'fatal, error, warn, info, debug, trace or silent', default: lit(DEFAULT_LOG_LEVEL), meaning: 'Least severe level written; SIGHUP applies a change.' },
-  { key: 'logging.destination', type: 'stderr, stdout or a file path', default: lit(DEFAULT_LOG_DESTINATION), meaning: 'Where log lines go; a file is appended to and reopened on SIGHUP.' },
+  { key: 'logging.destination', type: 'stderr, stdout or a file path', default: lit(DEFAULT_LOG_DESTINATION), meaning: `Where log lines go; a file is appended to and reopened on SIGHUP. ${RELATIVE}` },
   { key: 'metrics', type: 'a map with enabled, address, port, agentHistograms', default: '', meaning: 'The HTTP endpoint with Prometheus `/metrics` and `/healthz`.' },
   { key: 'metrics.enabled', type: BOOLEAN, default: lit('true'), meaning: 'Serve `/metrics` and `/healthz`.' },
   { key: 'metrics.address', type: IP, default: lit(DEFAULT_METRICS_ADDRESS), meaning: 'Address of the HTTP endpoint; loopback unless you mean to expose it.' },

@@ -3,9 +3,9 @@
 // disk never stalls the data path); pino flushes synchronously on process exit, and `flush()` lets the
 // daemon wait for the file before it exits on SIGTERM. `reopen()` re-opens the file by name after
 // logrotate has moved it (SIGHUP).
-import { closeSync, openSync } from 'node:fs';
 import { ConfigError } from '@twamp/errors';
 import { type Logger, pino } from 'pino';
+import { appendProblem, logFileOf } from '../config/paths.js';
 import type { DaemonLog, LoggingConfig, LogLevel } from '../types.js';
 import { redactSecrets } from './redact.js';
 
@@ -31,7 +31,7 @@ interface SonicBoomProgress {
 }
 
 export function createLogger(config: LoggingConfig): DaemonLogger {
-  const file = fileDestination(config.destination);
+  const file = logFileOf(config.destination);
   if (file !== undefined) assertAppendable(file);
   const stream = pino.destination({
     dest: file ?? (config.destination === 'stdout' ? 1 : 2),
@@ -106,28 +106,21 @@ class RedactingLog implements DaemonLog {
   }
 }
 
-/** The file path of a destination, or undefined for the standard streams. */
-function fileDestination(destination: string): string | undefined {
-  return destination === 'stderr' || destination === 'stdout' ? undefined : destination;
-}
-
 /**
  * SonicBoom opens the file asynchronously and would report a bad path as an 'error' event later; the
- * daemon must refuse to start instead, with the config path that holds the mistake.
+ * daemon must refuse to start instead, with the config path that holds the mistake (twampd adds the
+ * file:line of the key, placeConfigError) and the absolute path tried.
  */
 function assertAppendable(path: string): void {
-  try {
-    closeSync(openSync(path, 'a', 0o640));
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new ConfigError([
-      {
-        path: 'logging.destination',
-        expected: 'stderr, stdout, or a file this user may create or append to',
-        received: `${JSON.stringify(path)} (${typeof code === 'string' ? code : String(error)})`,
-      },
-    ]);
-  }
+  const problem = appendProblem(path);
+  if (problem === undefined) return;
+  throw new ConfigError([
+    {
+      path: 'logging.destination',
+      expected: 'stderr, stdout, or a file this user may create or append to',
+      received: `${JSON.stringify(path)} (${problem})`,
+    },
+  ]);
 }
 
 /**

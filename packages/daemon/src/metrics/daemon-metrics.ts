@@ -24,6 +24,7 @@ export class DaemonMetrics implements AgentObserver {
   /** Our own registry, never prom-client's global one: two daemons in one process (tests) stay apart. */
   readonly registry: Registry;
   readonly #agent: AgentMetrics;
+  readonly #listeners: ListenerMetrics;
 
   constructor(options: DaemonMetricsOptions) {
     this.registry = new Registry();
@@ -35,7 +36,7 @@ export class DaemonMetrics implements AgentObserver {
     // Always present, so that dashboards can tell twampd processes from other Node.js ones.
     new Gauge({ name: 'twampd_info', help: 'Always 1; the version label says which twampd this is.', labelNames: ['version'], registers: [this.registry] }).set({ version: VERSION }, 1);
     // Lives as long as the registry: its metrics' collect callbacks read the listeners at scrape time.
-    new ListenerMetrics(this.registry, options.listeners);
+    this.#listeners = new ListenerMetrics(this.registry, options.listeners);
     this.#agent = new AgentMetrics(this.registry, options.agentHistograms);
   }
 
@@ -52,6 +53,8 @@ export class DaemonMetrics implements AgentObserver {
    * listeners are read once per scrape.
    */
   async chunks(): Promise<string[]> {
+    // First: whether the control families are listed depends on what the listeners are now.
+    this.#listeners.prepare();
     const families: readonly unknown[] = this.#agent.families;
     const parts = await Promise.all(
       this.registry.getMetricsAsArray().map(async (metric): Promise<string[]> => {

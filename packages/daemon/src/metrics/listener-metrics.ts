@@ -1,9 +1,11 @@
 // The listeners' metrics, read at scrape time from a ListenersSnapshot: the data path keeps its own
 // plain counters (ReflectorStats, ControlServerStats) and pays nothing for Prometheus; each scrape
-// copies them into prom-client metrics through `collect` callbacks.
+// copies them into prom-client metrics through `collect` callbacks. The `twampd_control_*` families
+// are in the registry only while a control listener runs (so a reflector-only or agent-only twampd does
+// not export a server's zeros, and a reload that turns the listener on or off adds or removes them).
 import { ACCEPT_CODES, isKnownAcceptCode } from '@twamp/errors';
 import type { ReflectorStats } from '@twamp/test-session';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import type { ControlListenerSnapshot, ListenersSnapshot } from '../types.js';
 import { CumulativeGroups } from './cumulative.js';
 
@@ -15,6 +17,11 @@ const ACCEPTS_SENT_ALWAYS = [0, 1, 2, 3, 4, 5] as const;
 
 export class ListenerMetrics {
   readonly #source: () => ListenersSnapshot | undefined;
+  readonly #registry: Registry;
+  /** Whether the `twampd_control_*` families are in the registry now. */
+  #controlRegistered = false;
+  /** The control families, added to and removed from the registry together. */
+  readonly #control: readonly { readonly name: string; readonly metric: Metric }[];
   readonly #groups = new CumulativeGroups();
   #fresh = false;
 
@@ -37,7 +44,10 @@ export class ListenerMetrics {
 
   constructor(registry: Registry, source: () => ListenersSnapshot | undefined) {
     this.#source = source;
+    this.#registry = registry;
     const registers = [registry];
+    // The control families join the registry when a snapshot shows a control listener (#registerControl).
+    const unregistered = { registers: [] };
     const collect = (): void => {
       this.#refresh();
     };
@@ -86,67 +96,87 @@ export class ListenerMetrics {
     this.#connectionsActive = new Gauge({
       name: 'twampd_control_connections_active',
       help: 'TWAMP-Control connections open now.',
-      registers,
+      ...unregistered,
       collect,
     });
     this.#connectionsTotal = new Counter({
       name: 'twampd_control_connections_total',
       help: 'TWAMP-Control connections accepted.',
-      registers,
+      ...unregistered,
       collect,
     });
     this.#connectionsRefused = new Counter({
       name: 'twampd_control_connections_refused_total',
       help: 'TWAMP-Control connections refused before the handshake (a Server Greeting with Modes 0), by reason.',
       labelNames: ['reason'],
-      registers,
+      ...unregistered,
       collect,
     });
     this.#connectionsEvicted = new Counter({
       name: 'twampd_control_connections_evicted_total',
       help: 'TWAMP-Control connections without sessions closed to make room for a new one at a connection limit.',
-      registers,
+      ...unregistered,
       collect,
     });
     this.#authFailures = new Counter({
       name: 'twampd_control_auth_failures_total',
       help: 'Failed authentications (a Set-Up-Response refused in a secured mode).',
-      registers,
+      ...unregistered,
       collect,
     });
     this.#sessionsRefused = new Counter({
       name: 'twampd_control_sessions_refused_total',
       help: 'Request-TW-Session refused by the control server, by reason.',
       labelNames: ['reason'],
-      registers,
+      ...unregistered,
       collect,
     });
     this.#sessionsReleasedUnstarted = new Counter({
       name: 'twampd_control_sessions_released_unstarted_total',
       help: 'TWAMP sessions released because they were not started in time (limits.unstartedSessionTimeout).',
-      registers,
+      ...unregistered,
       collect,
     });
     this.#acceptsSent = new Counter({
       name: 'twampd_control_accept_sent_total',
       help: 'Accept values the control server sent (Server-Start and Accept-Session), by value.',
       labelNames: ['code', 'name'],
-      registers,
+      ...unregistered,
       collect,
     });
     this.#timeouts = new Counter({
       name: 'twampd_control_timeouts_total',
       help: 'TWAMP-Control connections closed by a timeout, by which one (handshake, servwait, message, idle).',
       labelNames: ['kind'],
-      registers,
+      ...unregistered,
       collect,
     });
     this.#controlSessionsActive = new Gauge({
       name: 'twampd_control_sessions_active',
       help: 'TWAMP test sessions the control server holds now.',
-      registers,
+      ...unregistered,
       collect,
     });
+    this.#control = [
+      this.#connectionsActive,
+      this.#connectionsTotal,
+      this.#connectionsRefused,
+      this.#connectionsEvicted,
+      this.#authFailures,
+      this.#sessionsRefused,
+      this.#sessionsReleasedUnstarted,
+      this.#acceptsSent,
+      this.#timeouts,
+      this.#controlSessionsActive,
+    ].map((metric) => ({ name: nameOf(metric), metric }));
+  }
+
+  /**
+   * Reads the listeners before the registry is listed for a scrape, so the control families are in it
+   * exactly when a control listener runs. The rest of the scrape's synchronous pass reuses the snapshot.
+   */
+  prepare(): void {
+    this.#refresh();
   }
 
   /**
@@ -163,6 +193,7 @@ export class ListenerMetrics {
     });
     for (const metric of this.#all()) metric.reset();
     const snapshot = this.#source();
+    this.#registerControl(snapshot?.control !== undefined);
     if (snapshot === undefined) return;
     for (const reflector of snapshot.reflectors) {
       this.#reflectorSeries(`reflector:${reflector.name}`, reflector.name, reflector.protocol, reflector.stats);
@@ -170,6 +201,16 @@ export class ListenerMetrics {
     if (snapshot.control !== undefined) {
       this.#reflectorSeries('control:reflectors', snapshot.control.name, CONTROL_PROTOCOL, snapshot.control.reflectors);
       this.#controlSeries(snapshot.control);
+    }
+  }
+
+  /** Adds or removes the control families; tracked, so a metric is never registered twice. */
+  #registerControl(running: boolean): void {
+    if (running === this.#controlRegistered) return;
+    this.#controlRegistered = running;
+    for (const { name, metric } of this.#control) {
+      if (running) this.#registry.registerMetric(metric);
+      else this.#registry.removeSingleMetric(name);
     }
   }
 
@@ -247,6 +288,13 @@ export class ListenerMetrics {
     this.#connectionsActive.set(server.connectionsActive);
     this.#controlSessionsActive.set(server.sessionsActive);
   }
+}
+
+/** A metric's name (prom-client keeps it on the object; its typings leave it out). */
+function nameOf(metric: Metric): string {
+  const { name } = metric as unknown as { name?: unknown };
+  if (typeof name !== 'string') throw new Error('prom-client metric without a name');
+  return name;
 }
 
 /** The stable identifier of an Accept value (@twamp/errors), `unknown` for values it does not know. */
