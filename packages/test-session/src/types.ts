@@ -258,6 +258,12 @@ export interface SenderOptions {
   readonly sessionDistributions?: boolean;
   /** Whether the peer reflector is stateful (enables per-direction loss). Default true. */
   readonly reflectorStateful?: boolean;
+  /**
+   * The reflector reads the same clock as this sender (same process, or an address of this host: see
+   * @twamp/udp's isLocalAddress): one-way delays are then valid without synchronised clocks (the
+   * summary's clock verdict says so). Default false: the Error Estimates decide.
+   */
+  readonly sharedClock?: boolean;
   /** Stop sending; in-flight packets still get their loss timeout and the summary is complete. */
   readonly signal?: AbortSignal;
   readonly implementation?: UdpImplementation | 'auto';

@@ -99,6 +99,7 @@ export interface ResolvedSenderOptions {
   readonly percentiles: readonly number[] | undefined;
   readonly intervalReportMs: number | undefined;
   readonly reflectorStateful: boolean;
+  readonly sharedClock: boolean;
   readonly sessionDistributions: boolean;
   readonly signal: AbortSignal | undefined;
   readonly implementation: UdpImplementation | 'auto';
@@ -396,6 +397,8 @@ export function resolveSenderOptions(options: SessionSenderOptions): ResolvedSen
   if (options.intervalReportMs !== undefined) issues.number('intervalReportMs', options.intervalReportMs, MIN_INTERVAL_REPORT_MS, MAX_INTERVAL_MS);
   const reflectorStateful = options.reflectorStateful ?? true;
   if (typeof reflectorStateful !== 'boolean') issues.add('reflectorStateful', 'true or false', reflectorStateful);
+  const sharedClock = options.sharedClock ?? false;
+  if (typeof sharedClock !== 'boolean') issues.add('sharedClock', 'true or false', sharedClock);
   const sessionDistributions = options.sessionDistributions ?? true;
   if (typeof sessionDistributions !== 'boolean') issues.add('sessionDistributions', 'true or false', sessionDistributions);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) issues.add('signal', 'an AbortSignal', options.signal);
@@ -434,6 +437,7 @@ export function resolveSenderOptions(options: SessionSenderOptions): ResolvedSen
     percentiles: options.percentiles,
     intervalReportMs: options.intervalReportMs,
     reflectorStateful,
+    sharedClock,
     sessionDistributions,
     signal: options.signal,
     implementation,

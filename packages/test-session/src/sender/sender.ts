@@ -377,6 +377,7 @@ export class SessionSender implements SessionSenderApi {
       inFlightCapacity: capacity,
       exactSampleLimit: options.count <= EXACT_RUN_LIMIT ? options.count : EXACT_CONTINUOUS_LIMIT,
       reflectorStateful: options.reflectorStateful,
+      sharedClock: options.sharedClock,
       sessionDistributions: options.sessionDistributions,
       ...(options.percentiles === undefined ? {} : { percentiles: options.percentiles }),
       onLost: this.#onLost,

@@ -25,10 +25,16 @@ export function errorEstimateForClock(status: ClockStatus): number {
 }
 
 /**
- * What a received Error Estimate claims about the peer's clock. A corrupt field (Multiplier 0) claims
- * nothing: unsynchronised with the largest error.
+ * What a received Error Estimate claims about the peer's clock. The field's largest value (what an
+ * unsynchronised clock sends: ours, twampy) states no bound, so its error is Infinity rather than
+ * 17 000 years that reports would print as a measurement; a corrupt field (Multiplier 0) claims
+ * nothing: unsynchronised and unbounded.
  */
 export function clockClaimFromErrorEstimate(raw: number): ClockClaim {
-  if (!isValidErrorEstimate(raw)) return { synchronized: false, errorSeconds: ERROR_ESTIMATE_MAX_SECONDS };
-  return { synchronized: (raw & ErrorEstimateBits.Synchronized) !== 0, errorSeconds: errorEstimateSeconds(raw) };
+  if (!isValidErrorEstimate(raw)) return { synchronized: false, errorSeconds: Infinity };
+  const errorSeconds = errorEstimateSeconds(raw);
+  return {
+    synchronized: (raw & ErrorEstimateBits.Synchronized) !== 0,
+    errorSeconds: errorSeconds >= ERROR_ESTIMATE_MAX_SECONDS ? Infinity : errorSeconds,
+  };
 }
