@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishedPackageDirs, readmeExamples } from './readme-blocks.js';
 
 const run = promisify(execFile);
@@ -16,13 +16,32 @@ afterAll(() => {
 // install with npm into an empty project, with no workspace around them, and run their README
 // examples from dist/ under Node's default conditions. Third-party dependencies (node-gyp and
 // node-addon-api for @twamp/udp's native build) come from the registry, from npm's cache when it has them.
+// What a tarball may hold: what runs (dist's JavaScript, declarations and their maps, the sources
+// the maps point at), the README, licence and changelog, the CLI's JSON schemas and @twamp/udp's native
+// sources and install script. Build state (dist/.tsbuildinfo, 37-90 KB each), tests and configs are not.
+const SHIPPED = /^package\/(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)|src\/.+\.ts|schema\/.+\.json|native\/.+\.(cc|h)|binding\.gyp|scripts\/install\.mjs|prebuilds\/.+)$/;
+
 describe('packed tarballs', () => {
-  it('install alone and run their README examples', async () => {
-    const tarballs = join(work, 'tarballs');
+  const tarballs = join(work, 'tarballs');
+  let files: string[] = [];
+  beforeAll(async () => {
     for (const dir of publishedPackageDirs()) {
       await run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir });
     }
-    const files = readdirSync(tarballs).map((file) => join(tarballs, file));
+    files = readdirSync(tarballs).map((file) => join(tarballs, file));
+  }, 180_000);
+
+  it('ship only what runs: no build state, tests or configs', async () => {
+    expect(files).toHaveLength(publishedPackageDirs().length);
+    for (const file of files) {
+      const { stdout } = await run('tar', ['-tzf', file]);
+      const entries = stdout.split('\n').filter((entry) => entry !== '' && !entry.endsWith('/'));
+      expect(entries, file).toContain('package/package.json');
+      expect(entries.filter((entry) => !SHIPPED.test(entry) || entry.endsWith('.test.ts')), file).toEqual([]);
+    }
+  });
+
+  it('install alone and run their README examples', async () => {
     const project = join(work, 'consumer');
     await run('mkdir', ['-p', project]);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
