@@ -4,7 +4,7 @@ import { lookup } from 'node:dns/promises';
 import { NetworkError } from '@twamp/errors';
 import type { ReflectorOptions, SenderOptions, SessionReflectorApi, SessionSenderApi } from '@twamp/test-session';
 import { SessionReflector, SessionSender } from '@twamp/test-session';
-import type { IpFamily } from '@twamp/udp';
+import { type IpFamily, isLocalAddress } from '@twamp/udp';
 
 export interface CliEngine {
   openSender(options: SenderOptions): Promise<SessionSenderApi>;
@@ -28,9 +28,13 @@ async function resolveHost(host: string, family: IpFamily): Promise<string> {
   }
 }
 
-/** The real engine. */
+/**
+ * The real engine. A reflector at an address of this host (loopback, or a local interface's: `twamp
+ * sender` to a local responder, `controller` to a local server's test address) reads our clock, so
+ * the sender is told `sharedClock` unless the caller decided.
+ */
 export const defaultEngine: CliEngine = {
-  openSender: (options) => SessionSender.open(options),
+  openSender: (options) => SessionSender.open({ ...options, sharedClock: options.sharedClock ?? isLocalAddress(options.target.address) }),
   openReflector: (options) => SessionReflector.open(options),
   resolve: resolveHost,
 };

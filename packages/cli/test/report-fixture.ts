@@ -48,6 +48,7 @@ export function fixedSummary(overrides: Partial<SessionSummary> = {}): SessionSu
     clock: {
       bothSynchronized: false,
       claimedErrorSeconds: undefined,
+      sharedClock: false,
       offsetEstimate: 1_500,
       offsetBound: 20_500,
       oneWayReliable: false,

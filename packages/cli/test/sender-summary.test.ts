@@ -28,7 +28,7 @@ describe('formatSenderSummary', () => {
 
   it('shows one-way rows without a mark or warning when the clocks support them', () => {
     const summary = fixedSummary({
-      clock: { bothSynchronized: true, claimedErrorSeconds: 0.000_02, offsetEstimate: 100, offsetBound: 20_000, oneWayReliable: true, reasons: [] },
+      clock: { bothSynchronized: true, claimedErrorSeconds: 0.000_02, sharedClock: false, offsetEstimate: 100, offsetBound: 20_000, oneWayReliable: true, reasons: [] },
     });
     const text = formatSenderSummary(
       fixedReport({ summary: { ...summary, forward: { ...summary.forward, reliable: true }, backward: { ...summary.backward, reliable: true } } }),
@@ -36,7 +36,7 @@ describe('formatSenderSummary', () => {
     expect(text).toMatch(/^outbound +0\.021/m);
     expect(text).not.toMatch(/warning|\*/);
     expect(text).toContain('both ends synchronised: yes; claimed error 0.020 ms');
-    const unsynchronised = fixedSummary({ clock: { ...summary.clock, claimedErrorSeconds: 2 ** 32 } });
+    const unsynchronised = fixedSummary({ clock: { ...summary.clock, claimedErrorSeconds: Infinity } });
     expect(formatSenderSummary(fixedReport({ summary: unsynchronised }))).toContain('claimed error unbounded;');
     const seconds = fixedSummary({ clock: { ...summary.clock, claimedErrorSeconds: 2.5 } });
     expect(formatSenderSummary(fixedReport({ summary: seconds }))).toContain('claimed error 2.5 s;');
@@ -64,7 +64,7 @@ describe('formatSenderSummary', () => {
         forwardLast: undefined,
         backwardLast: undefined,
       },
-      clock: { bothSynchronized: false, claimedErrorSeconds: undefined, offsetEstimate: undefined, offsetBound: undefined, oneWayReliable: false, reasons: [] },
+      clock: { bothSynchronized: false, claimedErrorSeconds: undefined, sharedClock: false, offsetEstimate: undefined, offsetBound: undefined, oneWayReliable: false, reasons: [] },
     });
     const text = formatSenderSummary(fixedReport({ summary, capabilities: DGRAM, timestamps: { t1: 'userspace', t4: 'userspace' }, aborted: true }));
     expect(text).toContain('10 sent'.replace('10', '5'));

@@ -77,8 +77,10 @@ export async function runDemo(plan: DemoPlan, context: CommandContext): Promise<
       `twamp demo: ${protocolName(plan.protocol)} reflector on ${formatEndpoint(reflector.localAddress, reflector.localPort)}/udp (${plan.stateful ? 'stateful' : 'stateless'}, ${implementationDescription(reflector.capabilities)}); the sender follows`,
     );
     // Both ends on the loopback address: nothing of the demo is reachable from elsewhere.
+    // One process, one clock: one-way delays need no synchronisation.
     const sender: SenderPlan = {
       ...plan.sender,
+      sharedClock: true,
       remote: { ...plan.sender.remote, address: reflector.localAddress, isHostName: false, port: reflector.localPort },
       local: { ...plan.sender.local, address: loopbackAddress(plan.family), isHostName: false },
     };

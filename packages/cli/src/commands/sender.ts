@@ -110,6 +110,11 @@ export interface SenderPlan {
   readonly lossTimeoutMs: number;
   readonly percentiles: readonly number[] | undefined;
   readonly reflectorStateful: boolean;
+  /**
+   * The reflector is known to read our clock (`twamp demo`: same process). Otherwise the engine
+   * decides from the target address (isLocalAddress).
+   */
+  readonly sharedClock?: boolean;
   readonly tlvs: readonly SenderTlvChoice[];
   /** --interval-report in ms. */
   readonly intervalReportMs: number | undefined;
@@ -271,6 +276,7 @@ export function senderOptionsFor(
     lossTimeoutMs: plan.lossTimeoutMs,
     ...(plan.percentiles === undefined ? {} : { percentiles: plan.percentiles }),
     reflectorStateful: plan.reflectorStateful,
+    ...(plan.sharedClock === true ? { sharedClock: true } : {}),
     signal,
   };
 }
