@@ -22,7 +22,7 @@ describe('twamp responder options', () => {
   it('-v prints a line per session and rate lines; stopped by SIGINT with exit 0', async () => {
     const responder = startTwamp(['responder', '127.0.0.1:0', '-v', '--idle-timeout', '1']);
     try {
-      const port = Number((await responder.waitFor('stdout', /listening on 127\.0\.0\.1:(\d+)\/udp/))[1]);
+      const port = Number((await responder.waitFor('stderr', /listening on 127\.0\.0\.1:(\d+)\/udp/))[1]);
       const sender = await runTwamp(['sender', `127.0.0.1:${port}`, '-c', '10', '-i', '2', '--json'], { timeoutMs: 60_000 });
       expect(sender.code, sender.stderr).toBe(0);
       await responder.waitFor('stdout', /twamp responder: session 127\.0\.0\.1:\d+ created \(TWAMP Light\)/);

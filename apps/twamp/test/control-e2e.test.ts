@@ -35,7 +35,7 @@ interface RunningServer {
 async function startServer(address: string, extra: readonly string[]): Promise<RunningServer> {
   const local = address.includes(':') ? `[${address}]:0` : `${address}:0`;
   const server = startTwamp(['server', local, '--port-range', 'ephemeral', ...extra]);
-  const match = await server.waitFor('stdout', /listening on \S+:(\d+)\/tcp/);
+  const match = await server.waitFor('stderr', /listening on \S+:(\d+)\/tcp/);
   return { process: server, port: Number(match[1]) };
 }
 

@@ -73,7 +73,7 @@ describe('twamp responder --max-sessions-per-source', () => {
 /** Starts `twamp server` on a free loopback port, open mode. */
 async function startServer(extra: readonly string[]): Promise<{ process: TwampProcess; port: number }> {
   const server = startTwamp(['server', '127.0.0.1:0', '--port-range', 'ephemeral', ...extra]);
-  const match = await server.waitFor('stdout', /listening on \S+:(\d+)\/tcp/);
+  const match = await server.waitFor('stderr', /listening on \S+:(\d+)\/tcp/);
   return { process: server, port: Number(match[1]) };
 }
 

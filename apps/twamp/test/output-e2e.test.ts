@@ -33,7 +33,7 @@ beforeAll(async () => {
   const [light, stamp, match] = await Promise.all([
     startResponder('127.0.0.1'),
     startResponder('127.0.0.1', ['--stamp']),
-    serverProcess.waitFor('stdout', /listening on \S+:(\d+)\/tcp/),
+    serverProcess.waitFor('stderr', /listening on \S+:(\d+)\/tcp/),
   ]);
   responder = light.responder;
   stampResponder = stamp.responder;

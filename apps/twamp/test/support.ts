@@ -94,6 +94,6 @@ export async function runTwamp(
 export async function startResponder(address: string, extra: readonly string[] = []): Promise<{ responder: TwampProcess; port: number }> {
   const bracketed = address.includes(':') ? `[${address}]:0` : `${address}:0`;
   const responder = startTwamp(['responder', bracketed, ...extra]);
-  const match = await responder.waitFor('stdout', /listening on \S+:(\d+)\/udp/);
+  const match = await responder.waitFor('stderr', /listening on \S+:(\d+)\/udp/);
   return { responder, port: Number(match[1]) };
 }

@@ -60,7 +60,9 @@ describe('twamp responder: -v, -q, -l, --json, --jsonl, --interval-report', () =
     expect(engine.reflectors[0]?.options.onSessionEvent).toBeUndefined();
     io.emit('SIGTERM');
     expect(await run).toBe(0);
-    expect(io.out().trimEnd().split('\n')).toHaveLength(2);
+    // stdout: the statistics only; the listening line is a status line on stderr.
+    expect(io.out().trimEnd().split('\n')).toHaveLength(1);
+    expect(io.err()).toMatch(/^twamp responder: listening on /);
   });
 
   it('-q prints nothing on a normal run; -l appends every line with a UTC timestamp, -d adds debug lines', async () => {

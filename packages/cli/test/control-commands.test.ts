@@ -339,7 +339,9 @@ describe('twamp server', () => {
     expect(listen?.modes).toBe(15 | Mode.IndividualSessionControl | Mode.ReflectOctets | Mode.SymmetricalSize | Mode.DscpEcnMonitoring);
     expect(listen?.keys?.size).toBe(1);
     expect(listen?.handler).toBeInstanceOf(ReflectorPool);
-    expect(io.out()).toContain('twamp server: listening on 127.0.0.1:40862/tcp, modes unauthenticated, authenticated, encrypted, mixed');
+    // The listening line is a status line: stderr, never stdout.
+    expect(io.err()).toContain('twamp server: listening on 127.0.0.1:40862/tcp, modes unauthenticated, authenticated, encrypted, mixed');
+    expect(io.out()).not.toContain('listening on');
     // A session through the handler prints its lines.
     const handler = listen?.handler;
     const result = await handler?.open({

@@ -215,14 +215,15 @@ describe('main: sender', () => {
 });
 
 describe('main: responder', () => {
-  it('prints the listening line, then statistics on SIGTERM, and exits 0', async () => {
+  it('prints the listening line on stderr (a status line), then statistics on stdout on SIGTERM, and exits 0', async () => {
     const io = testIo();
     const scripted = engine();
     const run = main(['responder', ':0', '--stamp', '--stateless', '--allow', '127.0.0.0/8', '--allow', '10.0.0.0/8', '--idle-timeout', '30'], io, {
       engine: scripted,
     });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(io.out()).toBe(
+    expect(io.out()).toBe('');
+    expect(io.err()).toBe(
       'twamp responder: listening on 0.0.0.0:41000/udp, STAMP (also answers TWAMP Light), stateless, node:dgram fallback (missing: kernel receive timestamps, send timestamps at sendmsg(), received TTL, received TOS, setting TOS/DSCP, setting don\'t-fragment, the local address of each packet, recvmmsg/sendmmsg batching)\n',
     );
     expect(scripted.reflectors[0]).toEqual({
@@ -239,8 +240,9 @@ describe('main: responder', () => {
     });
     io.emit('SIGTERM');
     expect(await run).toBe(0);
+    // stdout is the command's output only: the statistics, nothing said before them.
     expect(io.out()).toMatch(
-      /twamp responder: stopped after \d+ ms: 12 packets in, 10 out, 2 sessions \(1 active, 1 expired\); dropped: 1 too-short, 1 source-not-allowed\n$/,
+      /^twamp responder: stopped after \d+ ms: 12 packets in, 10 out, 2 sessions \(1 active, 1 expired\); dropped: 1 too-short, 1 source-not-allowed\n$/,
     );
   });
 });

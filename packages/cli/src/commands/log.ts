@@ -1,11 +1,13 @@
-// Where a long-running command's lines go, by kind and by the logging options:
-//   result   the lines a script reads (listening, statistics): stdout in text mode; stderr when stdout
-//            carries JSON (--json, --jsonl), so stdout stays machine-readable
-//   info     status lines: stderr
+// Where a long-running command's lines go, by kind and by the logging options. The rule (docs/usage.md,
+// "Output streams"): stdout carries what the command produces, stderr what it says about itself.
+//   result   what the command produces (statistics, interval reports): stdout in text mode; stderr
+//            when stdout carries JSON (--json, --jsonl), so stdout stays machine-readable
+//   info     status lines: starting, listening on (what a script waits for), stopping: stderr,
+//            like a sender's start line, whatever the output format
 //   verbose  -v only: per-session events, packet rates (stdout in text mode, like results)
 //   debug    -d only: stderr
 //   warn     always on stderr, -q or not
-//   record   a JSON Lines record on stdout (--jsonl)
+//   record   a JSON Lines record on stdout (--jsonl; its `listening` record is the machine's form)
 // -q silences results, info and verbose lines on the terminal; the log file (-l) still gets every line
 // the verbosity asks for, each with a UTC timestamp, so `-q -l FILE` is a quiet service with a log.
 import { closeSync, openSync, writeSync } from 'node:fs';

@@ -189,7 +189,8 @@ export async function runResponder(plan: ResponderPlan, context: CommandContext,
         capabilities: reflector.capabilities,
         ...(plan.stampAuth === undefined ? {} : { authenticatedKeyId: plan.stampAuth.keyId }),
       };
-      log.result(formatListening(listening));
+      // A status line (stderr), like the sender's start line: stdout keeps the statistics.
+      log.info(formatListening(listening));
       log.record({
         type: 'listening',
         time: new Date(startedAt).toISOString(),

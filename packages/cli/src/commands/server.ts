@@ -232,7 +232,8 @@ export async function runServer(plan: ServerPlan, context: CommandContext, contr
     });
     const startedAt = now(context);
     const listening = { address: server.address, port: server.port, modes: plan.modes, reflectorPorts: describePorts(plan.reflectorPorts), keys: keys?.size };
-    log.result(formatServerListening(listening));
+    // A status line (stderr), like the sender's start line: stdout keeps the session lines and statistics.
+    log.info(formatServerListening(listening));
     log.record({ type: 'listening', time: new Date(startedAt).toISOString(), ...listening, modeNames: modeNames(plan.modes), keys: keys?.size ?? null });
     // --interval-report prints what was asked for at any verbosity; -v alone adds a rate line a second.
     const period = plan.intervalReportMs ?? (log.verbose ? SERVER_RATE_PERIOD_MS : undefined);

@@ -1,5 +1,5 @@
-// The responder's two kinds of output: the line that says it is listening (what a script waits for)
-// and the statistics printed when it stops.
+// The responder's two kinds of lines: the status line that says it is listening (stderr: what a script
+// waits for) and the statistics printed when it stops (stdout: its output).
 import type { ReflectorDropReason, ReflectorStats } from '@twamp/test-session';
 import type { UdpCapabilities } from '@twamp/udp';
 import { formatEndpoint } from '../options/address.js';
