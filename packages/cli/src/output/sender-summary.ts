@@ -107,16 +107,19 @@ function tosDirection(dscpChanged: number | undefined, ecnChanged: number | unde
   return `${changes} (${tosValue(last.sent)} -> ${tosValue(last.received)})`;
 }
 
-/** Error Estimates of unsynchronised clocks claim errors of years; those mean "no bound" to a reader. */
+/** A claim without bound (the largest Error Estimate, which unsynchronised clocks send) is Infinity: "unbounded", as JSON's null. */
 function formatClaimedError(seconds: number): string {
+  if (seconds === Infinity) return 'unbounded';
   if (seconds < 1) return `${formatMs(seconds * 1e9)} ms`;
   if (seconds < 86_400) return `${seconds.toFixed(1)} s`;
-  return 'unbounded';
+  return `${Math.round(seconds / 86_400)} days`;
 }
 
 function clockLine(report: SenderReport): string {
   const verdict = report.summary.clock;
   const parts = [
+    // One clock read at both ends: the one-way delays hold no offset, whatever the clocks claim about UTC.
+    ...(verdict.sharedClock ? ['same host, same clock: one-way delays are valid'] : []),
     `sender ${report.clock.synchronized ? 'synchronised' : 'not synchronised'} (${report.clock.source})`,
     `both ends synchronised: ${verdict.bothSynchronized ? 'yes' : 'no'}`,
   ];
@@ -173,7 +176,10 @@ function warningLines(summary: SessionSummary, palette: Palette): string[] {
   );
   if (unreliable.length > 0) {
     const names = unreliable.map((name) => `${name}${UNRELIABLE_MARK}`).join(' and ');
-    lines.push(palette.yellow(`warning: ${names} delays are unreliable: they include the unknown offset between the two clocks; trust the round trip.`));
+    const why = summary.clock.sharedClock
+      ? 'both ends read one clock, but it moved during the run'
+      : 'they include the unknown offset between the two clocks';
+    lines.push(palette.yellow(`warning: ${names} delays are unreliable: ${why}; trust the round trip.`));
     for (const reason of summary.clock.reasons) lines.push(`  - ${reason}`);
   }
   return lines;
