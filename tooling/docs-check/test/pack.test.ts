@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishedPackageDirs, readmeExamples } from './readme-blocks.js';
+import { publishedPackageDirs, readmeExamples, root } from './readme-blocks.js';
 
 const run = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), 'twamp-pack-'));
@@ -24,12 +24,23 @@ const SHIPPED = /^package\/(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\
 describe('packed tarballs', () => {
   const tarballs = join(work, 'tarballs');
   let files: string[] = [];
+  // The command the docs give for tarballs today (packages/test-session/README.md, docs/daemon.md),
+  // here for the apps too. Each pack builds its package first (prepack).
   beforeAll(async () => {
-    for (const dir of publishedPackageDirs()) {
-      await run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir });
-    }
+    await run('pnpm', ['-r', '--workspace-concurrency=1', '--filter', './packages/*', '--filter', './apps/*', 'pack', '--pack-destination', tarballs], { cwd: root });
     files = readdirSync(tarballs).map((file) => join(tarballs, file));
   }, 180_000);
+
+  // The docs' other way today (packaging/README.md, docs/daemon.md, the apps' READMEs): npm links a
+  // built clone's executables into its prefix. The packs above have built them.
+  it('a built clone installs twampd and twamp globally with npm install --global ./apps/…', async () => {
+    const prefix = join(work, 'global');
+    await run('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', './apps/twampd', './apps/twamp'], { cwd: root });
+    const twampd = await run(join(prefix, 'bin', 'twampd'), ['--version']);
+    expect(twampd.stdout).toMatch(/^twampd \d+\.\d+\.\d+/);
+    const twamp = await run(join(prefix, 'bin', 'twamp'), ['--version']);
+    expect(twamp.stdout).toMatch(/twamp \d+\.\d+\.\d+/);
+  });
 
   it('ship only what runs: no build state, tests or configs', async () => {
     expect(files).toHaveLength(publishedPackageDirs().length);
