@@ -38,8 +38,10 @@ describe('runtime failures', () => {
       const address = taken.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       const path = scratch.write('taken.yaml', LOOPBACK.replace('port: 0, reflectorPorts', `port: ${port}, reflectorPorts`));
-      const { code, stderr } = await runToEnd(TWAMPD, ['--config', path]);
+      const { code, stdout, stderr } = await runToEnd(TWAMPD, ['--config', path]);
       expect(code, stderr).toBe(1);
+      // docs/daemon.md: a bind error, as every log line with logging.destination: stderr, is on stderr; stdout stays empty.
+      expect(stdout).toBe('');
       expect(stderr).toContain('EADDRINUSE');
       expect(stderr).toContain(String(port));
       expect(stderr).toContain('what to do');

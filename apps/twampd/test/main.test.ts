@@ -83,6 +83,18 @@ describe('main', () => {
   });
 });
 
+describe('a log file that cannot be opened', () => {
+  it('--config: exit 2, at the file:line:column of logging.destination, with the absolute path tried (relative to the config)', async () => {
+    const path = file('bad-log.yaml', LOOPBACK.replace('destination: stderr', 'destination: no-such-dir/twampd.log'));
+    const line = LOOPBACK.split('\n').findIndex((text) => text.includes('destination: stderr')) + 1;
+    const { code, stderr, subscriptions } = await run(['--config', path]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${path}:${line}:`);
+    expect(stderr).toContain(`logging.destination: expected stderr, stdout, or a file this user may create or append to, got "${join(dir, 'no-such-dir', 'twampd.log')}" (ENOENT)`);
+    expect(subscriptions).toBe(0);
+  });
+});
+
 describe.each(MISTAKES)('--check-config with %s', (name, text, message) => {
   it('exits 2 with the mistake, its path and what is expected', async () => {
     const path = file(`${name.replaceAll(' ', '-')}.yaml`, text);
