@@ -1,6 +1,12 @@
 // Key files: perfSONAR's (`identity<TAB or spaces>hex`, the secret being the hex-decoded octets,
 // as twampd and twping read it) and a plain one (`identity: passphrase`, the secret being the
-// passphrase's UTF-8 octets). Errors name the file, the line and what is expected, never a secret.
+// passphrase's UTF-8 octets). Errors name the file, the line and what is expected, never a secret;
+// warnings (a secret too short to be strong) are reported, never fatal.
+//
+// Separators, exactly: perfSONAR lines are `identity`, one or more spaces or TABs (any mix), the hex;
+// leading and trailing whitespace (a CR too) is ignored. Plain lines split at the first `:`; one space
+// or TAB after it is the separator, further ones belong to the passphrase; trailing whitespace is
+// dropped. `#` starts a comment line; blank lines are skipped.
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@twamp/errors';
 import type { KeyStore } from '../types.js';
@@ -13,8 +19,30 @@ import { createKeyStore, keyIdProblem } from './key-store.js';
  */
 export type KeyFileFormat = 'perfsonar' | 'plain' | 'auto';
 
+/** A key file that parses but holds something an operator should fix (never a secret in it). */
+export interface KeyFileWarning {
+  /** `short-secret`: fewer than MIN_SECRET_OCTETS octets. */
+  readonly code: 'short-secret';
+  /** `name:line`, as errors name it. */
+  readonly path: string;
+  readonly keyId: string;
+  /** The secret's length in octets. */
+  readonly octets: number;
+  /** One line for a person, starting with `path`. */
+  readonly message: string;
+}
+
+/**
+ * The shortest secret that does not warn: 16 octets, the AES-128 key that TWAMP's PBKDF2 derives from
+ * the secret (RFC 4656 §3.1). A shorter secret holds less entropy than the key made from it, so the
+ * key can be guessed by trying secrets, whatever the iteration count.
+ */
+export const MIN_SECRET_OCTETS = 16;
+
 export interface KeyFileOptions {
   readonly format?: KeyFileFormat;
+  /** Called once per warning as the file is parsed (the warnings are also in ParsedKeyFile.warnings). */
+  readonly onWarning?: (warning: KeyFileWarning) => void;
   /**
    * What the caller needs from the file (see requireIdentities): true = at least one identity, a list =
    * each of these identities. Default: nothing, so an empty file parses to a store of size 0, which the
@@ -26,6 +54,8 @@ export interface KeyFileOptions {
 export interface ParsedKeyFile {
   readonly format: Exclude<KeyFileFormat, 'auto'>;
   readonly store: KeyStore;
+  /** In line order; empty when nothing needs fixing. */
+  readonly warnings: readonly KeyFileWarning[];
 }
 
 const HEX = /^[0-9a-fA-F]+$/;
@@ -89,6 +119,7 @@ export function parseKeyFile(text: string, name: string, options: KeyFileOptions
   const requested = options.format ?? 'auto';
   const format = requested === 'auto' ? detectFormat(lines) : requested;
   const entries: [string, Uint8Array][] = [];
+  const warnings: KeyFileWarning[] = [];
   const seen = new Map<string, number>();
   lines.forEach((line, index) => {
     if (isSkipped(line)) return;
@@ -100,12 +131,43 @@ export function parseKeyFile(text: string, name: string, options: KeyFileOptions
     }
     seen.set(entry[0], lineNumber);
     entries.push(entry);
+    const octets = entry[1].length;
+    if (octets < MIN_SECRET_OCTETS) {
+      const path = `${name}:${lineNumber}`;
+      const message = `${path}: the secret of ${JSON.stringify(entry[0])} is ${octets} octet${octets === 1 ? '' : 's'}, weaker than the ${MIN_SECRET_OCTETS}-octet key derived from it; use a random secret of at least ${MIN_SECRET_OCTETS} octets (twamp keygen makes one)`;
+      const warning: KeyFileWarning = { code: 'short-secret', path, keyId: entry[0], octets, message };
+      warnings.push(warning);
+      options.onWarning?.(warning);
+    }
   });
   const store = createKeyStore(entries);
   if (options.require !== undefined && options.require !== false) {
     requireIdentities(store, name, options.require === true ? [] : options.require);
   }
-  return { format, store };
+  return { format, store, warnings };
+}
+
+/**
+ * Why `keyId` cannot be written as the identity of a perfSONAR key-file line that this parser (and
+ * perfSONAR's) reads back as written, or undefined when it can: the KeyID rules (1-80 octets of UTF-8,
+ * no NUL), no whitespace (it separates the identity from the secret), no leading `#` (a comment), and
+ * no `:` (a first identity with one makes `auto` read the file as the plain format).
+ */
+export function keyFileIdentityProblem(keyId: string): string | undefined {
+  const problem = keyIdProblem(keyId);
+  if (problem !== undefined) return problem;
+  if (/\s/u.test(keyId)) return 'an identity without whitespace (a space or TAB separates it from the secret)';
+  if (keyId.startsWith('#')) return 'an identity that does not start with # (a key file reads that line as a comment)';
+  if (keyId.includes(':')) return "an identity without ':' (a key file whose first identity has one is read as the plain 'identity: passphrase' format)";
+  return undefined;
+}
+
+/** A perfSONAR key-file line, `identity<TAB>hex` without a newline; throws a ConfigError for an identity the parser cannot read back. */
+export function formatKeyFileLine(keyId: string, secret: Uint8Array): string {
+  const problem = keyFileIdentityProblem(keyId);
+  if (problem !== undefined) throw new ConfigError([{ path: 'identity', expected: problem, received: JSON.stringify(keyId.slice(0, 100)) }]);
+  if (secret.length === 0) throw new ConfigError([{ path: `secret of ${JSON.stringify(keyId)}`, expected: 'a non-empty secret' }]);
+  return `${keyId}\t${Buffer.from(secret.buffer, secret.byteOffset, secret.length).toString('hex')}`;
 }
 
 /**
@@ -125,7 +187,10 @@ export function requireIdentities(store: KeyStore, source: string, keyIds: reado
   return store;
 }
 
-/** Read and parse a key file (see parseKeyFile). A file that cannot be read is a ConfigError too. */
+/**
+ * Read and parse a key file (see parseKeyFile). A file that cannot be read is a ConfigError too.
+ * Warnings reach `options.onWarning` (a caller without one does not see them: pass it to log them).
+ */
 export async function loadKeyFile(path: string, options: KeyFileOptions = {}): Promise<KeyStore> {
   let text: string;
   try {
