@@ -27,3 +27,18 @@ describe('install lines in the docs', () => {
     expect(untested).toEqual([]);
   });
 });
+
+describe("the README's quick start", () => {
+  it('is two commands, each run by CI as written (the first also on a bare clone without pnpm)', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Quick start'));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const commands = block.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter((line) => line !== '');
+    expect(commands).toEqual(['npm run quickstart', 'pnpm test']);
+    const ci = readFileSync(join(root, '.ci', 'run'), 'utf8');
+    const bare = readFileSync(join(root, 'scripts', 'check-bare-quickstart.sh'), 'utf8');
+    expect(ci.split('\n')).toContain(commands[0]);
+    expect(bare).toContain(commands[0]);
+    expect(ci.trimEnd().split('\n').at(-1)).toBe(commands[1]);
+  });
+});
