@@ -48,6 +48,10 @@ export interface ReplyFields {
   receivedTos: number;
   /** STAMP Class of Service TLV: DSCP1 when the reflector used it (RP = 0). */
   sentTos: number;
+  /** STAMP with our SSID ≠ 0: 1 when the reply carries it, 0 when it carries 0 (RFC 8762-only or TWAMP Light reflector); -1 otherwise. */
+  ssidEchoed: number;
+  /** STAMP with TLVs sent: 1 when the reply's first TLV came back understood (U clear), 0 when marked Unrecognized or missing; -1 otherwise. */
+  tlvsUnderstood: number;
 }
 
 /** Converts NTP timestamps to ns relative to one epoch, exactly (see wire's ntp.ts for the fraction). */
@@ -79,6 +83,8 @@ export class ReplyReader {
     senderTtl: -1,
     receivedTos: -1,
     sentTos: -1,
+    ssidEchoed: -1,
+    tlvsUnderstood: -1,
   };
   readonly #format: PacketFormat;
   readonly #ntp: NtpToRelative;
@@ -147,10 +153,22 @@ export class ReplyReader {
     }
     const f = this.fields;
     const ntp = this.#ntp;
+    f.ssidEchoed = -1;
+    f.tlvsUnderstood = -1;
     if (this.#ssid >= 0 && format.kind === 'stamp') {
       // RFC 8972 §3: the reflector copies the SSID; an RFC 8762-only reflector returns 0.
       const ssid = packet.readUInt16BE(this.#ssid);
       if (ssid !== format.ssid && ssid !== 0) return ReplyProblem.OtherSession;
+      if (format.ssid !== 0) f.ssidEchoed = ssid === format.ssid ? 1 : 0;
+      // RFC 8972 §4: we send every TLV with U set and a reflector that understands one returns it with
+      // U clear. One that does not (RFC 8762 only; TWAMP Light, which copies or zero-fills what it
+      // takes for padding) returns it with U set, with another type, or not at all.
+      if (format.tlvArea.length > 0) {
+        const at = this.#minLength;
+        const flags = packet[at] ?? TlvFlag.Unrecognized;
+        const understood = length >= at + TLV_HEADER && (flags & TlvFlag.Unrecognized) === 0 && packet[at + 1] === format.tlvArea[1];
+        f.tlvsUnderstood = understood ? 1 : 0;
+      }
     }
     f.reflectorSequence = packet.readUInt32BE(this.#sequence);
     f.transmitTimestamp = ntp.read(packet, this.#timestamp);

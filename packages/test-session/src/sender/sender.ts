@@ -43,9 +43,27 @@ export interface SenderScheduleReport {
   readonly shiftedMs: number;
 }
 
+/**
+ * STAMP: what the replies said about the reflector's RFC 8972 support, counted per reply. A TWAMP
+ * Light or RFC 8762-only reflector answers STAMP packets but returns SSID 0 and leaves our TLVs
+ * unrecognised, so the figures that need them (DSCP/ECN from the Class of Service TLV) are unknown.
+ */
+export interface StampReflectorReport {
+  /** Replies carrying our SSID (checked only when our SSID is not 0). */
+  readonly ssidEchoed: number;
+  /** Replies with SSID 0 although ours is not. */
+  readonly ssidZero: number;
+  /** Replies whose first TLV came back understood (only when we send TLVs). */
+  readonly tlvsUnderstood: number;
+  /** Replies whose first TLV came back marked Unrecognized, or without TLVs. */
+  readonly tlvsUnrecognized: number;
+}
+
 /** The contract's SenderReport plus the schedule's own account. */
 export interface SessionSenderReport extends SenderReport {
   readonly schedule: SenderScheduleReport;
+  /** STAMP runs only (undefined otherwise). */
+  readonly stampReflector: StampReflectorReport | undefined;
   /** Requests handed to the socket (a send the socket refused is in sendErrors instead). */
   readonly packetsSent: number;
 }
@@ -270,6 +288,11 @@ export class SessionSender implements SessionSenderApi {
   /** Inside the socket's receive callback (closing the socket waits until it returns). */
   #inBatch = false;
   #malformed = 0;
+  /** STAMP replies by what they said about RFC 8972 support (see StampReflectorReport). */
+  #ssidEchoed = 0;
+  #ssidZero = 0;
+  #tlvsUnderstood = 0;
+  #tlvsUnrecognized = 0;
   #sendErrors = 0;
   readonly #onAbort: () => void;
 
@@ -786,6 +809,10 @@ export class SessionSender implements SessionSenderApi {
   #record(batch: ReceiveBatch, index: number, replyLength: number, t4: number): void {
     const f = this.#reader.fields;
     const sequence = f.senderSequence;
+    if (f.ssidEchoed === 1) this.#ssidEchoed++;
+    else if (f.ssidEchoed === 0) this.#ssidZero++;
+    if (f.tlvsUnderstood === 1) this.#tlvsUnderstood++;
+    else if (f.tlvsUnderstood === 0) this.#tlvsUnrecognized++;
     // A reply is measured against the T1 we recorded, not the one the reflector echoes; the echo
     // only serves for a sequence the in-flight table no longer holds (told 'unknown' anyway).
     const recorded = this.#metrics.sentT1(sequence);
@@ -939,6 +966,10 @@ export class SessionSender implements SessionSenderApi {
       eventsDropped: (this.#queue?.dropped ?? 0) + this.#handlerDropped,
       aborted: this.#aborted,
       packetsSent: this.#sent,
+      stampReflector:
+        options.format.kind === 'stamp'
+          ? { ssidEchoed: this.#ssidEchoed, ssidZero: this.#ssidZero, tlvsUnderstood: this.#tlvsUnderstood, tlvsUnrecognized: this.#tlvsUnrecognized }
+          : undefined,
       schedule: {
         kind: this.#timeline.kind,
         seed: this.#timeline.seed,
