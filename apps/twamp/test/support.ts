@@ -5,12 +5,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const APP = join(import.meta.dirname, '..');
+export const APP = join(import.meta.dirname, '..');
 const BUILT = join(APP, 'dist', 'bin.js');
 const USE_BUILT = process.env['TWAMP_E2E_BUILT'] === '1';
 if (USE_BUILT && !existsSync(BUILT)) throw new Error(`TWAMP_E2E_BUILT=1 but ${BUILT} is missing: run pnpm build first`);
 /** The node arguments that start twamp: the built binary or the source. */
-const ENTRY: readonly string[] = USE_BUILT ? [BUILT] : ['--conditions=@twamp/source', '--import', 'tsx', join(APP, 'src', 'bin.ts')];
+export const ENTRY: readonly string[] = USE_BUILT ? [BUILT] : ['--conditions=@twamp/source', '--import', 'tsx', join(APP, 'src', 'bin.ts')];
 
 export interface TwampProcess {
   readonly child: ChildProcess;

@@ -5,6 +5,7 @@ import { registerControlClient } from './commands/controlclient.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDscpTable } from './commands/dscptable.js';
 import { COMMAND_HELP, commandHelpFooter, programHelpFooter } from './commands/help.js';
+import { registerKeygen } from './commands/keygen.js';
 import { registerResponder } from './commands/responder.js';
 import { registerSender } from './commands/sender.js';
 import { registerServer } from './commands/server.js';
@@ -26,13 +27,13 @@ export interface MainOptions {
 }
 
 /** One entry per command module; the help lists them in this order. */
-const COMMANDS = [registerResponder, registerSender, registerController, registerControlClient, registerServer, registerDemo, registerDscpTable] as const;
+const COMMANDS = [registerResponder, registerSender, registerController, registerControlClient, registerServer, registerDemo, registerDscpTable, registerKeygen] as const;
 
 function buildProgram(context: CommandContext, control: ControlEngine, app: AppInfo | undefined): Command {
   const program = new Command('twamp');
   program
     .description(
-      'TWAMP, TWAMP Light and STAMP measurements: a responder (reflector), a sender, TWAMP-Control (controller, controlclient, server), a loopback demo and the DSCP table',
+      'TWAMP, TWAMP Light and STAMP measurements: a responder (reflector), a sender, TWAMP-Control (controller, controlclient, server), a loopback demo, the DSCP table and a key generator',
     )
     // Not commander's .version(): the text reads the UDP implementation, which only --version needs.
     .option('-V, --version', 'print the versions (twamp, @twamp/cli), the UDP implementation in use and the Node.js version')

@@ -53,7 +53,7 @@ describe('failure rendering', () => {
     const error = new NetworkError({ operation: 'connect', systemCode: 'ECONNREFUSED', endpoint: SERVER, detail: `connect ECONNREFUSED ${SERVER}` });
     const { text, failure } = reportFailure(error, { controlPort: 862 });
     const failureInfo = describeAcceptCode(AcceptCode.Failure);
-    expect(lines(text)[0]).toBe(`error: connect failed with ECONNREFUSED (${SERVER}): connect ECONNREFUSED ${SERVER}`);
+    expect(lines(text)[0]).toBe(`error: connect failed with ECONNREFUSED (${SERVER})`);
     expect(failure.side.kind).toBe('network');
     expect(text).toContain(`said by: the host at ${SERVER}: its TCP stack refused or reset the connection (nothing listens there)`);
     expect(text).toContain(`Accept code: none received; nearest: Accept 1 (${failureInfo.name})`);
@@ -191,6 +191,8 @@ describe('failure rendering', () => {
     expect(lines(reportFailure(wrapped, { command: 'responder' }).text)[0]).toBe(`error: ${head}: Address already in use`);
     const node = new NetworkError({ operation: 'listen (TCP)', systemCode: 'EADDRINUSE', endpoint: '[::1]:862', detail: 'listen EADDRINUSE: address already in use ::1:862' });
     expect(lines(reportFailure(node, { command: 'server' }).text)[0]).toBe('error: listen (TCP) failed with EADDRINUSE ([::1]:862): address already in use');
+    const connect = new NetworkError({ operation: 'connect', systemCode: 'ECONNREFUSED', endpoint: '127.0.0.1:1', detail: 'connect ECONNREFUSED 127.0.0.1:1' });
+    expect(lines(reportFailure(connect, { command: 'controller', controlPort: 1 }).text)[0]).toBe('error: connect failed with ECONNREFUSED (127.0.0.1:1)');
     const bare = new NetworkError({ operation: 'bind', systemCode: 'EADDRINUSE', endpoint: '0.0.0.0:862', detail: head });
     expect(lines(reportFailure(bare, { command: 'responder' }).text)[0]).toBe(`error: ${head}`);
   });

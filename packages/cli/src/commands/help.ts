@@ -83,6 +83,15 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
     exitCodes: [0, 2],
   },
+  keygen: {
+    examples: [
+      ['twamp keygen --user alice --out keys.txt', 'a random secret for alice in keys.txt (created with mode 0600, or appended)'],
+      ['twamp keygen --user alice --out keys.txt --force', 'replace alice\'s secret in keys.txt, keeping the other identities'],
+      ['twamp keygen --user bob', 'print the line (bob<TAB>hex) on stdout'],
+    ],
+    exitCodes: [0, 1, 2],
+    exitNotes: { 2: 'a bad --user, a file that cannot be used, or an identity the file holds already (without --force)' },
+  },
 };
 
 function indentedPairs(pairs: readonly (readonly [string, string])[]): string[] {
@@ -114,6 +123,7 @@ export function programHelpFooter(): string {
     ['twamp sender 192.0.2.7', 'measure against it: per-direction delay, jitter, loss'],
     ['twamp controller 192.0.2.7', 'a full TWAMP run with TWAMP-Control'],
     ['twamp dscptable', 'DSCP names, numbers and TOS bytes'],
+    ['twamp keygen --user alice --out keys.txt', 'a shared secret for the authenticated and encrypted modes'],
     ['twamp <command> --help', 'the options and examples of a command'],
   ];
   const all = EXIT_CODES.map((info) => info.code);

@@ -17,7 +17,7 @@ import {
   type RawServerSecurityOptions,
   type ServerSecurityPlan,
 } from '../control/options.js';
-import { checkServerKeys } from '../control/secret.js';
+import { checkServerKeys, keyFileWarningPrinter } from '../control/secret.js';
 import { formatServerListening, formatServerStopped, formatSessionEvent } from '../control/output.js';
 import { ExitCode, type CliSignal } from '../io.js';
 import { type EndpointArgument, parseEndpoint } from '../options/address.js';
@@ -215,7 +215,11 @@ export async function runServer(plan: ServerPlan, context: CommandContext, contr
   let server: ControlServerApi | undefined;
   try {
     const address = await resolveAddress(plan.local, plan.family, wildcardAddress(plan.family), context);
-    const keys: KeyStore | undefined = plan.keyFile === undefined ? undefined : await control.loadKeys(plan.keyFile);
+    // A short secret is a warning (stderr and the log file), not a reason to refuse to start.
+    const warn = keyFileWarningPrinter((line) => {
+      log.warn(line);
+    }, 'server');
+    const keys: KeyStore | undefined = plan.keyFile === undefined ? undefined : await control.loadKeys(plan.keyFile, warn);
     if (keys !== undefined && plan.keyFile !== undefined) checkServerKeys(keys, plan.keyFile, plan.modes);
     server = await control.listen({
       address,

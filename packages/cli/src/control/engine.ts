@@ -1,7 +1,17 @@
 // What the TWAMP-Control commands need beyond the measurement engine: @twamp/control's client and
 // server, key files, the environment, a passphrase prompt on the terminal, and a free UDP port to
 // name in Request-TW-Session. An interface so that command tests can script every piece.
-import { ControlClient, type ControlClientApi, type ControlClientOptions, ControlServer, type ControlServerApi, type ControlServerOptions, type KeyStore, loadKeyFile } from '@twamp/control';
+import {
+  ControlClient,
+  type ControlClientApi,
+  type ControlClientOptions,
+  ControlServer,
+  type ControlServerApi,
+  type ControlServerOptions,
+  type KeyFileWarning,
+  type KeyStore,
+  loadKeyFile,
+} from '@twamp/control';
 import { NetworkError, TimeoutError } from '@twamp/errors';
 import { type IpFamily, reserveUdpPort } from '@twamp/udp';
 import { systemDetail } from '../errors/network-detail.js';
@@ -16,8 +26,11 @@ export interface ControlListenOptions extends ControlServerOptions {
 export interface ControlEngine {
   connect(options: ControlClientOptions): Promise<ControlClientApi>;
   listen(options: ControlListenOptions): Promise<ControlServerApi>;
-  /** A key file (perfSONAR `identity hex`, or plain `identity: passphrase`), as control's loadKeyFile reads it. */
-  loadKeys(path: string): Promise<KeyStore>;
+  /**
+   * A key file (perfSONAR `identity hex`, or plain `identity: passphrase`), as control's loadKeyFile
+   * reads it; `onWarning` gets what the file should fix (a secret shorter than 16 octets).
+   */
+  loadKeys(path: string, onWarning?: (warning: KeyFileWarning) => void): Promise<KeyStore>;
   env(name: string): string | undefined;
   /**
    * Reads a passphrase from the terminal without echoing it; undefined when stdin is not a
@@ -115,7 +128,7 @@ export const defaultControlEngine: ControlEngine = {
       throw listenError(error, options);
     }
   },
-  loadKeys: (path) => loadKeyFile(path),
+  loadKeys: (path, onWarning) => loadKeyFile(path, onWarning === undefined ? {} : { onWarning }),
   env: (name) => process.env[name],
   promptSecret,
   reservePort: reserveUdpPort,

@@ -2,9 +2,17 @@
 // variable, or the terminal (never echoed). The secret is never printed, logged or put in an error.
 import { usageError } from '../options/usage-error.js';
 import type { CommandContext } from '../commands/context.js';
-import { type KeyStore, requireIdentities } from '@twamp/control';
+import { type KeyFileWarning, type KeyStore, requireIdentities } from '@twamp/control';
+import { writeLine } from '../commands/context.js';
 import type { ControlEngine } from './engine.js';
 import { type ClientSecurityPlan, SECURED_MODES } from './options.js';
+
+/** Prints a key file's warnings (a short secret) on stderr, as `twamp <command>: warning: file:line: ...`. */
+export function keyFileWarningPrinter(write: (line: string) => void, command: string): (warning: KeyFileWarning) => void {
+  return (warning) => {
+    write(`twamp ${command}: warning: ${warning.message}`);
+  };
+}
 
 export async function resolveSecret(plan: ClientSecurityPlan, control: ControlEngine, context: CommandContext, command: string): Promise<Uint8Array | undefined> {
   const { secret, keyId } = plan;
@@ -12,7 +20,10 @@ export async function resolveSecret(plan: ClientSecurityPlan, control: ControlEn
   switch (secret.kind) {
     case 'key-file': {
       // An empty file names the file; one without this identity names --user, the file and the identity (exit 2 both).
-      const store = requireIdentities(await control.loadKeys(secret.path), secret.path);
+      const warn = keyFileWarningPrinter((line) => {
+        writeLine(context.io.stderr, line);
+      }, command);
+      const store = requireIdentities(await control.loadKeys(secret.path, warn), secret.path);
       const octets = store.secret(keyId);
       if (octets === undefined) throw usageError('--user', `an identity listed in ${secret.path} (it holds ${store.size})`, keyId);
       return octets;

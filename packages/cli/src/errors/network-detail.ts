@@ -18,15 +18,16 @@ function escaped(text: string): string {
 /**
  * The words of `detail` that its code and address do not already say: every repeated
  * `… failed with <code> (…)` head removed, and node's `<syscall> <code>: <words> <address:port>`
- * reduced to its words. Empty when nothing is left.
+ * reduced to its words (`connect ECONNREFUSED 127.0.0.1:862` to none). Empty when nothing is left.
  */
 export function ownDetail(detail: string, systemCode: string): string {
   const code = escaped(systemCode);
   const wrapped = new RegExp(`^[^:]*? failed with ${code}(?: \\([^)]*\\))?(?:: |$)`);
   let words = detail.trim();
   for (let match = wrapped.exec(words); match !== null && match[0].length > 0; match = wrapped.exec(words)) words = words.slice(match[0].length);
-  const node = new RegExp(`^\\S+ ${code}: (.*?)(?: \\S+:\\d+)?$`).exec(words);
-  return (node?.[1] ?? words).trim();
+  // node's `<syscall> <code>[: <words>][ <address:port>]`: only the words, if any.
+  const node = new RegExp(`^\\S+ ${code}(?:: (.*?))?(?: \\S+:\\d+)?$`).exec(words);
+  return (node === null ? words : (node[1] ?? '')).trim();
 }
 
 /** A node system error's own words, for the detail of a new NetworkError: `address already in use`. */
