@@ -42,6 +42,7 @@ describe('senderJson (schema version 1)', () => {
       'timestamps',
       'clock',
       'socket',
+      'stampReflector',
     ]);
     expect(json).toMatchObject({
       schemaVersion: 1,
@@ -84,12 +85,15 @@ describe('senderJson (schema version 1)', () => {
         senderSource: 'adjtimex',
         bothSynchronized: false,
         claimedErrorMs: null,
+        claimedErrorUnbounded: false,
+        sharedClock: false,
         offsetEstimateMs: 0.0015,
         offsetBoundMs: 0.0205,
         oneWayReliable: false,
         reasons: ['the sender clock is not synchronised'],
       },
       socket: { implementation: 'native', missing: [] },
+      stampReflector: null,
     });
     expect((json['packets'] as { reorderedRatio: number }).reorderedRatio).toBeCloseTo(1 / 9);
   });

@@ -3,6 +3,7 @@
 // Delays are milliseconds as numbers with nanosecond resolution; what was not measured is null, never 0.
 import { type ClockVerdictJson, clockVerdictJson, type DelaysJson, delaysJson, type JittersJson, jittersJson, type PacketCountsJson, type SessionSummary } from '@twamp/metrics';
 import type { SenderReport } from '@twamp/test-session';
+import { type StampReflectorJson, stampReflectorJson } from './stamp-reflector.js';
 
 export type { DelaysJson, DistributionJson, JitterJson, JittersJson } from '@twamp/metrics';
 
@@ -78,6 +79,8 @@ export interface SenderJson {
     readonly implementation: string;
     readonly missing: readonly string[];
   };
+  /** STAMP: what the replies said about the reflector's RFC 8972 support (the text's warning); null otherwise. */
+  readonly stampReflector: StampReflectorJson | null;
 }
 
 function orNull<T>(value: T | undefined): T | null {
@@ -138,5 +141,6 @@ export function senderJson(report: SenderReport, settings: SenderJsonSettings, m
       ...clockVerdictJson(clock),
     },
     socket: { implementation: report.capabilities.implementation, missing },
+    stampReflector: stampReflectorJson(report),
   };
 }

@@ -8,6 +8,7 @@ import { formatEndpoint } from '../options/address.js';
 import { type Palette, PLAIN } from './color.js';
 import { formatHistogram, type LatencyHistogram } from './histogram.js';
 import { implementationDescription, protocolName, timestampSourceName } from './names.js';
+import { stampReflectorWarning } from './stamp-reflector.js';
 import { alignColumns, formatDuration, formatMs, formatPercent, NOT_MEASURED, percentileLabel } from './units.js';
 
 export interface SenderSummaryOptions {
@@ -140,7 +141,7 @@ export function formatSenderSummary(report: SenderReport, options: SenderSummary
   const lines = [palette.bold(title), '', ...tableLines(summary, percentiles, palette)];
   lines.push(`delays in ms; jitter: ${JITTER_DEFINITION}`);
   if (options.brief === true) {
-    lines.push(...warningLines(summary, palette));
+    lines.push(...warningLines(report, palette));
     return lines.join('\n');
   }
   lines.push('');
@@ -164,12 +165,13 @@ export function formatSenderSummary(report: SenderReport, options: SenderSummary
   lines.push(`${label('reflector')}processing time (T3 - T2) min ${formatMs(p.min)} / median ${formatMs(p.median)} / mean ${formatMs(p.mean)} / max ${formatMs(p.max)} ms`);
   lines.push(`${label('timestamps')}T1 ${timestampSourceName(report.timestamps.t1)}, T4 ${timestampSourceName(report.timestamps.t4)}; ${implementationDescription(report.capabilities)}`);
   lines.push(`${label('clock')}${clockLine(report)}`);
-  lines.push(...warningLines(summary, palette));
+  lines.push(...warningLines(report, palette));
   return lines.join('\n');
 }
 
-/** The plain warning when one-way figures cannot be trusted, with the reasons. */
-function warningLines(summary: SessionSummary, palette: Palette): string[] {
+/** The plain warnings: one-way figures that cannot be trusted (with the reasons), a reflector that is not what STAMP asked for. */
+function warningLines(report: SenderReport, palette: Palette): string[] {
+  const { summary } = report;
   const lines: string[] = [];
   const unreliable = [isUnreliable(summary.forward) ? 'outbound' : undefined, isUnreliable(summary.backward) ? 'inbound' : undefined].filter(
     (name) => name !== undefined,
@@ -182,5 +184,7 @@ function warningLines(summary: SessionSummary, palette: Palette): string[] {
     lines.push(palette.yellow(`warning: ${names} delays are unreliable: ${why}; trust the round trip.`));
     for (const reason of summary.clock.reasons) lines.push(`  - ${reason}`);
   }
+  const stamp = stampReflectorWarning(report);
+  if (stamp !== undefined) lines.push(palette.yellow(stamp));
   return lines;
 }
