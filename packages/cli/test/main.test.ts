@@ -99,7 +99,7 @@ describe('main: usage errors exit 2 before anything starts', () => {
     [['sender', 'a', 'b', 'c'], 'arguments: expected at most the arguments'],
     [['responder', '--allow', '10.0.0.0/40'], '--allow: expected an IPv4 or IPv6 address with an optional /prefix'],
     [['responder', '--max-sessions', '-1'], '--max-sessions'],
-    [['fly'], 'command: expected one of responder, sender, controller, controlclient, server, demo, dscptable, got "fly"'],
+    [['fly'], 'command: expected one of responder, sender, controller, controlclient, server, demo, dscptable, keygen, got "fly"'],
     [[], 'command: expected one of responder, sender'],
   ])('%j', async (argv, message) => {
     const io = testIo();
