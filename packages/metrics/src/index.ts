@@ -24,3 +24,4 @@ export {
   type PacketCountsJson,
   packetCountsJson,
 } from './summary-json.js';
+export { findJsonSentinels, type JsonSentinel } from './json-sentinels.js';
