@@ -87,7 +87,7 @@ describe('JSON Lines from a running agent', () => {
     const jitter = window['jitterMs'] as Record<string, unknown>;
     expect(Object.keys(jitter).sort()).toEqual(['definition', 'inbound', 'outbound', 'roundTrip']);
     expect(Object.keys(window['clock'] as object).sort()).toEqual(
-      ['senderSynchronized', 'senderSource', 'bothSynchronized', 'claimedErrorMs', 'offsetEstimateMs', 'offsetBoundMs', 'oneWayReliable', 'reasons'].sort(),
+      ['senderSynchronized', 'senderSource', 'bothSynchronized', 'claimedErrorMs', 'claimedErrorUnbounded', 'sharedClock', 'offsetEstimateMs', 'offsetBoundMs', 'oneWayReliable', 'reasons'].sort(),
     );
     // Intermediate windows: the run's totals are not known yet (null); the last window has them.
     expect(window['timestamps']).toBeNull();

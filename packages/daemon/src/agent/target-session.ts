@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { ControlClient, type ControlClientApi, type KeyStore } from '@twamp/control';
 import { ConfigError, NetworkError } from '@twamp/errors';
 import { type SenderEvent, type SenderSchedule, SessionSender, type SessionSenderOptions } from '@twamp/test-session';
-import { type IpFamily, reserveUdpPort } from '@twamp/udp';
+import { type IpFamily, isLocalAddress, reserveUdpPort } from '@twamp/udp';
 import { Mode, parseSecurityMode, type SecurityMode, StampSecurity } from '@twamp/wire';
 import type { AgentTargetConfig, SecurityModeName } from '../types.js';
 
@@ -118,7 +118,9 @@ function commonSenderOptions(target: AgentTargetConfig, family: IpFamily): Omit<
 }
 
 async function openSender(options: SessionSenderOptions, context: OpenSessionContext): Promise<SessionSender> {
-  const sender = await SessionSender.open(options);
+  // A reflector at an address of this host (a Light/STAMP target, or a TWAMP server's test address)
+  // reads our clock: its windows' one-way delays are valid without synchronised clocks.
+  const sender = await SessionSender.open({ ...options, sharedClock: isLocalAddress(options.target.address) });
   // The sender sends from the next turn of the loop on: this handler sees every event. Packet
   // results are the sender's reused object (observers read them during the call and keep nothing):
   // no allocation per reply.
