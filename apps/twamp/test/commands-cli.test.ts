@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { runTwamp } from './support.js';
 
-const COMMANDS = ['responder', 'sender', 'controller', 'controlclient', 'server', 'demo', 'dscptable'] as const;
+const COMMANDS = ['responder', 'sender', 'controller', 'controlclient', 'server', 'demo', 'dscptable', 'keygen'] as const;
 
 describe('twamp dscptable', () => {
   it('prints the table with a header row, EF and AF41 with their numbers and TOS bytes', async () => {
@@ -48,7 +48,8 @@ describe('twamp --version and --help', () => {
     const [program, ...commands] = runs;
     expect(program.code).toBe(0);
     for (const command of COMMANDS) expect(program.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
-    expect(program.stdout).toMatch(/^ {2}130 +interrupted by SIGINT/m);
+    // The words of EXIT_CODES (`<name>: <brief>`), the one definition the help is made from.
+    expect(program.stdout).toMatch(/^ {2}130 +interrupted: SIGINT/m);
     expect(program.stdout).toMatch(/^ {2}3 +refused by the peer/m);
     commands.forEach((run, i) => {
       const command = COMMANDS[i] ?? '';

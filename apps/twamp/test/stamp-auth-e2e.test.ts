@@ -35,7 +35,8 @@ describe.concurrent.each([
     const { responder, port } = await startResponder(address, ['--stamp', '--auth', '--user', 'alice', '--key-file', keyFile]);
     const remote = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     try {
-      expect(responder.stdout()).toContain('authenticated (key alice)');
+      // The listening line is a status line: stderr.
+      expect(responder.stderr()).toContain('authenticated (key alice)');
       const good = await runTwamp(['sender', remote, '--stamp', '--auth', '--user', 'alice', '--key-file', keyFile, ...RUN]);
       expect(good.code, good.stderr).toBe(0);
       const json = JSON.parse(good.stdout) as SenderJsonShape;
