@@ -66,9 +66,16 @@ describe('pnpm twamp responder in the background', () => {
   it('stops, with its port freed and nothing left behind, when pnpm\'s pid gets SIGTERM', async () => {
     const pnpm: ChildProcess = spawn('pnpm', ['--silent', 'twamp', 'responder', '127.0.0.1:0'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    pnpm.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    pnpm.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const closed = new Promise<void>((resolve) => pnpm.on('close', () => resolve()));
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString();
+    };
+    pnpm.stdout?.on('data', collect);
+    pnpm.stderr?.on('data', collect);
+    const closed = new Promise<void>((resolve) => {
+      pnpm.on('close', () => {
+        resolve();
+      });
+    });
     try {
       const port = await until('the listening line', () => {
         const match = /listening on 127\.0\.0\.1:(\d+)\/udp/.exec(output);
