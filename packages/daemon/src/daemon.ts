@@ -6,7 +6,7 @@
 // and only then the agent's first packets and the `ready` line. A failure anywhere closes what had
 // started, in reverse, and rethrows: nothing is left bound.
 import { performance } from 'node:perf_hooks';
-import type { KeyStore } from '@twamp/control';
+import type { KeyFileWarning, KeyStore } from '@twamp/control';
 import { ConfigError } from '@twamp/errors';
 import { Agent, type JsonlSink, jsonlBufferBytesFor, openJsonlSink } from './agent/index.js';
 import { formatConfigError, loadConfigKeys } from './config/index.js';
@@ -68,6 +68,13 @@ function checkAgentOutput(config: DaemonConfig): void {
 }
 
 /** The agent's JSON Lines sink, if the config names an output, sized for its targets. */
+/** A weak but usable key (a secret under 16 octets) is logged at start and on each reload, never fatal. */
+function weakKeyWarning(log: DaemonLog): (warning: KeyFileWarning) => void {
+  return (warning) => {
+    log.warn({ event: 'key-file-weak-secret', keyFile: warning.path, keyId: warning.keyId, octets: warning.octets }, warning.message);
+  };
+}
+
 function openSink(config: DaemonConfig): JsonlSink | undefined {
   if (config.agent.output === undefined) return undefined;
   return openJsonlSink(config.agent.output, { maxBufferedBytes: jsonlBufferBytesFor(config.agent.targets.length) });
@@ -98,7 +105,7 @@ export class Daemon {
     // Closers of what has started, run in reverse if a later part fails.
     const started: (() => Promise<void>)[] = [];
     try {
-      const keys = await loadConfigKeys(config);
+      const keys = await loadConfigKeys(config, weakKeyWarning(log));
       checkAgentOutput(config);
       const listeners = await startListeners(config, { log: log.child({ component: 'listeners' }), keys });
       started.push(() => listeners.close(0));
@@ -204,7 +211,7 @@ export class Daemon {
     let keys: KeyStore | undefined;
     let stage = 'keys';
     try {
-      keys = await loadConfigKeys(config);
+      keys = await loadConfigKeys(config, weakKeyWarning(log));
       stage = 'files';
       if (config.agent.output !== previous.agent.output) checkAgentOutput(config);
     } catch (error) {

@@ -3,7 +3,7 @@
 // on SIGHUP, keeping the old config, or by --check-config) rather than a server no client can ever
 // authenticate to. Each mistake is shown where the config says it (file:line:column when the config
 // came from a file): the key file at `security.keyFile`, a missing identity at the keyId that asks for it.
-import { type KeyStore, loadKeyFile, requireIdentities } from '@twamp/control';
+import { type KeyFileWarning, type KeyStore, loadKeyFile, requireIdentities } from '@twamp/control';
 import { ConfigError } from '@twamp/errors';
 import type { DaemonConfig } from '../types.js';
 import type { ConfigFileIssue } from './issues.js';
@@ -17,9 +17,10 @@ const KEY_FILE = ['security', 'keyFile'] as const;
  * The KeyStore of `security.keyFile`, or undefined when the config names none (and needs none).
  * Throws a ConfigError naming `security.keyFile` when the file cannot be read or parsed, or holds no
  * identity while a secured mode is offered, and naming each reflector or target whose keyId the file
- * does not hold.
+ * does not hold. `onWarning` hears what is usable but weak (a secret shorter than 16 octets), with
+ * the key file's name:line; the caller logs it (start, reload) or prints it (--check-config).
  */
-export async function loadConfigKeys(config: DaemonConfig): Promise<KeyStore | undefined> {
+export async function loadConfigKeys(config: DaemonConfig, onWarning?: (warning: KeyFileWarning) => void): Promise<KeyStore | undefined> {
   const users = keyUsers(config.listeners, config.agent);
   const keyFile = config.security.keyFile;
   const securedModes = config.security.modes.filter((mode) => SECURED.includes(mode));
@@ -31,7 +32,7 @@ export async function loadConfigKeys(config: DaemonConfig): Promise<KeyStore | u
   }
   let store: KeyStore;
   try {
-    store = await loadKeyFile(keyFile);
+    store = await loadKeyFile(keyFile, onWarning === undefined ? {} : { onWarning });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // The key file's own messages name its path and line, never a secret: keep them, under our key.
