@@ -29,6 +29,8 @@ export const DEFAULT_SUMMARY_PERCENTILES: readonly number[] = [90, 99];
 export const JITTER_DEFINITION = 'RFC 3550 interarrival jitter (running mean of |D(i-1,i)| with gain 1/16)';
 
 const UNRELIABLE_MARK = '*';
+/** Width of the qualifying lines' labels (`clock:` and the rest), so continuation lines align. */
+const LABEL_WIDTH = 12;
 
 /** Values shown that cannot be trusted (no values: nothing to warn about). */
 function isUnreliable(d: OneWaySummary): boolean {
@@ -119,8 +121,6 @@ function formatClaimedError(seconds: number): string {
 function clockLine(report: SenderReport): string {
   const verdict = report.summary.clock;
   const parts = [
-    // One clock read at both ends: the one-way delays hold no offset, whatever the clocks claim about UTC.
-    ...(verdict.sharedClock ? ['same host, same clock: one-way delays are valid'] : []),
     `sender ${report.clock.synchronized ? 'synchronised' : 'not synchronised'} (${report.clock.source})`,
     `both ends synchronised: ${verdict.bothSynchronized ? 'yes' : 'no'}`,
   ];
@@ -148,7 +148,7 @@ export function formatSenderSummary(report: SenderReport, options: SenderSummary
   if (options.histogram !== undefined && options.histogram.total > 0) {
     lines.push(...formatHistogram(options.histogram, `round-trip histogram (${options.histogram.total} replies):`, { palette }), '');
   }
-  const label = (name: string): string => `${name}:`.padEnd(12);
+  const label = (name: string): string => `${name}:`.padEnd(LABEL_WIDTH);
   lines.push(
     `${label('packets')}${loss.duplicates} duplicates, ${loss.late} late, ${reorder.reordered} reordered (${formatPercent(reorder.ratio)}, max extent ${reorder.maxExtent ?? NOT_MEASURED})` +
       (loss.evicted > 0 ? `, ${loss.evicted} lost for want of in-flight slots` : '') +
@@ -165,6 +165,8 @@ export function formatSenderSummary(report: SenderReport, options: SenderSummary
   lines.push(`${label('reflector')}processing time (T3 - T2) min ${formatMs(p.min)} / median ${formatMs(p.median)} / mean ${formatMs(p.mean)} / max ${formatMs(p.max)} ms`);
   lines.push(`${label('timestamps')}T1 ${timestampSourceName(report.timestamps.t1)}, T4 ${timestampSourceName(report.timestamps.t4)}; ${implementationDescription(report.capabilities)}`);
   lines.push(`${label('clock')}${clockLine(report)}`);
+  // One clock read at both ends: the one-way delays hold no offset, whatever the clocks claim about UTC.
+  if (summary.clock.sharedClock && summary.clock.oneWayReliable) lines.push(`${' '.repeat(LABEL_WIDTH)}same host, same clock: one-way delays are valid`);
   lines.push(...warningLines(report, palette));
   return lines.join('\n');
 }
