@@ -261,6 +261,11 @@ export interface AgentTargetInfo {
   readonly mode: SecurityModeName;
   readonly dscp: number;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The reflector reads this host's clock (its test address is local): one-way delays need no
+   * synchronised clocks. False until a session is up, and for every remote peer.
+   */
+  readonly sharedClock: boolean;
 }
 
 export type TargetState = 'starting' | 'running' | 'backoff' | 'stopped';

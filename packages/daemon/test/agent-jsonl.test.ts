@@ -37,7 +37,7 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-const INFO: AgentTargetInfo = { name: 'x', protocol: 'stamp', address: '192.0.2.1', port: 862, mode: 'open', dscp: 0, labels: {} };
+const INFO: AgentTargetInfo = { name: 'x', protocol: 'stamp', address: '192.0.2.1', port: 862, mode: 'open', dscp: 0, labels: {}, sharedClock: false };
 
 const DISTRIBUTION_KEYS = ['count', 'exact', 'max', 'mean', 'median', 'min', 'percentiles', 'stddev'];
 

@@ -60,7 +60,7 @@ describe('a real STAMP reflector and sender on loopback', () => {
     const before = await scrape();
     expect(value(before, received)).toBe(0);
 
-    const target: AgentTargetInfo = { name: 'loopback', protocol: 'stamp', address: '127.0.0.1', port: reflector.localPort, mode: 'open', dscp: 0, labels: {} };
+    const target: AgentTargetInfo = { name: 'loopback', protocol: 'stamp', address: '127.0.0.1', port: reflector.localPort, mode: 'open', dscp: 0, labels: {}, sharedClock: false };
     const sender = await SessionSender.open({
       target: { address: '127.0.0.1', port: reflector.localPort },
       protocol: 'stamp',

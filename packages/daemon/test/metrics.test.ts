@@ -7,7 +7,7 @@ import { DaemonMetrics, DELAY_BUCKETS_SECONDS, type HttpServerHandle, startHttpS
 import type { AgentTargetInfo, AgentWindow, DaemonLog } from '../src/types.js';
 import { promtoolCheck, promtoolMissing, samples, snapshot } from './metrics-support.js';
 
-const TARGET: AgentTargetInfo = { name: 'paris', protocol: 'stamp', address: '192.0.2.1', port: 862, mode: 'open', dscp: 0, labels: {} };
+const TARGET: AgentTargetInfo = { name: 'paris', protocol: 'stamp', address: '192.0.2.1', port: 862, mode: 'open', dscp: 0, labels: {}, sharedClock: false };
 
 const SYNCED: ClockClaim = { synchronized: true, errorSeconds: 0.000001 };
 const UNSYNCED: ClockClaim = { synchronized: false, errorSeconds: 0.000001 };
@@ -170,6 +170,17 @@ describe('agent metrics', () => {
     expect(s.get('twampd_agent_forward_delay_seconds_count{target="paris"}')).toBe(0);
     expect(s.get('twampd_agent_backward_delay_seconds_count{target="paris"}')).toBe(0);
     expect(s.get('twampd_agent_oneway_unreliable_total{target="paris"}')).toBe(3);
+  });
+
+  it('takes one-way delays of a local reflector (one clock) although neither clock is synchronised; a negative one still stays out', async () => {
+    const metrics = new DaemonMetrics({ listeners: () => undefined, agentHistograms: true });
+    const local: AgentTargetInfo = { ...TARGET, name: 'local', address: '127.0.0.1', sharedClock: true };
+    metrics.packet(local, reply(0, 300_000, 200_000, { sender: UNSYNCED, reflector: UNSYNCED }));
+    metrics.packet(local, reply(1, -100_000, 600_000, { sender: UNSYNCED, reflector: UNSYNCED }));
+    const s = samples(await metrics.text());
+    expect(s.get('twampd_agent_forward_delay_seconds_count{target="local"}')).toBe(1);
+    expect(s.get('twampd_agent_backward_delay_seconds_count{target="local"}')).toBe(1);
+    expect(s.get('twampd_agent_oneway_unreliable_total{target="local"}')).toBe(1);
   });
 
   it('follows the latest window verdict: an unreliable window stops one-way observations until a reliable one', async () => {

@@ -25,7 +25,7 @@ export interface RunnerContext {
  */
 const FAILURE_DRAIN_SLACK_MS = 2000;
 
-function targetInfo(config: AgentTargetConfig, mode: SecurityModeName): AgentTargetInfo {
+function targetInfo(config: AgentTargetConfig, mode: SecurityModeName, sharedClock: boolean): AgentTargetInfo {
   return {
     name: config.name,
     protocol: config.protocol,
@@ -34,6 +34,7 @@ function targetInfo(config: AgentTargetConfig, mode: SecurityModeName): AgentTar
     mode,
     dscp: config.dscp,
     labels: config.labels,
+    sharedClock,
   };
 }
 
@@ -57,7 +58,7 @@ export class TargetRunner {
   constructor(config: AgentTargetConfig, context: RunnerContext) {
     this.config = config;
     this.#context = context;
-    this.#info = targetInfo(config, configuredMode(config));
+    this.#info = targetInfo(config, configuredMode(config), false);
   }
 
   get name(): string {
@@ -115,7 +116,9 @@ export class TargetRunner {
   #running(run: SessionRun, session: TargetSession, generation: number): void {
     run.attach(session);
     this.#current = run;
-    if (session.mode !== this.#info.mode) this.#info = targetInfo(this.config, session.mode);
+    if (session.mode !== this.#info.mode || session.sharedClock !== this.#info.sharedClock) {
+      this.#info = targetInfo(this.config, session.mode, session.sharedClock);
+    }
     this.#setState('running');
     this.#context.log.info(
       {

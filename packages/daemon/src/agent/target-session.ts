@@ -17,6 +17,8 @@ export interface TargetSession {
   readonly mode: SecurityModeName;
   /** TWAMP: the control connection the session lives on; undefined for Light and STAMP. */
   readonly control: ControlClientApi | undefined;
+  /** The reflector's test address is local: sender and reflector read one clock. */
+  readonly sharedClock: boolean;
 }
 
 export interface OpenSessionContext {
@@ -117,10 +119,11 @@ function commonSenderOptions(target: AgentTargetConfig, family: IpFamily): Omit<
   };
 }
 
-async function openSender(options: SessionSenderOptions, context: OpenSessionContext): Promise<SessionSender> {
+async function openSender(options: SessionSenderOptions, context: OpenSessionContext): Promise<{ sender: SessionSender; sharedClock: boolean }> {
   // A reflector at an address of this host (a Light/STAMP target, or a TWAMP server's test address)
   // reads our clock: its windows' one-way delays are valid without synchronised clocks.
-  const sender = await SessionSender.open({ ...options, sharedClock: isLocalAddress(options.target.address) });
+  const sharedClock = isLocalAddress(options.target.address);
+  const sender = await SessionSender.open({ ...options, sharedClock });
   // The sender sends from the next turn of the loop on: this handler sees every event. Packet
   // results are the sender's reused object (observers read them during the call and keep nothing):
   // no allocation per reply.
@@ -129,7 +132,7 @@ async function openSender(options: SessionSenderOptions, context: OpenSessionCon
     sender.stop();
     throw new SetupCancelled();
   }
-  return sender;
+  return { sender, sharedClock };
 }
 
 async function openReflectorSession(target: AgentTargetConfig, address: string, context: OpenSessionContext): Promise<TargetSession> {
@@ -138,7 +141,7 @@ async function openReflectorSession(target: AgentTargetConfig, address: string, 
   if (authenticated && stampKey === undefined) {
     throw new ConfigError([{ path: `agent.targets (${target.name}).keyId`, expected: 'a key identity for authenticated STAMP' }]);
   }
-  const sender = await openSender(
+  const { sender, sharedClock } = await openSender(
     {
       ...commonSenderOptions(target, familyOf(address)),
       target: { address, port: target.port },
@@ -151,7 +154,7 @@ async function openReflectorSession(target: AgentTargetConfig, address: string, 
     },
     context,
   );
-  return { sender, mode: configuredMode(target), control: undefined };
+  return { sender, mode: configuredMode(target), control: undefined, sharedClock };
 }
 
 
@@ -190,7 +193,7 @@ async function openTwampSession(target: AgentTargetConfig, address: string, cont
     await client.startSessions();
     if (context.cancelled()) throw new SetupCancelled();
     const crypto = session.createCrypto();
-    const sender = await openSender(
+    const { sender, sharedClock } = await openSender(
       {
         ...commonSenderOptions(target, familyOf(session.receiver.address)),
         target: { address: session.receiver.address, port: session.receiver.port },
@@ -202,7 +205,7 @@ async function openTwampSession(target: AgentTargetConfig, address: string, cont
       },
       context,
     );
-    return { sender, mode: securityModeName(client.securityMode), control: client };
+    return { sender, mode: securityModeName(client.securityMode), control: client, sharedClock };
   } catch (error) {
     client.close();
     throw error;

@@ -229,11 +229,15 @@ export class AgentMetrics {
     const forward = result.forward / NS_PER_SECOND;
     const backward = result.backward / NS_PER_SECOND;
     const { senderClock, reflectorClock } = result;
+    // One clock at both ends (a local reflector) needs no synchronisation and makes no claim to weigh.
+    const clocksAgree =
+      target.sharedClock ||
+      (senderClock.synchronized &&
+        reflectorClock.synchronized &&
+        (senderClock.errorSeconds + reflectorClock.errorSeconds) * NS_PER_SECOND <= CLAIMED_ERROR_RTT_FRACTION * result.rtt);
     const trusted =
       series.oneWayTrusted &&
-      senderClock.synchronized &&
-      reflectorClock.synchronized &&
-      (senderClock.errorSeconds + reflectorClock.errorSeconds) * NS_PER_SECOND <= CLAIMED_ERROR_RTT_FRACTION * result.rtt &&
+      clocksAgree &&
       forward >= 0 &&
       backward >= 0 &&
       forward < Infinity &&
