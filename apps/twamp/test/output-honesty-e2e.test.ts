@@ -89,3 +89,33 @@ describe('twamp sender --stamp against a TWAMP Light responder', () => {
     expect(findJsonSentinels(result)).toEqual([]);
   });
 });
+
+describe('the listeners\' own records: responder and server --jsonl', () => {
+  it('every listening, session, interval and stopped record is free of stand-ins', async () => {
+    const responder = startTwamp(['responder', '127.0.0.1:0', '--stamp', '--jsonl', '--interval-report', '1']);
+    const serverJsonl = startTwamp(['server', '127.0.0.1:0', '--port-range', 'ephemeral', '--jsonl']);
+    try {
+      const [listening, controlListening] = await Promise.all([
+        responder.waitFor('stdout', /"type":"listening".*"port":(\d+)/),
+        serverJsonl.waitFor('stdout', /"type":"listening".*"port":(\d+)/),
+      ]);
+      const [stamp, control] = await Promise.all([
+        runTwamp(['sender', `127.0.0.1:${listening[1]}`, '--stamp', '-c', '20', '-i', '5'], { timeoutMs: 60_000 }),
+        runTwamp(['controller', '127.0.0.1', '--control-port', String(controlListening[1]), '-c', '20', '-i', '5'], { timeoutMs: 60_000 }),
+      ]);
+      expect(stamp.code, stamp.stderr).toBe(0);
+      expect(control.code, control.stderr).toBe(0);
+      await responder.waitFor('stdout', /"type":"interval".*"packetsIn":20\b/, 10_000);
+    } finally {
+      responder.child.kill('SIGTERM');
+      serverJsonl.child.kill('SIGTERM');
+    }
+    expect(await responder.exited()).toBe(0);
+    expect(await serverJsonl.exited()).toBe(0);
+    for (const [name, output] of [['responder', responder.stdout()], ['server', serverJsonl.stdout()]] as const) {
+      const records = lines(output);
+      expect(records.map((record) => record['type'])).toContain('stopped');
+      for (const record of records) expect(findJsonSentinels(record), `${name}: ${JSON.stringify(record)}`).toEqual([]);
+    }
+  });
+});
