@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTwamp, startTwamp, type TwampProcess } from './support.js';
+import { type RunningServer, runTwamp, startServer, startTwamp } from './support.js';
 
 interface ControllerJson {
   command: string;
@@ -27,17 +27,7 @@ const keyFile = join(dir, 'twamp-server.pfs');
 // perfSONAR's format: identity, whitespace, the secret as hex.
 writeFileSync(keyFile, `# test keys\nalice\t${Buffer.from(SECRET, 'utf8').toString('hex')}\n`);
 
-interface RunningServer {
-  readonly process: TwampProcess;
-  readonly port: number;
-}
 
-async function startServer(address: string, extra: readonly string[]): Promise<RunningServer> {
-  const local = address.includes(':') ? `[${address}]:0` : `${address}:0`;
-  const server = startTwamp(['server', local, '--port-range', 'ephemeral', ...extra]);
-  const match = await server.waitFor('stderr', /listening on \S+:(\d+)\/tcp/);
-  return { process: server, port: Number(match[1]) };
-}
 
 const servers: Record<'v4' | 'v6' | 'openOnly', RunningServer | undefined> = { v4: undefined, v6: undefined, openOnly: undefined };
 

@@ -9,23 +9,14 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTwamp, startTwamp, type TwampProcess } from './support.js';
+import { type RunningServer, runTwamp, startServer, startTwamp } from './support.js';
 
 const SECRET = 'the right passphrase';
 const dir = mkdtempSync(join(tmpdir(), 'twamp-errors-e2e-'));
 const keyFile = join(dir, 'keys.pfs');
 writeFileSync(keyFile, `alice\t${Buffer.from(SECRET, 'utf8').toString('hex')}\n`);
 
-interface RunningServer {
-  readonly process: TwampProcess;
-  readonly port: number;
-}
 
-async function startServer(extra: readonly string[]): Promise<RunningServer> {
-  const server = startTwamp(['server', '127.0.0.1:0', '--port-range', 'ephemeral', ...extra]);
-  const match = await server.waitFor('stderr', /listening on \S+:(\d+)\/tcp/);
-  return { process: server, port: Number(match[1]) };
-}
 
 /** A TCP port nothing listens on: bound, read and released. */
 function closedTcpPort(): Promise<number> {
@@ -74,8 +65,8 @@ beforeAll(async () => {
   });
   // Started together: each process spends most of a second loading.
   const [encryptedOnly, oneSession] = await Promise.all([
-    startServer(['--mode', 'encrypted', '--key-file', keyFile]),
-    startServer(['--max-sessions', '1']),
+    startServer('127.0.0.1', ['--mode', 'encrypted', '--key-file', keyFile]),
+    startServer('127.0.0.1', ['--max-sessions', '1']),
     listening,
   ]);
   const address = silent.address();

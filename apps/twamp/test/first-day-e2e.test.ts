@@ -9,23 +9,13 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTwamp, startTwamp, type TwampProcess } from './support.js';
+import { type RunningServer, runTwamp, startServer, startTwamp } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'twamp-first-day-e2e-'));
 const keyFile = join(dir, 'keys.pfs');
 writeFileSync(keyFile, `alice\t${Buffer.from('the right passphrase', 'utf8').toString('hex')}\n`);
 
-interface RunningServer {
-  readonly process: TwampProcess;
-  readonly port: number;
-}
 
-async function startServer(address: string, extra: readonly string[]): Promise<RunningServer> {
-  const local = address.includes(':') ? `[${address}]:0` : `${address}:0`;
-  const server = startTwamp(['server', local, '--port-range', 'ephemeral', ...extra]);
-  const match = await server.waitFor('stderr', /listening on \S+:(\d+)\/tcp/);
-  return { process: server, port: Number(match[1]) };
-}
 
 const servers: RunningServer[] = [];
 let busyTcp: Server | undefined;

@@ -5,7 +5,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { runTwamp, startTwamp, type TwampProcess } from './support.js';
+import { runTwamp, startServer, startTwamp, type TwampProcess } from './support.js';
 
 /** A 44-octet open STAMP request (RFC 8762 §4.2.1) with this sequence number and SSID. */
 function stampRequest(sequence: number, ssid: number): Buffer {
@@ -70,12 +70,6 @@ describe('twamp responder --max-sessions-per-source', () => {
   }, 60_000);
 });
 
-/** Starts `twamp server` on a free loopback port, open mode. */
-async function startServer(extra: readonly string[]): Promise<{ process: TwampProcess; port: number }> {
-  const server = startTwamp(['server', '127.0.0.1:0', '--port-range', 'ephemeral', ...extra]);
-  const match = await server.waitFor('stderr', /listening on \S+:(\d+)\/tcp/);
-  return { process: server, port: Number(match[1]) };
-}
 
 /** A TCP connection that collects what the server sends and notes when it closes. */
 function controlConnection(port: number): Promise<{ socket: Socket; received: () => number; closedAfter: Promise<number> }> {
@@ -106,7 +100,7 @@ async function until(check: () => boolean, ms: number): Promise<void> {
 
 describe('twamp server limits', () => {
   it('--handshake-timeout, --idle-without-sessions-timeout and --max-sessions-per-client, each as set', async () => {
-    const server = await startServer(['--handshake-timeout', '0.5', '--idle-without-sessions-timeout', '0.5', '--max-sessions-per-client', '1']);
+    const server = await startServer('127.0.0.1', ['--handshake-timeout', '0.5', '--idle-without-sessions-timeout', '0.5', '--max-sessions-per-client', '1']);
     try {
       // Silent after the greeting: closed after the handshake timeout (default 30 s).
       const silent = await controlConnection(server.port);
@@ -138,7 +132,7 @@ describe('twamp server limits', () => {
     ['without --third-party-senders: Accept 3', [], 3],
     ['with --third-party-senders: accepted', ['--third-party-senders'], 0],
   ] as const)('a sender address other than the client\'s, %s', async (_name, extra, expected) => {
-    const server = await startServer(extra);
+    const server = await startServer('127.0.0.1', extra);
     try {
       const client = startTwamp(['controlclient', '127.0.0.2:20000', '127.0.0.1', '--control-port', String(server.port), '--duration', '60']);
       if (expected === 0) {

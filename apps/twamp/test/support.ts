@@ -97,3 +97,17 @@ export async function startResponder(address: string, extra: readonly string[] =
   const match = await responder.waitFor('stderr', /listening on \S+:(\d+)\/udp/);
   return { responder, port: Number(match[1]) };
 }
+
+export interface RunningServer {
+  readonly process: TwampProcess;
+  /** The TCP port it listens on (the system chose it). */
+  readonly port: number;
+}
+
+/** Starts `twamp server` on a free TCP port of `address`, reflector ports from the system, plus `extra` options. */
+export async function startServer(address: string, extra: readonly string[] = []): Promise<RunningServer> {
+  const local = address.includes(':') ? `[${address}]:0` : `${address}:0`;
+  const server = startTwamp(['server', local, '--port-range', 'ephemeral', ...extra]);
+  const match = await server.waitFor('stderr', /listening on \S+:(\d+)\/tcp/);
+  return { process: server, port: Number(match[1]) };
+}

@@ -2,14 +2,13 @@
 // closed control port (refused) until a server appears, a server that refuses with Accept ≠ 0, a
 // control connection the server closes mid-run, a host name that does not resolve. No unhandled
 // rejection anywhere.
-import { createServer } from 'node:net';
 import { ControlServer, type ControlServerApi } from '@twamp/control';
 import { AcceptCode, ErrorCode } from '@twamp/errors';
 import { ReflectorPool, SessionReflector } from '@twamp/test-session';
 import { Mode } from '@twamp/wire';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, RETRY_JITTER, retryDelayMs } from '../src/agent/index.js';
-import { agentConfig, RecordingObserver, recordingLog, target, waitFor } from './agent-support.js';
+import { agentConfig, closedPort, recordingLog, RecordingObserver, target, waitFor } from './agent-support.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => {
@@ -29,14 +28,6 @@ afterEach(async () => {
 });
 
 /** A TCP port nobody listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  return address.port;
-}
 
 async function twampServer(port: number, pool = new ReflectorPool({ portRange: 'ephemeral' })): Promise<ControlServerApi> {
   const server = await ControlServer.listen({ address: '127.0.0.1', port, modes: Mode.Unauthenticated, handler: pool });

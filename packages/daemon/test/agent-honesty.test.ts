@@ -3,7 +3,6 @@
 // null with its flag, and a target on this host is measured against one clock.
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findJsonSentinels } from '@twamp/metrics';
@@ -11,7 +10,7 @@ import { SessionReflector, type SessionReflectorApi } from '@twamp/test-session'
 import type { ClockStatus } from '@twamp/udp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent, openJsonlSink } from '../src/agent/index.js';
-import { agentConfig, RecordingObserver, recordingLog, target, waitFor } from './agent-support.js';
+import { agentConfig, closedPort, recordingLog, RecordingObserver, target, waitFor } from './agent-support.js';
 
 /** What an unsynchronised clock says: S = 0 and no error known (the reflector sends Error Estimate 0x3fff). */
 const UNSYNCHRONISED: () => ClockStatus = () => ({ synchronized: false, estimatedErrorSeconds: undefined, maximumErrorSeconds: undefined, source: 'adjtimex' });
@@ -31,14 +30,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function closedTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  return address.port;
-}
 
 describe('agent JSON Lines: honest values only', () => {
   it('window, state and failure records of a local reflector, a STAMP run against it, total loss and a refused server', async () => {
@@ -55,7 +46,7 @@ describe('agent JSON Lines: honest values only', () => {
         target({ name: 'light', port: light.localPort, windowMs: 300 }),
         target({ name: 'stamp-at-light', protocol: 'stamp', ssid: 77, port: light.localPort, windowMs: 300 }),
         target({ name: 'silent', port: quiet.address().port, windowMs: 300, lossTimeoutMs: 100 }),
-        target({ name: 'refused', protocol: 'twamp', port: await closedTcpPort() }),
+        target({ name: 'refused', protocol: 'twamp', port: await closedPort() }),
       ]),
       { log: recordingLog(), keys: undefined, observers: [sink, observer] },
     );

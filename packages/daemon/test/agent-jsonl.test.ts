@@ -2,14 +2,13 @@
 // state, dropped records); reopen() follows logrotate; a full buffer or a failing file drops lines
 // and counts them instead of blocking or crashing; '-' writes to stdout.
 import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SessionReflector } from '@twamp/test-session';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Agent, openJsonlSink } from '../src/agent/index.js';
 import type { AgentTargetInfo } from '../src/types.js';
-import { agentConfig, RecordingObserver, recordingLog, target, waitFor } from './agent-support.js';
+import { agentConfig, closedPort, recordingLog, RecordingObserver, target, waitFor } from './agent-support.js';
 
 let dir = '';
 beforeEach(async () => {
@@ -28,14 +27,6 @@ async function lines(path: string): Promise<Record<string, unknown>[]> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  return address.port;
-}
 
 const INFO: AgentTargetInfo = { name: 'x', protocol: 'stamp', address: '192.0.2.1', port: 862, mode: 'open', dscp: 0, labels: {}, sharedClock: false };
 

@@ -1,5 +1,6 @@
 // Test support for the agent's tests: a recording observer, a log that keeps its lines, target
 // configs with short windows, and waiting for a condition with a generous bound.
+import { createServer } from 'node:net';
 import type { PacketResult } from '@twamp/test-session';
 import type {
   AgentConfig,
@@ -111,4 +112,18 @@ export function sleep(ms: number): Promise<void> {
 /** Sums a window field over windows. */
 export function total(windows: readonly AgentWindow[], pick: (window: AgentWindow) => number): number {
   return windows.reduce((sum, window) => sum + pick(window), 0);
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on (just closed): a connection there is refused. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  return address.port;
 }

@@ -222,16 +222,7 @@ export class ListenerMetrics {
       this.#sessionsActive,
       this.#sessionsCreated,
       this.#sessionsEvicted,
-      this.#connectionsActive,
-      this.#connectionsTotal,
-      this.#connectionsRefused,
-      this.#connectionsEvicted,
-      this.#authFailures,
-      this.#sessionsRefused,
-      this.#sessionsReleasedUnstarted,
-      this.#acceptsSent,
-      this.#timeouts,
-      this.#controlSessionsActive,
+      ...this.#control.map(({ metric }) => metric),
     ];
   }
 
