@@ -1,10 +1,13 @@
 // Reload: targets added start, removed ones stop with their last window delivered and their series
-// forgotten, changed ones (any field, or the secret behind their keyId) restart, and unchanged ones
+// forgotten, changed ones (any key of the config schema, or the secret behind their keyId) restart, and unchanged ones
 // keep running untouched: same sender, window indexes continuing.
 import { createKeyStore } from '@twamp/control';
 import { SessionReflector } from '@twamp/test-session';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, sameTarget } from '../src/agent/index.js';
+import { parseConfig } from '../src/config/index.js';
+import { type RawTarget, targetSchema } from '../src/config/schema.js';
+import type { AgentTargetConfig } from '../src/types.js';
 import { agentConfig, RecordingObserver, recordingLog, target, waitFor } from './agent-support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -25,23 +28,87 @@ describe('sameTarget', () => {
   it('is true for equal fields (labels in any order)', () => {
     expect(sameTarget(base, undefined, { ...base, labels: { rack: '1', site: 'x' } }, undefined)).toBe(true);
   });
-  it.each([
-    ['port', { port: 863 }],
-    ['dscp', { dscp: 1 }],
-    ['intervalMs', { intervalMs: 21 }],
-    ['windowMs', { windowMs: 501 }],
-    ['padding', { padding: 40 }],
-    ['modes', { modes: ['authenticated' as const] }],
-    ['labels', { labels: { site: 'x' } }],
-    ['localAddress', { localAddress: '127.0.0.1' }],
-  ])('is false when %s differs', (_field, change) => {
-    expect(sameTarget(base, undefined, { ...base, ...change }, undefined)).toBe(false);
+  it('is false when any key of the normalised target differs (every key of AgentTargetConfig, found at run time)', () => {
+    const keys = Object.keys(base) as (keyof AgentTargetConfig)[];
+    // The test helper sets every key the config resolver produces (a key added there is tried here too).
+    expect([...keys].sort()).toEqual(Object.keys(resolvedTarget('name', 'a')).sort());
+    for (const key of keys) {
+      const changed = { ...base, [key]: perturbed(base[key]) };
+      expect({ key, same: sameTarget(base, undefined, changed, undefined) }).toEqual({ key, same: false });
+    }
   });
   it('is false when the secret behind the keyId changed', () => {
     const before = createKeyStore([['k', 'one']]);
     const after = createKeyStore([['k', 'two']]);
     expect(sameTarget(base, before, base, createKeyStore([['k', 'one']]))).toBe(true);
     expect(sameTarget(base, before, base, after)).toBe(false);
+  });
+});
+
+/** A value of another shape or content than `value`, whatever its type. */
+function perturbed(value: unknown): unknown {
+  if (value === undefined) return 'changed';
+  if (typeof value === 'number') return value + 1;
+  if (typeof value === 'string') return `${value}-changed`;
+  if (typeof value === 'boolean') return !value;
+  if (Array.isArray(value)) return [...(value as unknown[]), 'changed'];
+  if (typeof value === 'object' && value !== null) return { ...value, changed: 'changed' };
+  throw new Error(`no perturbation for ${typeof value}`);
+}
+
+/** Drops a key from the YAML target (a key not every protocol takes). */
+const OMIT = Symbol('omit');
+
+/**
+ * Every key of the config file's target schema: a value, another value, and the other keys a
+ * protocol needs for both to be valid. Typed by the schema (a key added there fails to compile
+ * here until it has a row) and checked against it at run time.
+ */
+const TARGET_KEY_VARIANTS: Readonly<Record<keyof RawTarget, { readonly from: unknown; readonly to: unknown; readonly with?: Readonly<Record<string, unknown>> }>> = {
+  name: { from: 'a', to: 'b' },
+  protocol: { from: 'stamp', to: 'twamp-light', with: { ssid: OMIT, modes: OMIT, keyId: OMIT } },
+  address: { from: '192.0.2.1', to: '192.0.2.2' },
+  port: { from: 862, to: 863 },
+  localAddress: { from: '192.0.2.9', to: '192.0.2.10' },
+  modes: { from: ['encrypted', 'authenticated'], to: ['encrypted'], with: { protocol: 'twamp', ssid: OMIT } },
+  keyId: { from: 'k1', to: 'k2' },
+  ssid: { from: 1, to: 2 },
+  schedule: { from: 'periodic', to: 'poisson' },
+  interval: { from: '100ms', to: '200ms' },
+  padding: { from: 40, to: 41 },
+  dscp: { from: 'EF', to: 'AF41' },
+  ttl: { from: 64, to: 65 },
+  window: { from: '10s', to: '20s' },
+  lossTimeout: { from: '1s', to: '2s' },
+  reflectorStateful: { from: true, to: false },
+  labels: { from: { site: 'par1' }, to: { site: 'ams1' } },
+};
+
+/** The one target of a config file with every schema key set (`key` to `value`), as twampd resolves it. */
+function resolvedTarget(key: keyof RawTarget, value: unknown): AgentTargetConfig {
+  const variant = TARGET_KEY_VARIANTS[key];
+  const fields: Record<string, unknown> = {
+    ...Object.fromEntries(Object.entries(TARGET_KEY_VARIANTS).map(([name, row]) => [name, row.from])),
+    modes: ['authenticated'],
+    ...variant.with,
+    [key]: value,
+  };
+  const yaml = Object.fromEntries(Object.entries(fields).filter(([, field]) => field !== OMIT));
+  const [resolved] = parseConfig(JSON.stringify({ security: { keyFile: '/nonexistent/keys' }, agent: { targets: [yaml] } })).agent.targets;
+  if (resolved === undefined) throw new Error('no target');
+  return resolved;
+}
+
+describe('sameTarget over the config schema', () => {
+  it('has a row for every key of the target schema', () => {
+    expect(Object.keys(TARGET_KEY_VARIANTS).sort()).toEqual(Object.keys(targetSchema.shape).sort());
+  });
+
+  it.each(Object.keys(TARGET_KEY_VARIANTS) as (keyof RawTarget)[])('a reload that changes %s restarts the target', (key) => {
+    const row = TARGET_KEY_VARIANTS[key];
+    const before = resolvedTarget(key, row.from);
+    expect(sameTarget(before, undefined, resolvedTarget(key, row.from), undefined)).toBe(true);
+    expect(sameTarget(before, undefined, resolvedTarget(key, row.to), undefined)).toBe(false);
   });
 });
 
