@@ -6,8 +6,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ControlClient, type ControlClientApi, type KeyStore } from '@twamp/control';
 import { ConfigError, NetworkError } from '@twamp/errors';
-import { type SenderEvent, type SenderSchedule, SessionSender, type SessionSenderOptions } from '@twamp/test-session';
-import { type IpFamily, isLocalAddress, reserveUdpPort } from '@twamp/udp';
+import { openNegotiatedSender, type SenderEvent, type SenderSchedule, SessionSender, type SessionSenderOptions } from '@twamp/test-session';
+import { type IpFamily, isLocalAddress } from '@twamp/udp';
 import { Mode, parseSecurityMode, type SecurityMode, StampSecurity } from '@twamp/wire';
 import type { AgentTargetConfig, SecurityModeName } from '../types.js';
 
@@ -178,33 +178,26 @@ async function openTwampSession(target: AgentTargetConfig, address: string, cont
   });
   try {
     if (context.cancelled()) throw new SetupCancelled();
-    // Packets leave from where the control connection does unless told otherwise, so a server that
-    // reads a zero Sender Address as the control connection's sees them come from the right place.
-    const senderAddress = target.localAddress ?? client.local.address;
-    const family = familyOf(senderAddress);
-    const senderPort = await reserveUdpPort(family, senderAddress);
-    const session = await client.requestSession({
-      sender: { ...(target.localAddress === undefined ? {} : { address: target.localAddress }), port: senderPort },
-      receiver: { port: 0 },
+    // The steps `twamp controller` takes too (port, request, start, sender), with the target stopped
+    // or reloaded meanwhile checked after each.
+    let sharedClock = false;
+    const { sender } = await openNegotiatedSender({
+      client,
+      localAddress: target.localAddress,
       ...(typeof target.padding === 'number' ? { paddingLength: target.padding } : {}),
       dscp: target.dscp,
-    });
-    if (context.cancelled()) throw new SetupCancelled();
-    await client.startSessions();
-    if (context.cancelled()) throw new SetupCancelled();
-    const crypto = session.createCrypto();
-    const { sender, sharedClock } = await openSender(
-      {
-        ...commonSenderOptions(target, familyOf(session.receiver.address)),
-        target: { address: session.receiver.address, port: session.receiver.port },
-        local: { address: senderAddress, port: session.sender.port },
-        protocol: 'twamp',
-        layout: session.layout,
-        ...(crypto === undefined ? {} : { crypto }),
-        padding: session.paddingLength,
+      sender: (session) => commonSenderOptions(target, familyOf(session.receiver.address)),
+      step: async (promise) => {
+        const value = await promise;
+        if (context.cancelled()) throw new SetupCancelled();
+        return value;
       },
-      context,
-    );
+      openSender: async (options) => {
+        const opened = await openSender(options, context);
+        sharedClock = opened.sharedClock;
+        return opened.sender;
+      },
+    });
     return { sender, mode: securityModeName(client.securityMode), control: client, sharedClock };
   } catch (error) {
     client.close();

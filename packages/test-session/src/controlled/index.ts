@@ -1,4 +1,5 @@
-// Glue for TWAMP-Control servers: the reflectors behind accepted sessions, and their UDP ports.
+// Glue for TWAMP-Control: the reflectors behind a server's accepted sessions and their UDP ports, and
+// the sender of a client's negotiated session.
 export {
   type ControlledOpenResult,
   type ControlledReflectorOptions,
@@ -18,3 +19,13 @@ export {
   type ReflectorPoolStats,
 } from './reflector-pool.js';
 export { checkPortRange, DEFAULT_REFLECTOR_PORT_RANGE, parsePortRange, PortCursor, type PortRange } from './port-range.js';
+export {
+  type AcceptedTestSession,
+  type NegotiatedSender,
+  type NegotiatedSenderOptions,
+  type NegotiatedSenderSettings,
+  type NegotiatedSessionRequest,
+  type NegotiatingClient,
+  openNegotiatedSender,
+  type StoppableSender,
+} from './negotiated-sender.js';
