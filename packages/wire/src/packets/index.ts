@@ -7,6 +7,5 @@
 export * from './layout.js';
 export * from './twamp.js';
 export * from './stamp.js';
-export * from './tlv.js';
-export * from './tlvs.js';
+export * from './tlv/index.js';
 export * from './reflect.js';

@@ -9,7 +9,7 @@ import {
   twampLayout,
 } from './layout.js';
 import { stampReflectorOffsets, stampSenderOffsets } from './stamp.js';
-import { applyReflectorTlvFlags, understoodTlvTypes } from './tlv.js';
+import { applyReflectorTlvFlags, understoodTlvTypes } from './tlv/index.js';
 import { TTL_UNKNOWN } from './twamp.js';
 
 /**
