@@ -5,12 +5,17 @@ import type { IpFamily, UdpImplementation } from '@twamp/udp';
 import {
   encodeStampTlvs,
   formatIpAddress,
+  SENDER_TLV_FLAGS,
+  STAMP_HMAC_LENGTH,
   StampSecurity,
   stampBase,
   TestPacketCrypto,
   TestSecurity,
   type TwampLayout,
+  TLV_HEADER_LENGTH,
+  TlvStep,
   TlvType,
+  TlvWalker,
   tryParseIpAddress,
   twampLayout,
 } from '@twamp/wire';
@@ -42,9 +47,6 @@ export const PRECISE_BELOW_MS = 100;
 export const MAX_UDP_PAYLOAD = 65_507;
 /** IMIX: 7 × 64, 4 × 576, 1 × 1500 octets of UDP payload, interleaved so that bursts mix sizes. */
 export const IMIX_CYCLE: readonly number[] = Object.freeze([64, 576, 64, 64, 576, 64, 1500, 64, 576, 64, 64, 576]);
-/** RFC 8972 TLV header: a STAMP request grows by an Extra Padding TLV, so growth is 0 or ≥ 4 octets. */
-const TLV_HEADER = 4;
-const HMAC_TLV_VALUE = 16;
 
 const DEFAULT_LOSS_TIMEOUT_MS = 2000;
 const DEFAULT_EVENT_QUEUE_LIMIT = 65_536;
@@ -233,7 +235,7 @@ function checkStampFormat(issues: Issues, options: SenderOptions): PacketFormat 
   // the only kind; it goes last, and the sender computes it per packet.
   const needsHmac = security === StampSecurity.Authenticated && tlvs.some((tlv) => tlv.kind !== 'extra-padding');
   if (needsHmac && !tlvs.some((tlv) => tlv.kind === 'hmac')) {
-    tlvs.push({ kind: 'hmac', flags: 0x80, hmac: new Uint8Array(HMAC_TLV_VALUE) });
+    tlvs.push({ kind: 'hmac', flags: SENDER_TLV_FLAGS, hmac: new Uint8Array(STAMP_HMAC_LENGTH) });
   }
   let area: Buffer;
   try {
@@ -245,19 +247,17 @@ function checkStampFormat(issues: Issues, options: SenderOptions): PacketFormat 
   if (!ok) return undefined;
   let hmacTlvValueAt = -1;
   let cosTlvValueAt = -1;
-  let at = 0;
-  for (let index = 0; index < tlvs.length; index++) {
-    const type = area[at + 1] ?? 0;
-    const length = area.readUInt16BE(at + 2);
-    if (type === TlvType.Hmac) {
+  // The area was just encoded from `tlvs`, one TLV each, in order.
+  const w = new TlvWalker().start(area, 0, area.length);
+  for (let index = 0; w.step() === TlvStep.Tlv; index++) {
+    if (w.type === TlvType.Hmac) {
       if (security !== StampSecurity.Authenticated) {
         issues.add(`tlvs[${index}]`, 'an HMAC TLV only with authenticated STAMP (stampKey)', 'hmac');
         return undefined;
       }
-      hmacTlvValueAt = at + TLV_HEADER;
+      hmacTlvValueAt = w.value;
     }
-    if (type === TlvType.ClassOfService && cosTlvValueAt < 0) cosTlvValueAt = at + TLV_HEADER;
-    at += TLV_HEADER + length;
+    if (w.type === TlvType.ClassOfService && cosTlvValueAt < 0) cosTlvValueAt = w.value;
   }
   return {
     kind: 'stamp',
@@ -288,7 +288,7 @@ export function baseLengths(format: PacketFormat): { readonly minimum: number; r
 
 /** STAMP grows by an Extra Padding TLV (4-octet header), so 1-3 octets of growth become 4. */
 function stampGrowth(growth: number): number {
-  return growth > 0 && growth < TLV_HEADER ? TLV_HEADER : growth;
+  return growth > 0 && growth < TLV_HEADER_LENGTH ? TLV_HEADER_LENGTH : growth;
 }
 
 function checkSizes(issues: Issues, padding: unknown, format: PacketFormat | undefined): number[] {
@@ -301,7 +301,7 @@ function checkSizes(issues: Issues, padding: unknown, format: PacketFormat | und
     return IMIX_CYCLE.map((size) => (size <= minimum ? minimum : minimum + (stamp ? stampGrowth(size - minimum) : size - minimum)));
   }
   const free = MAX_UDP_PAYLOAD - minimum;
-  if (typeof paddingSpec === 'number' && stamp && paddingSpec > 0 && paddingSpec < TLV_HEADER) {
+  if (typeof paddingSpec === 'number' && stamp && paddingSpec > 0 && paddingSpec < TLV_HEADER_LENGTH) {
     issues.add('padding', `0, or 4 to ${free} octets (STAMP pads with an Extra Padding TLV, 4-octet header), 'symmetric' or 'imix'`, paddingSpec);
     return [minimum];
   }

@@ -6,11 +6,15 @@
 // fresh object with three timestamp objects per reply, which at 100 000 replies a second is garbage
 // the sender does not need.
 import {
+  classOfServiceReceivedTos,
+  classOfServiceSentTos,
+  isAnsweredTlv,
   nanosFromNtpFraction,
   NTP_UNIX_OFFSET_SECONDS,
   stampBase,
   stampReflectorOffsets,
   TestPacketKind,
+  TLV_HEADER_LENGTH,
   TlvFlag,
   TlvType,
   twampReflectorMinLength,
@@ -20,7 +24,6 @@ import type { PacketFormat } from './options.js';
 
 /** RFC 5357 §4.2.1 / RFC 8762: a reflector that cannot read the TTL writes 255. */
 const TTL_UNKNOWN = 255;
-const TLV_HEADER = 4;
 
 /** Why a reply was refused. */
 export const ReplyProblem = {
@@ -166,7 +169,7 @@ export class ReplyReader {
       if (format.tlvArea.length > 0) {
         const at = this.#minLength;
         const flags = packet[at] ?? TlvFlag.Unrecognized;
-        const understood = length >= at + TLV_HEADER && (flags & TlvFlag.Unrecognized) === 0 && packet[at + 1] === format.tlvArea[1];
+        const understood = length >= at + TLV_HEADER_LENGTH && (flags & TlvFlag.Unrecognized) === 0 && packet[at + 1] === format.tlvArea[1];
         f.tlvsUnderstood = understood ? 1 : 0;
       }
     }
@@ -185,21 +188,18 @@ export class ReplyReader {
     return ReplyProblem.None;
   }
 
-  /** RFC 8972 §4.4 (erratum 8199): DSCP1(6) DSCP2(6) ECN(2) RP(2), read only from a TLV the reflector understood. */
+  /**
+   * RFC 8972 §4.4 (erratum 8199), read only from a TLV the reflector answered: U (not understood),
+   * M (malformed) and I (integrity failed) all mean there is nothing to use (RFC 8972 §4). The TLV
+   * sits where we sent it: the reflector mirrors the area. The bit layout is wire's class-of-service module.
+   */
   #readClassOfService(packet: Buffer, length: number): void {
     const at = this.#cosValueAt;
     if (length < at + 4) return;
-    const flags = packet[at - TLV_HEADER] ?? 0;
-    const type = packet[at - TLV_HEADER + 1] ?? 0;
-    // U: not understood; M: malformed; I: integrity failed, discard (RFC 8972 §4).
-    if (type !== TlvType.ClassOfService || (flags & (TlvFlag.Unrecognized | TlvFlag.Malformed | TlvFlag.IntegrityFailed)) !== 0) return;
-    const word = packet.readUInt16BE(at);
-    const dscp1 = word >>> 10;
-    const dscp2 = (word >>> 4) & 0x3f;
-    const ecn = (word >>> 2) & 0x3;
-    const rp = word & 0x3;
-    this.fields.receivedTos = (dscp2 << 2) | ecn;
-    if (rp === 0) this.fields.sentTos = dscp1 << 2;
+    const header = at - TLV_HEADER_LENGTH;
+    if (packet[header + 1] !== TlvType.ClassOfService || !isAnsweredTlv(packet[header] ?? 0)) return;
+    this.fields.receivedTos = classOfServiceReceivedTos(packet, at);
+    this.fields.sentTos = classOfServiceSentTos(packet, at);
   }
 }
 
