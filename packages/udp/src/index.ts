@@ -20,3 +20,22 @@ export {
 } from './open.js';
 export { reserveUdpPort } from './reserve-port.js';
 export { isLocalAddress } from './local-address.js';
+export {
+  DEFAULT_VIRTUAL_START_NS,
+  type Impairment,
+  type ImpairmentSpec,
+  type LinkPacket,
+  type LinkSelector,
+  MEMORY_CAPABILITIES,
+  MemoryNetwork,
+  type MemoryNetworkOptions,
+  type MemoryNetworkStats,
+  type MemoryUdpSocket,
+  type MemoryUdpSocketStats,
+  type NetworkClock,
+  type PacketFate,
+  RealClock,
+  VirtualClock,
+  type VirtualClockOptions,
+  type WallTime,
+} from './memory/index.js';

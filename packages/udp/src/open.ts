@@ -12,17 +12,20 @@ import type { ClockStatus, UdpImplementation, UdpSocket, UdpSocketOptions } from
 /** Environment variable that picks the implementation when the options say `auto` (or nothing). */
 export const UDP_IMPLEMENTATION_ENV = 'TWAMP_UDP_IMPL';
 
+/** What openUdpSocket opens (memory sockets are opened by their network). */
+type SystemImplementation = Exclude<UdpImplementation, 'memory'>;
+
 export type NativeLoadStatus = { readonly available: true } | { readonly available: false; readonly reason: string };
 
 export interface UdpImplementationStatus {
   /** What `implementation: 'auto'` opens on this machine now. */
-  readonly implementation: UdpImplementation;
+  readonly implementation: SystemImplementation;
   /** Why, in words (for logs and `doctor`-style output). */
   readonly reason: string;
   /** Whether the native addon loaded, and the loader's reason when it did not. */
   readonly native: NativeLoadStatus;
   /** The value of TWAMP_UDP_IMPL when it is set. */
-  readonly environment: UdpImplementation | undefined;
+  readonly environment: SystemImplementation | undefined;
 }
 
 const UNKNOWN_CLOCK: ClockStatus = Object.freeze({
@@ -32,7 +35,7 @@ const UNKNOWN_CLOCK: ClockStatus = Object.freeze({
   source: 'unknown',
 });
 
-function environmentChoice(): UdpImplementation | undefined {
+function environmentChoice(): SystemImplementation | undefined {
   const value = process.env[UDP_IMPLEMENTATION_ENV];
   if (value === undefined || value === '') return undefined;
   if (value === 'native' || value === 'dgram') return value;
@@ -40,13 +43,13 @@ function environmentChoice(): UdpImplementation | undefined {
 }
 
 interface Choice {
-  readonly implementation: UdpImplementation;
+  readonly implementation: SystemImplementation;
   readonly reason: string;
   /** Where an explicit choice came from, for the error when it cannot be honoured. */
   readonly path: string | undefined;
 }
 
-function choose(requested: UdpImplementation | 'auto', native: NativeLoadStatus): Choice {
+function choose(requested: SystemImplementation | 'auto', native: NativeLoadStatus): Choice {
   if (requested === 'native' || requested === 'dgram') {
     return { implementation: requested, reason: `asked for by the implementation option`, path: 'implementation' };
   }
@@ -73,7 +76,8 @@ export function udpImplementationStatus(): UdpImplementationStatus {
 export async function openUdpSocket(options: UdpSocketOptions): Promise<UdpSocket> {
   checkSocketOptions(options);
   const native = nativeStatus();
-  const choice = choose(options.implementation ?? 'auto', native);
+  // checkSocketOptions refused 'memory': what is left is a system implementation or 'auto'.
+  const choice = choose((options.implementation ?? 'auto') as SystemImplementation | 'auto', native);
   if (choice.implementation === 'dgram') return openDgramSocket(options);
   if (!native.available) {
     throw new ConfigError([

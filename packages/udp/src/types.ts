@@ -1,10 +1,14 @@
-// The contract both implementations meet: the native addon (recvmmsg/sendmmsg, ancillary data,
-// kernel timestamps) and the node:dgram fallback. Protocol logic stays out: this layer moves
+// The contract every implementation meets: the native addon (recvmmsg/sendmmsg, ancillary data,
+// kernel timestamps), the node:dgram fallback, and the memory network's sockets (for tests). Protocol logic stays out: this layer moves
 // bytes, addresses, TTL/TOS and timestamps.
 
 export type IpFamily = 4 | 6;
 
-export type UdpImplementation = 'native' | 'dgram';
+/**
+ * `native` and `dgram` are opened by openUdpSocket; `memory` sockets only by their MemoryNetwork
+ * (`network.open(options)`): a memory socket is nothing without its network.
+ */
+export type UdpImplementation = 'native' | 'dgram' | 'memory';
 
 /** What an implementation can really do. The fallback reports what it lacks instead of faking it. */
 export interface UdpCapabilities {
@@ -56,7 +60,10 @@ export interface UdpSocketOptions {
    * receive buffers and ignores it.
    */
   readonly sharedReceive?: boolean;
-  /** Which implementation to use; default `auto` (native when it loads). Env TWAMP_UDP_IMPL overrides `auto`. */
+  /**
+   * Which implementation to use; default `auto` (native when it loads). Env TWAMP_UDP_IMPL overrides
+   * `auto`. openUdpSocket refuses `memory` with a ConfigError: open those on a MemoryNetwork.
+   */
   readonly implementation?: UdpImplementation | 'auto';
 }
 

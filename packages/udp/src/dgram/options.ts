@@ -59,7 +59,14 @@ export function checkSocketOptions(options: UdpSocketOptions): void {
   }
   const implementation: unknown = options.implementation;
   if (implementation !== undefined && implementation !== 'auto' && implementation !== 'native' && implementation !== 'dgram') {
-    issues.push({ path: 'implementation', expected: "'native', 'dgram' or 'auto'", received: describe(implementation) });
+    issues.push({
+      path: 'implementation',
+      expected:
+        implementation === 'memory'
+          ? "'native', 'dgram' or 'auto' (a memory socket needs its network: new MemoryNetwork().open(options))"
+          : "'native', 'dgram' or 'auto'",
+      received: describe(implementation),
+    });
   }
   if (issues.length > 0) throw new ConfigError(issues);
 }

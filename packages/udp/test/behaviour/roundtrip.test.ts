@@ -31,6 +31,21 @@ describeEachImplementation((scope, implementation) => {
         batching: false,
       });
     }
+    if (implementation === 'memory') {
+      // The memory network knows everything a real socket could tell: nothing is reported unknown.
+      expect(caps).toEqual({
+        implementation: 'memory',
+        setTtl: true,
+        setTos: true,
+        dontFragment: true,
+        receiveTtl: true,
+        receiveTos: true,
+        localAddress: true,
+        kernelTimestamps: true,
+        stampOnSend: true,
+        batching: true,
+      });
+    }
   });
 
   it.each(FAMILIES)('binds IPv%i to an ephemeral port and reports address and port', async (family) => {

@@ -5,7 +5,7 @@
 
 import { readdirSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { openUdpSocket, type UdpImplementation } from '../../src/index.js';
+import { MemoryNetwork, openUdpSocket, type UdpImplementation, type UdpSocketOptions } from '../../src/index.js';
 
 interface Sample {
   readonly fds: number;
@@ -16,6 +16,9 @@ interface Sample {
 
 const implementation = process.argv[2] as UdpImplementation;
 const count = Number(process.argv[3] ?? '10000');
+// Memory sockets churn on one network (real clock), as the others churn on one host.
+const network = implementation === 'memory' ? new MemoryNetwork({ clock: 'real' }) : undefined;
+const open = (options: UdpSocketOptions) => (network === undefined ? openUdpSocket({ ...options, implementation }) : network.open(options));
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc');
 
@@ -33,7 +36,7 @@ async function churn(n: number): Promise<number> {
   let received = 0;
   const payload = Buffer.alloc(64);
   for (let i = 0; i < n; i += 1) {
-    const socket = await openUdpSocket({ family: i % 2 === 0 ? 4 : 6, address: i % 2 === 0 ? '127.0.0.1' : '::1', implementation });
+    const socket = await open({ family: i % 2 === 0 ? 4 : 6, address: i % 2 === 0 ? '127.0.0.1' : '::1' });
     if (i % 100 === 0) {
       // Now and then a full receive, so the receive path's buffers are part of the churn too.
       await new Promise<void>((resolve) => {

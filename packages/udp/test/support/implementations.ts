@@ -1,12 +1,20 @@
 // Which implementations the shared suites run against, and a scope that closes every socket a test
 // opened even when the test fails.
 //
-// Both implementations always get a describe block. One that does not load here is skipped with
+// Every implementation always gets a describe block. One that does not load here is skipped with
 // the loader's reason in the title, unless TWAMP_REQUIRE_NATIVE=1 (CI): then its block holds one
 // failing test that says why, so a broken build cannot pass as "skipped".
+//
+// The memory implementation runs on a MemoryNetwork with the REAL clock: the suite is written for
+// real sockets (it waits with real timers, and bounds receive times and stamps by Date.now()), and
+// on the real clock the memory network delivers asynchronously through real timers and stamps from
+// the wall clock, so the very same tests hold it to the same contract. Its determinism on a
+// virtual clock is proven by test/memory/*.test.ts. One network per describe block, like one host:
+// ports taken by earlier tests stay taken until their sockets close.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  MemoryNetwork,
   openUdpSocket,
   udpImplementationStatus,
   type UdpImplementation,
@@ -43,6 +51,7 @@ export function implementationCases(): ImplementationCase[] {
   return [
     { implementation: 'native', available: native.available, reason: native.reason, title: `native${note}` },
     { implementation: 'dgram', available: true, reason: '', title: 'dgram' },
+    { implementation: 'memory', available: true, reason: '', title: 'memory (real clock)' },
   ];
 }
 
@@ -52,13 +61,18 @@ export type OpenOptions = Omit<UdpSocketOptions, 'implementation'>;
 export class SocketScope {
   readonly implementation: UdpImplementation;
   readonly #sockets: UdpSocket[] = [];
+  /** The network memory sockets are opened on (made on first use). */
+  #network: MemoryNetwork | undefined;
 
   constructor(implementation: UdpImplementation) {
     this.implementation = implementation;
   }
 
   async open(options: OpenOptions): Promise<UdpSocket> {
-    const socket = await openUdpSocket({ ...options, implementation: this.implementation });
+    const socket =
+      this.implementation === 'memory'
+        ? await (this.#network ??= new MemoryNetwork({ clock: 'real' })).open(options)
+        : await openUdpSocket({ ...options, implementation: this.implementation });
     this.#sockets.push(socket);
     return socket;
   }
@@ -72,8 +86,12 @@ export class SocketScope {
  * The shared-suite frame: one describe block per implementation, each with its own SocketScope
  * closed after every test. `body` registers the tests.
  */
-export function describeEachImplementation(body: (scope: SocketScope, implementation: UdpImplementation) => void): void {
-  describe.each(implementationCases().map((entry) => [entry.title, entry] as const))('%s', (_title, { implementation, available, reason }) => {
+export function describeEachImplementation(
+  body: (scope: SocketScope, implementation: UdpImplementation) => void,
+  options: { readonly only?: readonly UdpImplementation[] } = {},
+): void {
+  const cases = implementationCases().filter((entry) => options.only?.includes(entry.implementation) ?? true);
+  describe.each(cases.map((entry) => [entry.title, entry] as const))('%s', (_title, { implementation, available, reason }) => {
     if (!available) {
       if (REQUIRE_NATIVE) {
         it('loads', () => {
