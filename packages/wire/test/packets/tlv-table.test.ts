@@ -12,6 +12,7 @@ import {
   reflectorUnderstoodTlvTypes,
   SENDER_TLV_FLAGS,
   SENDER_TLV_NAMES,
+  senderTlvListMarkdown,
   senderTlvName,
   senderTlvRequest,
   senderTlvValue,
@@ -126,5 +127,10 @@ describe('what derives from the table', () => {
   it('the README embeds the generated TLV table', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     expect(readme).toContain(tlvTableMarkdown());
+  });
+
+  it("docs/usage.md embeds the generated --tlv list", () => {
+    const usage = readFileSync(new URL('../../../../docs/usage.md', import.meta.url), 'utf8');
+    expect(usage).toContain(senderTlvListMarkdown());
   });
 });

@@ -61,7 +61,7 @@ export const classOfServiceSpec = {
     return value;
   },
   sender: {
-    help: 'the DSCP and ECN the reflector received, and whether it answered with DSCP1',
+    help: 'asks the reflector to answer with DSCP1 (`=<dscp>`; default the request\'s DSCP) and returns the DSCP and ECN it received and whether it could',
     value: 'dscp',
     request: ({ flags, dscp1 }) => ({ kind: 'class-of-service', flags, dscp1, dscp2: 0, ecn: 0, rp: 0 }),
   },

@@ -202,6 +202,15 @@ export function fillReflectorTlvs(reply: Uint8Array, start: number, end: number,
 // ---------------------------------------------------------------------------------------------
 // Docs
 
+/** The Markdown list of what `--tlv` accepts (docs/usage.md embeds it; a test keeps them equal). */
+export function senderTlvListMarkdown(): string {
+  return SENDER_SPECS.map((spec) => {
+    const value = spec.sender.value === undefined ? '' : `[=<${spec.sender.value}>]`;
+    const aliases = spec.aliases.length === 0 ? '' : ` (also ${spec.aliases.map((a) => `\`${a}\``).join(', ')})`;
+    return `- \`${spec.name}${value}\`${aliases}, ${spec.title} (${spec.reference}): ${spec.sender.help}`;
+  }).join('\n');
+}
+
 /** The Markdown table of every TLV type (the wire README and docs embed it; a test keeps them equal). */
 export function tlvTableMarkdown(): string {
   const support = (spec: TlvSpec): string => {
