@@ -99,18 +99,18 @@ describe('what derives from the table', () => {
   });
 
   it('sender names: what --tlv can ask for, with its aliases and values', () => {
-    expect(SENDER_TLV_NAMES).toEqual(['location', 'timestamp-info', 'class-of-service', 'direct-measurement']);
+    expect(SENDER_TLV_NAMES).toEqual(['class-of-service', 'timestamp-info', 'location', 'direct-measurement']);
     expect(['COS', 'timestamp-information', ' location ', 'hmac', 'nope'].map(senderTlvName)).toEqual(['class-of-service', 'timestamp-info', 'location', undefined, undefined]);
-    expect(SENDER_TLV_NAMES.map(senderTlvValue)).toEqual([undefined, undefined, 'dscp', undefined]);
+    expect(SENDER_TLV_NAMES.map(senderTlvValue)).toEqual(['dscp', undefined, undefined, undefined]);
   });
 
   it('sender requests encode, carry the flags and ask with zeros (and the generic Location sub-TLVs)', () => {
     const requests = SENDER_TLV_NAMES.map((name) => senderTlvRequest(name, { flags: SENDER_TLV_FLAGS, dscp1: 34 }));
-    expect(requests.map((tlv) => tlv.kind)).toEqual(['location', 'timestamp-information', 'class-of-service', 'direct-measurement']);
+    expect(requests.map((tlv) => tlv.kind)).toEqual(['class-of-service', 'timestamp-information', 'location', 'direct-measurement']);
     expect(encodeStampTlvs(requests).toString('hex')).toBe([
-      '8002002c' + '00000000' + '80040010' + '00'.repeat(16) + '80070010' + '00'.repeat(16),
-      '80030004' + '00000000',
       '80040004' + '88000000', // DSCP1 34 = 100010, then DSCP2, ECN, RP and Reserved zero
+      '80030004' + '00000000',
+      '8002002c' + '00000000' + '80040010' + '00'.repeat(16) + '80070010' + '00'.repeat(16),
       '8005000c' + '00'.repeat(12),
     ].join(''));
   });

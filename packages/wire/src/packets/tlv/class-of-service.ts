@@ -63,6 +63,7 @@ export const classOfServiceSpec = {
   sender: {
     help: 'asks the reflector to answer with DSCP1 (`=<dscp>`; default the request\'s DSCP) and returns the DSCP and ECN it received and whether it could',
     value: 'dscp',
+    order: 1,
     request: ({ flags, dscp1 }) => ({ kind: 'class-of-service', flags, dscp1, dscp2: 0, ecn: 0, rp: 0 }),
   },
   reflector: ReflectorSupport.Understood,

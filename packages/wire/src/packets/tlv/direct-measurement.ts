@@ -42,6 +42,7 @@ export const directMeasurementSpec = {
   },
   sender: {
     help: "the reflector's receive and transmit packet counters",
+    order: 4,
     request: ({ flags }) => ({ kind: 'direct-measurement', flags, senderTxCount: 0, reflectorRxCount: 0, reflectorTxCount: 0 }),
   },
   reflector: ReflectorSupport.Understood,

@@ -171,6 +171,7 @@ export const locationSpec = {
   },
   sender: {
     help: 'the ports and addresses the reflector saw (NAT, anycast)',
+    order: 3,
     // The generic sub-TLVs ask the reflector for the addresses it saw (it rewrites them in place).
     request: ({ flags }) => ({
       kind: 'location',

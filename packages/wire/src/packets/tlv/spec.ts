@@ -103,6 +103,8 @@ export interface TlvSpec<T extends TypedTlv = TypedTlv> {
   readonly sender?: {
     /** Help text for the option: what the reflector returns. */
     readonly help: string;
+    /** Where `--tlv` lists it (help, errors, docs): 1 first. The CLI has listed them in this order since it had them. */
+    readonly order: number;
     /** `name=<value>`: what the value is (only Class of Service takes one, a DSCP). */
     readonly value?: 'dscp';
     request(options: SenderTlvOptions): T;

@@ -141,9 +141,9 @@ function hasSender(spec: TlvSpec): spec is TlvSpec & { readonly sender: NonNulla
   return spec.sender !== undefined;
 }
 
-const SENDER_SPECS = TLV_SPEC_LIST.filter(hasSender);
+const SENDER_SPECS = TLV_SPEC_LIST.filter(hasSender).sort((a, b) => a.sender.order - b.sender.order);
 
-/** The TLVs a sender can ask for with `--tlv`, by name, in type order. */
+/** The TLVs a sender can ask for with `--tlv`, by name, in their `sender.order`. */
 export const SENDER_TLV_NAMES: readonly SenderTlvName[] = Object.freeze(SENDER_SPECS.map((spec) => spec.name as SenderTlvName));
 
 /** The `--tlv` name for a name or alias (any case), or undefined. */

@@ -81,6 +81,7 @@ export const timestampInformationSpec = {
   },
   sender: {
     help: "how the reflector's clock is synchronised and how it takes its timestamps",
+    order: 2,
     request: ({ flags }) => ({
       kind: 'timestamp-information',
       flags,
