@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { ControlClientApi } from '@twamp/control';
 import { ConfigError, formatError, isTwampError, TimeoutError } from '@twamp/errors';
 import { reportFailure } from '../errors/index.js';
-import type { SenderOptions, SenderReport, SessionSenderApi } from '@twamp/test-session';
+import { openNegotiatedSender, type SenderReport, type SessionSenderApi } from '@twamp/test-session';
 import type { IpFamily } from '@twamp/udp';
 import type { ControlEngine } from '../control/engine.js';
 import { PromptInterrupted } from '../control/engine.js';
@@ -26,54 +26,28 @@ import { exitCodeForSignal, ExitCode, type CliSignal } from '../io.js';
 import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../options/address.js';
 import { chooseFamily } from '../options/network.js';
 import { parseDecimalOption, parseIntegerOption } from '../options/numbers.js';
-import { usageError } from '../options/usage-error.js';
 import { debugRequested } from '../options/logging.js';
+import { addTestOptions, engineSettings, type RawTestOptions } from '../options/test-options.js';
 import { missingCapabilities } from '../output/names.js';
 import { RunOutput } from '../output/run-output.js';
 import { type SenderJson, senderJson } from '../output/sender-json.js';
 import { type CommandContext, writeLine } from './context.js';
 import type { CommandLog } from './log.js';
 import { loopbackAddress, resolveAddress } from './resolve.js';
-import {
-  addTestOptions,
-  commandLogFor,
-  describeSchedule,
-  jsonSettings,
-  OUTPUT_HELP,
-  parseSenderArguments,
-  runDeadlineMs,
-  runOutputPlan,
-  type SenderPlan,
-  senderOptionsFor,
-} from './sender.js';
+import { commandLogFor, describeSchedule, jsonSettings, OUTPUT_HELP, parseTestPlan, runDeadlineMs, runOutputPlan, type SenderPlan } from './sender.js';
 import { Watchdog } from './watchdog.js';
 
-export interface RawControllerOptions extends RawClientSecurityOptions {
+/** The control options as commander hands them over (text, checked by parseControlClientOptions). */
+export interface RawControlOptions extends RawClientSecurityOptions {
   readonly controlPort?: string;
   readonly controlTimeout?: string;
   readonly sessionTimeout?: string;
-  readonly count?: string;
-  readonly interval?: string;
-  readonly duration?: string;
-  readonly schedule?: string;
-  readonly padding?: string;
-  readonly tos?: string;
-  readonly dscp?: string;
-  readonly ttl?: string;
-  readonly doNotFragment?: boolean;
-  readonly json?: boolean;
-  readonly jsonl?: boolean;
-  readonly csv?: boolean;
-  readonly intervalReport?: string;
-  readonly lossTimeout?: string;
-  readonly percentiles?: string;
-  readonly verbose?: boolean;
-  readonly quiet?: boolean;
-  readonly logfile?: string;
-  readonly color?: boolean;
   readonly ipv4?: boolean;
   readonly ipv6?: boolean;
 }
+
+/** `twamp controller`'s options: the control options, and the test options of the table (those it lists). */
+export type RawControllerOptions = RawControlOptions & RawTestOptions;
 
 /** Options every control client command shares (controller, controlclient). */
 export interface ControlClientPlan {
@@ -102,7 +76,7 @@ export function parseControlPort(text: string | undefined, allowZero = false): n
 export function parseControlClientOptions(
   server: EndpointArgument,
   others: readonly (readonly [string, EndpointArgument])[],
-  raw: RawClientSecurityOptions & Pick<RawControllerOptions, 'controlPort' | 'controlTimeout' | 'sessionTimeout' | 'ipv4' | 'ipv6'>,
+  raw: RawControlOptions,
 ): ControlClientPlan {
   return {
     server,
@@ -125,34 +99,9 @@ export function parseControllerArguments(remoteText: string | undefined, localTe
   const server = parseEndpoint(remoteText ?? '', { path: 'remote', defaultPort: 0, allowPortZero: true });
   const local = parseEndpoint(localText ?? '', { path: 'local', defaultPort: 0, allowPortZero: true });
   const client = parseControlClientOptions(server, [['local', local]], raw);
-  // The test settings exactly as `twamp sender` reads them (same ranges, same messages).
-  const pass = <K extends keyof RawControllerOptions>(key: K): Partial<Pick<RawControllerOptions, K>> =>
-    (raw[key] === undefined ? {} : { [key]: raw[key] }) as Partial<Pick<RawControllerOptions, K>>;
-  const test = parseSenderArguments(undefined, localText, {
-    ...(raw.count === undefined ? {} : { count: raw.count }),
-    ...(raw.interval === undefined ? {} : { interval: raw.interval }),
-    ...pass('duration'),
-    ...pass('schedule'),
-    ...pass('intervalReport'),
-    ...pass('jsonl'),
-    ...pass('csv'),
-    ...pass('verbose'),
-    ...pass('quiet'),
-    ...pass('logfile'),
-    ...pass('color'),
-    ...(raw.padding === undefined ? {} : { padding: raw.padding }),
-    ...(raw.tos === undefined ? {} : { tos: raw.tos }),
-    ...(raw.dscp === undefined ? {} : { dscp: raw.dscp }),
-    ...(raw.ttl === undefined ? {} : { ttl: raw.ttl }),
-    ...(raw.lossTimeout === undefined ? {} : { lossTimeout: raw.lossTimeout }),
-    ...(raw.percentiles === undefined ? {} : { percentiles: raw.percentiles }),
-    doNotFragment: raw.doNotFragment === true,
-    json: raw.json === true,
-    ...(client.family === 6 ? { ipv6: true } : { ipv4: true }),
-  }, debug);
-  if (test.padding === 'imix') {
-    throw usageError('--padding', 'a number of octets or symmetric (a TWAMP session has one Padding Length)', 'imix');
-  }
+  // Every test option the table lists for the controller, read as `twamp sender` reads it (same
+  // ranges, same messages): none is forwarded by hand, so none can be dropped.
+  const test = parseTestPlan('controller', undefined, localText, { ...raw, ...(client.family === 6 ? { ipv4: false, ipv6: true } : { ipv4: true, ipv6: false }) }, { debug });
   return { ...client, test, local, paddingLength: typeof test.padding === 'number' ? test.padding : undefined };
 }
 
@@ -167,10 +116,6 @@ class Interrupted extends Error {
 
 /** Slack on top of the loss timeout for the engine to wind down and report. */
 const STOP_SLACK_MS = 5000;
-
-function familyOf(address: string): IpFamily {
-  return address.includes(':') ? 6 : 4;
-}
 
 /** The --json object of a controller run: the sender's, with `command: "controller"` and the control facts. */
 function controllerJson(report: SenderReport, facts: ControlFacts, test: SenderPlan): SenderJson & { readonly control: ControlJson } {
@@ -280,55 +225,57 @@ async function runControllerLogged(plan: ControllerPlan, context: CommandContext
       })
       .catch(() => undefined);
     client = await signals.step(connecting);
-    // The sender binds where the control connection leaves from unless told otherwise, so the
-    // server's view of a zero Sender Address (the control connection's) is where packets come from.
-    const senderAddress = localAddress ?? client.local.address;
-    const senderPort = plan.local.port !== 0 ? plan.local.port : await signals.step(control.reservePort(familyOf(senderAddress), senderAddress));
-    const session = await signals.step(
-      client.requestSession({
-        sender: { ...(localAddress === undefined ? {} : { address: localAddress }), port: senderPort },
-        receiver: { port: plan.server.port },
-        ...(plan.paddingLength === undefined ? {} : { paddingLength: plan.paddingLength }),
-        timeoutSeconds: plan.sessionTimeoutSeconds,
-        ...(test.tos === undefined ? {} : { dscp: test.tos >> 2 }),
-      }),
-    );
-    const facts = controlFacts(client, session, plan.server.port);
-    await signals.step(client.startSessions());
-    const crypto = session.createCrypto();
-    const out = new RunOutput(runOutputPlan(test, session.receiver.address), context.io, log);
-    output = out;
-    const options: SenderOptions = {
-      ...senderOptionsFor(test, session.receiver.address, senderAddress, signals.abort.signal, out.onSent),
-      target: { address: session.receiver.address, port: session.receiver.port },
-      local: { address: senderAddress, port: session.sender.port },
-      family: familyOf(session.receiver.address),
-      protocol: 'twamp',
-      layout: session.layout,
-      ...(crypto === undefined ? {} : { crypto }),
-      padding: session.paddingLength,
-    };
-    signals.running = true;
-    const peer = formatEndpoint(session.receiver.address, session.receiver.port);
-    signals.onFirstWhileRunning = () => {
-      const bound = test.lossTimeoutMs + STOP_SLACK_MS;
-      watchdog.arm(bound, () => new TimeoutError({ waitingFor: 'the sender to stop after the interrupt', afterMs: bound, peer }));
-    };
-    sender = await signals.step(context.engine.openSender(options));
+    const connected = client;
+    // Port, Request-TW-Session, Start-Sessions and the sender: the steps twampd's TWAMP targets take.
+    // The sender binds where the control connection leaves from unless told otherwise.
+    const peerOf = (session: { readonly receiver: { readonly address: string; readonly port: number } }): string =>
+      formatEndpoint(session.receiver.address, session.receiver.port);
+    /** Made once the session is accepted: the output needs the receiver's address. */
+    const run: { out?: RunOutput } = {};
+    const negotiated = await openNegotiatedSender({
+      client: connected,
+      localAddress,
+      localPort: plan.local.port,
+      receiverPort: plan.server.port,
+      paddingLength: plan.paddingLength,
+      timeoutSeconds: plan.sessionTimeoutSeconds,
+      ...(test.tos === undefined ? {} : { dscp: test.tos >> 2 }),
+      sender: (session) => {
+        const out = new RunOutput(runOutputPlan(test, session.receiver.address), context.io, log);
+        run.out = out;
+        output = out;
+        signals.running = true;
+        const peer = peerOf(session);
+        signals.onFirstWhileRunning = () => {
+          const bound = test.lossTimeoutMs + STOP_SLACK_MS;
+          watchdog.arm(bound, () => new TimeoutError({ waitingFor: 'the sender to stop after the interrupt', afterMs: bound, peer }));
+        };
+        return { ...engineSettings(test), onSendTiming: out.onSent, signal: signals.abort.signal };
+      },
+      step: (promise) => signals.step(promise),
+      reservePort: (family, address) => control.reservePort(family, address),
+      openSender: (options) => context.engine.openSender(options),
+    });
+    const { session } = negotiated;
+    sender = negotiated.sender;
+    const facts = controlFacts(connected, session, plan.server.port);
+    const peer = peerOf(session);
+    const { out } = run;
+    if (out === undefined) throw new Error('the run output is made before the sender opens');
     out.attach(sender);
     out.info(
-      `twamp controller: TWAMP ${modeList(client.mode)} session ${sidText(session.sid)} from ${formatEndpoint(sender.localAddress, sender.localPort)} to ${peer}, ${describeSchedule(test)} (Ctrl-C stops and prints the summary so far)`,
+      `twamp controller: TWAMP ${modeList(connected.mode)} session ${sidText(session.sid)} from ${formatEndpoint(sender.localAddress, sender.localPort)} to ${peer}, ${describeSchedule(test)} (Ctrl-C stops and prints the summary so far)`,
     );
-    if (signals.signal !== undefined) signals.onFirstWhileRunning();
+    if (signals.signal !== undefined) signals.onFirstWhileRunning?.();
     const runBound = runDeadlineMs(test);
     watchdog.arm(runBound, () => new TimeoutError({ waitingFor: 'the end of the test session', afterMs: runBound, peer }));
     const report = await signals.step(Promise.race([sender.done, watchdog.expired]));
     // Stop-Sessions, then close: the server keeps reflecting for the Timeout, then releases the port.
-    await signals.step(client.stopSessions()).catch((error: unknown) => {
+    await signals.step(connected.stopSessions()).catch((error: unknown) => {
       if (error instanceof Interrupted) throw error;
       out.warn(`twamp controller: Stop-Sessions failed (the summary stands): ${formatError(error).split('\n')[0] ?? ''}`);
     });
-    client.close();
+    connected.close();
     out.finish({ report, json: () => controllerJson(report, facts, test), extraText: formatControlFacts(facts) });
     if (signals.signal !== undefined) return exitCodeForSignal(signals.signal);
     if (report.summary.loss.sent > 0 && report.summary.loss.received === 0) {
@@ -378,7 +325,7 @@ export function registerController(program: Command, context: CommandContext, co
     .description('negotiate a TWAMP test session with a TWAMP server (TWAMP-Control), run it and print per-direction statistics')
     .argument('[remote]', `the server (default 127.0.0.1 or ::1); a port asks for that reflector UDP port (default: the server's choice); ${ADDRESS_HELP}`)
     .argument('[local]', 'local address and UDP port to send test packets from (default the control connection\'s address, a free port)');
-  addTestOptions(addControlClientOptions(command), { imix: false })
+  addTestOptions(addControlClientOptions(command), 'controller')
     .addHelpText('after', OUTPUT_HELP)
     .action(async (remote: string | undefined, local: string | undefined, raw: RawControllerOptions, self: Command) => {
       const plan = parseControllerArguments(remote, local, raw, debugRequested(self));

@@ -10,18 +10,19 @@ import { chooseFamily } from '../options/network.js';
 import { implementationDescription, protocolName } from '../output/names.js';
 import { type CommandContext, writeLine } from './context.js';
 import { loopbackAddress } from './resolve.js';
-import { addTestOptions, parseSenderArguments, type RawSenderOptions, runSender, type SenderPlan } from './sender.js';
+import { addTestOptions, type RawTestOptions, type TestDefaults } from '../options/test-options.js';
+import { parseTestPlan, runSender, type SenderPlan } from './sender.js';
 
 export const DEMO_COUNT = 200;
 export const DEMO_INTERVAL_MS = 5;
+/** Quick and dense: what the demo's -c and -i default to (and its help says). */
+const DEMO_DEFAULTS: TestDefaults = { count: DEMO_COUNT, intervalMs: DEMO_INTERVAL_MS };
 
-/** The sender's options (as `twamp sender` takes them) plus the reflector's. */
-export interface RawDemoOptions extends Omit<RawSenderOptions, 'ssid' | 'statelessReflector'> {
-  readonly stamp?: boolean;
-  readonly stateless?: boolean;
+/** The test options the table lists for the demo (--stamp and --stateless also shape its reflector), and -4/-6. */
+export type RawDemoOptions = RawTestOptions & {
   readonly ipv4?: boolean;
   readonly ipv6?: boolean;
-}
+};
 
 export interface DemoPlan {
   readonly family: IpFamily;
@@ -34,22 +35,14 @@ export interface DemoPlan {
 /** Checks every argument of `twamp demo` (the sender's options as `twamp sender` reads them). Pure. */
 export function parseDemoArguments(raw: RawDemoOptions, debug = false): DemoPlan {
   const family = chooseFamily({ ipv4: raw.ipv4, ipv6: raw.ipv6 }, []);
-  // The demo's own defaults (quick and dense) unless the run is bounded otherwise.
-  const bounded = raw.count !== undefined || raw.duration !== undefined || raw.intervalReport !== undefined;
-  const sender = parseSenderArguments(
+  const sender = parseTestPlan(
+    'demo',
     undefined,
     undefined,
-    {
-      ...raw,
-      ...(bounded ? {} : { count: String(DEMO_COUNT) }),
-      interval: raw.interval ?? String(DEMO_INTERVAL_MS),
-      stamp: raw.stamp === true,
-      stateless: raw.stateless === true,
-      ...(family === 6 ? { ipv6: true, ipv4: false } : { ipv4: true, ipv6: false }),
-    },
-    debug,
+    { ...raw, ...(family === 6 ? { ipv6: true, ipv4: false } : { ipv4: true, ipv6: false }) },
+    { debug, defaults: DEMO_DEFAULTS },
   );
-  return { family, protocol: sender.protocol, stateful: raw.stateless !== true, sender };
+  return { family, protocol: sender.protocol, stateful: sender.reflectorStateful, sender };
 }
 
 export function demoReflectorOptions(plan: DemoPlan): ReflectorOptions {
@@ -98,11 +91,10 @@ export function registerDemo(program: Command, context: CommandContext): void {
     .command('demo')
     .description(`run a reflector and a sender on loopback in this process and print the sender's summary (${DEMO_COUNT} packets, ${DEMO_INTERVAL_MS} ms apart)`)
     .option('-4, --ipv4', 'over 127.0.0.1 (default)')
-    .option('-6, --ipv6', 'over ::1')
-    .option('--stamp', 'STAMP (RFC 8762) instead of TWAMP Light')
-    .option('--stateless', 'a stateless reflector (copies the sequence numbers): loss per direction is unknown');
-  // Every option of `twamp sender` about the test packets and the output, read the same way.
-  addTestOptions(command, { imix: true, defaults: { count: DEMO_COUNT, intervalMs: DEMO_INTERVAL_MS } })
+    .option('-6, --ipv6', 'over ::1');
+  // The table's options the demo lists (--stamp, --stateless, the test packets and the output), read
+  // as `twamp sender` reads them, with the demo's own defaults.
+  addTestOptions(command, 'demo', DEMO_DEFAULTS)
     .addHelpText('after', '\nThe reflector answers only loopback sources and closes when the sender is done.')
     .action(async (raw: RawDemoOptions, self: Command) => {
       const plan = parseDemoArguments(raw, debugRequested(self));

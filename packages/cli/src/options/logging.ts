@@ -60,13 +60,21 @@ export function parseRecordFormat(raw: { readonly json?: boolean; readonly jsonl
   return raw.json === true ? 'json' : raw.jsonl === true ? 'jsonl' : 'text';
 }
 
+/** -v, -q, -l/--logfile and --no-color: flags and help (-v's help says what it adds for each command). */
+export const LOGGING_FLAGS = {
+  verbose: { flags: '-v, --verbose', help: 'print more lines' },
+  quiet: { flags: '-q, --quiet', help: 'print only errors, warnings and the records --json/--jsonl ask for' },
+  logfile: { flags: '-l, --logfile <file>', help: 'also append every log line, with a UTC timestamp, to this file' },
+  color: { flags: '--no-color', help: 'no colour in the output (also when NO_COLOR is set)' },
+} as const;
+
 /** Adds -v, -q, -l/--logfile and --no-color to a command (help texts say what -v adds for it). */
 export function addLoggingOptions(command: Command, verboseHelp: string): Command {
   return command
-    .option('-v, --verbose', verboseHelp)
-    .option('-q, --quiet', 'print only errors, warnings and the records --json/--jsonl ask for')
-    .option('-l, --logfile <file>', 'also append every log line, with a UTC timestamp, to this file')
-    .option('--no-color', 'no colour in the output (also when NO_COLOR is set)');
+    .option(LOGGING_FLAGS.verbose.flags, verboseHelp)
+    .option(LOGGING_FLAGS.quiet.flags, LOGGING_FLAGS.quiet.help)
+    .option(LOGGING_FLAGS.logfile.flags, LOGGING_FLAGS.logfile.help)
+    .option(LOGGING_FLAGS.color.flags, LOGGING_FLAGS.color.help);
 }
 
 /** The program-wide -d/--debug, given before or after the command name. */

@@ -98,11 +98,16 @@ export async function resolveStampKey(auth: StampAuthPlan | undefined, control: 
   }
 }
 
-/** Adds --auth, --user, --key-file and --passphrase-env to a command (sender and responder alike). */
+/** --auth, --user, --key-file and --passphrase-env: flags and help (sender and responder alike). */
+export const STAMP_AUTH_FLAGS = {
+  auth: { flags: '--auth', help: 'STAMP authenticated mode (RFC 8762 §4.3, HMAC-SHA-256; with --stamp): the HMAC key is the secret of --user' },
+  user: { flags: '--user <keyid>', help: 'key identity (KeyID) whose secret is the --auth HMAC key' },
+  keyFile: { flags: '--key-file <file>', help: 'read the secret of --user from this key file (perfSONAR "identity hex", or "identity: passphrase"; twampd\'s key file works)' },
+  passphraseEnv: { flags: '--passphrase-env <var>', help: 'read the secret of --user from this environment variable (else: asked on the terminal, not echoed)' },
+} as const;
+
+/** Adds --auth, --user, --key-file and --passphrase-env to a command (the responder; the sender gets them from the test-option table). */
 export function addStampAuthOptions(command: Command): Command {
-  return command
-    .option('--auth', 'STAMP authenticated mode (RFC 8762 §4.3, HMAC-SHA-256; with --stamp): the HMAC key is the secret of --user')
-    .option('--user <keyid>', 'key identity (KeyID) whose secret is the --auth HMAC key')
-    .option('--key-file <file>', 'read the secret of --user from this key file (perfSONAR "identity hex", or "identity: passphrase"; twampd\'s key file works)')
-    .option('--passphrase-env <var>', 'read the secret of --user from this environment variable (else: asked on the terminal, not echoed)');
+  for (const flag of Object.values(STAMP_AUTH_FLAGS)) command.option(flag.flags, flag.help);
+  return command;
 }
