@@ -35,6 +35,7 @@ export {
   type NetworkClock,
   type PacketFate,
   RealClock,
+  type SchedulerClock,
   VirtualClock,
   type VirtualClockOptions,
   type WallTime,

@@ -30,6 +30,22 @@ export interface WallTime {
   nanos: number;
 }
 
+/**
+ * Time and timers, as code driven by a memory network's clock needs them (a sender or reflector
+ * adapter given a clock instead of reading the system's): VirtualClock and RealClock are both one,
+ * and a production clock over the system's timers can be one too.
+ */
+export interface SchedulerClock {
+  /** Unix time in nanoseconds. */
+  nowNs(): bigint;
+  /** Milliseconds on a monotonic scale (origin: the clock's start): the scale of schedule(). */
+  monotonicMs(): number;
+  /** Run `fn` once at `atMs` on the monotonicMs() scale; returns an id for cancel(). */
+  schedule(atMs: number, fn: () => void): number;
+  /** Cancel a scheduled callback; unknown or finished ids are ignored. */
+  cancel(id: number): void;
+}
+
 class TimerTask implements Task {
   dueNs = 0;
   order = 0;
@@ -51,7 +67,7 @@ class TimerTask implements Task {
 }
 
 /** What both clocks share: the task queue, timers, and reading the time without allocating. */
-abstract class ScheduledClock {
+abstract class ScheduledClock implements SchedulerClock {
   abstract readonly mode: 'virtual' | 'real';
   protected readonly queue = new TaskQueue();
   readonly #timers = new Map<number, TimerTask>();

@@ -4,7 +4,7 @@
 
 import { ConfigError, type ConfigIssue } from '@twamp/errors';
 import { parseSelector, selects, type Selector } from './address.js';
-import { mixSeed, SeededRandom } from './random.js';
+import { mixSeed, RANDOM_RANGE, SeededRandom, threshold } from './random.js';
 
 /** Which packets a rule applies to: by source and by destination ('addr', 'addr:port', '[v6]:port', '*:port'). */
 export interface LinkSelector {
@@ -122,6 +122,7 @@ export class ImpairmentRule implements Impairment {
   readonly #to: Selector;
   readonly #delayNs: number;
   readonly #jitterNs: number;
+  /** Thresholds of the draws (see random.ts): probability × 2^30. */
   readonly #loss: number;
   readonly #duplicate: number;
   readonly #reorder: number;
@@ -138,9 +139,9 @@ export class ImpairmentRule implements Impairment {
     checkSpec(spec);
     this.#delayNs = toNanos(spec.delayMs ?? 0);
     this.#jitterNs = toNanos(spec.jitterMs ?? 0);
-    this.#loss = spec.loss ?? 0;
-    this.#duplicate = spec.duplicate ?? 0;
-    this.#reorder = spec.reorder ?? 0;
+    this.#loss = threshold(spec.loss ?? 0);
+    this.#duplicate = threshold(spec.duplicate ?? 0);
+    this.#reorder = threshold(spec.reorder ?? 0);
     this.#reorderDelayNs = toNanos(spec.reorderDelayMs ?? 1);
     this.#hops = spec.hops ?? 0;
     this.#decide = spec.decide;
@@ -188,6 +189,6 @@ export class ImpairmentRule implements Impairment {
       fate.delayNs += this.#reorderDelayNs;
       fate.reordered = true;
     }
-    if (this.#jitterNs > 0) fate.delayNs += Math.round((2 * jitter - 1) * this.#jitterNs);
+    if (this.#jitterNs > 0) fate.delayNs += Math.round(((2 * jitter) / RANDOM_RANGE - 1) * this.#jitterNs);
   }
 }
