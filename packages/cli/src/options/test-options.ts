@@ -466,7 +466,8 @@ export function jsonSettingsOf(plan: TestSettings): Partial<SenderJsonSettings> 
  * the first option of the first setting whose engine mapping sets it (--interval for `schedule`).
  */
 export function optionForEnginePath(path: string, plan: TestSettings): string | undefined {
-  const base = path.replace(/\[\d+\]$/, '').split('.')[0] ?? path;
+  // `tlvs[0].dscp1` and `schedule.intervalMs` are options of the setting that sets `tlvs` and `schedule`.
+  const base = path.split(/[.[]/)[0] ?? path;
   for (const [key, entry] of TEST_SETTING_LIST) {
     if (entry.engine === undefined) continue;
     const sets = Object.keys(entry.engine(plan[key], plan, {}));
