@@ -257,6 +257,11 @@ export class MemoryNetwork implements SocketHost, PacketSink {
         for (const rule of rules) {
           if (rule.matches(packet.sourceAddress, packet.sourcePort, packet.destinationAddress, packet.destinationPort)) rule.apply(fate, view);
         }
+      } catch (error) {
+        // A decide() that threw: the packet goes nowhere, and the error goes to the sender's caller.
+        stats.sent -= 1;
+        this.release(packet);
+        throw error;
       } finally {
         view.packet = undefined;
       }

@@ -184,6 +184,7 @@ export class MemorySocket implements MemoryUdpSocket, PacketSender {
   readonly #queueStamp: Int32Array;
   readonly #queueTtl: Int32Array;
   readonly #queueTos: Int32Array;
+  readonly #queueErrors: (Error | undefined)[];
   #queued = 0;
   readonly sendStamps: Uint32Array;
   readonly sendResults: Int32Array;
@@ -208,6 +209,7 @@ export class MemorySocket implements MemoryUdpSocket, PacketSender {
     this.#queueStamp = new Int32Array(capacity);
     this.#queueTtl = new Int32Array(capacity);
     this.#queueTos = new Int32Array(capacity);
+    this.#queueErrors = new Array<Error | undefined>(capacity).fill(undefined);
     this.sendStamps = new Uint32Array(2 * capacity);
     this.sendResults = new Int32Array(capacity);
   }
@@ -344,16 +346,23 @@ export class MemorySocket implements MemoryUdpSocket, PacketSender {
         this.sendStamps[2 * q] = seconds;
         this.sendStamps[2 * q + 1] = fraction;
       }
-      const accepted = this.#transmit(packet, this.#queueTtl[q] ?? -1, this.#queueTos[q] ?? -1);
-      this.sendResults[q] = accepted ? 1 : 0;
-      if (accepted) sent += 1;
+      this.#queueErrors[q] = undefined;
+      try {
+        const accepted = this.#transmit(packet, this.#queueTtl[q] ?? -1, this.#queueTos[q] ?? -1);
+        this.sendResults[q] = accepted ? 1 : 0;
+        if (accepted) sent += 1;
+      } catch (error) {
+        // Only an impairment's decide() can throw here: a flush never throws for one packet.
+        this.sendResults[q] = -1;
+        this.#queueErrors[q] = error instanceof Error ? error : new Error(String(error));
+      }
     }
     return sent;
   }
 
-  sendError(_index: number): Error | undefined {
-    // Every check runs at queue(): a flush has no failures of its own, only drops (result 0).
-    return undefined;
+  sendError(index: number): Error | undefined {
+    // Every check runs at queue(): what fails at a flush is an impairment's decide() that threw.
+    return (this.sendResults[index] ?? 0) < 0 ? this.#queueErrors[index] : undefined;
   }
 
   // ---- configuration

@@ -101,14 +101,20 @@ describe('impairments on a virtual clock', () => {
     const b = await network.open({ family: 6, address: '2001:db8::2' });
     network.impair({ to: '2001:db8::2' }, { hops: 1 });
     const ttls: number[] = [];
+    const tos: number[] = [];
     b.onReceive((batch) => {
-      for (let i = 0; i < batch.count; i++) ttls.push(batch.ttl(i));
+      for (let i = 0; i < batch.count; i++) {
+        ttls.push(batch.ttl(i));
+        tos.push(batch.tos(i));
+      }
     });
     a.send(Buffer.alloc(8), 8, '2001:db8::2', b.localPort, { ttl: 2 });
-    a.send(Buffer.alloc(8), 8, '2001:db8::2', b.localPort, { ttl: 3 });
+    a.send(Buffer.alloc(8), 8, '2001:db8::2', b.localPort, { ttl: 3, tos: 0xb8 });
     a.send(Buffer.alloc(8), 8, '2001:db8::2', b.localPort);
     clock.advance(1);
+    // Two hops (the network's and the link's): 3 arrives as 1, the default 64 as 62; DSCP EF survives.
     expect(ttls).toEqual([1, 62]);
+    expect(tos).toEqual([0xb8, 0]);
     expect(network.stats.ttlExpired).toBe(1);
   });
 
@@ -137,6 +143,43 @@ describe('impairments on a virtual clock', () => {
     a.send(Buffer.alloc(4), 4, RECEIVER, PORT);
     clock.advance(1);
     expect(got).toEqual(['c@0', 'a@7', 'b@10']);
+  });
+
+  it('a decide() that throws loses nothing else: the error reaches the sender, the next packet goes', async () => {
+    const clock = new VirtualClock();
+    const network = new MemoryNetwork({ clock });
+    const a = await network.open({ family: 4, address: SENDER });
+    const b = await network.open({ family: 4, address: RECEIVER, port: PORT });
+    network.impair({ to: RECEIVER }, {
+      decide: (index) => {
+        if (index === 0) throw new Error('boom');
+        return undefined;
+      },
+    });
+    let received = 0;
+    b.onReceive((batch) => {
+      received += batch.count;
+    });
+    expect(() => a.send(Buffer.alloc(4), 4, RECEIVER, PORT)).toThrow('boom');
+    expect(a.send(Buffer.alloc(4), 4, RECEIVER, PORT)).toBe(true);
+    clock.advance(0);
+    expect(received).toBe(1);
+    expect(network.stats).toMatchObject({ sent: 1, delivered: 1, inFlight: 0 });
+    // In a flush, the packet's outcome says so instead.
+    network.clearImpairments();
+    network.impair({ to: RECEIVER }, {
+      decide: (index) => {
+        if (index === 1) throw new Error('bang');
+        return undefined;
+      },
+    });
+    for (let i = 0; i < 3; i++) a.queue(Buffer.alloc(4), 4, RECEIVER, PORT);
+    expect(a.flushSends()).toBe(2);
+    expect(Array.from(a.sendResults.subarray(0, 3))).toEqual([1, -1, 1]);
+    expect(a.sendError(1)?.message).toBe('bang');
+    expect(a.sendError(0)).toBeUndefined();
+    clock.advance(0);
+    expect(received).toBe(3);
   });
 
   it('refuses impossible settings with one ConfigError', () => {
