@@ -1,6 +1,14 @@
 // STAMP TLVs (RFC 8972, RFC 9503, RFC 9534): one module per type, one table, one walker.
 export * from './area.js';
-export * from './spec.js';
+export {
+  NO_ADDRESS,
+  ReflectorSupport,
+  ReflectorTlvContext,
+  type SenderTlvOptions,
+  type TlvFill,
+  type TlvSpec,
+  type TypedTlv,
+} from './spec.js';
 export * from './table.js';
 export * from './codec.js';
 export * from './flags.js';

@@ -1,6 +1,5 @@
 // What every STAMP TLV module provides (one module per type, collected in table.ts), and the state a
 // reflector's fill reads and writes. Adding a type: see CONTRIBUTING.md "Adding a STAMP TLV".
-import { malformed } from '../../bytes.js';
 
 /** Every typed TLV carries its kind and the raw STAMP TLV Flags octet. */
 export interface TypedTlv {
@@ -124,9 +123,4 @@ export function uint(value: number, bits: number, field: string): number {
     throw new RangeError(`${field} must be an unsigned ${bits}-bit integer, got ${value}`);
   }
   return value;
-}
-
-/** The MalformedInputError for a TLV's Length field (at offset + 2). */
-export function badTlvLength(title: string, type: number, length: number, offset: number): Error {
-  return malformed(`${TLV_WHAT} ${title}`, 'Length', offset + 2, `Length ${length} is not valid for type ${type}`);
 }
