@@ -161,6 +161,26 @@ describe.each([4, 6] as const)('STAMP over IPv%i', (family) => {
     expect(tlvs[4]).toMatchObject({ kind: 'extra-padding', flags: 0 });
   });
 
+  it('returns the RFC 9503 / RFC 9534 TLVs it does not act on with U, unchanged and typed by the table', async () => {
+    const { reflector, client } = await pair(family);
+    const sent: StampTlv[] = [
+      { kind: 'destination-node-address', flags: F, address: Uint8Array.from([192, 0, 2, 7]) },
+      { kind: 'return-path', flags: F, subTlvs: Uint8Array.from([0x80, 0x01, 0x00, 0x04, 0, 0, 0, 1]) },
+      { kind: 'micro-session-id', flags: F, senderMicroSessionId: 3, reflectorMicroSessionId: 0 },
+      { kind: 'class-of-service', flags: F, dscp1: 0, dscp2: 0, ecn: 0, rp: 0 },
+    ];
+    const request = stampRequest(1, 9, sent);
+    const r = await client.exchange(request, reflector);
+    const area = decodeStampReflector(r!.data, StampSecurity.Open).tlvs;
+    // Value octets as sent; only the Flags octet changes (U stays set: RFC 8972 §4).
+    const tlvs = decodeStampTlvs(area);
+    expect(tlvs.map((tlv) => tlv.kind)).toEqual(['destination-node-address', 'return-path', 'micro-session-id', 'class-of-service']);
+    const asReturned = sent.slice(0, 3).map((tlv) => ({ ...tlv, flags: TlvFlag.Unrecognized }));
+    expect(encodeStampTlvs(tlvs.slice(0, 3)).toString('hex')).toBe(encodeStampTlvs(asReturned).toString('hex'));
+    // The TLV after them is still found and filled: the walk went past the unknown-to-the-reflector types.
+    expect(tlvs[3]).toMatchObject({ kind: 'class-of-service', flags: 0 });
+  });
+
   it('marks a malformed TLV with M and mirrors the rest verbatim', async () => {
     const { reflector, client } = await pair(family);
     const request = stampRequest(1, 6, [{ kind: 'extra-padding', flags: F, padding: new Uint8Array(4) }]);
