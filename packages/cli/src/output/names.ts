@@ -42,10 +42,17 @@ export function missingCapabilities(capabilities: UdpCapabilities): string[] {
   return MISSING.filter(([key]) => capabilities[key] === false).map(([, phrase]) => phrase);
 }
 
-/** `native socket` or `dgram fallback (no kernel receive timestamps, no received TTL, ...)`. */
+/** What each UDP implementation is called in output; a Record, so a new one fails the type check here. */
+const IMPLEMENTATION_NAME: Readonly<Record<UdpCapabilities['implementation'], string>> = {
+  native: 'native socket',
+  dgram: 'node:dgram fallback',
+  memory: 'in-memory network (tests)',
+};
+
+/** `native socket` or `node:dgram fallback (missing: kernel receive timestamps, ...)`. */
 export function implementationDescription(capabilities: UdpCapabilities): string {
   const missing = missingCapabilities(capabilities);
-  const name = capabilities.implementation === 'native' ? 'native socket' : 'node:dgram fallback';
+  const name = IMPLEMENTATION_NAME[capabilities.implementation];
   return missing.length === 0 ? name : `${name} (missing: ${missing.join(', ')})`;
 }
 
