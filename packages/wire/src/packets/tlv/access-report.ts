@@ -34,8 +34,7 @@ export const accessReportSpec = {
   aliases: [],
   title: 'Access Report',
   reference: 'RFC 8972 §4.6',
-  lengths: '4',
-  isValidLength: (length) => length === 4,
+  length: { min: 4, max: 4 },
   decode: (value, flags) => ({ kind: 'access-report', flags, accessId: (value[0] ?? 0) >>> 4, returnCode: value[1] ?? 0 }),
   encode: (tlv) => {
     const value = new Uint8Array(4);

@@ -49,8 +49,7 @@ export const classOfServiceSpec = {
   aliases: ['cos'],
   title: 'Class of Service',
   reference: 'RFC 8972 §4.4, erratum 8199',
-  lengths: '4',
-  isValidLength: (length) => length === 4,
+  length: { min: 4, max: 4 },
   decode: (value, flags) => {
     const word = get16(value, 0);
     return { kind: 'class-of-service', flags, dscp1: dscp1Of(word), dscp2: dscp2Of(word), ecn: ecnOf(word), rp: rpOf(word) };

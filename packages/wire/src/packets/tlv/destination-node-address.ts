@@ -19,8 +19,8 @@ export const destinationNodeAddressSpec = {
   aliases: [],
   title: 'Destination Node Address',
   reference: 'RFC 9503',
-  lengths: '4 (IPv4) or 16 (IPv6)',
-  isValidLength: (length) => length === 4 || length === 16,
+  length: { min: 4, max: 16, only: [4, 16] },
+  lengthNote: 'IPv4 or IPv6',
   decode: (value, flags) => ({ kind: 'destination-node-address', flags, address: value }),
   encode: (tlv) => {
     if (tlv.address.length !== 4 && tlv.address.length !== 16) {

@@ -24,8 +24,7 @@ export const directMeasurementSpec = {
   aliases: [],
   title: 'Direct Measurement',
   reference: 'RFC 8972 §4.5',
-  lengths: '12',
-  isValidLength: (length) => length === 12,
+  length: { min: 12, max: 12 },
   decode: (value, flags) => ({
     kind: 'direct-measurement',
     flags,

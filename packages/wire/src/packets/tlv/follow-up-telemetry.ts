@@ -41,8 +41,7 @@ export const followUpTelemetrySpec = {
   aliases: [],
   title: 'Follow-Up Telemetry',
   reference: 'RFC 8972 §4.7',
-  lengths: '16',
-  isValidLength: (length) => length === 16,
+  length: { min: 16, max: 16 },
   decode: (value, flags) => ({
     kind: 'follow-up-telemetry',
     flags,

@@ -16,8 +16,7 @@ export const hmacSpec = {
   aliases: [],
   title: 'HMAC',
   reference: 'RFC 8972 §4.8',
-  lengths: String(STAMP_HMAC_LENGTH),
-  isValidLength: (length) => length === STAMP_HMAC_LENGTH,
+  length: { min: STAMP_HMAC_LENGTH, max: STAMP_HMAC_LENGTH },
   decode: (value, flags) => ({ kind: 'hmac', flags, hmac: value }),
   encode: (tlv) => {
     if (tlv.hmac.length !== STAMP_HMAC_LENGTH) {

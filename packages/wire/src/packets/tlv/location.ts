@@ -1,6 +1,6 @@
 import { malformed } from '../../bytes.js';
 import { get16, put16 } from '../../octets.js';
-import { decodeTlvArea, encodeTlvArea, type RawTlv, TLV_HEADER_LENGTH, TlvFlag, TlvStep, TlvWalker } from './area.js';
+import { decodeTlvArea, encodeTlvArea, type RawTlv, TLV_HEADER_LENGTH, TlvFlag, TLV_MAX_VALUE_LENGTH, TlvStep, TlvWalker } from './area.js';
 import { ReflectorSupport, TLV_WHAT, type TlvSpec, uint } from './spec.js';
 
 /** STAMP Sub-TLV Types for the Location TLV (RFC 8972 §4.2.1, §5.3). */
@@ -145,8 +145,8 @@ export const locationSpec = {
   aliases: [],
   title: 'Location',
   reference: 'RFC 8972 §4.2',
-  lengths: '≥ 4 (Destination Port, Source Port, then sub-TLVs)',
-  isValidLength: (length) => length >= 4,
+  length: { min: 4, max: TLV_MAX_VALUE_LENGTH },
+  lengthNote: 'Destination Port, Source Port, then sub-TLVs',
   decode: (value, flags, offset) => {
     const walk = decodeTlvArea(value.subarray(4));
     const first = offset + TLV_HEADER_LENGTH + 4;

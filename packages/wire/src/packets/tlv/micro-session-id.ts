@@ -20,8 +20,7 @@ export const microSessionIdSpec = {
   aliases: [],
   title: 'Micro-session ID',
   reference: 'RFC 9534',
-  lengths: '4',
-  isValidLength: (length) => length === 4,
+  length: { min: 4, max: 4 },
   decode: (value, flags) => ({ kind: 'micro-session-id', flags, senderMicroSessionId: get16(value, 0), reflectorMicroSessionId: get16(value, 2) }),
   encode: (tlv) => {
     const value = new Uint8Array(4);

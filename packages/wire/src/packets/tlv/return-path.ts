@@ -1,3 +1,4 @@
+import { TLV_MAX_VALUE_LENGTH } from './area.js';
 import { ReflectorSupport, type TlvSpec } from './spec.js';
 
 /**
@@ -19,8 +20,8 @@ export const returnPathSpec = {
   aliases: [],
   title: 'Return Path',
   reference: 'RFC 9503',
-  lengths: 'any (sub-TLVs, kept raw)',
-  isValidLength: () => true,
+  length: { min: 0, max: TLV_MAX_VALUE_LENGTH },
+  lengthNote: 'sub-TLVs, kept raw',
   decode: (value, flags) => ({ kind: 'return-path', flags, subTlvs: value }),
   encode: (tlv) => tlv.subTlvs,
   reflector: ReflectorSupport.NotUnderstood,

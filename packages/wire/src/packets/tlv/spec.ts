@@ -90,11 +90,14 @@ export interface TlvSpec<T extends TypedTlv = TypedTlv> {
   readonly title: string;
   /** Where the format is defined. */
   readonly reference: string;
-  /** The valid Value lengths, in words, for the docs (`isValidLength` is the rule). */
-  readonly lengths: string;
-  /** Whether `length` is a valid Value length (RFC text); an invalid one is malformed. */
-  isValidLength(length: number): boolean;
-  /** Decode a Value whose length `isValidLength` accepted. `offset` is the TLV's position, for errors only. */
+  /**
+   * The valid Value lengths (RFC text): from `min` to `max`, and when `only` is there, only those.
+   * Data, not a function: the table turns it into per-type arrays the reflector checks per TLV.
+   */
+  readonly length: { readonly min: number; readonly max: number; readonly only?: readonly number[] };
+  /** What the Value holds, for the docs' length column. */
+  readonly lengthNote?: string;
+  /** Decode a Value whose length the rule accepted. `offset` is the TLV's position, for errors only. */
   decode(value: Uint8Array, flags: number, offset: number): T;
   /** Encode the Value; RangeError for a field out of range. */
   encode(tlv: T): Uint8Array;

@@ -3,7 +3,7 @@
 // names and the docs table. Adding a type is one module plus its vectors (CONTRIBUTING.md).
 import { malformed } from '../../bytes.js';
 import { type AccessReportTlv, accessReportSpec } from './access-report.js';
-import { TlvFlag, TlvStep, TlvWalker } from './area.js';
+import { TLV_MAX_VALUE_LENGTH, TlvFlag, TlvStep, TlvWalker } from './area.js';
 import { type ClassOfServiceTlv, classOfServiceSpec } from './class-of-service.js';
 import { type DestinationNodeAddressTlv, destinationNodeAddressSpec } from './destination-node-address.js';
 import { type DirectMeasurementTlv, directMeasurementSpec } from './direct-measurement.js';
@@ -68,14 +68,22 @@ export const TlvType: TlvTypeTable = Object.freeze(Object.fromEntries(TLV_SPECS.
 
 export type TlvType = TlvTypeTable[keyof TlvTypeTable];
 
-// Per-type lookups built once: the per-packet paths index them by the Type octet.
+// Per-type lookups built once: the per-packet paths index them by the Type octet. The length rules
+// become two typed arrays (unknown types: 0 to 65535) so that checking one is two loads, not a call.
 const BY_TYPE: (TlvSpec | undefined)[] = new Array<TlvSpec | undefined>(256).fill(undefined);
 const FILL_BY_TYPE: (TlvFill | undefined)[] = new Array<TlvFill | undefined>(256).fill(undefined);
+const LENGTH_MIN = new Uint16Array(256);
+const LENGTH_MAX = new Uint16Array(256).fill(TLV_MAX_VALUE_LENGTH);
+/** 1 where the rule lists the only valid lengths (`only`), checked after min/max. */
+const LENGTH_LISTED = new Uint8Array(256);
 const BY_KIND = new Map<string, TlvSpec>();
 for (const spec of TLV_SPEC_LIST) {
   if (BY_TYPE[spec.type] !== undefined || BY_KIND.has(spec.kind)) throw new Error(`STAMP TLV table: type ${spec.type} or kind ${spec.kind} twice`);
   BY_TYPE[spec.type] = spec;
   FILL_BY_TYPE[spec.type] = spec.fill;
+  LENGTH_MIN[spec.type] = spec.length.min;
+  LENGTH_MAX[spec.type] = spec.length.max;
+  LENGTH_LISTED[spec.type] = spec.length.only === undefined ? 0 : 1;
   BY_KIND.set(spec.kind, spec);
 }
 
@@ -94,8 +102,16 @@ export function tlvSpecOfKind(kind: string): TlvSpec | undefined {
  * RFC). Types it does not know are always "valid": a reflector cannot judge them, it marks them U.
  */
 export function isValidTlvLength(type: number, length: number): boolean {
-  const spec = BY_TYPE[type & 0xff];
-  return spec === undefined || spec.isValidLength(length);
+  const t = type & 0xff;
+  if (length < (LENGTH_MIN[t] ?? 0) || length > (LENGTH_MAX[t] ?? TLV_MAX_VALUE_LENGTH)) return false;
+  return LENGTH_LISTED[t] !== 1 || (BY_TYPE[t]?.length.only?.includes(length) ?? true);
+}
+
+/** The valid lengths in words, for the docs. */
+function lengthText(spec: TlvSpec): string {
+  const { min, max, only } = spec.length;
+  const rule = only !== undefined ? only.join(' or ') : min === max ? String(min) : max < TLV_MAX_VALUE_LENGTH ? `${min} to ${max}` : min === 0 ? 'any' : `≥ ${min}`;
+  return spec.lengthNote === undefined ? rule : `${rule} (${spec.lengthNote})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,7 +126,7 @@ export function decodeStampTlvValue(flags: number, type: number, value: Uint8Arr
   if (spec === undefined) {
     return { kind: 'unknown', flags, type, value };
   }
-  if (!spec.isValidLength(value.length)) {
+  if (!isValidTlvLength(type, value.length)) {
     throw malformed(`${TLV_WHAT} ${spec.title}`, 'Length', offset + 2, `Length ${value.length} is not valid for type ${type}`);
   }
   // The table pairs each kind with its module, so the module's value type is this StampTlv member.
@@ -220,7 +236,7 @@ export function tlvTableMarkdown(): string {
   };
   const rows = TLV_SPEC_LIST.map((spec) => {
     const cli = spec.sender === undefined ? '' : `\`${spec.name}${spec.sender.value === undefined ? '' : `[=<${spec.sender.value}>]`}\``;
-    return `| ${spec.type} | ${spec.title} | ${spec.reference} | ${spec.lengths} | ${cli} | ${support(spec)} |`;
+    return `| ${spec.type} | ${spec.title} | ${spec.reference} | ${lengthText(spec)} | ${cli} | ${support(spec)} |`;
   });
   return ['| Type | TLV | Defined in | Value length | `--tlv` | Reflector |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }

@@ -1,3 +1,4 @@
+import { TLV_MAX_VALUE_LENGTH } from './area.js';
 import { ReflectorSupport, type TlvSpec, uint } from './spec.js';
 
 /** STAMP Synchronization Sources (RFC 8972 §5.4). 0 is reserved. */
@@ -59,8 +60,8 @@ export const timestampInformationSpec = {
   aliases: ['timestamp-information'],
   title: 'Timestamp Information',
   reference: 'RFC 8972 §4.3',
-  lengths: '≥ 4 (octets after the first four kept raw as sub-TLVs)',
-  isValidLength: (length) => length >= 4,
+  length: { min: 4, max: TLV_MAX_VALUE_LENGTH },
+  lengthNote: 'octets after the first four kept raw as sub-TLVs',
   decode: (value, flags) => ({
     kind: 'timestamp-information',
     flags,
