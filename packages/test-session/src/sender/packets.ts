@@ -12,13 +12,13 @@ import {
   stampSenderOffsets,
   TestPacketKind,
   TestSecurity,
+  TLV_HEADER_LENGTH,
   TlvType,
   writeStampTlvHmac,
   type TestPacketCrypto,
 } from '@twamp/wire';
 import type { PacketFormat } from './options.js';
 
-const TLV_HEADER = 4;
 /** Authenticated/encrypted TWAMP sender header: Seq(4) MBZ(12) Timestamp(8) Error Estimate(2) MBZ(6) HMAC(16). */
 const TWAMP_PROTECTED_HEADER = 48;
 
@@ -86,7 +86,7 @@ export class RequestBuilder {
       const base = stampBase(format.security);
       this.#hmacTlvValueAt = format.hmacTlvValueAt < 0 ? -1 : base + format.hmacTlvValueAt;
       this.#hmacTlvStart = base;
-      this.#hmacTlvEnd = this.#hmacTlvValueAt - TLV_HEADER;
+      this.#hmacTlvEnd = this.#hmacTlvValueAt - TLV_HEADER_LENGTH;
     }
     this.#range = { start: this.#hmacTlvStart, end: this.#hmacTlvEnd };
   }
@@ -107,12 +107,12 @@ export class RequestBuilder {
     format.tlvArea.copy(buffer, base);
     const grown = base + format.tlvArea.length;
     const extra = size - grown;
-    if (extra >= TLV_HEADER) {
+    if (extra >= TLV_HEADER_LENGTH) {
       // RFC 8972 §4.1: Extra Padding grows the packet; it may follow the HMAC TLV.
       buffer[grown] = SENDER_TLV_FLAGS;
       buffer[grown + 1] = TlvType.ExtraPadding;
-      buffer.writeUInt16BE(extra - TLV_HEADER, grown + 2);
-      pattern.copy(buffer, grown + TLV_HEADER, 0, extra - TLV_HEADER);
+      buffer.writeUInt16BE(extra - TLV_HEADER_LENGTH, grown + 2);
+      pattern.copy(buffer, grown + TLV_HEADER_LENGTH, 0, extra - TLV_HEADER_LENGTH);
     }
     return buffer;
   }
