@@ -6,6 +6,12 @@ export const Port = {
   TwampTest: 862,
 } as const;
 
+/**
+ * The largest UDP payload over IPv4 (65535 − 20 − 8). IPv6 allows 65527, but one limit keeps test
+ * packet sizes portable: a Padding Length (control) or padding option (sender) that cannot fit is unusable.
+ */
+export const MAX_UDP_PAYLOAD = 65_507;
+
 /** Octets per AES block; control messages after Server-Start are whole blocks. */
 export const BLOCK = 16;
 

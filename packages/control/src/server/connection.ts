@@ -48,6 +48,7 @@ import {
   tryParseIpAddress,
   type WireTimestamp,
   writeTimestamp,
+  MAX_UDP_PAYLOAD,
 } from '@twamp/wire';
 import { keyIdFromField } from '../keys/key-store.js';
 import { negotiatedSession } from '../shared/negotiated-session.js';
@@ -180,8 +181,6 @@ function typePProblem(raw: number): string | undefined {
   return typeP.kind === 'phb-id' ? 'PHB ID Type-P descriptors are not supported' : typeP.reason;
 }
 
-/** Largest UDP payload over IPv4; a Padding Length that cannot fit in one is unusable. */
-const MAX_UDP_PAYLOAD = 65_507;
 /** The authenticated sender base (the larger one): with padding it must still fit a datagram. */
 const MAX_SENDER_BASE = 112;
 

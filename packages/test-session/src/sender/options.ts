@@ -18,6 +18,7 @@ import {
   TlvWalker,
   tryParseIpAddress,
   twampLayout,
+  MAX_UDP_PAYLOAD,
 } from '@twamp/wire';
 import type { Endpoint, SenderOptions, SenderPadding, SenderSchedule, TestProtocol } from '../types.js';
 import { randomSeed } from './schedule.js';
@@ -43,8 +44,6 @@ export interface SessionSenderOptions extends SenderOptions {
 /** Mean gaps at or above this default to timer-only waits (see `precise`). */
 export const PRECISE_BELOW_MS = 100;
 
-/** The largest UDP payload: IPv4 (65535 − 20 − 8); IPv6 allows 65527 but one limit keeps sizes portable. */
-export const MAX_UDP_PAYLOAD = 65_507;
 /** IMIX: 7 × 64, 4 × 576, 1 × 1500 octets of UDP payload, interleaved so that bursts mix sizes. */
 export const IMIX_CYCLE: readonly number[] = Object.freeze([64, 576, 64, 64, 576, 64, 1500, 64, 576, 64, 64, 576]);
 

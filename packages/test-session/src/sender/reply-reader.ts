@@ -19,11 +19,10 @@ import {
   TlvType,
   twampReflectorMinLength,
   verifyStampPacket,
+  TTL_UNKNOWN,
 } from '@twamp/wire';
 import type { PacketFormat } from './options.js';
 
-/** RFC 5357 §4.2.1 / RFC 8762: a reflector that cannot read the TTL writes 255. */
-const TTL_UNKNOWN = 255;
 
 /** Why a reply was refused. */
 export const ReplyProblem = {
