@@ -3,7 +3,9 @@
 export { main, type MainOptions, runCli } from './main.js';
 export { type CliIo, type CliSignal, type CliWriter, ExitCode, exitCodeForSignal, processIo } from './io.js';
 export type { CliEngine } from './engine.js';
-export { type EndpointArgument, type EndpointRules, formatEndpoint, parseEndpoint } from './options/address.js';
+export { type EndpointArgument, type EndpointRules, parseEndpoint } from './options/address.js';
+// Defined once in @twamp/errors (every layer writes endpoints); part of this package's API as before.
+export { formatEndpoint } from '@twamp/errors';
 export { chooseFamily, parseCidrOption, parseTosOptions, parseTtlOption } from './options/network.js';
 export { parseDecimalOption, parseIntegerOption, parsePercentilesOption, type NumberRule } from './options/numbers.js';
 export {

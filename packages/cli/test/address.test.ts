@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { ConfigError } from '@twamp/errors';
+import { ConfigError, formatEndpoint } from '@twamp/errors';
 import { describe, expect, it } from 'vitest';
-import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../src/options/address.js';
+import { type EndpointArgument, parseEndpoint } from '../src/options/address.js';
 
 const remote = { path: 'remote', defaultPort: 862, allowPortZero: false };
 const local = { path: 'local', defaultPort: 862, allowPortZero: true };

@@ -27,3 +27,4 @@ export {
   TwampError,
 } from './errors.js';
 export { formatError, renderError, type RenderedError } from './render.js';
+export { type EndpointLike, formatEndpoint } from './endpoint.js';

@@ -1,7 +1,7 @@
 // What the long-running commands (responder, server) say while they run: session events and
 // periodic packet counts, as text lines and as JSON records. Pure formatting plus one timer helper.
+import { formatEndpoint } from '@twamp/errors';
 import type { ReflectorDropReport, ReflectorSessionEvent, ReflectorStats } from '@twamp/test-session';
-import { formatEndpoint } from '../options/address.js';
 import { DROP_REASON_MEANING, protocolName } from '../output/names.js';
 import type { CommandLog } from './log.js';
 

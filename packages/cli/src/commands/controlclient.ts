@@ -1,15 +1,16 @@
 // `twamp controlclient [sender] [server]`: TWAMP-Control for a third-party Session-Sender. It asks a
 // server for sessions whose Sender Address is the given sender, starts them, prints the SID and the
 // ports that sender must use, and stops them on Ctrl-C or after --duration.
+import { formatEndpoint } from '@twamp/errors';
 import type { Command } from 'commander';
 import type { ControlClientApi, NegotiatedSession } from '@twamp/control';
-import { Mode } from '@twamp/wire';
+import { dscpOfTos, Mode } from '@twamp/wire';
 import type { ControlEngine } from '../control/engine.js';
 import { modeList, type RawClientSecurityOptions } from '../control/options.js';
 import { controlFacts, type ControlJson, controlJson, sidText } from '../control/output.js';
 import { resolveSecret } from '../control/secret.js';
 import { ExitCode } from '../io.js';
-import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../options/address.js';
+import { type EndpointArgument, parseEndpoint } from '../options/address.js';
 import { addLoggingOptions, debugRequested, type LoggingPlan, parseLoggingOptions, parseRecordFormat, type RawLoggingOptions, type RecordFormat } from '../options/logging.js';
 import { parseTosOptions } from '../options/network.js';
 import { parseDecimalOption, parseIntegerOption } from '../options/numbers.js';
@@ -69,7 +70,7 @@ export function parseControlClientArguments(
     sender,
     sessions: raw.sessions === undefined ? 1 : parseIntegerOption(raw.sessions, { path: '--sessions', min: 1, max: MAX_CONTROLCLIENT_SESSIONS, unit: 'sessions' }),
     paddingLength: raw.padding === undefined ? undefined : parseIntegerOption(raw.padding, { path: '--padding', min: 0, max: 9000, unit: 'octets' }),
-    dscp: tos === undefined ? undefined : tos >> 2,
+    dscp: tos === undefined ? undefined : dscpOfTos(tos),
     durationMs: raw.duration === undefined ? undefined : parseDecimalOption(raw.duration, { path: '--duration', min: 0.001, max: 31_536_000, unit: 'seconds' }) * 1000,
     json: format === 'json',
     format,

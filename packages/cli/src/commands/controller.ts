@@ -3,10 +3,11 @@
 // summary is the sender's plus the facts of the control session.
 import type { Command } from 'commander';
 import type { ControlClientApi } from '@twamp/control';
-import { ConfigError, formatError, isTwampError, TimeoutError } from '@twamp/errors';
+import { ConfigError, formatEndpoint, formatError, isTwampError, TimeoutError } from '@twamp/errors';
 import { reportFailure } from '../errors/index.js';
 import { openNegotiatedSender, type SenderReport, type SessionSenderApi } from '@twamp/test-session';
 import type { IpFamily } from '@twamp/udp';
+import { dscpOfTos } from '@twamp/wire';
 import type { ControlEngine } from '../control/engine.js';
 import { PromptInterrupted } from '../control/engine.js';
 import { controlExitCode, formatControlFailure } from '../control/failures.js';
@@ -23,7 +24,7 @@ import {
 import { type ControlFacts, controlFacts, type ControlJson, controlJson, formatControlFacts, sidText } from '../control/output.js';
 import { resolveSecret } from '../control/secret.js';
 import { exitCodeForSignal, ExitCode, type CliSignal } from '../io.js';
-import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../options/address.js';
+import { type EndpointArgument, parseEndpoint } from '../options/address.js';
 import { chooseFamily } from '../options/network.js';
 import { parseDecimalOption, parseIntegerOption } from '../options/numbers.js';
 import { debugRequested } from '../options/logging.js';
@@ -239,7 +240,7 @@ async function runControllerLogged(plan: ControllerPlan, context: CommandContext
       receiverPort: plan.server.port,
       paddingLength: plan.paddingLength,
       timeoutSeconds: plan.sessionTimeoutSeconds,
-      ...(test.tos === undefined ? {} : { dscp: test.tos >> 2 }),
+      ...(test.tos === undefined ? {} : { dscp: dscpOfTos(test.tos) }),
       sender: (session) => {
         const out = new RunOutput(runOutputPlan(test, session.receiver.address), context.io, log);
         run.out = out;

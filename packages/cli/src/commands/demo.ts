@@ -1,10 +1,10 @@
 // `twamp demo`: a reflector and a sender in this one process, over loopback, on a port the system
 // picks. The quickest proof that install, sockets and timestamps work: it runs the very same sender
 // as `twamp sender` (same plan, same run, same summary), only against a reflector it opened itself.
+import { formatEndpoint } from '@twamp/errors';
 import type { Command } from 'commander';
 import type { ReflectorOptions } from '@twamp/test-session';
 import type { IpFamily } from '@twamp/udp';
-import { formatEndpoint } from '../options/address.js';
 import { debugRequested } from '../options/logging.js';
 import { chooseFamily } from '../options/network.js';
 import { implementationDescription, protocolName } from '../output/names.js';

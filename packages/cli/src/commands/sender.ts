@@ -1,13 +1,13 @@
 // `twamp sender [remote] [local]`: a TWAMP Light or STAMP Session-Sender run that ends with a summary.
 import type { Command } from 'commander';
-import { ConfigError, TimeoutError } from '@twamp/errors';
+import { ConfigError, formatEndpoint, TimeoutError } from '@twamp/errors';
 import { reportFailure } from '../errors/index.js';
 import type { SenderOptions, SenderReport, SessionSenderApi, SessionSenderOptions } from '@twamp/test-session';
 import type { IpFamily } from '@twamp/udp';
 import type { StampTlv } from '@twamp/wire';
 import { type ControlEngine, defaultControlEngine } from '../control/engine.js';
 import { exitCodeForSignal, ExitCode, type CliSignal } from '../io.js';
-import { type EndpointArgument, formatEndpoint, parseEndpoint } from '../options/address.js';
+import { type EndpointArgument, parseEndpoint } from '../options/address.js';
 import { debugRequested } from '../options/logging.js';
 import { chooseFamily } from '../options/network.js';
 import { resolveStampKey, type StampAuthPlan, stampAuthLabel } from '../options/stamp-security.js';

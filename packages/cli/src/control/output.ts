@@ -1,9 +1,9 @@
 // Text and JSON for the control commands: the facts of a negotiated session (mode, what the server
 // offered, SID, endpoints), the server's listening line and per-session lines. Pure.
+import { formatEndpoint } from '@twamp/errors';
 import type { ControlClientApi, ControlServerStats, NegotiatedSession } from '@twamp/control';
 import type { ControlledSessionEvent, ReflectorPoolStats } from '@twamp/test-session';
 import { modeNames, SECURITY_MODE_MASK } from '@twamp/wire';
-import { formatEndpoint } from '../options/address.js';
 import { formatDuration } from '../output/units.js';
 import { modeList } from './options.js';
 

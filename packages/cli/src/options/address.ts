@@ -108,7 +108,3 @@ export function parseEndpoint(text: string, rules: EndpointRules): EndpointArgum
   return { ...checkedAddress(value, rules, whole), port: rules.defaultPort };
 }
 
-/** `1.2.3.4:862`, `[::1]:862`: the form messages and summaries show. */
-export function formatEndpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}

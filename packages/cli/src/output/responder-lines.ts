@@ -1,8 +1,8 @@
 // The responder's two kinds of lines: the status line that says it is listening (stderr: what a script
 // waits for) and the statistics printed when it stops (stdout: its output).
+import { formatEndpoint } from '@twamp/errors';
 import type { ReflectorDropReason, ReflectorStats } from '@twamp/test-session';
 import type { UdpCapabilities } from '@twamp/udp';
-import { formatEndpoint } from '../options/address.js';
 import { implementationDescription } from './names.js';
 import { formatDuration } from './units.js';
 

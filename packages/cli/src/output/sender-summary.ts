@@ -1,10 +1,10 @@
 // The sender's text summary: one table with a row per direction, then the lines that qualify it
 // (packets, hops, DSCP/ECN, reflector processing, timestamp sources, clocks), then a plain warning
 // when one-way figures cannot be trusted. Pure: a SenderReport in, text out.
+import { formatEndpoint } from '@twamp/errors';
 import type { DistributionSummary, HopsSummary, JitterSummary, OneWaySummary, SessionSummary, TosChangeSummary } from '@twamp/metrics';
 import type { SenderReport } from '@twamp/test-session';
 import { dscpOfTos, ecnName, ecnOfTos, formatDscp } from '@twamp/wire';
-import { formatEndpoint } from '../options/address.js';
 import { type Palette, PLAIN } from './color.js';
 import { formatHistogram, type LatencyHistogram } from './histogram.js';
 import { implementationDescription, protocolName, timestampSourceName } from './names.js';

@@ -9,6 +9,7 @@ import {
   AuthenticationFailure,
   ConfigError,
   describeAcceptCode,
+  formatEndpoint,
   MalformedInputError,
   NetworkError,
   PeerRejectedError,
@@ -699,7 +700,3 @@ function ipvnOf(address: string): 4 | 6 {
   return parsed.family;
 }
 
-/** `address:port`, with brackets around IPv6 addresses. */
-export function formatEndpoint(endpoint: Endpoint): string {
-  return endpoint.address.includes(':') ? `[${endpoint.address}]:${endpoint.port}` : `${endpoint.address}:${endpoint.port}`;
-}

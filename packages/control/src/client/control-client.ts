@@ -2,10 +2,10 @@
 // turns the connection's events into promises, and makes sure nothing is ever left to reject
 // unhandled (every internal promise has a handler; `closed` carries a no-op one).
 import { connect as netConnect, type Socket } from 'node:net';
-import { type AcceptCode, ConfigError, NetworkError, TimeoutError } from '@twamp/errors';
+import { type AcceptCode, ConfigError, formatEndpoint, NetworkError, TimeoutError } from '@twamp/errors';
 import { modeNames, type SecurityMode } from '@twamp/wire';
 import type { ControlClientApi, ControlClientOptions, ControlLogger, Endpoint, NegotiatedSession, SessionRequestOptions } from '../types.js';
-import { ClientConnection, type ClientEvent, formatEndpoint, type IssuedCommand } from './connection.js';
+import { ClientConnection, type ClientEvent, type IssuedCommand } from './connection.js';
 
 /** Every wait for the server when the caller gives no `timeoutMs`. */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;

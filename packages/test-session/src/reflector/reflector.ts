@@ -3,7 +3,7 @@
 // the socket's batch callback through wire's allocation-free reflectInto. Per packet: a session
 // lookup (usually the last session again), the protection the session needs, reflectInto, a few
 // counters, reply(); the socket stamps T3 just before sendmmsg() where the crypto allows it.
-import { ConfigError, type ConfigIssue } from '@twamp/errors';
+import { ConfigError, type ConfigIssue, formatEndpoint } from '@twamp/errors';
 import {
   type ClockStatus,
   clockStatus,
@@ -39,6 +39,8 @@ import {
   type TwampLayout,
   twampLayout,
   verifyStampPacket,
+  TTL_UNKNOWN,
+  tosFrom,
 } from '@twamp/wire';
 import { errorEstimateForClock } from '../shared/clock.js';
 import type {
@@ -99,7 +101,6 @@ const SWEEP_MAX_MS = 1000;
 const SWEEP_MIN_MS = 10;
 /** Source buckets kept beyond one per session, for sources that have not made a session yet. */
 const EXTRA_SOURCE_BUCKETS = 4096;
-const TTL_UNKNOWN = 255;
 /** Sessions one new session may evict to make room (more only after a reload lowered maxSessions a lot). */
 const MAX_EVICTIONS_PER_ADMISSION = 16;
 /** setTimeout's largest delay (about 24.8 days); a Timeout beyond it is waited for in steps. */
@@ -147,10 +148,6 @@ function isPositive(value: unknown): value is number {
 
 function hex(octets: Uint8Array): string {
   return Buffer.from(octets.buffer, octets.byteOffset, octets.byteLength).toString('hex');
-}
-
-function endpointText(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 function normaliseAddress(address: string): string | undefined {
@@ -449,7 +446,7 @@ export class SessionReflector implements SessionReflectorApi {
         crypto,
         stampKey: undefined,
         stampAuthenticated: false,
-        tos: dscp !== undefined && isInteger(dscp, 0, 63) ? dscp << 2 : -1,
+        tos: dscp !== undefined && isInteger(dscp, 0, 63) ? tosFrom(dscp) : -1,
         nowMs: now,
         sid,
       },
@@ -750,7 +747,7 @@ export class SessionReflector implements SessionReflectorApi {
     const ctx = stamp
       ? createStampReflectContext({ security: this.#stampSecurity, stateful: this.#stateful, errorEstimate: this.#errorEstimate, understoodTlvs: this.#understood })
       : createTwampReflectContext({ layout: this.#lightLayout, stateful: this.#stateful, errorEstimate: this.#errorEstimate });
-    let key = `${this.#protocol}:${endpointText(address, port)}>${endpointText(local, this.#socket.localPort)}`;
+    let key = `${this.#protocol}:${formatEndpoint(address, port)}>${formatEndpoint(local, this.#socket.localPort)}`;
     if (stamp) key += `#${ssid}`;
     const session = new ReflectorSession(
       {
@@ -823,7 +820,7 @@ export class SessionReflector implements SessionReflectorApi {
       fill.receivedTos = tos;
       fillReflectedTlvs(reply, ctx.rPad, ctx.malformedTlvAt >= 0 ? ctx.malformedTlvAt : n, session, fill);
       // RFC 8972 §4.4: the reflector sends its reply with DSCP1 (RP says when it cannot).
-      if (fill.dscp1 >= 0) replyTos = fill.dscp1 << 2;
+      if (fill.dscp1 >= 0) replyTos = tosFrom(fill.dscp1);
       if (stampKey !== undefined && fill.hmacAt >= 0) signReplyTlvs(stampKey, reply, ctx.rPad, fill.hmacAt);
     }
 

@@ -26,11 +26,6 @@ function isSystemCode(code: unknown): code is string {
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
 }
 
-/** `address:port`, with brackets around IPv6 addresses. */
-export function formatEndpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 /** Map whatever node:dgram threw or emitted to a NetworkError (typed errors pass through). */
 export function toNetworkError(error: unknown, operation: string, endpoint?: string): Error {
   if (isTwampError(error)) return error;

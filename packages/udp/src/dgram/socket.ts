@@ -23,7 +23,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
-import { ConfigError, NetworkError } from '@twamp/errors';
+import { ConfigError, formatEndpoint, NetworkError } from '@twamp/errors';
 import { nanosToNtpFraction, unixToNtpSeconds, writeNtpTimestamp } from '../ntp-stamp.js';
 import type {
   IpFamily,
@@ -35,7 +35,7 @@ import type {
   UdpSocketStats,
 } from '../types.js';
 import { readWallClock } from './clock.js';
-import { formatEndpoint, toNetworkError, unsupported } from './errors.js';
+import { toNetworkError, unsupported } from './errors.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_PACKET_SIZE, MAX_UDP_PAYLOAD_V4, MAX_UDP_PAYLOAD_V6, checkSocketOptions, checkTtl } from './options.js';
 
 /** What node:dgram can do: set the TTL, nothing else of the list. */

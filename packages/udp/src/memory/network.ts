@@ -4,8 +4,7 @@
 // reorder and decrement the TTL of what crosses it, drawn from a seed. On a VirtualClock a run is
 // deterministic; on the real clock it behaves like loopback with real waits.
 
-import { ConfigError, NetworkError, type ConfigIssue } from '@twamp/errors';
-import { formatEndpoint } from '../dgram/errors.js';
+import { ConfigError, type ConfigIssue, formatEndpoint, NetworkError } from '@twamp/errors';
 import { checkSocketOptions, DEFAULT_BATCH_SIZE, DEFAULT_MAX_PACKET_SIZE } from '../dgram/options.js';
 import type { IpFamily, UdpSocketOptions } from '../types.js';
 import { canonicalAddress, WILDCARD } from './address.js';

@@ -16,8 +16,7 @@
 // - A connected socket takes datagrams only from its peer (as Linux does), and learns of an
 //   unbound peer port through onError (ECONNREFUSED), as from an ICMP port unreachable.
 
-import { ConfigError, NetworkError } from '@twamp/errors';
-import { formatEndpoint } from '../dgram/errors.js';
+import { ConfigError, formatEndpoint, NetworkError } from '@twamp/errors';
 import { checkTtl, MAX_UDP_PAYLOAD_V4, MAX_UDP_PAYLOAD_V6 } from '../dgram/options.js';
 import { nanosToNtpFraction, unixToNtpSeconds, writeNtpTimestamp } from '../ntp-stamp.js';
 import type { IpFamily, ReceiveBatch, SendOptions, UdpCapabilities, UdpSocket, UdpSocketStats } from '../types.js';

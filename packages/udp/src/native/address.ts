@@ -69,7 +69,3 @@ export class AddressCache {
   }
 }
 
-/** address:port, with brackets around IPv6 (for error endpoints). */
-export function formatEndpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}

@@ -3,7 +3,7 @@
 // directly, so nothing is allocated per packet unless an accessor returns a string or a view.
 
 import { constants } from 'node:os';
-import { ConfigError, NetworkError } from '@twamp/errors';
+import { ConfigError, formatEndpoint, NetworkError } from '@twamp/errors';
 import type {
   IpFamily,
   ReceiveBatch,
@@ -12,7 +12,7 @@ import type {
   UdpSocket,
   UdpSocketStats,
 } from '../types.js';
-import { AddressCache, formatEndpoint } from './address.js';
+import { AddressCache } from './address.js';
 import type { NativeBinding, NativeHandle } from './binding.js';
 import { networkError } from './errors.js';
 import {

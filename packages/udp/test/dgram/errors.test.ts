@@ -1,6 +1,6 @@
 import { ConfigError, NetworkError } from '@twamp/errors';
 import { describe, expect, it } from 'vitest';
-import { formatEndpoint, toNetworkError } from '../../src/dgram/errors.js';
+import { toNetworkError } from '../../src/dgram/errors.js';
 
 function errnoException(code: string, errno: number): NodeJS.ErrnoException {
   const error: NodeJS.ErrnoException = new Error(`bind ${code} 0.0.0.0:80`);
@@ -41,10 +41,5 @@ describe('node:dgram errors become NetworkErrors', () => {
   it('passes typed errors through', () => {
     const config = new ConfigError([{ path: 'ttl', expected: '1-255' }]);
     expect(toNetworkError(config, 'send')).toBe(config);
-  });
-
-  it('brackets IPv6 endpoints', () => {
-    expect(formatEndpoint('::1', 862)).toBe('[::1]:862');
-    expect(formatEndpoint('192.0.2.1', 862)).toBe('192.0.2.1:862');
   });
 });
