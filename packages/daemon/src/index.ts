@@ -65,7 +65,7 @@ export {
 } from './agent/index.js';
 
 // listeners: the TWAMP-Control server (ControlServer + ReflectorPool) and the Light/STAMP reflectors, reloadable
-export { type ListenerDeps, offeredModes, securityModeName, startListeners } from './listeners/index.js';
+export { type ListenerDeps, offeredModes, startListeners } from './listeners/index.js';
 
 // logging, metrics, http (metrics): pino JSON lines with secrets redacted; Prometheus registry (listener counters read at scrape time, agent histograms); /metrics and /healthz
 export { createLogger, type DaemonLogger, isSecretFieldName, LOG_SERVICE, REDACTED, redactSecrets } from './logging/index.js';

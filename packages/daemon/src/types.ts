@@ -12,14 +12,15 @@
 // Layering: the daemon meets @twamp/control and @twamp/test-session here; it never imports @twamp/cli.
 import type { ControlServerStats, KeyStore } from '@twamp/control';
 import type { SessionSummary } from '@twamp/metrics';
+import type { SecurityModeWord } from '@twamp/wire';
 import type { PacketResult, ReflectorPoolStats, ReflectorStats, TestProtocol, TimestampSource } from '@twamp/test-session';
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (the validated form; the YAML spelling is documented in docs/daemon.md)
 // ---------------------------------------------------------------------------------------------
 
-/** Security modes by name (YAML: `open`, `authenticated`, `encrypted`, `mixed`). */
-export type SecurityModeName = 'open' | 'authenticated' | 'encrypted' | 'mixed';
+/** Security modes by the operator's word (YAML: `open`, `authenticated`, `encrypted`, `mixed`): @twamp/wire's vocabulary. */
+export type { SecurityModeWord } from '@twamp/wire';
 
 export interface ControlListenerConfig {
   /** Listener name for logs, metrics labels and `access` (always `control`). */
@@ -61,7 +62,7 @@ export interface ListenersConfig {
 
 export interface SecurityConfig {
   /** Modes the control server offers. Default [open] without a key file, all four with one. */
-  readonly modes: readonly SecurityModeName[];
+  readonly modes: readonly SecurityModeWord[];
   /** perfSONAR-style key file (identity hex, or identity: passphrase); needed for anything but open. */
   readonly keyFile: string | undefined;
   /** PBKDF2 iteration count asked of clients (power of two, ≥ 1024). Default 2048. */
@@ -116,7 +117,7 @@ export interface AgentTargetConfig {
   /** Local address to send from; default the wildcard. */
   readonly localAddress: string | undefined;
   /** twamp: allowed control modes (strongest first); stamp: open or authenticated; light: open. */
-  readonly modes: readonly SecurityModeName[];
+  readonly modes: readonly SecurityModeWord[];
   /** Identity in the key file for authenticated/encrypted/mixed modes. */
   readonly keyId: string | undefined;
   readonly ssid: number | undefined;
@@ -258,7 +259,7 @@ export interface AgentTargetInfo {
   readonly address: string;
   readonly port: number;
   /** The security mode in use once connected (twamp: negotiated; light/stamp: configured). */
-  readonly mode: SecurityModeName;
+  readonly mode: SecurityModeWord;
   readonly dscp: number;
   readonly labels: Readonly<Record<string, string>>;
   /**

@@ -4,7 +4,7 @@
 import { createSocket } from 'node:dgram';
 import { ControlClient, createKeyStore, type KeyStore, type NegotiatedSession } from '@twamp/control';
 import { type SenderOptions, type SenderReport, SessionSender } from '@twamp/test-session';
-import { Mode } from '@twamp/wire';
+import { parseSecurityMode } from '@twamp/wire';
 import { DEFAULT_DAEMON_LIMITS } from '../src/config/index.js';
 import type {
   ControlListenerConfig,
@@ -14,7 +14,7 @@ import type {
   ListenerEndpoint,
   ListenerSetApi,
   ReflectorListenerConfig,
-  SecurityModeName,
+  SecurityModeWord,
 } from '../src/types.js';
 
 export const KEY_ID = 'alice';
@@ -58,7 +58,7 @@ export function reflectorListener(name: string, overrides: Partial<ReflectorList
 export interface ConfigParts {
   readonly control?: ControlListenerConfig | undefined;
   readonly reflectors?: readonly ReflectorListenerConfig[];
-  readonly modes?: readonly SecurityModeName[];
+  readonly modes?: readonly SecurityModeWord[];
   readonly keyFile?: string;
   readonly access?: Readonly<Record<string, readonly string[]>>;
   readonly limits?: Partial<LimitsConfig>;
@@ -127,16 +127,9 @@ export function endpointOf(set: ListenerSetApi, name: string): ListenerEndpoint 
   return endpoint;
 }
 
-const MODE_BITS: Readonly<Record<SecurityModeName, number>> = {
-  open: Mode.Unauthenticated,
-  authenticated: Mode.Authenticated,
-  encrypted: Mode.Encrypted,
-  mixed: Mode.Mixed,
-};
-
 export interface ClientOptions {
   readonly address?: string;
-  readonly mode?: SecurityModeName;
+  readonly mode?: SecurityModeWord;
   readonly passphrase?: string;
 }
 
@@ -145,7 +138,7 @@ export function connect(port: number, options: ClientOptions = {}): Promise<Cont
   const mode = options.mode ?? 'open';
   return ControlClient.connect({
     server: { address: options.address ?? '127.0.0.1', port },
-    allowedModes: MODE_BITS[mode],
+    allowedModes: parseSecurityMode(mode),
     ...(mode === 'open' ? {} : { keyId: KEY_ID, secret: Buffer.from(options.passphrase ?? PASSPHRASE) }),
     timeoutMs: 20_000,
   });

@@ -3,7 +3,7 @@
 // Pure: text in, checked values (or the ConfigError naming the option) out.
 import { DEFAULT_SERVER_EXTENSIONS } from '@twamp/control';
 import { type PortRange, parsePortRange } from '@twamp/test-session';
-import { Mode, modeNames, SECURITY_MODE_MASK, securityModeWordBits } from '@twamp/wire';
+import { Mode, modeNames, securityModeWordBits } from '@twamp/wire';
 import { parseIntegerOption } from '../options/numbers.js';
 import { usageError } from '../options/usage-error.js';
 
@@ -45,11 +45,6 @@ export function parseModesOption(values: readonly string[] | undefined, path = '
 export function modeList(modes: number): string {
   const names = modeNames(modes);
   return names.length === 0 ? 'none' : names.join(', ');
-}
-
-/** The selected security mode's name. */
-export function securityModeName(mode: number): string {
-  return modeList(mode & SECURITY_MODE_MASK);
 }
 
 /** Where a client's shared secret comes from. */

@@ -2,14 +2,14 @@
 // (resolve, connect, Accept ≠ 0, a control connection that ends, a socket that cannot be opened) tell
 // the observers, wait out an exponential backoff and try again, without touching any other target.
 // Per target: this small record and, while running, one sender (and a control client for TWAMP).
-import { formatError } from '@twamp/errors';
+import { formatEndpoint, formatError } from '@twamp/errors';
 import type { KeyStore } from '@twamp/control';
-import type { AgentTargetConfig, AgentTargetInfo, DaemonLog, SecurityModeName, TargetState } from '../types.js';
+import type { AgentTargetConfig, AgentTargetInfo, DaemonLog, SecurityModeWord, TargetState } from '../types.js';
 import { retryDelayMs, type RetrySettings } from './backoff.js';
 import { controlClosedError, failureFacts } from './failure.js';
 import type { ObserverFanout } from './observers.js';
 import { SessionRun, within } from './session-run.js';
-import { configuredMode, formatEndpoint, type HostLookup, openTargetSession, SetupCancelled, type TargetSession } from './target-session.js';
+import { configuredMode, type HostLookup, openTargetSession, SetupCancelled, type TargetSession } from './target-session.js';
 
 export interface RunnerContext {
   readonly fanout: ObserverFanout;
@@ -25,7 +25,7 @@ export interface RunnerContext {
  */
 const FAILURE_DRAIN_SLACK_MS = 2000;
 
-function targetInfo(config: AgentTargetConfig, mode: SecurityModeName, sharedClock: boolean): AgentTargetInfo {
+function targetInfo(config: AgentTargetConfig, mode: SecurityModeWord, sharedClock: boolean): AgentTargetInfo {
   return {
     name: config.name,
     protocol: config.protocol,

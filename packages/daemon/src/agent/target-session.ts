@@ -8,13 +8,13 @@ import { ControlClient, type ControlClientApi, type KeyStore } from '@twamp/cont
 import { ConfigError, NetworkError } from '@twamp/errors';
 import { openNegotiatedSender, type SenderEvent, type SenderSchedule, SessionSender, type SessionSenderOptions } from '@twamp/test-session';
 import { type IpFamily, isLocalAddress } from '@twamp/udp';
-import { Mode, parseSecurityMode, type SecurityMode, StampSecurity } from '@twamp/wire';
-import type { AgentTargetConfig, SecurityModeName } from '../types.js';
+import { Mode, parseSecurityMode, type SecurityMode, securityModeWord, StampSecurity, tosFrom } from '@twamp/wire';
+import type { AgentTargetConfig, SecurityModeWord } from '../types.js';
 
 export interface TargetSession {
   readonly sender: SessionSender;
   /** The mode in use: negotiated (TWAMP) or configured (Light, STAMP). */
-  readonly mode: SecurityModeName;
+  readonly mode: SecurityModeWord;
   /** TWAMP: the control connection the session lives on; undefined for Light and STAMP. */
   readonly control: ControlClientApi | undefined;
   /** The reflector's test address is local: sender and reflector read one clock. */
@@ -44,30 +44,14 @@ export class SetupCancelled extends Error {
   }
 }
 
-const MODE_NAME_BY_BIT: Readonly<Record<SecurityMode, SecurityModeName>> = {
-  [Mode.Unauthenticated]: 'open',
-  [Mode.Authenticated]: 'authenticated',
-  [Mode.Encrypted]: 'encrypted',
-  [Mode.Mixed]: 'mixed',
-};
-
-/** The daemon's name of a negotiated security mode. */
-export function securityModeName(mode: SecurityMode): SecurityModeName {
-  return MODE_NAME_BY_BIT[mode];
-}
-
 /** The mode a target reports before it has negotiated one: its first (preferred) configured mode. */
-export function configuredMode(target: AgentTargetConfig): SecurityModeName {
+export function configuredMode(target: AgentTargetConfig): SecurityModeWord {
   if (target.protocol === 'twamp-light') return 'open';
   return target.modes[0] ?? 'open';
 }
 
 function familyOf(address: string): IpFamily {
   return isIP(address) === 6 ? 6 : 4;
-}
-
-function formatEndpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** An IP literal as is; a host name through the system resolver (the local address's family when one is set). */
@@ -105,7 +89,7 @@ function commonSenderOptions(target: AgentTargetConfig, family: IpFamily): Omit<
   return {
     family,
     schedule: schedule(target),
-    ...(target.dscp === 0 ? {} : { tos: target.dscp << 2 }),
+    ...(target.dscp === 0 ? {} : { tos: tosFrom(target.dscp) }),
     ttl: target.ttl,
     lossTimeoutMs: target.lossTimeoutMs,
     intervalReportMs: target.windowMs,
@@ -198,7 +182,7 @@ async function openTwampSession(target: AgentTargetConfig, address: string, cont
         return opened.sender;
       },
     });
-    return { sender, mode: securityModeName(client.securityMode), control: client, sharedClock };
+    return { sender, mode: securityModeWord(client.securityMode), control: client, sharedClock };
   } catch (error) {
     client.close();
     throw error;
@@ -211,5 +195,3 @@ export async function openTargetSession(target: AgentTargetConfig, context: Open
   if (context.cancelled()) throw new SetupCancelled();
   return target.protocol === 'twamp' ? openTwampSession(target, address, context) : openReflectorSession(target, address, context);
 }
-
-export { formatEndpoint };

@@ -2,7 +2,7 @@
 // shows (duplicate names, two listeners on one port, secured modes without keys, a window shorter
 // than its interval...). Each check runs when the sections it reads were parsed, so a type mistake in
 // one section does not hide a conflict in another.
-import { DEFAULT_SECURITY_PREFERENCE, isUnspecifiedAddress, tryParseIpAddress } from '@twamp/wire';
+import { DEFAULT_SECURITY_PREFERENCE, isUnspecifiedAddress, securityModeWord, securityModeWordsOf, tryParseIpAddress } from '@twamp/wire';
 import type {
   AgentConfig,
   AgentTargetConfig,
@@ -14,7 +14,7 @@ import type {
   MetricsConfig,
   ReflectorListenerConfig,
   SecurityConfig,
-  SecurityModeName,
+  SecurityModeWord,
 } from '../types.js';
 import {
   DEFAULT_CONTROL_ADDRESS,
@@ -40,7 +40,6 @@ import {
 import { formatDuration } from './duration.js';
 import { formatPath, inheritedIssue, type PendingIssue } from './issues.js';
 import type { RawSections, RawTarget } from './schema.js';
-import { modeNamesOf } from './values.js';
 
 const OPEN = 1;
 const AUTHENTICATED = 2;
@@ -231,12 +230,12 @@ function resolveSecurity(raw: RawSections['security'], issues: PendingIssue[]): 
   if ((mask & SECURED) !== 0 && keyFile === undefined) {
     issues.push({
       path: ['security', 'keyFile'],
-      expected: `a key file for the ${modeNamesOf(mask & SECURED).join(', ')} mode(s) security.modes offers`,
+      expected: `a key file for the ${securityModeWordsOf(mask & SECURED).join(', ')} mode(s) security.modes offers`,
       received: 'nothing',
       at: ['security', 'modes'],
     });
   }
-  return { modes: modeNamesOf(mask), keyFile, pbkdf2Count: raw?.pbkdf2Count ?? DEFAULT_PBKDF2 };
+  return { modes: securityModeWordsOf(mask), keyFile, pbkdf2Count: raw?.pbkdf2Count ?? DEFAULT_PBKDF2 };
 }
 
 /** Reflectors and targets with secrets need the key file; one mistake, shown at the first of them. */
@@ -313,12 +312,12 @@ function resolveAgent(raw: RawSections['agent'], targets: readonly (ParsedTarget
 
 /** Modes in the order a client prefers them (strongest first, as wire's default preference). */
 /** Mode lists by mask, made once each: a config of 10 000 targets shares a handful of lists. */
-const preferenceOrders = new Map<number, readonly SecurityModeName[]>();
+const preferenceOrders = new Map<number, readonly SecurityModeWord[]>();
 
-function preferenceOrder(mask: number): readonly SecurityModeName[] {
+function preferenceOrder(mask: number): readonly SecurityModeWord[] {
   let order = preferenceOrders.get(mask);
   if (order === undefined) {
-    order = Object.freeze(DEFAULT_SECURITY_PREFERENCE.filter((mode) => (mask & mode) !== 0).flatMap((mode) => modeNamesOf(mode)));
+    order = Object.freeze(DEFAULT_SECURITY_PREFERENCE.filter((mode) => (mask & mode) !== 0).map(securityModeWord));
     preferenceOrders.set(mask, order);
   }
   return order;
@@ -333,16 +332,16 @@ function resolveTarget(target: RawTarget, index: number, issues: PendingIssue[])
   const at = (key: string): Path => ['agent', 'targets', index, key];
   const mask = target.modes ?? defaultTargetModes(target);
   if (target.protocol === 'twamp-light' && mask !== OPEN) {
-    issues.push({ path: at('modes'), expected: 'open (TWAMP Light targets send open test packets)', received: modeNamesOf(mask).join(', ') });
+    issues.push({ path: at('modes'), expected: 'open (TWAMP Light targets send open test packets)', received: securityModeWordsOf(mask).join(', ') });
   }
   if (target.protocol === 'stamp' && mask !== OPEN && mask !== AUTHENTICATED) {
-    issues.push({ path: at('modes'), expected: 'one of open, authenticated (STAMP has no encrypted or mixed mode)', received: modeNamesOf(mask).join(', ') });
+    issues.push({ path: at('modes'), expected: 'one of open, authenticated (STAMP has no encrypted or mixed mode)', received: securityModeWordsOf(mask).join(', ') });
   }
   const secured = (mask & SECURED) !== 0;
   if (secured && target.keyId === undefined) {
     issues.push({
       path: at('keyId'),
-      expected: `the key identity in security.keyFile (required for the ${modeNamesOf(mask & SECURED).join(', ')} mode(s))`,
+      expected: `the key identity in security.keyFile (required for the ${securityModeWordsOf(mask & SECURED).join(', ')} mode(s))`,
       received: 'nothing',
       at: target.modes === undefined ? ['agent', 'targets', index] : at('modes'),
     });

@@ -8,7 +8,6 @@ import { ConfigError } from '@twamp/errors';
 import { parseCidr, parsePortRange, type PortRange } from '@twamp/test-session';
 import { checkPbkdf2Count, parseDscp, PBKDF2_MIN_COUNT, securityModeWordBits, tryParseIpAddress } from '@twamp/wire';
 import { z } from 'zod';
-import type { SecurityModeName } from '../types.js';
 import { parseDuration } from './duration.js';
 import { NAME_PATTERN } from './reference.js';
 
@@ -94,18 +93,6 @@ export const keyId = leaf((value) => {
   if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) return new Invalid();
   return Buffer.byteLength(value, 'utf8') <= MAX_KEY_ID_OCTETS ? value : new Invalid();
 });
-
-/** The words of a mode list, in the order the contract lists security modes. */
-const MODE_ORDER: readonly (readonly [SecurityModeName, number])[] = [
-  ['open', 1],
-  ['authenticated', 2],
-  ['encrypted', 4],
-  ['mixed', 8],
-];
-
-export function modeNamesOf(mask: number): SecurityModeName[] {
-  return MODE_ORDER.filter(([, bit]) => (mask & bit) !== 0).map(([modeName]) => modeName);
-}
 
 /** Security modes as a bit mask: a list of mode words, or one word (`all` included). */
 export const modes = leaf((value) => {

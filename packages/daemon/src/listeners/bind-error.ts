@@ -1,7 +1,6 @@
 // A listener that cannot bind: one NetworkError that names the listener and where it wanted to be,
 // whether the failure came from node:net (control) or @twamp/udp (reflectors).
-import { isTwampError, NetworkError } from '@twamp/errors';
-import { endpointText } from './log-events.js';
+import { formatEndpoint, isTwampError, NetworkError } from '@twamp/errors';
 
 function systemCode(error: unknown): string {
   if (error instanceof NetworkError) return error.systemCode;
@@ -32,5 +31,5 @@ function systemDetail(error: Error): string {
 export function listenerError(listener: string, address: string, port: number, error: unknown): Error {
   if (isTwampError(error) && !(error instanceof NetworkError)) return error;
   const detail = error instanceof NetworkError ? ownDetail(error) : error instanceof Error ? systemDetail(error) : String(error);
-  return new NetworkError({ operation: `listener ${listener}: bind`, systemCode: systemCode(error), endpoint: endpointText({ address, port }), detail });
+  return new NetworkError({ operation: `listener ${listener}: bind`, systemCode: systemCode(error), endpoint: formatEndpoint({ address, port }), detail });
 }

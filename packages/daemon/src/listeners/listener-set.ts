@@ -1,10 +1,9 @@
 // Every listener of the config in one process: the TWAMP-Control server and the Light/STAMP
 // reflectors. Started together (all or nothing), reloaded in place, closed with a grace period.
 import type { KeyStore } from '@twamp/control';
-import { NetworkError } from '@twamp/errors';
+import { formatEndpoint, NetworkError } from '@twamp/errors';
 import type { DaemonConfig, DaemonLog, ListenerEndpoint, ListenersSnapshot, ListenerSetApi, ReflectorListenerConfig } from '../types.js';
 import { ControlListener } from './control-listener.js';
-import { endpointText } from './log-events.js';
 import { ReflectorListener } from './reflector-listener.js';
 
 export interface ListenerDeps {
@@ -122,7 +121,7 @@ class ListenerSet implements ListenerSetApi {
     const message = error instanceof Error ? error.message : String(error);
     const fields = { event: 'reload-failed', stage: 'listeners', name, address: want.address, port: want.port, running: running ?? null, error: message };
     if (running === undefined) this.#log.error(fields, `listener ${name} is down: it could not be opened`);
-    else this.#log.error(fields, `listener ${name} could not take its new settings: it keeps serving at ${endpointText(running)} as before`);
+    else this.#log.error(fields, `listener ${name} could not take its new settings: it keeps serving at ${formatEndpoint(running)} as before`);
     return asError(error);
   }
 

@@ -3,10 +3,10 @@
 // config's names, Accept codes by value and identifier. Neither library logs secrets (keys, tokens,
 // passphrases); nothing here adds one.
 import { type ControlLogger, DEFAULT_LINE_BURST, LineBudget } from '@twamp/control';
-import { describeAcceptCode } from '@twamp/errors';
-import type { ControlledSessionEvent, ControlledSessionInfo, Endpoint, ReflectorDropReport, ReflectorSessionEvent } from '@twamp/test-session';
+import { describeAcceptCode, formatEndpoint } from '@twamp/errors';
+import type { ControlledSessionEvent, ControlledSessionInfo, ReflectorDropReport, ReflectorSessionEvent } from '@twamp/test-session';
+import { selectedSecurityModeWord } from '@twamp/wire';
 import type { DaemonLog } from '../types.js';
-import { securityModeName } from './modes.js';
 
 /** Control's names → the daemon's (the rest keep control's name). */
 const CONTROL_EVENTS: Readonly<Record<string, string>> = {
@@ -24,18 +24,13 @@ const CONTROL_EVENTS: Readonly<Record<string, string>> = {
  */
 const CONTROL_DEBUG: ReadonlySet<string> = new Set(['server-listening', 'sessions-started', 'sessions-stopped']);
 
-/** `address:port`, with brackets around an IPv6 address. */
-export function endpointText(endpoint: Endpoint): string {
-  return endpoint.address.includes(':') ? `[${endpoint.address}]:${endpoint.port}` : `${endpoint.address}:${endpoint.port}`;
-}
-
 /** Control writes `address:port` without brackets; the port is after the last colon. */
 function rebracket(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const at = value.lastIndexOf(':');
   const port = Number(value.slice(at + 1));
   if (at <= 0 || !Number.isInteger(port)) return value;
-  return endpointText({ address: value.slice(0, at), port });
+  return formatEndpoint({ address: value.slice(0, at), port });
 }
 
 function acceptFields(accept: number): { accept: number; acceptName: string } {
@@ -47,7 +42,7 @@ function controlFields(event: string, fields: Readonly<Record<string, unknown>>)
   for (const [key, value] of Object.entries(fields)) {
     if (key === 'client') out['peer'] = rebracket(value);
     else if (key === 'sender') out['sender'] = rebracket(value);
-    else if (key === 'mode' && typeof value === 'number') out['mode'] = securityModeName(value) ?? value;
+    else if (key === 'mode' && typeof value === 'number') out['mode'] = selectedSecurityModeWord(value) ?? value;
     else if (key === 'accept' && typeof value === 'number') Object.assign(out, acceptFields(value));
     else out[key] = value;
   }
@@ -81,7 +76,7 @@ export function controlLogger(log: DaemonLog): ControlLogger {
 }
 
 function sessionFields(session: ControlledSessionInfo): Record<string, unknown> {
-  return { sid: session.sid, peer: endpointText(session.sender), reflector: endpointText(session.reflector), packets: session.packets };
+  return { sid: session.sid, peer: formatEndpoint(session.sender), reflector: formatEndpoint(session.reflector), packets: session.packets };
 }
 
 /** The TWAMP sessions' lifecycle from the ReflectorPool (opened and refused are control's lines, with the mode). */
@@ -122,7 +117,7 @@ export function reflectorEventLogger(log: DaemonLog, listener: string): (event: 
   return (event) => {
     const fields = {
       listener,
-      peer: endpointText(event.peer),
+      peer: formatEndpoint(event.peer),
       protocol: event.protocol,
       ...(event.ssid === undefined ? {} : { ssid: event.ssid }),
       packets: event.packets,
@@ -147,7 +142,7 @@ export function reflectorEventLogger(log: DaemonLog, listener: string): (event: 
 export function dropReportLogger(log: DaemonLog, listener: string): (report: ReflectorDropReport) => void {
   return (report) => {
     log.warn(
-      { event: 'reflector-drops', listener, reason: report.reason, count: report.count, total: report.total, source: endpointText(report.source) },
+      { event: 'reflector-drops', listener, reason: report.reason, count: report.count, total: report.total, source: formatEndpoint(report.source) },
       `reflector dropped ${report.count} packet(s): ${report.reason}`,
     );
   };

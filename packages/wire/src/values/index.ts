@@ -55,6 +55,10 @@ export {
   SECURITY_MODE_WORDS,
   securityModeName,
   type SecurityModeName,
+  securityModeWord,
+  securityModeWordsOf,
+  type SecurityModeWord,
+  selectedSecurityModeWord,
   securityModesOffered,
   securityModeWordBits,
 } from './modes.js';

@@ -110,9 +110,42 @@ export function chooseSecurityMode(
   return preference.find((mode) => (offered & allowed & mode) !== 0);
 }
 
-/** The stable name of a security mode. */
+/** The stable (RFC) name of a security mode, as `modeNames` lists it: `unauthenticated` for mode 1. */
 export function securityModeName(mode: SecurityMode): SecurityModeName {
   return MODE_NAMES[mode];
+}
+
+/**
+ * The operator's words for the security modes: what the CLI's `--mode`, twampd's `modes` and their
+ * output and JSON say. They are the RFC names except for mode 1, which operators call `open` (twping's
+ * word); `parseSecurityMode` reads both spellings back.
+ */
+const SECURITY_MODE_WORD = {
+  [Mode.Unauthenticated]: 'open',
+  [Mode.Authenticated]: 'authenticated',
+  [Mode.Encrypted]: 'encrypted',
+  [Mode.Mixed]: 'mixed',
+} as const;
+
+export type SecurityModeWord = (typeof SECURITY_MODE_WORD)[SecurityMode];
+
+/** The operator's word for a security mode (`open` for unauthenticated). */
+export function securityModeWord(mode: SecurityMode): SecurityModeWord {
+  return SECURITY_MODE_WORD[mode];
+}
+
+/** The operator's words for every security mode a Modes mask holds, in bit order; feature bits are ignored. */
+export function securityModeWordsOf(modes: number): SecurityModeWord[] {
+  return securityModesOffered(modes).map(securityModeWord);
+}
+
+/**
+ * The operator's word for the one security mode a Modes value selects (Set-Up-Response; feature bits
+ * ignored), or undefined when it selects none or several (before a mode was chosen).
+ */
+export function selectedSecurityModeWord(modes: number): SecurityModeWord | undefined {
+  const security = modes & SECURITY_MODE_MASK;
+  return isSecurityMode(security) ? SECURITY_MODE_WORD[security] : undefined;
 }
 
 const SECURITY_MODE_BY_NAME: ReadonlyMap<string, SecurityMode> = new Map([
