@@ -25,20 +25,10 @@ import { MemoryReceiveBatch } from './batch.js';
 import type { NetworkClock, WallTime } from './clock.js';
 import type { InFlightPacket, PacketSender } from './packet.js';
 import type { Task } from './task-queue.js';
+import { fullCapabilities } from '../capabilities.js';
 
 /** Everything a socket can do on a memory network. */
-export const MEMORY_CAPABILITIES: UdpCapabilities = Object.freeze({
-  implementation: 'memory',
-  setTtl: true,
-  setTos: true,
-  dontFragment: true,
-  receiveTtl: true,
-  receiveTos: true,
-  localAddress: true,
-  kernelTimestamps: true,
-  stampOnSend: true,
-  batching: true,
-});
+export const MEMORY_CAPABILITIES: UdpCapabilities = fullCapabilities('memory');
 
 /** Linux's default TTL / Hop Limit, for sockets that set none. */
 export const DEFAULT_TTL = 64;

@@ -58,6 +58,7 @@ import {
   TX_TTL,
 } from './layout.js';
 import { addressExpectation, isAddressOf, isInteger, type ResolvedOptions } from './options.js';
+import { fullCapabilities } from '../capabilities.js';
 
 const TWO_POW_32 = 4_294_967_296;
 const ECONNREFUSED = constants.errno.ECONNREFUSED;
@@ -90,18 +91,7 @@ function copyIntoSlot(slab: Uint8Array, at: number, data: Uint8Array, length: nu
  */
 const sharedBatches = new WeakMap<ArrayBuffer, NativeReceiveBatch>();
 
-export const NATIVE_CAPABILITIES: UdpCapabilities = Object.freeze({
-  implementation: 'native',
-  setTtl: true,
-  setTos: true,
-  dontFragment: true,
-  receiveTtl: true,
-  receiveTos: true,
-  localAddress: true,
-  kernelTimestamps: true,
-  stampOnSend: true,
-  batching: true,
-});
+export const NATIVE_CAPABILITIES: UdpCapabilities = fullCapabilities('native');
 
 /** Live counters over the addon's control buffer: reading them allocates nothing. */
 class NativeStats implements UdpSocketStats {
